@@ -1,0 +1,55 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is here for them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg | cksum | cut -d' ' -f1)
+TRANSLATION_PARTS := $(notdir $(wildcard translations/*))
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-deps translations extract-messages lint bench soak clean
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+translations: install
+	@for part in $(TRANSLATION_PARTS); do \
+	  $(BIN)/pybabel compile --use-fuzzy -q -d translations/$$part -D messages || exit 1; done
+
+# Re-extract every part's messages and merge them into its English catalogue.
+extract-messages: install
+	@for part in $(TRANSLATION_PARTS); do \
+	  $(BIN)/python -m participation.i18n extract $$part || exit 1; done
+
+run: translations
+	$(FLASK) db upgrade
+	$(FLASK) indicators load
+	$(FLASK) seed-demo
+	$(FLASK) serve
+
+# Debian's chromium and the CJK fonts (without them Korean renders as empty boxes in screenshots).
+test-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  echo "installing chromium and fonts-noto-cjk (apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+test: install test-deps translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: translations
+	$(BIN)/python -m bench
+
+soak: translations
+	$(BIN)/python -m pytest -m slow tests/reliability $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance test-artifacts

@@ -1,0 +1,38 @@
+"""서울시 시민참여 플랫폼 — the online participation platform of the Seoul Citizen Participation Basic
+Plan 2024–2027."""
+
+from flask import Flask
+
+from participation.config import REPOSITORY_ROOT, load_config
+
+CHANNELS = ("petitions", "proposals", "polls", "forums", "surveys", "indicators")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(REPOSITORY_ROOT / "templates"),
+                static_folder=str(REPOSITORY_ROOT / "static"),
+                instance_path=(config or {}).get("INSTANCE_PATH") or str(REPOSITORY_ROOT / "instance"))
+    load_config(app, config)
+
+    from participation import wiring
+    from participation.core.database import configure_sqlite
+    from participation.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(REPOSITORY_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    wiring.init_babel(app, babel)
+    wiring.init_login(app, login_manager)
+    wiring.init_limiter(app, limiter)
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearerAuth": {"type": "http", "scheme": "bearer"}}}})
+    wiring.register_blueprints(app, api)
+    wiring.register_hooks(app)
+
+    from participation.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,1 @@
+"""People: accounts, roles, API tokens, e-mail verification and password reset."""

@@ -1,0 +1,50 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from participation.accounts.models import DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX
+from participation.core.seoul import DISTRICTS
+
+
+def district_choices():
+    return [("", _l("자치구를 고르세요"))] + [(name, name) for name in DISTRICTS]
+
+
+class ProfileFields:
+    display_name = StringField(_l("이름(별명)"), validators=[InputRequired(), Length(max=DISPLAY_NAME_MAX)])
+    # The service checks the district, with the message citizens should read.
+    district = SelectField(_l("사는 자치구"), choices=district_choices, validate_choice=False,
+                           validators=[InputRequired()])
+    birth_year = IntegerField(_l("태어난 해"), validators=[InputRequired()])
+
+
+class RegisterForm(FlaskForm, ProfileFields):
+    email = EmailField(_l("이메일"), validators=[InputRequired(), Length(max=EMAIL_MAX)])
+    password = PasswordField(_l("비밀번호 (10자 이상)"), validators=[InputRequired(), Length(max=PASSWORD_MAX)])
+
+
+class ProfileForm(FlaskForm, ProfileFields):
+    pass
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("이메일"), validators=[InputRequired(), Length(max=EMAIL_MAX)])
+    password = PasswordField(_l("비밀번호"), validators=[InputRequired(), Length(max=PASSWORD_MAX)])
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("이메일"), validators=[InputRequired(), Length(max=EMAIL_MAX)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("새 비밀번호 (10자 이상)"), validators=[InputRequired(), Length(max=PASSWORD_MAX)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("현재 비밀번호"), validators=[InputRequired()])
+    password = PasswordField(_l("새 비밀번호 (10자 이상)"), validators=[InputRequired(), Length(max=PASSWORD_MAX)])
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("비밀번호 확인"), validators=[InputRequired()])

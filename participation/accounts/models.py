@@ -1,0 +1,90 @@
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from participation.core.models import Base
+from participation.core.permissions import Role
+from participation.core.seoul import age_band
+from participation.core.time import utcnow
+
+EMAIL_MAX = 254
+DISPLAY_NAME_MAX = 40
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200
+DELETED_NAME = _l("탈퇴한 사용자")
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Lower-cased, trimmed address; NULL once the account is deleted.
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), unique=True)
+    # The address as the mail provider sees it (dots and +tags removed where it ignores them):
+    # one account per mailbox.
+    email_canonical: Mapped[str | None] = mapped_column(String(EMAIL_MAX), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_MAX))
+    district: Mapped[str | None] = mapped_column(String(10))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    locale: Mapped[str | None] = mapped_column(String(5))
+    email_verified_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+    role_rows: Mapped[list["UserRole"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def roles(self) -> list[str]:
+        """Every account is a citizen; the rest are granted."""
+        granted = {row.role for row in self.role_rows}
+        return [role.value for role in Role if role == Role.citizen or role in granted]
+
+    def has_role(self, *roles: Role) -> bool:
+        mine = set(self.roles)
+        return Role.admin in mine or any(role in mine for role in roles)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
+
+    @property
+    def public_name(self) -> str:
+        return str(DELETED_NAME) if self.deleted_at else (self.display_name or "")
+
+    def age_band_on(self, day: date) -> str | None:
+        return age_band(self.birth_year, day)
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[Role] = mapped_column(String(20), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class ApiToken(Base):
+    """A bearer token for the API. Only its SHA-256 is stored; revoked tokens stay as a record."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(80), default="api")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,293 @@
+"""Account writes: registration, verification, passwords, roles, tokens, deletion. Flush, never commit."""
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from participation.accounts.models import (
+    DISPLAY_NAME_MAX,
+    EMAIL_MAX,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    ApiToken,
+    User,
+    UserRole,
+)
+from participation.core.audit import audit
+from participation.core.errors import Conflict, NotFound, ValidationError
+from participation.core.mail import send_mail
+from participation.core.permissions import Role, require_role
+from participation.core.seoul import DISTRICTS, MINIMUM_AGE
+from participation.core.time import kst_today, utcnow
+from participation.extensions import db
+
+password_hasher = PasswordHasher()
+# Providers that deliver a.b+tag@ to ab@: one mailbox, one account.
+DOT_AND_TAG_BLIND_DOMAINS = {"gmail.com", "googlemail.com"}
+TAG_BLIND_DOMAINS = {"naver.com", "outlook.com", "hotmail.com", "kakao.com", "daum.net", "hanmail.net"}
+VERIFY_MAX_AGE = 7 * 24 * 3600
+RESET_MAX_AGE = 3600
+
+
+def normalise_email(raw: str | None) -> str:
+    """Trimmed, lower-cased and syntax-checked (no DNS look-up). Raises ValidationError."""
+    text = (raw or "").strip().lower()
+    if not text:
+        raise ValidationError({"email": _l("이메일을 입력해 주세요.")})
+    if len(text) > EMAIL_MAX:
+        raise ValidationError({"email": _l("이메일이 너무 깁니다.")})
+    try:
+        email = validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValidationError({"email": _l("올바른 이메일 주소가 아닙니다.")}) from None
+    domain = email.rsplit("@", 1)[1]
+    if domain in current_app.config["DISPOSABLE_EMAIL_DOMAINS"]:
+        raise ValidationError({"email": _l("일회용 이메일 주소는 쓸 수 없습니다.")})
+    return email
+
+
+def canonical_email(email: str) -> str:
+    local, domain = email.rsplit("@", 1)
+    if domain in DOT_AND_TAG_BLIND_DOMAINS:
+        local = local.split("+", 1)[0].replace(".", "")
+        domain = "gmail.com"
+    elif domain in TAG_BLIND_DOMAINS:
+        local = local.split("+", 1)[0]
+    return f"{local}@{domain}"
+
+
+def check_profile(display_name, district, birth_year) -> dict:
+    """Validate the profile fields; return them cleaned."""
+    errors = {}
+    display_name = (display_name or "").strip()
+    if not display_name:
+        errors["display_name"] = _l("이름(별명)을 입력해 주세요.")
+    elif len(display_name) > DISPLAY_NAME_MAX:
+        errors["display_name"] = _l("%(max)d자 이내로 입력해 주세요.", max=DISPLAY_NAME_MAX)
+    if district not in DISTRICTS:
+        errors["district"] = _l("서울시 25개 자치구 중 하나를 골라 주세요.")
+    this_year = kst_today().year
+    if isinstance(birth_year, str) and birth_year.strip().isdigit():
+        birth_year = int(birth_year)
+    if isinstance(birth_year, bool) or not isinstance(birth_year, int):
+        errors["birth_year"] = _l("태어난 해를 숫자로 입력해 주세요.")
+    elif not this_year - 120 <= birth_year <= this_year - MINIMUM_AGE:
+        errors["birth_year"] = _l("만 %(age)d세 이상만 가입할 수 있습니다.", age=MINIMUM_AGE)
+    if errors:
+        raise ValidationError(errors)
+    return {"display_name": display_name, "district": district, "birth_year": birth_year}
+
+
+def check_password(password) -> str:
+    if not isinstance(password, str) or len(password) < PASSWORD_MIN:
+        raise ValidationError({"password": _l("비밀번호는 %(min)d자 이상이어야 합니다.", min=PASSWORD_MIN)})
+    if len(password) > PASSWORD_MAX:
+        raise ValidationError({"password": _l("비밀번호가 너무 깁니다.")})
+    return password
+
+
+def register(email, password, display_name, district, birth_year, *, verified: bool = False) -> User:
+    errors = {}
+    cleaned = {}
+    for check in (lambda: {"email": normalise_email(email)},
+                  lambda: {"password": check_password(password)},
+                  lambda: check_profile(display_name, district, birth_year)):
+        try:
+            cleaned.update(check())
+        except ValidationError as error:
+            errors.update(error.fields)
+    if errors:
+        raise ValidationError(errors)
+    canonical = canonical_email(cleaned["email"])
+    taken = db.session.scalar(select(User.id).where(
+        (User.email == cleaned["email"]) | (User.email_canonical == canonical)))
+    if taken:
+        raise Conflict(_l("이미 가입된 이메일입니다. 로그인하거나 비밀번호를 다시 설정해 주세요."), code="email_taken")
+    user = User(email=cleaned["email"], email_canonical=canonical,
+                password_hash=password_hasher.hash(cleaned["password"]),
+                display_name=cleaned["display_name"], district=cleaned["district"],
+                birth_year=cleaned["birth_year"], email_verified_at=utcnow() if verified else None)
+    db.session.add(user)
+    db.session.flush()
+    audit(user, "user", user.id, "registered")
+    if not verified:
+        send_verification(user)
+    return user
+
+
+def authenticate(email, password) -> User | None:
+    """The user for these credentials, or None; takes the same time whether the e-mail exists or not."""
+    try:
+        email = normalise_email(email)
+    except ValidationError:
+        email = None
+    user = db.session.scalar(select(User).where(User.email == email)) if email else None
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    try:
+        password_hasher.verify(stored, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.is_active:
+        return None
+    if password_hasher.check_needs_rehash(stored):
+        user.password_hash = password_hasher.hash(password)
+    return user
+
+
+_DUMMY_HASH = password_hasher.hash("not a password of anyone")
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def verification_token(user: User) -> str:
+    return _serializer("verify-email").dumps({"id": user.id, "email": user.email})
+
+
+def send_verification(user: User) -> None:
+    link = url_for("accounts.verify_email", token=verification_token(user), _external=True)
+    send_mail(user.email, _("[서울시 시민참여] 이메일 주소를 인증해 주세요"),
+              _("아래 링크를 열면 이메일 인증이 끝납니다 (7일 동안 유효).\n\n%(link)s", link=link))
+
+
+def verify_email(token: str) -> User:
+    try:
+        data = _serializer("verify-email").loads(token, max_age=VERIFY_MAX_AGE)
+    except BadSignature:
+        raise ValidationError({"token": _l("인증 링크가 올바르지 않거나 만료되었습니다.")}) from None
+    user = db.session.get(User, data.get("id"))
+    if user is None or user.email != data.get("email") or not user.is_active:
+        raise ValidationError({"token": _l("인증 링크가 올바르지 않거나 만료되었습니다.")})
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        audit(user, "user", user.id, "email_verified")
+    return user
+
+
+def _reset_fingerprint(user: User) -> str:
+    # Changes with the password, so a used reset link stops working.
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def request_password_reset(email) -> None:
+    """Mail a reset link if the address has an account; say nothing either way."""
+    try:
+        email = normalise_email(email)
+    except ValidationError:
+        return
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is None or not user.is_active:
+        return
+    token = _serializer("reset-password").dumps({"id": user.id, "f": _reset_fingerprint(user)})
+    link = url_for("accounts.reset_password", token=token, _external=True)
+    send_mail(user.email, _("[서울시 시민참여] 비밀번호 다시 설정"),
+              _("아래 링크에서 새 비밀번호를 정하세요 (1시간 동안 유효).\n\n%(link)s", link=link))
+
+
+def reset_password(token: str, password) -> User:
+    invalid = ValidationError({"token": _l("비밀번호 재설정 링크가 올바르지 않거나 만료되었습니다.")})
+    try:
+        data = _serializer("reset-password").loads(token, max_age=RESET_MAX_AGE)
+    except BadSignature:
+        raise invalid from None
+    user = db.session.get(User, data.get("id"))
+    if user is None or not user.is_active or data.get("f") != _reset_fingerprint(user):
+        raise invalid
+    user.password_hash = password_hasher.hash(check_password(password))
+    # A reset proves the mailbox is theirs.
+    user.email_verified_at = user.email_verified_at or utcnow()
+    revoke_all_tokens(user)
+    audit(user, "user", user.id, "password_reset")
+    return user
+
+
+def change_password(user: User, current, new) -> None:
+    if authenticate(user.email, current) is None:
+        raise ValidationError({"current_password": _l("현재 비밀번호가 맞지 않습니다.")})
+    user.password_hash = password_hasher.hash(check_password(new))
+    audit(user, "user", user.id, "password_changed")
+
+
+def update_profile(user: User, display_name, district, birth_year) -> None:
+    for name, value in check_profile(display_name, district, birth_year).items():
+        setattr(user, name, value)
+
+
+def delete_account(user: User, password) -> None:
+    """Erase the personal data; public contributions stay, shown as "탈퇴한 사용자"."""
+    if authenticate(user.email, password) is None:
+        raise ValidationError({"password": _l("비밀번호가 맞지 않습니다.")})
+    revoke_all_tokens(user)
+    user.email = user.email_canonical = user.password_hash = user.display_name = None
+    user.district = user.birth_year = None
+    user.deleted_at = utcnow()
+    user.role_rows.clear()
+    audit(None, "user", user.id, "deleted")
+
+
+def create_user(email, password, roles=(), display_name=None, district="중구", birth_year=1990) -> User:
+    """A verified account with roles, for the CLI and the demo."""
+    user = register(email, password, display_name or email.split("@")[0], district, birth_year, verified=True)
+    for role in roles:
+        grant_role(None, user, Role(role))
+    return user
+
+
+def grant_role(actor, user: User, role: Role) -> None:
+    if actor is not None:
+        require_role(actor, Role.admin)
+    if role != Role.citizen and role not in user.roles:
+        user.role_rows.append(UserRole(role=role))
+        audit(actor, "user", user.id, f"grant:{role}")
+
+
+def revoke_role(actor, user: User, role: Role) -> None:
+    require_role(actor, Role.admin)
+    if actor.id == user.id and role == Role.admin:
+        raise Conflict(_l("자신의 관리자 권한은 해제할 수 없습니다."))
+    for row in list(user.role_rows):
+        if row.role == role:
+            user.role_rows.remove(row)
+            audit(actor, "user", user.id, f"revoke:{role}")
+
+
+def issue_token(user: User, name: str = "api") -> str:
+    """A new bearer token; the plain value is returned once and never stored."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name[:80]))
+    db.session.flush()
+    return token
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token),
+                                                   ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.is_active:
+        return None
+    return row.user
+
+
+def revoke_token(token: str) -> None:
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None:
+        raise NotFound()
+    row.revoked_at = row.revoked_at or utcnow()
+
+
+def revoke_all_tokens(user: User) -> None:
+    for row in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                         ApiToken.revoked_at.is_(None))):
+        row.revoked_at = utcnow()

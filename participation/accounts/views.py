@@ -1,0 +1,194 @@
+"""Account pages: sign up, verify, log in and out, reset, profile, delete, notifications."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from participation.accounts import forms, services
+from participation.core import notifications
+from participation.core.errors import Conflict, ValidationError
+from participation.core.forms import ConfirmForm, apply_errors
+from participation.core.limits import filing_limit, login_limit
+from participation.extensions import db
+
+bp = Blueprint("accounts", __name__)
+
+
+def safe_next(default: str) -> str:
+    target = request.args.get("next") or request.form.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
+        return target
+    return default
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@filing_limit
+def register():
+    form = forms.RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register(form.email.data, form.password.data, form.display_name.data,
+                                     form.district.data, form.birth_year.data)
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        except Conflict as error:
+            db.session.rollback()
+            form.email.errors = [*form.email.errors, str(error.message)]
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            flash(_("가입되었습니다. 받은 메일의 링크를 열어 이메일을 인증해 주세요."), "success")
+            return redirect(url_for("main.home"), 303)
+    return render_template("accounts/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/verify/<token>")
+def verify_email(token):
+    try:
+        services.verify_email(token)
+    except ValidationError as error:
+        db.session.rollback()
+        return render_template("errors/error.html", status=400, message=error.fields["token"][0]), 400
+    db.session.commit()
+    flash(_("이메일이 인증되었습니다. 이제 모든 참여 기능을 쓸 수 있습니다."), "success")
+    return redirect(url_for("main.home"), 303)
+
+
+@bp.post("/verify/resend")
+@login_required
+@filing_limit
+def resend_verification():
+    if not current_user.email_verified:
+        services.send_verification(current_user)
+        db.session.commit()
+    flash(_("인증 메일을 다시 보냈습니다."), "success")
+    return redirect(url_for("accounts.profile"), 303)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@login_limit
+def login():
+    form = forms.LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            # A fresh session at login: nothing planted before it survives (session fixation).
+            session.clear()
+            login_user(user)
+            return redirect(safe_next(url_for("main.home")), 303)
+        form.form_errors.append(_("이메일 또는 비밀번호가 맞지 않습니다."))
+    return render_template("accounts/login.html", form=form), 401 if form.form_errors else 200
+
+
+@bp.post("/logout")
+def logout():
+    # CSRFProtect has checked the token of every POST before this runs.
+    logout_user()
+    session.clear()
+    return redirect(url_for("main.home"), 303)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@login_limit
+def request_reset():
+    form = forms.ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        flash(_("가입된 주소라면 비밀번호 재설정 메일을 보냈습니다. 메일함을 확인해 주세요."), "success")
+        return redirect(url_for("accounts.login"), 303)
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    form = forms.ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash(_("비밀번호를 바꿨습니다. 새 비밀번호로 로그인해 주세요."), "success")
+            return redirect(url_for("accounts.login"), 303)
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = forms.ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            services.update_profile(current_user, form.display_name.data, form.district.data,
+                                    form.birth_year.data)
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("회원 정보를 저장했습니다."), "success")
+            return redirect(url_for("accounts.profile"), 303)
+    return render_template("accounts/profile.html", form=form, password_form=forms.ChangePasswordForm(),
+                           delete_form=forms.DeleteAccountForm(), confirm=ConfirmForm())
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = forms.ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.password.data)
+        except ValidationError as error:
+            db.session.rollback()
+            flash(" ".join(m for ms in error.fields.values() for m in ms), "error")
+        else:
+            db.session.commit()
+            flash(_("비밀번호를 바꿨습니다."), "success")
+    return redirect(url_for("accounts.profile"), 303)
+
+
+@bp.post("/account/delete")
+@login_required
+def delete_account():
+    form = forms.DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            services.delete_account(current_user, form.password.data)
+        except ValidationError as error:
+            db.session.rollback()
+            flash(" ".join(m for ms in error.fields.values() for m in ms), "error")
+            return redirect(url_for("accounts.profile"), 303)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("탈퇴했습니다. 개인정보는 지웠고, 공개 글은 '탈퇴한 사용자'로 남습니다."), "success")
+        return redirect(url_for("main.home"), 303)
+    flash(_("비밀번호를 입력해 주세요."), "error")
+    return redirect(url_for("accounts.profile"), 303)
+
+
+@bp.get("/notifications")
+@login_required
+def notifications_page():
+    return render_template("accounts/notifications.html", items=notifications.recent(current_user.id),
+                           confirm=ConfirmForm())
+
+
+@bp.post("/notifications/read")
+@login_required
+def read_notifications():
+    notifications.mark_all_read(current_user.id)
+    db.session.commit()
+    return redirect(url_for("accounts.notifications_page"), 303)

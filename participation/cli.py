@@ -1,0 +1,116 @@
+"""The command line: `flask --app wsgi <command>` (see README and shared/API.md)."""
+
+import multiprocessing
+
+import click
+from flask import Flask, current_app
+
+from participation.extensions import db
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(users)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(worker)
+    app.cli.add_command(tally)
+    app.cli.add_command(serve)
+    from participation.indicators.cli import indicators
+
+    app.cli.add_command(indicators)
+
+
+@click.group()
+def users():
+    """Manage accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", "roles", multiple=True, type=click.Choice(["citizen", "moderator", "staff", "admin"]))
+@click.option("--name", "display_name", default=None)
+@click.option("--district", default="중구")
+def create_user_command(email, password, roles, display_name, district):
+    """Make a verified account with these roles."""
+    from participation.accounts.services import create_user
+    from participation.core.errors import DomainError
+
+    try:
+        user = create_user(email, password, roles, display_name=display_name, district=district)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        details = "; ".join(f"{k}: {' '.join(v)}" for k, v in getattr(error, "fields", {}).items())
+        raise click.ClickException(f"{error.message} {details}".strip()) from None
+    click.echo(f"created user {user.id} <{user.email}> roles={','.join(user.roles)}")
+
+
+@click.command("seed-demo")
+def seed_demo():
+    """Fill an empty database with a Korean demo (idempotent)."""
+    from participation.demo import seed
+
+    created = seed()
+    db.session.commit()
+    click.echo("demo loaded" if created else "demo already present; nothing changed")
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Run every waiting job (delayed ones too), then stop.")
+@click.option("--no-cron", is_flag=True, help="Do not run the periodic-job scheduler in this worker.")
+def worker(burst, no_cron):
+    """Run an RQ worker on the app's queues."""
+    from participation.worker import make_worker, release_scheduled_jobs, run_cron
+
+    app = current_app._get_current_object()
+    if burst:
+        release_scheduled_jobs(app)
+        make_worker(app).work(burst=True, with_scheduler=False)
+        return
+    if not no_cron:
+        multiprocessing.Process(target=run_cron, args=(app,), daemon=True, name="participation-cron").start()
+    make_worker(app).work(with_scheduler=True)
+
+
+@click.command()
+@click.option("--now", is_flag=True, help="Run here and now instead of enqueueing.")
+def tally(now):
+    """Recount every channel, tally every poll and refresh every indicator."""
+    from participation.core.jobs import get_queue, job_id_for
+    from participation.schedule import RECOUNTS
+
+    for func in RECOUNTS:
+        if now:
+            func()
+            db.session.commit()
+            click.echo(f"ran {func.__module__}.{func.__name__}")
+        else:
+            get_queue().enqueue(func, job_id=job_id_for(f"tally:{func.__module__}.{func.__name__}"))
+            click.echo(f"enqueued {func.__module__}.{func.__name__}")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host, port):
+    """Run the web server and one worker together (the embedded defaults); Ctrl-C stops both."""
+    import subprocess
+    import sys
+
+    from participation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    app = current_app._get_current_object()
+    worker_process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"])
+    click.echo(f"\n  서울시 시민참여 — http://{host}:{port}/\n")
+    click.echo(f"  demo logins (password: {DEMO_PASSWORD}):")
+    for email, name, _district, _year, roles in DEMO_ACCOUNTS:
+        click.echo(f"    {email:<24} {name} ({', '.join(roles) or 'citizen'})")
+    click.echo("")
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        worker_process.terminate()
+        try:
+            worker_process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker_process.kill()

@@ -1,0 +1,106 @@
+"""Configuration: defaults here, then the environment (PARTICIPATION_<NAME>, DATABASE_URL, REDIS_URL,
+SECRET_KEY), then the mapping given to create_app (tests)."""
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS = {
+    # "production" refuses to start without SECRET_KEY; anything else is a developer machine.
+    "ENVIRONMENT": "development",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_RECORD_QUERIES": False,
+    "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+    "JSON_MAX_CONTENT_LENGTH": 256 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "BABEL_DEFAULT_LOCALE": "ko",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Seoul",
+    "LANGUAGES": ["ko", "en"],
+    "REQUIRE_EMAIL_VERIFICATION": True,
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    # Per account; per IP the limit is ten times these (see core/limits.py).
+    "ACTION_LIMITS": "5 per 10 seconds;60 per hour",
+    "FILING_LIMITS": "5 per hour",
+    "LOGIN_LIMITS": "10 per minute;50 per hour",
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_SENDER": "서울시 시민참여 <no-reply@localhost>",
+    "DISPOSABLE_EMAIL_DOMAINS": ["mailinator.com", "guerrillamail.com", "10minutemail.com", "yopmail.com",
+                                 "trashmail.com", "tempmail.com"],
+    # Seconds a burst of events waits before its recount runs (one job per burst).
+    "RECOUNT_DELAY": 2,
+    "RECONCILE_INTERVAL": 300,
+    "DEADLINE_INTERVAL": 60,
+    "INDICATOR_INTERVAL": 60,
+    # An admin switch: while true, no new signatures, supports, ballots or responses are taken.
+    "PAUSE_PARTICIPATION": False,
+    # API documentation (flask-smorest)
+    "API_TITLE": "Seoul citizen participation API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+
+
+def load_config(app: Flask, overrides: dict | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config["INSTANCE_DIR"] = app.instance_path
+    app.config.from_prefixed_env("PARTICIPATION")
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    if overrides:
+        app.config.update(overrides)
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    database_url = app.config.get("DATABASE_URL") or (
+        "sqlite:///" + os.path.join(app.instance_path, "participation.sqlite"))
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite: one writer at a time; wait for the lock instead of failing at once.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": 30}}
+    else:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_timeout": 5,
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or development_secret(app)
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration cannot run: the message says what to set."""
+
+
+def normalise_database_url(url: str) -> str:
+    """postgres:// and postgresql:// mean psycopg 3 here."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def development_secret(app: Flask) -> str:
+    if app.config["ENVIRONMENT"] == "production":
+        raise ConfigurationError(
+            "SECRET_KEY is not set. In production set the SECRET_KEY environment variable "
+            "to a long random value (python -c 'import secrets; print(secrets.token_hex(32))').")
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,1 @@
+"""What every channel shares: the model base, time, errors, pagination, permissions, audit, text."""

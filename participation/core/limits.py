@@ -1,0 +1,57 @@
+"""Rate limits (Flask-Limiter on Redis). Per account and, ten times looser, per IP.
+
+`participation_limit` guards signing, supporting, voting and answering: one budget across them all.
+`filing_limit` guards new petitions and proposals. `login_limit` guards logins per address and per IP.
+With RATELIMIT_ENABLED false none applies (load tests)."""
+
+from flask import current_app, request
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+
+from participation.api import is_api_request
+from participation.api.auth import current_api_user
+from participation.extensions import limiter
+
+
+def _account_key() -> str:
+    user = current_api_user() if is_api_request() else current_user
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"user:{user.id}"
+    return f"ip:{get_remote_address()}"
+
+
+def _login_key() -> str:
+    email = request.form.get("email")
+    if email is None:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    return f"login:{str(email or '').strip().lower()[:254]}"
+
+
+def _times_ten(limits: str) -> str:
+    parts = []
+    for part in limits.split(";"):
+        count, _, rest = part.strip().partition(" ")
+        parts.append(f"{int(count) * 10} {rest}")
+    return ";".join(parts)
+
+
+def participation_limit(func):
+    func = limiter.shared_limit(lambda: current_app.config["ACTION_LIMITS"], scope="participation",
+                                key_func=_account_key)(func)
+    return limiter.shared_limit(lambda: _times_ten(current_app.config["ACTION_LIMITS"]),
+                                scope="participation-ip", key_func=get_remote_address)(func)
+
+
+def filing_limit(func):
+    func = limiter.shared_limit(lambda: current_app.config["FILING_LIMITS"], scope="filing",
+                                key_func=_account_key, methods=["POST"])(func)
+    return limiter.shared_limit(lambda: _times_ten(current_app.config["FILING_LIMITS"]),
+                                scope="filing-ip", key_func=get_remote_address, methods=["POST"])(func)
+
+
+def login_limit(func):
+    func = limiter.shared_limit(lambda: current_app.config["LOGIN_LIMITS"], scope="login",
+                                key_func=_login_key, methods=["POST"])(func)
+    return limiter.shared_limit(lambda: _times_ten(current_app.config["LOGIN_LIMITS"]),
+                                scope="login-ip", key_func=get_remote_address, methods=["POST"])(func)

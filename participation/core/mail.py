@@ -1,0 +1,54 @@
+"""Outgoing mail. Every message is kept in the outbox table (the record of what was sent); a worker job
+sends it by SMTP when MAIL_SERVER is set. Without a mail server the dev console shows the outbox."""
+
+import smtplib
+from datetime import datetime
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from participation.core.jobs import enqueue_after_commit
+from participation.core.models import Base
+from participation.core.time import utcnow
+from participation.extensions import db
+
+
+class OutboxMail(Base):
+    __tablename__ = "outbox_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None]
+
+
+def send_mail(to: str, subject: str, body: str) -> OutboxMail:
+    mail = OutboxMail(to=to, subject=subject, body=body)
+    db.session.add(mail)
+    db.session.flush()
+    if current_app.config.get("MAIL_SERVER"):
+        enqueue_after_commit(deliver_mail, mail.id, job_id=f"mail:{mail.id}")
+    return mail
+
+
+def deliver_mail(mail_id: int) -> None:
+    """Job: send one outbox message by SMTP; sending twice is prevented by sent_at."""
+    mail = db.session.get(OutboxMail, mail_id)
+    if mail is None or mail.sent_at is not None:
+        return
+    config = current_app.config
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = config["MAIL_SENDER"], mail.to, mail.subject
+    message.set_content(mail.body)
+    with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(message)
+    mail.sent_at = utcnow()
+    db.session.commit()

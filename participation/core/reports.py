@@ -1,0 +1,84 @@
+"""Reports (신고) of any channel's item.
+
+A citizen reports an item once; moderators resolve reports. Channels decide what a number of open
+reports does (forums hide a comment at three reports from different people)."""
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from participation.core.audit import audit
+from participation.core.errors import Conflict, ValidationError
+from participation.core.models import Base
+from participation.core.permissions import Role, require_role, require_user
+from participation.core.time import utcnow
+from participation.extensions import db
+
+REASON_MAX = 500
+
+
+class ReportStatus(enum.StrEnum):
+    open = "open"
+    upheld = "upheld"
+    dismissed = "dismissed"
+
+
+class Report(Base):
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("subject_type", "subject_id", "reporter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int]
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[ReportStatus] = mapped_column(String(20), default=ReportStatus.open, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
+def file_report(actor, subject_type: str, subject_id: int, reason: str) -> Report:
+    require_user(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _l("신고 사유를 적어 주세요.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _l("%(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
+    report = Report(subject_type=subject_type, subject_id=subject_id, reporter_id=actor.id, reason=reason)
+    try:
+        with db.session.begin_nested():
+            db.session.add(report)
+    except IntegrityError:
+        raise Conflict(_l("이미 신고하셨습니다."), code="already_reported") from None
+    return report
+
+
+def open_report_count(subject_type: str, subject_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(Report).where(
+        Report.subject_type == subject_type, Report.subject_id == subject_id,
+        Report.status == ReportStatus.open)) or 0
+
+
+def open_reports(subject_type: str | None = None) -> list[Report]:
+    statement = select(Report).where(Report.status == ReportStatus.open).order_by(Report.id)
+    if subject_type:
+        statement = statement.where(Report.subject_type == subject_type)
+    return list(db.session.scalars(statement))
+
+
+def resolve_reports(actor, subject_type: str, subject_id: int, upheld: bool) -> int:
+    require_role(actor, Role.moderator)
+    reports = db.session.scalars(select(Report).where(
+        Report.subject_type == subject_type, Report.subject_id == subject_id,
+        Report.status == ReportStatus.open)).all()
+    for report in reports:
+        report.status = ReportStatus.upheld if upheld else ReportStatus.dismissed
+        report.resolved_at, report.resolved_by_id = utcnow(), actor.id
+    if reports:
+        audit(actor, subject_type, subject_id, "reports_upheld" if upheld else "reports_dismissed")
+    return len(reports)

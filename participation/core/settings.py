@@ -1,0 +1,78 @@
+"""Settings that staff change at run time (thresholds, periods), with every change kept.
+
+The value in force is the newest change, or the configured default when nobody has changed it.
+Items copy the rules in force when they open, so a later change does not move their goalposts.
+"""
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import JSON, ForeignKey, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from participation.core.audit import audit
+from participation.core.errors import Paused, ValidationError
+from participation.core.models import Base
+from participation.core.permissions import Role, require_role
+from participation.core.time import utcnow
+from participation.extensions import db
+
+
+class SettingChange(Base):
+    __tablename__ = "setting_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), index=True)
+    value: Mapped[object] = mapped_column(JSON)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+# name -> (default config key, type). Channels add theirs here so the settings page lists them all.
+REGISTRY: dict[str, type] = {"PAUSE_PARTICIPATION": bool}
+
+
+def register(name: str, kind: type = int) -> None:
+    REGISTRY[name] = kind
+
+
+def get_setting(name: str):
+    change = db.session.scalar(
+        select(SettingChange).where(SettingChange.name == name).order_by(SettingChange.id.desc()).limit(1))
+    return change.value if change else current_app.config[name]
+
+
+def set_setting(name: str, value, actor, note: str | None = None) -> SettingChange:
+    require_role(actor, Role.admin)
+    kind = REGISTRY.get(name)
+    if kind is None:
+        raise ValidationError({"name": "알 수 없는 설정입니다."})
+    try:
+        value = parse_bool(value) if kind is bool else kind(value)
+    except (TypeError, ValueError):
+        raise ValidationError({"value": "값의 형식이 맞지 않습니다."}) from None
+    if kind is int and value < 0:
+        raise ValidationError({"value": "0 이상이어야 합니다."})
+    change = SettingChange(name=name, value=value, changed_by_id=actor.id, note=note)
+    db.session.add(change)
+    db.session.flush()
+    audit(actor, "setting", change.id, f"{name}={value}", note)
+    return change
+
+
+def setting_history(name: str) -> list[SettingChange]:
+    return list(db.session.scalars(
+        select(SettingChange).where(SettingChange.name == name).order_by(SettingChange.id.desc())))
+
+
+def parse_bool(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "on", "yes"}
+    return bool(value)
+
+
+def require_participation_open() -> None:
+    """Refuse new signatures, supports, ballots and responses while the admin pause switch is on."""
+    if get_setting("PAUSE_PARTICIPATION"):
+        raise Paused()

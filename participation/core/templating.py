@@ -1,0 +1,40 @@
+"""Template filters: KST dates, the plan's units, user text."""
+
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+
+from participation.core.seoul import district_label
+from participation.core.text import render_markdown
+from participation.core.time import days_left
+
+UNIT_LABELS = {10_000: _l("만"), 1_000: _l("천"), 100_000_000: _l("억")}
+
+
+def kst(moment: datetime | None, style: str = "medium") -> str:
+    """A UTC datetime shown in Asia/Seoul (Flask-Babel's default timezone)."""
+    if moment is None:
+        return ""
+    pattern = {"date": "yyyy-MM-dd", "medium": "yyyy-MM-dd HH:mm", "full": "yyyy-MM-dd HH:mm:ss"}[style]
+    return format_datetime(moment, pattern)
+
+
+def number(value) -> str:
+    return "" if value is None else format_decimal(value)
+
+
+def in_unit(value, scale: int) -> str:
+    """A raw count shown in the plan's unit: 4,300,000 with scale 10,000 is "430"."""
+    if value is None:
+        return ""
+    scaled = value / scale if scale else value
+    return format_decimal(round(scaled, 2))
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        kst=kst, number=number, in_unit=in_unit, markdown=render_markdown, days_left=days_left,
+        district=lambda name: district_label(name, str(get_locale())) if name else "",
+    )

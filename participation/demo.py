@@ -1,0 +1,50 @@
+"""The Korean demo: accounts for every role, then each channel's own demo items.
+
+Idempotent: a database that already has the demo admin is left as it is."""
+
+from sqlalchemy import select
+
+from participation.accounts.models import User
+from participation.accounts.services import create_user
+from participation.core.seoul import DISTRICTS
+from participation.extensions import db
+
+DEMO_PASSWORD = "seoul-demo-2024"
+DEMO_ACCOUNTS = (
+    # email, display name, district, birth year, roles
+    ("citizen@example.com", "김시민", "마포구", 1988, ()),
+    ("moderator@example.com", "이검토", "중구", 1979, ("moderator",)),
+    ("staff@example.com", "박주무관", "중구", 1984, ("staff",)),
+    ("admin@example.com", "최관리", "종로구", 1975, ("admin",)),
+)
+SURNAMES = "김이박최정강조윤장임한오서신권황안송류홍"
+GIVEN = ("민준", "서연", "도윤", "하은", "지호", "수아", "예준", "지우", "시우", "서윤", "주원", "하린")
+DEMO_CITIZENS = 200
+
+
+def seed() -> bool:
+    if db.session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0][0])):
+        return False
+    people = {"citizen": [], "moderator": [], "staff": [], "admin": []}
+    for email, name, district, birth_year, roles in DEMO_ACCOUNTS:
+        user = create_user(email, DEMO_PASSWORD, roles, display_name=name, district=district,
+                           birth_year=birth_year)
+        people[(roles or ("citizen",))[0]].append(user)
+    for number in range(DEMO_CITIZENS):
+        name = SURNAMES[number % len(SURNAMES)] + GIVEN[number % len(GIVEN)]
+        people["citizen"].append(create_user(
+            f"citizen{number:03d}@example.com", DEMO_PASSWORD, (), display_name=f"{name}{number}",
+            district=DISTRICTS[number % len(DISTRICTS)], birth_year=1950 + number % 58))
+    db.session.flush()
+
+    from participation.forums import demo as forums_demo
+    from participation.indicators import demo as indicators_demo
+    from participation.petitions import demo as petitions_demo
+    from participation.polls import demo as polls_demo
+    from participation.proposals import demo as proposals_demo
+    from participation.surveys import demo as surveys_demo
+
+    for module in (petitions_demo, proposals_demo, polls_demo, forums_demo, surveys_demo, indicators_demo):
+        module.seed(people)
+        db.session.flush()
+    return True

@@ -1,0 +1,1 @@
+"""Deliberation forums (공론장, 시민에게 묻습니다)."""

@@ -1,0 +1,1 @@
+"""The plan's 40 indicators."""

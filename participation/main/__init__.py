@@ -1,0 +1,1 @@
+"""The site's frame: home page, language switch, error pages, security headers."""

@@ -1,0 +1,49 @@
+"""Home page, language switch, health check, and the development mail outbox."""
+
+from flask import Blueprint, abort, current_app, jsonify, make_response, redirect, render_template, request
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from participation.accounts.views import safe_next
+from participation.core.mail import OutboxMail
+from participation.core.permissions import Role
+from participation.extensions import db
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():
+    from participation.main.queries import home_sections
+
+    return render_template("main/home.html", sections=home_sections())
+
+
+@bp.get("/lang/<code>")
+def set_language(code):
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    response = make_response(redirect(safe_next("/"), 303))
+    response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=request.is_secure)
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    return response
+
+
+@bp.get("/healthz")
+def health():
+    db.session.execute(text("SELECT 1"))
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/dev/outbox")
+def outbox():
+    """Mail that would have been sent: for developers, or admins when no mail server is set."""
+    allowed = current_app.config["ENVIRONMENT"] != "production" or (
+        current_user.is_authenticated and current_user.has_role(Role.admin))
+    if not allowed or current_app.config.get("MAIL_SERVER"):
+        abort(404)
+    mails = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(50)).all()
+    return render_template("main/outbox.html", mails=mails)

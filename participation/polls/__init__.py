@@ -1,0 +1,1 @@
+"""Mobile voting (엠보팅)."""

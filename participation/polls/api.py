@@ -1,0 +1,3 @@
+from participation.api import ApiBlueprint
+
+bp = ApiBlueprint("polls_api", __name__, description="Mobile voting (엠보팅)")

@@ -1,0 +1,1 @@
+"""The staff console: what waits for city staff in every channel."""

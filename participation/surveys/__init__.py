@@ -1,0 +1,1 @@
+"""Online surveys (온라인 여론조사)."""

@@ -1,0 +1,127 @@
+"""How create_app() binds extensions, blueprints and request hooks. Kept apart so that the factory
+reads as a list of steps."""
+
+import importlib
+
+from flask import Flask, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import get_locale
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from participation.api import API_PREFIX, is_api_request
+from participation.config import REPOSITORY_ROOT
+from participation.core.redis import redis_connection, storage_uri
+
+WEB_BLUEPRINTS = ("main", "accounts", "admin", "moderation", "staff", "petitions", "proposals", "polls", "forums",
+                  "surveys", "indicators")
+API_BLUEPRINTS = ("accounts", "petitions", "proposals", "polls", "forums", "surveys", "indicators")
+TRANSLATION_PARTS = ("core", "accounts", "petitions", "proposals", "polls", "forums", "surveys", "indicators")
+
+
+class NoCookiesForApiSessionInterface(SecureCookieSessionInterface):
+    """The API authenticates with bearer tokens only: it never sets a cookie."""
+
+    def should_set_cookie(self, app, session):
+        return not is_api_request() and super().should_set_cookie(app, session)
+
+    def save_session(self, app, session, response):
+        if is_api_request():
+            return
+        super().save_session(app, session, response)
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if is_api_request():
+        return request.accept_languages.best_match(languages) or "ko"
+    chosen = request.cookies.get("lang")
+    if chosen in languages:
+        return chosen
+    user = current_user
+    if getattr(user, "is_authenticated", False) and user.locale in languages:
+        return user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_babel(app: Flask, babel) -> None:
+    directories = ";".join(str(REPOSITORY_ROOT / "translations" / part) for part in TRANSLATION_PARTS)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=directories)
+
+
+def init_login(app: Flask, login_manager) -> None:
+    from participation.accounts.models import User
+    from participation.extensions import db
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_active else None
+
+    app.session_interface = NoCookiesForApiSessionInterface()
+
+
+def init_limiter(app: Flask, limiter) -> None:
+    with app.app_context():
+        app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(redis_connection()))
+    limiter.init_app(app)
+
+
+def register_blueprints(app: Flask, api) -> None:
+    from participation.extensions import csrf
+
+    for name in WEB_BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(f"participation.{name}.views").bp)
+    for name in API_BLUEPRINTS:
+        blueprint = importlib.import_module(f"participation.{name}.api").bp
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint, url_prefix=API_PREFIX)
+
+
+def register_hooks(app: Flask) -> None:
+    from participation.main.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    @app.before_request
+    def limit_api_body():
+        limit = app.config["JSON_MAX_CONTENT_LENGTH"]
+        if is_api_request() and request.content_length and request.content_length > limit:
+            raise RequestEntityTooLarge()
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Content-Security-Policy",
+                           "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if not is_api_request() and current_user.is_authenticated:
+            headers.setdefault("Cache-Control", "private, no-store")
+        return response
+
+    @app.context_processor
+    def template_globals():
+        from participation.core import notifications
+        from participation.core.seoul import CATEGORIES, DISTRICTS
+
+        unread = 0
+        if current_user.is_authenticated:
+            unread = g.get("unread_notifications")
+            if unread is None:
+                unread = g.unread_notifications = notifications.unread_count(current_user.id)
+        return {"current_locale": str(get_locale()), "CATEGORIES": CATEGORIES, "DISTRICTS": DISTRICTS,
+                "unread_notifications": unread}
+
+    from participation.core import templating
+
+    templating.register(app)

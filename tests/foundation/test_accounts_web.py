@@ -1,0 +1,140 @@
+"""Sign-up, verification, login, logout, reset and deletion through the pages, with CSRF on."""
+
+import re
+
+from sqlalchemy import select
+
+from participation.accounts.models import User
+from participation.core.audit import AuditEntry
+from participation.core.mail import OutboxMail
+from tests.conftest import csrf_token, login
+from tests.factories import PASSWORD, UserFactory
+
+
+def sign_up(client, **overrides):
+    data = {"email": "  Kim.Seoul@Example.com ", "password": "서울시민-비밀번호1", "display_name": "김서울",
+            "district": "강남구", "birth_year": "1985", "csrf_token": csrf_token(client, "/register")}
+    data.update(overrides)
+    return client.post("/register", data=data)
+
+
+def last_link(db_session, path: str) -> str:
+    mail = db_session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc())).first()
+    match = re.search(rf"http://localhost(/{path}/\S+)", mail.body)
+    assert match, mail.body
+    return match.group(1)
+
+
+def test_sign_up_verify_log_out_and_in(client, db_session):
+    response = sign_up(client)
+    assert response.status_code == 303
+    user = db_session.scalar(select(User).where(User.email == "kim.seoul@example.com"))
+    assert user.display_name == "김서울" and user.district == "강남구" and not user.email_verified
+    assert "이메일 인증 전에는" in client.get("/").get_data(as_text=True)
+
+    response = client.get(last_link(db_session, "verify"))
+    assert response.status_code == 303
+    db_session.refresh(user)
+    assert user.email_verified
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert "로그인" in client.get("/").get_data(as_text=True)
+    response = client.post("/login", data={"email": "KIM.SEOUL@example.com ", "password": "서울시민-비밀번호1",
+                                           "csrf_token": csrf_token(client)})
+    assert response.status_code == 303
+    assert "김서울" in client.get("/").get_data(as_text=True)
+
+
+def test_forms_without_csrf_are_refused(client, db_session):
+    response = client.post("/register", data={"email": "a@example.com", "password": "x" * 12,
+                                              "display_name": "가", "district": "중구", "birth_year": "1990"})
+    assert response.status_code == 400
+    assert db_session.scalar(select(User).where(User.email == "a@example.com")) is None
+
+
+def test_invalid_sign_up_gives_the_form_back_with_messages(client, db_session):
+    response = sign_up(client, email="not-an-email", password="short", district="부산진구", birth_year="2020")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "올바른 이메일 주소가 아닙니다." in page
+    assert "비밀번호는 10자 이상이어야 합니다." in page
+    assert "서울시 25개 자치구 중 하나를 골라 주세요." in page
+    assert "만 14세 이상만 가입할 수 있습니다." in page
+    assert db_session.scalar(select(User)) is None
+
+
+def test_second_account_on_same_mailbox_is_refused(client, db_session):
+    UserFactory(email="kimseoul@gmail.com", email_canonical="kimseoul@gmail.com")
+    response = sign_up(client, email="Kim.Seoul+petitions@gmail.com")
+    assert response.status_code == 422
+    assert "이미 가입된 이메일입니다" in response.get_data(as_text=True)
+
+
+def test_login_does_not_tell_which_emails_exist(client, db_session):
+    UserFactory(email="exists@example.com")
+    wrong_password = client.post("/login", data={"email": "exists@example.com", "password": "wrong-password",
+                                                 "csrf_token": csrf_token(client)})
+    no_account = client.post("/login", data={"email": "nobody@example.com", "password": "wrong-password",
+                                             "csrf_token": csrf_token(client)})
+    assert wrong_password.status_code == no_account.status_code == 401
+    assert "이메일 또는 비밀번호가 맞지 않습니다." in wrong_password.get_data(as_text=True)
+    assert "이메일 또는 비밀번호가 맞지 않습니다." in no_account.get_data(as_text=True)
+
+
+def test_reset_request_says_the_same_for_unknown_addresses(client, db_session):
+    UserFactory(email="exists@example.com")
+    known = client.post("/reset", data={"email": "exists@example.com", "csrf_token": csrf_token(client, "/reset")})
+    unknown = client.post("/reset", data={"email": "nobody@example.com", "csrf_token": csrf_token(client, "/reset")})
+    assert known.status_code == unknown.status_code == 303
+    assert db_session.query(OutboxMail).count() == 1
+
+
+def test_password_reset_link_works_once(client, db_session):
+    user = UserFactory(email="reset@example.com")
+    client.post("/reset", data={"email": "reset@example.com", "csrf_token": csrf_token(client, "/reset")})
+    link = last_link(db_session, "reset")
+    response = client.post(link, data={"password": "새-비밀번호-12345", "csrf_token": csrf_token(client, link)})
+    assert response.status_code == 303
+    login(client, user, "새-비밀번호-12345")
+    again = client.post(link, data={"password": "또-다른-비밀번호-1", "csrf_token": csrf_token(client, link)})
+    assert "올바르지 않거나 만료되었습니다" in again.get_data(as_text=True)
+
+
+def test_delete_account_erases_personal_data(client, db_session):
+    user = UserFactory(email="leave@example.com", display_name="떠나는시민")
+    login(client, user)
+    response = client.post("/account/delete", data={"password": PASSWORD,
+                                                    "csrf_token": csrf_token(client, "/account")})
+    assert response.status_code == 303
+    db_session.refresh(user)
+    assert user.email is None and user.display_name is None and user.district is None
+    assert user.birth_year is None and user.password_hash is None and user.deleted_at is not None
+    assert user.public_name == "탈퇴한 사용자"
+    assert db_session.scalar(select(AuditEntry).where(AuditEntry.action == "deleted")) is not None
+    assert client.get("/account").status_code == 302
+
+
+def test_profile_edit(client, db_session):
+    user = UserFactory()
+    login(client, user)
+    response = client.post("/account", data={"display_name": "새이름", "district": "송파구", "birth_year": "1970",
+                                             "csrf_token": csrf_token(client, "/account")})
+    assert response.status_code == 303
+    db_session.refresh(user)
+    assert (user.display_name, user.district, user.birth_year) == ("새이름", "송파구", 1970)
+
+
+def test_admin_grants_roles_in_the_console(client, db_session):
+    admin = UserFactory(roles=["admin"])
+    citizen = UserFactory()
+    login(client, admin)
+    response = client.post(f"/admin/users/{citizen.id}/roles/moderator",
+                           data={"grant": "1", "csrf_token": csrf_token(client, "/admin/users")})
+    assert response.status_code == 303
+    db_session.refresh(citizen)
+    assert "moderator" in citizen.roles
+
+
+def test_admin_console_is_for_admins_only(client, db_session):
+    login(client, UserFactory())
+    assert client.get("/admin/users").status_code == 403

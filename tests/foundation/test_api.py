@@ -1,0 +1,93 @@
+"""The API's account calls and its error shapes."""
+
+import pytest
+
+from tests.conftest import api_token
+from tests.factories import UserFactory
+
+
+def assert_error(response, status, code=None):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json
+    body = response.json["error"]
+    assert isinstance(body["message"], str) and body["message"]
+    if code:
+        assert body["code"] == code
+    return body
+
+
+def test_register_token_me_and_revoke(client, db_session):
+    response = client.post("/api/v1/auth/register", json={
+        "email": "Mobile@Example.com", "password": "모바일-비밀번호-1", "display_name": "모바일시민",
+        "district": "강남구", "birth_year": 1995, "status": "admin"})
+    assert response.status_code == 201
+    assert response.json == {"id": response.json["id"], "email": "mobile@example.com",
+                             "display_name": "모바일시민", "district": "강남구", "email_verified": False}
+    token = client.post("/api/v1/auth/token", json={"email": "mobile@example.com",
+                                                    "password": "모바일-비밀번호-1"}).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    me = client.get("/api/v1/me", headers=headers)
+    assert me.json["roles"] == ["citizen"] and me.json["display_name"] == "모바일시민"
+    assert "Set-Cookie" not in me.headers
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert_error(client.get("/api/v1/me", headers=headers), 401, "invalid_token")
+
+
+def test_tokens_are_stored_hashed(client, db_session):
+    from participation.accounts.models import ApiToken
+
+    user = UserFactory()
+    headers = api_token(client, user)
+    token = headers["Authorization"].split()[1]
+    stored = db_session.query(ApiToken).one()
+    assert stored.token_hash != token and len(stored.token_hash) == 64
+
+
+def test_wrong_password_is_401(client, db_session):
+    UserFactory(email="a@example.com")
+    assert_error(client.post("/api/v1/auth/token", json={"email": "a@example.com", "password": "nope"}), 401)
+
+
+def test_register_with_invalid_fields_names_them(client, db_session):
+    body = assert_error(client.post("/api/v1/auth/register", json={
+        "email": "x", "password": "short", "display_name": "", "district": "해운대구", "birth_year": 1990}), 422)
+    assert set(body["fields"]) == {"email", "password", "display_name", "district"}
+    body = assert_error(client.post("/api/v1/auth/register", json={"email": "a@example.com"}), 422)
+    assert {"password", "display_name", "district", "birth_year"} <= set(body["fields"])
+    assert body["fields"]["password"] == ["필수 항목입니다."]
+
+
+def test_duplicate_email_is_409(client, db_session):
+    UserFactory(email="taken@example.com")
+    assert_error(client.post("/api/v1/auth/register", json={
+        "email": "TAKEN@example.com", "password": "충분히-긴-비밀번호", "display_name": "둘째",
+        "district": "중구", "birth_year": 1990}), 409, "email_taken")
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'"x"', b"123", "{\"a\": \"\xff\"}".encode("latin-1")])
+def test_malformed_or_non_object_json_is_400(client, db_session, body):
+    response = client.post("/api/v1/auth/register", data=body, content_type="application/json")
+    assert_error(response, 400)
+
+
+def test_unknown_route_and_method_are_json(client, db_session):
+    assert_error(client.get("/api/v1/nothing-here"), 404, "not_found")
+    assert_error(client.put("/api/v1/me"), 405, "method_not_allowed")
+
+
+def test_oversized_body_is_413(client, db_session):
+    response = client.post("/api/v1/auth/register", data=b"{" + b" " * 300_000 + b"}",
+                           content_type="application/json")
+    assert_error(response, 413, "payload_too_large")
+
+
+def test_openapi_document_describes_the_api(client, db_session):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/auth/token" in spec["paths"] and "/api/v1/me" in spec["paths"]
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_categories_have_korean_labels(client, db_session):
+    items = client.get("/api/v1/categories").json["items"]
+    assert {"code": "transport", "label": "교통"} in items and len(items) == 11

@@ -1,0 +1,44 @@
+import pytest
+
+from participation import create_app
+from participation.config import ConfigurationError, normalise_database_url
+
+
+def test_production_without_secret_refuses_to_start(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        create_app({"ENVIRONMENT": "production", "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": None})
+
+
+def test_development_generates_and_keeps_a_secret(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = create_app({"INSTANCE_PATH": str(tmp_path)}).config["SECRET_KEY"]
+    second = create_app({"INSTANCE_PATH": str(tmp_path)}).config["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    assert (tmp_path / "secret_key").read_text().strip() == first
+
+
+def test_settings_come_from_prefixed_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARTICIPATION_REQUIRE_EMAIL_VERIFICATION", "0")
+    monkeypatch.setenv("PARTICIPATION_RATELIMIT_ENABLED", "false")
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["REQUIRE_EMAIL_VERIFICATION"] == 0
+    assert app.config["RATELIMIT_ENABLED"] is False
+
+
+def test_postgres_urls_use_psycopg3():
+    assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_health(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
