@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg | cksum | cut -d' ' -f1)
-TRANSLATION_PARTS := $(notdir $(wildcard translations/*))
+CATALOGUES := $(wildcard translations/*/en/LC_MESSAGES/messages.po)
+TRANSLATION_PARTS := core accounts petitions proposals polls forums surveys indicators
 PYTEST_ARGS ?=
 
 .PHONY: install run test test-deps translations extract-messages lint bench soak clean
@@ -18,13 +19,12 @@ $(STAMP): setup.cfg
 	rm -f $(VENV)/.installed-* && touch $@
 
 translations: install
-	@for part in $(TRANSLATION_PARTS); do \
-	  $(BIN)/pybabel compile --use-fuzzy -q -d translations/$$part -D messages || exit 1; done
+	@for po in $(CATALOGUES); do \
+	  $(BIN)/pybabel -q compile -i $$po -o $${po%.po}.mo || exit 1; done
 
 # Re-extract every part's messages and merge them into its English catalogue.
 extract-messages: install
-	@for part in $(TRANSLATION_PARTS); do \
-	  $(BIN)/python -m participation.i18n extract $$part || exit 1; done
+	$(BIN)/python -m participation.i18n extract $(TRANSLATION_PARTS)
 
 run: translations
 	$(FLASK) db upgrade
