@@ -97,6 +97,8 @@ def serve(host, port):
     import subprocess
     import sys
 
+    from werkzeug.serving import run_simple
+
     from participation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     app = current_app._get_current_object()
@@ -107,7 +109,7 @@ def serve(host, port):
         click.echo(f"    {email:<24} {name} ({', '.join(roles) or 'citizen'})")
     click.echo("")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True)
     finally:
         worker_process.terminate()
         try:
