@@ -48,6 +48,13 @@ DEFAULTS = {
     "INDICATOR_INTERVAL": 60,
     # An admin switch: while true, no new signatures, supports, ballots or responses are taken.
     "PAUSE_PARTICIPATION": False,
+    # Petitions (청원): settings with history, copied into a petition when it opens.
+    "PETITION_SIGNATURE_DAYS": 30,
+    "PETITION_ANSWER_THRESHOLD": 1000,
+    "PETITION_DEBATE_THRESHOLD": 5000,
+    "PETITION_ANSWER_DAYS": 90,
+    "PETITION_EXTENSION_DAYS": 60,
+    "PETITION_REVIEW_DAYS": 5,
     # API documentation (flask-smorest)
     "API_TITLE": "Seoul citizen participation API",
     "API_VERSION": "v1",
