@@ -55,6 +55,11 @@ DEFAULTS = {
     "PETITION_ANSWER_DAYS": 90,
     "PETITION_EXTENSION_DAYS": 60,
     "PETITION_REVIEW_DAYS": 5,
+    # Proposals (시민제안): settings with history, copied into a proposal when it opens.
+    "PROPOSAL_SUPPORT_DAYS": 30,
+    "PROPOSAL_REVIEW_THRESHOLD": 50,
+    "PROPOSAL_DISCUSSION_THRESHOLD": 100,
+    "PROPOSAL_ANSWER_DAYS": 30,
     # API documentation (flask-smorest)
     "API_TITLE": "Seoul citizen participation API",
     "API_VERSION": "v1",
