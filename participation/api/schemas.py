@@ -39,6 +39,19 @@ ma.validate.Length.message_min = _l("{min}자 이상이어야 합니다.")
 ma.validate.Length.message_max = _l("{max}자 이내여야 합니다.")
 ma.validate.Length.message_all = _l("{min}자 이상 {max}자 이내여야 합니다.")
 ma.validate.OneOf.default_message = _l("다음 중 하나여야 합니다: {choices}.")
-ma.validate.Range.message_min = _l("{min} 이상이어야 합니다.")
-ma.validate.Range.message_max = _l("{max} 이하여야 합니다.")
-ma.validate.Range.message_all = _l("{min} 이상 {max} 이하여야 합니다.")
+
+
+class _RangeMessage:
+    """marshmallow's Range fills in its comparison words with `.format(min_op=...)` when it is built
+    (at import time); this keeps the translated message lazy until the error is raised."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def format(self, **_words):
+        return self.message
+
+
+ma.validate.Range.message_min = _RangeMessage(_l("{min} 이상이어야 합니다."))
+ma.validate.Range.message_max = _RangeMessage(_l("{max} 이하여야 합니다."))
+ma.validate.Range.message_all = _RangeMessage(_l("{min} 이상 {max} 이하여야 합니다."))
