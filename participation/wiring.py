@@ -3,7 +3,7 @@ reads as a list of steps."""
 
 import importlib
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_login import current_user
@@ -33,6 +33,9 @@ class NoCookiesForApiSessionInterface(SecureCookieSessionInterface):
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # Jobs and the command line speak the default language.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if is_api_request():
         return request.accept_languages.best_match(languages) or "ko"
     chosen = request.cookies.get("lang")
