@@ -1,3 +1,199 @@
+"""Petitions in the API: list, file, read, sign and withdraw, transitions, the official answer."""
+
+import marshmallow as ma
+
 from participation.api import ApiBlueprint
+from participation.api.auth import current_api_user, token_optional, token_required
+from participation.api.pagination import PageArgs, page_schema
+from participation.api.schemas import BaseSchema
+from participation.core.limits import filing_limit, participation_limit
+from participation.core.pagination import paginate
+from participation.core.seoul import CATEGORIES
+from participation.core.time import days_left
+from participation.extensions import db
+from participation.petitions import queries, services
+from participation.petitions.models import (
+    BODY_MAX,
+    DEPARTMENT_MAX,
+    PUBLIC_STATES,
+    TITLE_MAX,
+    Petition,
+    PetitionKind,
+    PetitionState,
+)
 
 bp = ApiBlueprint("petitions_api", __name__, description="Petitions (청원, 온라인 청원시스템)")
+
+KINDS = [kind.value for kind in PetitionKind]
+
+
+class PetitionListArgs(PageArgs):
+    status = ma.fields.String(validate=ma.validate.OneOf([state.value for state in PUBLIC_STATES]))
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
+    category = ma.fields.String(validate=ma.validate.OneOf(list(CATEGORIES)))
+    q = ma.fields.String(validate=ma.validate.Length(max=queries.Q_MAX), metadata={"example": "버스"})
+    sort = ma.fields.String(load_default="newest", validate=ma.validate.OneOf(queries.SORTS))
+
+
+class PetitionCreateSchema(BaseSchema):
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=TITLE_MAX),
+                             metadata={"example": "심야버스 노선을 늘려 주세요"})
+    body = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=BODY_MAX),
+                            metadata={"description": "Markdown"})
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(KINDS))
+    category = ma.fields.String(required=True, validate=ma.validate.OneOf(list(CATEGORIES)))
+
+
+class AnswerSchema(ma.Schema):
+    department = ma.fields.String(required=True)
+    body = ma.fields.String(required=True)
+    links = ma.fields.List(ma.fields.String(), required=True)
+    answered_at = ma.fields.DateTime(required=True)
+
+
+class PetitionSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(allow_none=True, metadata={"description": "null while hidden"})
+    body = ma.fields.String(allow_none=True, metadata={"description": "Markdown; null while hidden"})
+    kind = ma.fields.String(required=True, metadata={"enum": KINDS})
+    category = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"enum": [state.value for state in PetitionState]})
+    author = ma.fields.String(allow_none=True)
+    signature_count = ma.fields.Integer(required=True)
+    count_as_of = ma.fields.DateTime(allow_none=True)
+    created_at = ma.fields.DateTime(required=True)
+    submitted_at = ma.fields.DateTime(allow_none=True)
+    published_at = ma.fields.DateTime(allow_none=True)
+    closes_at = ma.fields.DateTime(allow_none=True)
+    closed_at = ma.fields.DateTime(allow_none=True)
+    days_left = ma.fields.Integer(allow_none=True)
+    answer_threshold = ma.fields.Integer(allow_none=True)
+    debate_threshold = ma.fields.Integer(allow_none=True)
+    answer_due_at = ma.fields.DateTime(allow_none=True)
+    rejection_reason = ma.fields.String(allow_none=True, metadata={"description": "to the author and moderators"})
+    signed = ma.fields.Boolean(allow_none=True,
+                               metadata={"description": "whether the caller signed; null without a token"})
+    answer = ma.fields.Nested(AnswerSchema, allow_none=True)
+
+
+class SignatureSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    petition_id = ma.fields.Integer(required=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+class TransitionSchema(BaseSchema):
+    to = ma.fields.String(required=True, metadata={"enum": [state.value for state in PetitionState]})
+    reason = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000),
+                              metadata={"description": "required for rejected and hidden"})
+
+
+class AnswerCreateSchema(BaseSchema):
+    department = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=DEPARTMENT_MAX))
+    body = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=BODY_MAX))
+    links = ma.fields.List(ma.fields.String(), load_default=list)
+
+
+def serialise(petition: Petition, viewer) -> dict:
+    hidden = petition.state == PetitionState.hidden and not services.can_moderate(viewer)
+    private = services.is_author(petition, viewer) or services.can_moderate(viewer)
+    answer = petition.answer
+    return {
+        "id": petition.id, "title": None if hidden else petition.title, "body": None if hidden else petition.body,
+        "kind": petition.kind, "category": petition.category, "status": petition.state,
+        "author": petition.author.public_name if petition.author else None,
+        "signature_count": petition.signature_count, "count_as_of": petition.count_as_of,
+        "created_at": petition.created_at, "submitted_at": petition.submitted_at,
+        "published_at": petition.published_at, "closes_at": petition.closes_at, "closed_at": petition.closed_at,
+        "days_left": days_left(petition.closes_at) if petition.state == PetitionState.open else None,
+        "answer_threshold": petition.answer_threshold, "debate_threshold": petition.debate_threshold,
+        "answer_due_at": petition.answer_due_at,
+        "rejection_reason": petition.rejection_reason if private else None,
+        "signed": services.has_signed(petition, viewer) if viewer is not None else None,
+        "answer": None if answer is None or hidden else {
+            "department": answer.department, "body": answer.body, "links": answer.link_list,
+            "answered_at": answer.answered_at},
+    }
+
+
+@bp.get("/petitions")
+@token_optional
+@bp.arguments(PetitionListArgs, location="query")
+@bp.response(200, page_schema(PetitionSchema, "PetitionPage"))
+def list_petitions(args):
+    """Public petitions (open, closed, answered), with filters, keyword search and sorting."""
+    statement = queries.public_list(args.get("status"), args.get("kind"), args.get("category"), args.get("q"),
+                                    args["sort"])
+    page = paginate(statement, args["page"], args["per_page"])
+    viewer = current_api_user()
+    return page.as_json(lambda petition: serialise(petition, viewer))
+
+
+@bp.post("/petitions")
+@filing_limit
+@token_required
+@bp.arguments(PetitionCreateSchema)
+@bp.response(201, PetitionSchema)
+def create_petition(data):
+    """File a petition; it waits for a moderator (status `pending`)."""
+    user = current_api_user()
+    petition = services.file_petition(user, data["title"], data["body"], data["kind"], data["category"])
+    db.session.commit()
+    return serialise(petition, user)
+
+
+@bp.get("/petitions/<int:petition_id>")
+@token_optional
+@bp.response(200, PetitionSchema)
+def get_petition(petition_id):
+    """One petition. Drafts are their author's; pending and rejected ones also moderators'."""
+    viewer = current_api_user()
+    return serialise(services.get_visible(petition_id, viewer), viewer)
+
+
+@bp.post("/petitions/<int:petition_id>/signatures")
+@participation_limit
+@token_required
+@bp.response(201, SignatureSchema)
+def sign_petition(petition_id):
+    """Sign (서명). 409 for a second signature or a petition not collecting signatures."""
+    signature = services.sign(petition_id, current_api_user())
+    db.session.commit()
+    return signature
+
+
+@bp.delete("/petitions/<int:petition_id>/signatures")
+@participation_limit
+@token_required
+@bp.response(204)
+def withdraw_signature(petition_id):
+    """Withdraw the caller's own signature while the petition collects signatures."""
+    services.withdraw(petition_id, current_api_user())
+    db.session.commit()
+
+
+@bp.post("/petitions/<int:petition_id>/transitions")
+@token_required
+@bp.arguments(TransitionSchema)
+@bp.response(200, PetitionSchema)
+def transition_petition(data, petition_id):
+    """Change the state: the author submits a draft (`pending`); moderators publish (`open`), reject
+    (`rejected`, reason required), close or hide (`hidden`, reason required)."""
+    user = current_api_user()
+    petition = services.get_visible(petition_id, user)
+    services.transition(petition, data["to"], user, data.get("reason"))
+    db.session.commit()
+    return serialise(petition, user)
+
+
+@bp.post("/petitions/<int:petition_id>/answer")
+@token_required
+@bp.arguments(AnswerCreateSchema)
+@bp.response(201, PetitionSchema)
+def answer_petition(data, petition_id):
+    """The city's official answer (staff) to a closed petition; it becomes `answered`."""
+    user = current_api_user()
+    petition = services.get_visible(petition_id, user)
+    services.answer(petition, user, data["department"], data["body"], "\n".join(data["links"]))
+    db.session.commit()
+    return serialise(petition, user)

@@ -1,6 +1,86 @@
 """Jobs of this channel (RQ), idempotent: they take ids and recompute from the database."""
 
+import logging
+
+from sqlalchemy import func, select, update
+
+from participation.core.time import utcnow
+from participation.extensions import db
+from participation.petitions.models import Petition, PetitionState, Signature
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_DISTRICT = "-"
+
+
+def recount(petition_id: int) -> tuple[int, int] | None:
+    """Recompute a petition's signature count and district breakdown from the signatures and write
+    them in one statement. Returns (before, after); None for an unknown id. Does not commit."""
+    before = db.session.scalar(select(Petition.signature_count).where(Petition.id == petition_id))
+    if before is None:
+        return None
+    rows = db.session.execute(select(Signature.district, func.count()).where(
+        Signature.petition_id == petition_id).group_by(Signature.district)).all()
+    districts = dict(sorted((district or UNKNOWN_DISTRICT, count) for district, count in rows))
+    total = sum(districts.values())
+    db.session.execute(update(Petition).where(Petition.id == petition_id).values(
+        signature_count=total, district_counts=districts, count_as_of=utcnow()))
+    return before, total
+
+
+def recount_petition(petition_id: int) -> None:
+    """Job: after a burst of signatures (debounced per petition)."""
+    recount(petition_id)
+    db.session.commit()
+
+
+def _recount_where(*conditions) -> int:
+    drifted = 0
+    for petition_id in db.session.scalars(select(Petition.id).where(*conditions).order_by(Petition.id)).all():
+        before, after = recount(petition_id)
+        if before != after:
+            drifted += 1
+            log.info("petition %s: signature count drift fixed (%s -> %s)", petition_id, before, after)
+    db.session.commit()
+    return drifted
+
+
+def recount_open_petitions() -> int:
+    """Periodic reconciliation of the petitions that can still change; returns how many had drifted."""
+    return _recount_where(Petition.state == PetitionState.open)
+
+
+def recount_all_petitions() -> int:
+    """Every petition that has ever been public."""
+    return _recount_where(Petition.state.in_(
+        [PetitionState.open, PetitionState.closed, PetitionState.answered, PetitionState.hidden]))
+
+
+def close_due_petitions() -> int:
+    """Close every open petition whose signature period has ended; returns how many."""
+    from participation.petitions.services import transition
+
+    now = utcnow()
+    due = db.session.scalars(select(Petition).where(
+        Petition.state == PetitionState.open, Petition.closes_at <= now)
+        .order_by(Petition.id).with_for_update(skip_locked=True)).all()
+    for petition in due:
+        transition(petition, PetitionState.closed, None)
+    db.session.commit()
+    return len(due)
+
+
+def mark_overdue_answers() -> int:
+    """Flag closed petitions whose answer is past due; returns how many were newly flagged."""
+    now = utcnow()
+    flagged = db.session.execute(update(Petition).where(
+        Petition.state == PetitionState.closed, Petition.answer_due_at < now,
+        Petition.answer_overdue_at.is_(None)).values(answer_overdue_at=now)).rowcount
+    db.session.commit()
+    return flagged
+
+
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = []
+PERIODIC: list = [(close_due_petitions, 60), (mark_overdue_answers, 300), (recount_open_petitions, 300)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
-RECOUNTS: list = []
+RECOUNTS: list = [recount_all_petitions]

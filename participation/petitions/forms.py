@@ -1,0 +1,43 @@
+"""Web forms of this channel."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from participation.core.reports import REASON_MAX as REPORT_REASON_MAX
+from participation.core.seoul import CATEGORIES
+from participation.petitions.models import BODY_MAX, DEPARTMENT_MAX, KIND_LABELS, REASON_MAX, TITLE_MAX
+from participation.petitions.services import REJECTION_REASONS
+
+
+def kind_choices():
+    return [(kind.value, label) for kind, label in KIND_LABELS.items()]
+
+
+def category_choices():
+    return [("", _l("분야를 고르세요")), *CATEGORIES.items()]
+
+
+class PetitionForm(FlaskForm):
+    # Lengths and choices are checked by the service too, with the messages citizens should read.
+    title = StringField(_l("제목"), validators=[InputRequired(), Length(max=TITLE_MAX)])
+    body = TextAreaField(_l("내용"), validators=[InputRequired(), Length(max=BODY_MAX)])
+    kind = SelectField(_l("종류"), choices=kind_choices, validate_choice=False)
+    category = SelectField(_l("분야"), choices=category_choices, validate_choice=False)
+
+
+class RejectForm(FlaskForm):
+    reason_code = SelectField(_l("반려 사유"), choices=lambda: list(REJECTION_REASONS.items()))
+    reason = TextAreaField(_l("작성자에게 전할 설명"), validators=[Optional(), Length(max=REASON_MAX)])
+
+
+class ReportForm(FlaskForm):
+    target = SelectField(_l("신고 대상"), choices=[("petition", _l("청원")), ("answer", _l("답변"))])
+    reason = TextAreaField(_l("신고 사유"), validators=[InputRequired(), Length(max=REPORT_REASON_MAX)])
+
+
+class AnswerForm(FlaskForm):
+    department = StringField(_l("담당 부서"), validators=[InputRequired(), Length(max=DEPARTMENT_MAX)])
+    body = TextAreaField(_l("답변 내용"), validators=[InputRequired(), Length(max=BODY_MAX)])
+    links = TextAreaField(_l("첨부 링크 (한 줄에 하나)"), validators=[Optional(), Length(max=6000)])

@@ -1,0 +1,162 @@
+"""Petition reads for the pages, the API, the jobs and the indicator feeds."""
+
+import re
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, case, func, or_, select
+
+from participation.core.audit import AuditEntry
+from participation.core.audit import history as audit_history
+from participation.core.reports import Report, ReportStatus
+from participation.core.seoul import DISTRICTS, MIN_CELL_SIZE
+from participation.core.settings import get_setting
+from participation.core.templating import number
+from participation.core.time import days_left, utcnow
+from participation.extensions import db
+from participation.petitions.models import PUBLIC_STATES, Petition, PetitionKind, PetitionState, Signature
+from participation.petitions.services import SUBJECT, petition_path
+
+SORTS = ("newest", "signatures", "closing")
+Q_MAX = 100
+
+
+def count_submitted(start: datetime, end: datetime, kind: str | None = None) -> int:
+    """Petitions submitted for review in [start, end) (indicators 2.2.a, 2.1.a, 3.1.c)."""
+    statement = select(func.count()).select_from(Petition).where(
+        Petition.submitted_at >= start, Petition.submitted_at < end)
+    if kind is not None:
+        statement = statement.where(Petition.kind == kind)
+    return db.session.scalar(statement) or 0
+
+
+def public_list(status: str | None = None, kind: str | None = None, category: str | None = None,
+                q: str | None = None, sort: str = "newest") -> Select:
+    """Public petitions, filtered and sorted. Unknown filter values are the caller's to refuse."""
+    statement = select(Petition)
+    statement = statement.where(Petition.state == status) if status else statement.where(
+        Petition.state.in_(PUBLIC_STATES))
+    if kind:
+        statement = statement.where(Petition.kind == kind)
+    if category:
+        statement = statement.where(Petition.category == category)
+    for word in keywords(q):
+        statement = statement.where(or_(Petition.title.contains(word, autoescape=True),
+                                        Petition.body.contains(word, autoescape=True)))
+    if sort == "signatures":
+        return statement.order_by(Petition.signature_count.desc(), Petition.id.desc())
+    if sort == "closing":
+        return statement.order_by(Petition.closes_at, Petition.id)
+    return statement.order_by(Petition.published_at.desc(), Petition.id.desc())
+
+
+def keywords(q: str | None) -> list[str]:
+    """Words of a Korean keyword search: every word must appear in the title or the body."""
+    return [word for word in re.split(r"\s+", (q or "").strip()[:Q_MAX]) if word][:5]
+
+
+def similar(title: str | None, limit: int = 5) -> list[Petition]:
+    """Public petitions sharing a word (two letters or more) with a title being typed, best matches first."""
+    words = [word for word in keywords(title) if len(word) >= 2]
+    if not words:
+        return []
+    matches = [Petition.title.contains(word, autoescape=True) for word in words]
+    score = sum((case((match, 1), else_=0) for match in matches), start=0)
+    return list(db.session.scalars(
+        select(Petition).where(Petition.state.in_(PUBLIC_STATES), or_(*matches))
+        .order_by(score.desc(), Petition.signature_count.desc(), Petition.id.desc()).limit(limit)))
+
+
+def home_items(limit: int) -> list[tuple[str, str, str]]:
+    """Open petitions, most signed first, for the home page."""
+    rows = db.session.scalars(select(Petition).where(Petition.state == PetitionState.open)
+                              .order_by(Petition.signature_count.desc(), Petition.id.desc()).limit(limit))
+    return [(petition.title, petition_path(petition.id),
+             _("서명 %(count)s명 · %(days)d일 남음", count=number(petition.signature_count),
+               days=days_left(petition.closes_at)))
+            for petition in rows]
+
+
+def moderation_queue() -> Select:
+    """Pending petitions, oldest submission first."""
+    return select(Petition).where(Petition.state == PetitionState.pending).order_by(
+        Petition.submitted_at, Petition.id)
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Petition).where(
+        Petition.state == PetitionState.pending)) or 0
+
+
+def review_overdue(petition: Petition, now: datetime | None = None) -> bool:
+    days = get_setting("PETITION_REVIEW_DAYS")
+    return petition.submitted_at is not None and (now or utcnow()) - petition.submitted_at > timedelta(days=days)
+
+
+def reported_petitions() -> list[tuple[Petition, int]]:
+    """Public petitions with open reports, most reported first."""
+    rows = db.session.execute(
+        select(Petition, func.count(Report.id)).join(Report, (Report.subject_type == SUBJECT)
+                                                     & (Report.subject_id == Petition.id))
+        .where(Report.status == ReportStatus.open).group_by(Petition.id)
+        .order_by(func.count(Report.id).desc(), Petition.id)).all()
+    return [(petition, count) for petition, count in rows]
+
+
+def awaiting_answer() -> list[Petition]:
+    """Closed petitions that crossed their answer threshold, earliest due first."""
+    return list(db.session.scalars(select(Petition).where(
+        Petition.state == PetitionState.closed, Petition.answer_due_at.is_not(None))
+        .order_by(Petition.answer_due_at, Petition.id)))
+
+
+def awaiting_answer_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Petition).where(
+        Petition.state == PetitionState.closed, Petition.answer_due_at.is_not(None))) or 0
+
+
+def debate_agenda_statement() -> Select:
+    return select(Petition).where(
+        Petition.kind == PetitionKind.debate_request,
+        Petition.state.in_(PUBLIC_STATES),
+        Petition.signature_count >= Petition.debate_threshold).order_by(Petition.signature_count.desc(), Petition.id)
+
+
+def debate_agenda() -> list[Petition]:
+    """Debate requests (시민참여 토론회 청구) that reached their debate threshold."""
+    return list(db.session.scalars(debate_agenda_statement()))
+
+
+def debate_agenda_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(debate_agenda_statement().subquery())) or 0
+
+
+def authored_by(user_id: int) -> list[Petition]:
+    return list(db.session.scalars(select(Petition).where(Petition.author_id == user_id)
+                                   .order_by(Petition.id.desc())))
+
+
+def signed_by(user_id: int) -> list[Petition]:
+    return list(db.session.scalars(select(Petition).join(Signature, Signature.petition_id == Petition.id)
+                                   .where(Signature.user_id == user_id).order_by(Signature.id.desc())))
+
+
+def district_chart(petition: Petition) -> list[tuple[str, int]]:
+    """Signatures per district as of the last recount, in the city's district order. Districts with
+    fewer than MIN_CELL_SIZE signatures are folded into one row labelled None."""
+    counts = petition.district_counts or {}
+    rows, small = [], 0
+    for district in DISTRICTS:
+        count = counts.get(district, 0)
+        if count >= MIN_CELL_SIZE:
+            rows.append((district, count))
+        else:
+            small += count
+    small += sum(count for name, count in counts.items() if name not in DISTRICTS)
+    if small:
+        rows.append((None, small))
+    return rows
+
+
+def history(petition_id: int) -> list[AuditEntry]:
+    return audit_history(SUBJECT, petition_id)

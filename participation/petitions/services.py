@@ -1,0 +1,330 @@
+"""Petition writes: filing, the life cycle, signatures, answers. Flush, never commit."""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from participation.core.audit import audit
+from participation.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from participation.core.jobs import enqueue_debounced
+from participation.core.notifications import notify
+from participation.core.permissions import Role, require_role, require_user, require_verified
+from participation.core.seoul import CATEGORIES
+from participation.core.settings import get_setting, register, require_participation_open
+from participation.core.time import end_of_kst_day, kst_today, to_kst, utcnow
+from participation.extensions import db
+from participation.petitions.models import (
+    BODY_MAX,
+    DEPARTMENT_MAX,
+    LINKS_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    Petition,
+    PetitionAnswer,
+    PetitionKind,
+    PetitionState,
+    Signature,
+)
+
+SUBJECT = "petition"
+MAX_ID = 2**31 - 1
+ANSWER_SUBJECT = "petition_answer"
+
+for _name in ("PETITION_SIGNATURE_DAYS", "PETITION_ANSWER_THRESHOLD", "PETITION_DEBATE_THRESHOLD",
+              "PETITION_ANSWER_DAYS", "PETITION_EXTENSION_DAYS", "PETITION_REVIEW_DAYS"):
+    register(_name, int)
+
+State = PetitionState
+ALLOWED = {
+    State.draft: {State.pending},
+    State.pending: {State.open, State.rejected},
+    State.open: {State.closed, State.hidden},
+    State.closed: {State.answered, State.hidden},
+    State.answered: set(),
+    State.rejected: set(),
+    State.hidden: set(),
+}
+ROLE_FOR = {
+    State.pending: Role.citizen,
+    State.open: Role.moderator,
+    State.rejected: Role.moderator,
+    State.hidden: Role.moderator,
+    State.closed: Role.moderator,
+    State.answered: Role.staff,
+}
+NEEDS_REASON = {State.rejected, State.hidden}
+
+# Reasons a moderator picks when rejecting; the free text is added after the label.
+REJECTION_REASONS = {
+    "duplicate": _l("같은 내용의 청원이 이미 진행 중입니다"),
+    "not_city": _l("서울시 소관 사무가 아닙니다"),
+    "personal_data": _l("개인정보나 명예를 침해하는 내용이 있습니다"),
+    "abusive": _l("욕설·비방·혐오 표현이 있습니다"),
+    "advertising": _l("광고·홍보 목적입니다"),
+    "unclear": _l("요구 사항이 분명하지 않습니다"),
+    "other": _l("기타"),
+}
+
+
+def petition_path(petition_id: int) -> str:
+    """The page's path; also usable outside a request (jobs, the demo)."""
+    return f"/petitions/{petition_id}"
+
+
+def can_moderate(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(Role.moderator))
+
+
+def is_author(petition: Petition, user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and petition.author_id == user.id)
+
+
+def can_view(petition: Petition, user) -> bool:
+    """Drafts are the author's; pending and rejected petitions also the moderators'. Hidden ones show
+    a notice to everyone."""
+    if petition.state == State.draft:
+        return is_author(petition, user)
+    if petition.state in (State.pending, State.rejected):
+        return is_author(petition, user) or can_moderate(user)
+    return True
+
+
+def get_visible(petition_id: int, user) -> Petition:
+    petition = db.session.get(Petition, petition_id) if 0 < petition_id <= MAX_ID else None
+    if petition is None or not can_view(petition, user):
+        raise NotFound(_l("청원을 찾을 수 없습니다."))
+    return petition
+
+
+def check_fields(title, body, kind, category) -> dict:
+    errors = {}
+    title = title.strip() if isinstance(title, str) else ""
+    body = body.strip() if isinstance(body, str) else ""
+    if not title:
+        errors["title"] = _l("제목을 입력해 주세요.")
+    elif len(title) > TITLE_MAX:
+        errors["title"] = _l("제목은 %(max)d자 이내로 써 주세요.", max=TITLE_MAX)
+    if not body:
+        errors["body"] = _l("내용을 입력해 주세요.")
+    elif len(body) > BODY_MAX:
+        errors["body"] = _l("내용은 %(max)s자 이내로 써 주세요.", max=f"{BODY_MAX:,}")
+    if kind not in set(PetitionKind):
+        errors["kind"] = _l("청원 종류를 골라 주세요.")
+    if category not in CATEGORIES:
+        errors["category"] = _l("분야를 골라 주세요.")
+    if errors:
+        raise ValidationError(errors)
+    return {"title": title, "body": body, "kind": PetitionKind(kind), "category": category}
+
+
+def file_petition(author, title, body, kind, category, *, submit: bool = True) -> Petition:
+    """Write a petition; submitted for review at once unless kept as a draft."""
+    require_verified(author)
+    petition = Petition(author_id=author.id, state=State.draft, **check_fields(title, body, kind, category))
+    db.session.add(petition)
+    db.session.flush()
+    audit(author, SUBJECT, petition.id, "created")
+    if submit:
+        transition(petition, State.pending, author)
+    return petition
+
+
+def update_draft(petition: Petition, actor, title, body, kind, category) -> None:
+    if not is_author(petition, actor) or petition.state != State.draft:
+        raise NotFound(_l("청원을 찾을 수 없습니다."))
+    for name, value in check_fields(title, body, kind, category).items():
+        setattr(petition, name, value)
+    audit(actor, SUBJECT, petition.id, "edited")
+
+
+def transition(petition: Petition, to, actor, reason: str | None = None) -> Petition:
+    """The one way a petition changes state. `actor` None is the system (the deadline job)."""
+    try:
+        to = State(to)
+    except ValueError:
+        raise ValidationError({"to": _l("알 수 없는 상태입니다.")}) from None
+    current = State(petition.state)
+    if to not in ALLOWED[current]:
+        raise InvalidTransition(current, to, ALLOWED[current])
+    if actor is not None or to != State.closed:
+        require_role(actor, ROLE_FOR[to])
+    if to == State.pending and not is_author(petition, actor):
+        raise NotFound(_l("청원을 찾을 수 없습니다."))
+    reason = (reason or "").strip() or None
+    if to in NEEDS_REASON and not reason:
+        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
+    if reason and len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _l("사유는 %(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
+    if to == State.answered and petition.answer is None:
+        raise Conflict(_l("답변을 먼저 작성해 주세요."), code="answer_missing")
+    audit(actor, SUBJECT, petition.id, f"{current}->{to}", reason)
+    now = utcnow()
+    if to == State.pending:
+        petition.submitted_at = now
+    elif to == State.open:
+        _open(petition, now)
+    elif to == State.rejected:
+        petition.rejection_reason = reason
+    elif to == State.closed:
+        _close(petition, now)
+    petition.state = to
+    db.session.flush()
+    _tell_author(petition, to)
+    return petition
+
+
+def _open(petition: Petition, now) -> None:
+    """Publish with the rules in force today; they stay with the petition."""
+    petition.published_at = now
+    petition.signature_days = get_setting("PETITION_SIGNATURE_DAYS")
+    petition.answer_threshold = get_setting("PETITION_ANSWER_THRESHOLD")
+    petition.debate_threshold = get_setting("PETITION_DEBATE_THRESHOLD")
+    petition.answer_days = get_setting("PETITION_ANSWER_DAYS")
+    petition.closes_at = end_of_kst_day(to_kst(now).date() + timedelta(days=petition.signature_days))
+    petition.count_as_of = now
+
+
+def _close(petition: Petition, now) -> None:
+    from participation.petitions.tasks import recount
+
+    petition.closed_at = now
+    # The final count decides whether an answer is owed.
+    recount(petition.id)
+    db.session.refresh(petition)
+    if petition.signature_count >= petition.answer_threshold:
+        petition.answer_due_at = end_of_kst_day(to_kst(now).date() + timedelta(days=petition.answer_days))
+
+
+def _tell_author(petition: Petition, to: State) -> None:
+    messages = {
+        State.open: _l("청원 '%(title)s'이(가) 공개되었습니다."),
+        State.rejected: _l("청원 '%(title)s'이(가) 반려되었습니다. 사유를 확인해 주세요."),
+        State.hidden: _l("청원 '%(title)s'이(가) 운영 원칙에 따라 숨김 처리되었습니다."),
+        State.answered: _l("청원 '%(title)s'에 서울시 답변이 등록되었습니다."),
+    }
+    if to in messages and petition.author is not None:
+        message = str(messages[to]) % {"title": petition.title[:60]}
+        notify([petition.author], message[:300], petition_path(petition.id))
+
+
+def is_collecting(petition: Petition) -> bool:
+    return petition.state == State.open and petition.closes_at is not None and petition.closes_at > utcnow()
+
+
+def sign(petition_id: int, user) -> Signature:
+    """One signature per person; a second one, concurrent or not, is a 409."""
+    require_user(user)
+    petition = get_visible(petition_id, user)
+    require_participation_open()
+    require_verified(user)
+    if not is_collecting(petition):
+        raise Conflict(_l("서명을 받고 있는 청원이 아닙니다."), code="not_open")
+    signature = Signature(petition_id=petition.id, user_id=user.id, district=user.district,
+                          age_band=user.age_band_on(kst_today()))
+    try:
+        with db.session.begin_nested():
+            db.session.add(signature)
+    except IntegrityError:
+        raise Conflict(_l("이미 서명하셨습니다."), code="already_signed") from None
+    _schedule_recount(petition.id)
+    return signature
+
+
+def withdraw(petition_id: int, user) -> None:
+    """Take back one's own signature while the petition collects signatures."""
+    require_user(user)
+    petition = get_visible(petition_id, user)
+    require_participation_open()
+    if not is_collecting(petition):
+        raise Conflict(_l("서명 기간이 끝나 철회할 수 없습니다."), code="not_open")
+    removed = db.session.execute(delete(Signature).where(
+        Signature.petition_id == petition.id, Signature.user_id == user.id)).rowcount
+    if not removed:
+        raise NotFound(_l("이 청원에 서명한 기록이 없습니다."))
+    _schedule_recount(petition.id)
+
+
+def has_signed(petition: Petition, user) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.scalar(select(Signature.id).where(
+        Signature.petition_id == petition.id, Signature.user_id == user.id)) is not None
+
+
+def _schedule_recount(petition_id: int) -> None:
+    from participation.petitions.tasks import recount_petition
+
+    enqueue_debounced(f"recount:petition:{petition_id}", recount_petition, petition_id)
+
+
+def check_links(raw) -> str:
+    lines = [line.strip() for line in (raw or "").splitlines() if line.strip()]
+    if len(lines) > LINKS_MAX:
+        raise ValidationError({"links": _l("첨부 링크는 %(max)d개까지입니다.", max=LINKS_MAX)})
+    for line in lines:
+        parts = urlsplit(line)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(line) > 500:
+            raise ValidationError({"links": _l("http:// 또는 https://로 시작하는 주소를 한 줄에 하나씩 적어 주세요.")})
+    return "\n".join(lines)
+
+
+def answer(petition: Petition, actor, department, body, links="") -> PetitionAnswer:
+    """The official answer; the petition becomes answered."""
+    require_role(actor, Role.staff)
+    if petition.state != State.closed:
+        raise InvalidTransition(petition.state, State.answered, ALLOWED[State(petition.state)])
+    errors = {}
+    department = department.strip() if isinstance(department, str) else ""
+    body = body.strip() if isinstance(body, str) else ""
+    if not department:
+        errors["department"] = _l("담당 부서를 입력해 주세요.")
+    elif len(department) > DEPARTMENT_MAX:
+        errors["department"] = _l("%(max)d자 이내로 입력해 주세요.", max=DEPARTMENT_MAX)
+    if not body:
+        errors["body"] = _l("답변 내용을 입력해 주세요.")
+    elif len(body) > BODY_MAX:
+        errors["body"] = _l("내용은 %(max)s자 이내로 써 주세요.", max=f"{BODY_MAX:,}")
+    try:
+        links = check_links(links)
+    except ValidationError as error:
+        errors.update(error.fields)
+    if errors:
+        raise ValidationError(errors)
+    petition.answer = PetitionAnswer(department=department, body=body, links=links, answered_by_id=actor.id)
+    db.session.flush()
+    audit(actor, ANSWER_SUBJECT, petition.answer.id, "answered")
+    transition(petition, State.answered, actor)
+    signers = db.session.scalars(select(Signature.user_id).where(
+        Signature.petition_id == petition.id, Signature.user_id.is_not(None),
+        Signature.user_id != petition.author_id)).all()
+    if signers:
+        from participation.accounts.models import User
+
+        users = db.session.scalars(select(User).where(User.id.in_(signers))).all()
+        notify(users, (_("서명한 청원 '%(title)s'에 서울시 답변이 등록되었습니다.", title=petition.title[:60]))[:300],
+               petition_path(petition.id), mail=False)
+    return petition.answer
+
+
+def extend_answer_deadline(petition: Petition, actor, reason) -> None:
+    """Once, by the configured number of days, with a reason."""
+    require_role(actor, Role.staff)
+    if not petition.needs_answer:
+        raise Conflict(_l("답변 기한이 있는 청원이 아닙니다."), code="no_answer_due")
+    if petition.extension_reason:
+        raise Conflict(_l("답변 기한은 한 번만 연장할 수 있습니다."), code="already_extended")
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise ValidationError({"reason": _l("연장 사유를 적어 주세요.")})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _l("사유는 %(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
+    days = get_setting("PETITION_EXTENSION_DAYS")
+    petition.answer_due_at = end_of_kst_day(to_kst(petition.answer_due_at).date() + timedelta(days=days))
+    petition.extension_reason = reason
+    if petition.answer_due_at > utcnow():
+        petition.answer_overdue_at = None
+    audit(actor, SUBJECT, petition.id, "answer_extended", reason)
