@@ -54,3 +54,141 @@ def staff(**kwargs) -> User:
 
 def admin(**kwargs) -> User:
     return UserFactory(roles=["admin"], **kwargs)
+
+
+# --- proposals (시민제안) -------------------------------------------------------------------------------------
+
+from participation.proposals.models import Proposal  # noqa: E402
+
+
+class ProposalFactory(BaseFactory):
+    """A citizen's proposal waiting for moderation; `open_proposal()` gives one collecting supports."""
+
+    class Meta:
+        model = Proposal
+
+    author = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"한강 공원에 그늘막을 늘려 주세요 {n}")
+    problem = "여름에 쉴 곳이 없습니다."
+    body = "한강 공원 산책로에 그늘막과 벤치를 더 설치해 주세요."
+    expected_effect = "시민들이 더위를 피할 수 있습니다."
+    category = "environment"
+    district = "마포구"
+    state = "pending"
+    source = "web"
+
+
+def open_proposal(**kwargs):
+    """A published proposal with the default rules (50 → review, 100 → discussion, 30 days)."""
+    from datetime import timedelta
+
+    values = {"state": "open", "published_at": utcnow(), "closes_at": utcnow() + timedelta(days=30),
+              "review_threshold": 50, "discussion_threshold": 100, "answer_days": 30}
+    return ProposalFactory(**{**values, **kwargs})
+
+
+# --- petitions (청원) -----------------------------------------------------------------------------------------
+
+from participation.petitions.models import Petition, Signature  # noqa: E402
+
+
+class PetitionFactory(BaseFactory):
+    """A citizen's petition waiting for moderation; `open_petition()` gives one collecting signatures."""
+
+    class Meta:
+        model = Petition
+
+    author = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"심야버스 노선을 늘려 주세요 {n}")
+    body = "밤 늦게 퇴근하는 시민을 위해 **심야버스** 노선을 늘려 주세요."
+    kind = "general"
+    category = "transport"
+    state = "pending"
+    submitted_at = factory.LazyFunction(utcnow)
+
+
+def open_petition(**kwargs):
+    """A published petition with the default rules (1,000 signatures in 30 days, answer in 90 days)."""
+    from datetime import timedelta
+
+    values = {"state": "open", "published_at": utcnow(), "closes_at": utcnow() + timedelta(days=30),
+              "signature_days": 30, "answer_threshold": 1000, "debate_threshold": 5000, "answer_days": 90,
+              "count_as_of": utcnow(), **kwargs}
+    return PetitionFactory(**values)
+
+
+class SignatureFactory(BaseFactory):
+    class Meta:
+        model = Signature
+
+    petition_id = factory.LazyFunction(lambda: open_petition().id)
+    user_id = factory.LazyFunction(lambda: UserFactory().id)
+    district = "마포구"
+    age_band = "30-39"
+
+
+# --- polls (엠보팅) ----------------------------------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from participation.polls.models import Poll, PollOption, PollTag  # noqa: E402
+
+
+class PollFactory(BaseFactory):
+    """An open staff poll with three options; pass `labels=[...]` for others and `tags=[...]`."""
+
+    class Meta:
+        model = Poll
+
+    class Params:
+        labels = ("찬성", "반대", "잘 모르겠다")
+
+    title = factory.Sequence(lambda n: f"서울 정책 투표 {n}")
+    description = "시민 여러분의 생각을 알려 주세요."
+    state = "open"
+    by_staff = True
+    max_choices = 1
+    results_visibility = "live"
+    eligible_districts = factory.LazyFunction(list)
+    eligible_age_bands = factory.LazyFunction(list)
+    opens_at = factory.LazyFunction(lambda: utcnow() - timedelta(hours=1))
+    closes_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=7))
+    options = factory.LazyAttribute(
+        lambda poll: [PollOption(position=number, label=label) for number, label in enumerate(poll.labels, 1)])
+
+    @factory.post_generation
+    def tags(poll, create, extracted, **kwargs):
+        for tag in extracted or ():
+            poll.tag_rows.append(PollTag(tag=tag))
+
+
+# --- Surveys (온라인 여론조사) ------------------------------------------------------------------
+
+from participation.surveys.models import PopulationCell, PopulationFrame  # noqa: E402
+
+
+def survey(author=None, questions=(), *, open_it=True, sections=None, **fields):
+    """A survey built through the service (as staff do), opened unless `open_it` is false."""
+    from participation.surveys import services
+
+    author = author or staff()
+    data = {"title": "서울 대중교통 만족도 조사", "intro": "잠시 시간을 내 주세요.", "thanks": "고맙습니다.",
+            "questions": list(questions), **fields}
+    if sections:
+        data["sections"] = list(sections)
+    created = services.create_survey_with_questions(author, data)
+    if open_it:
+        services.transition(created, "open", author)
+    return created
+
+
+def population_frame(cells: dict, *, source="예시 인구 자료 (시험용)", is_example=True) -> PopulationFrame:
+    """A small population frame {(district, age band): count}, labelled as an example."""
+    from datetime import date
+
+    frame = PopulationFrame(source=source, as_of=date(2024, 12, 31), is_example=is_example)
+    frame.cells = [PopulationCell(district=d, age_band=a, count=n) for (d, a), n in cells.items()]
+    session = UserFactory._meta.sqlalchemy_session
+    session.add(frame)
+    session.flush()
+    return frame

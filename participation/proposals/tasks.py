@@ -1,6 +1,34 @@
 """Jobs of this channel (RQ), idempotent: they take ids and recompute from the database."""
 
+import logging
+
+from participation.extensions import db
+from participation.proposals import services
+
+log = logging.getLogger(__name__)
+
+
+def recount_proposal(proposal_id: int) -> None:
+    """Recount one proposal's supports (공감) and apply its thresholds."""
+    services.refresh_count(proposal_id)
+    db.session.commit()
+
+
+def recount_all_proposals() -> None:
+    """Reconciliation: recount every proposal, logging any drift it fixed."""
+    drifted = services.refresh_all_counts()
+    db.session.commit()
+    if drifted:
+        log.warning("proposals: fixed %d drifted support counts", drifted)
+
+
+def close_expired_proposals() -> None:
+    """Close proposals whose support period ended below the review threshold."""
+    services.close_expired()
+    db.session.commit()
+
+
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = []
+PERIODIC: list = [(close_expired_proposals, 60), (recount_all_proposals, 300)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
-RECOUNTS: list = []
+RECOUNTS: list = [recount_all_proposals]

@@ -1,0 +1,257 @@
+"""Import of the national proposal portal's export (국민제안 · 국민신문고): CSV in UTF-8 or CP949, or XLSX.
+
+Staff map the file's columns to our fields, look at a dry run (what is new, what changes, which rows are
+wrong and why, by row number), and only then confirm. The portal's proposal number is unique here, so
+importing the same export twice changes nothing; rows with errors are never imported."""
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from participation.core.audit import audit
+from participation.core.errors import Conflict, ValidationError
+from participation.core.permissions import Role, require_role
+from participation.core.seoul import CATEGORIES
+from participation.core.time import KST, utcnow
+from participation.extensions import db
+from participation.proposals import services
+from participation.proposals.models import PORTAL_ID_MAX, Proposal, ProposalSource, ProposalState
+
+# field -> (label, required, header names the portal's exports use)
+FIELDS = {
+    "portal_id": (_l("제안번호"), True, ("제안번호", "접수번호", "신청번호", "portal_id")),
+    "title": (_l("제목"), True, ("제목", "제안제목", "제안명", "title")),
+    "body": (_l("제안 내용"), True, ("제안내용", "내용", "제안요지", "body")),
+    "category": (_l("분야"), True, ("분야", "제안분야", "category")),
+    "received_at": (_l("접수일"), True, ("접수일", "접수일자", "접수일시", "신청일", "received_at")),
+    "problem": (_l("현황 및 문제점"), False, ("현황및문제점", "문제점", "현황", "problem")),
+    "expected_effect": (_l("기대 효과"), False, ("기대효과", "expected_effect")),
+    "district": (_l("자치구"), False, ("자치구", "지역", "district")),
+}
+CITY_WIDE = {"", "서울시", "서울특별시", "서울시 전체", "전체", "시 전체"}
+DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y.%m.%d", "%Y. %m. %d", "%Y/%m/%d",
+                "%Y%m%d")
+COMPARED = ("title", "body", "problem", "expected_effect", "category", "district", "submitted_at")
+
+
+@dataclass
+class Row:
+    line: int
+    portal_id: str = ""
+    action: str = "error"  # new | update | unchanged | error
+    values: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    rows: list[Row]
+    imported: bool = False
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def errors(self) -> list[Row]:
+        return [row for row in self.rows if row.action == "error"]
+
+
+def _normalise(header: str) -> str:
+    return "".join(str(header or "").split()).lower()
+
+
+def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, list]]]:
+    """The header and the non-empty rows (with their row numbers, the header being row 1)."""
+    name = (filename or "").lower()
+    if name.endswith(".xlsx"):
+        try:
+            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+            table = [list(row) for row in sheet.iter_rows(values_only=True)]
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, IndexError):
+            raise ValidationError({"file": _l("XLSX 파일을 읽을 수 없습니다.")}) from None
+    elif name.endswith(".csv"):
+        for encoding in ("utf-8-sig", "cp949"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationError({"file": _l("파일의 문자 인코딩을 읽을 수 없습니다 (UTF-8 또는 CP949).")})
+        try:
+            table = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error:
+            raise ValidationError({"file": _l("CSV 형식이 올바르지 않습니다.")}) from None
+    else:
+        raise ValidationError({"file": _l("CSV 또는 XLSX 파일을 올려 주세요.")})
+    if not table:
+        raise ValidationError({"file": _l("빈 파일입니다.")})
+    headers = ["" if cell is None else str(cell).strip() for cell in table[0]]
+    rows = [(number, row) for number, row in enumerate(table[1:], start=2)
+            if any(cell not in (None, "") and str(cell).strip() for cell in row)]
+    return headers, rows
+
+
+def default_mapping(headers: list[str]) -> dict[str, str]:
+    """Our field -> the file's column, guessed from the header names the portal uses."""
+    known = {_normalise(header): header for header in headers}
+    mapping = {}
+    for name, (_label, _required, aliases) in FIELDS.items():
+        mapping[name] = next((known[_normalise(alias)] for alias in aliases if _normalise(alias) in known), "")
+    return mapping
+
+
+def _check_mapping(headers: list[str], mapping: dict) -> dict[str, int]:
+    columns, errors = {}, {}
+    for name, (label, required, _aliases) in FIELDS.items():
+        header = mapping.get(name) or ""
+        if header and header in headers:
+            columns[name] = headers.index(header)
+        elif header or required:
+            errors[f"map_{name}"] = _l("'%(field)s'에 맞는 열을 골라 주세요.", field=label)
+    if errors:
+        raise ValidationError(errors)
+    return columns
+
+
+def _category_code(value: str) -> str | None:
+    if value in CATEGORIES:
+        return value
+    with force_locale("ko"):
+        by_label = {_normalise(str(label)): code for code, label in CATEGORIES.items()}
+    return by_label.get(_normalise(value))
+
+
+def _received_at(value) -> datetime | None:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time())
+    else:
+        text = str(value or "").strip()
+        for pattern in DATE_FORMATS:
+            try:
+                moment = datetime.strptime(text, pattern)
+                break
+            except ValueError:
+                continue
+        else:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=KST)
+    return moment.astimezone(UTC)
+
+
+def _cell(row: list, index: int | None):
+    if index is None or index >= len(row) or row[index] is None:
+        return ""
+    return row[index]
+
+
+def _check_row(number: int, row: list, columns: dict[str, int], seen: dict[str, int]) -> Row:
+    result = Row(line=number)
+    text = {name: str(_cell(row, index)).strip() for name, index in columns.items() if name != "received_at"}
+    portal_id = text["portal_id"]
+    if portal_id.endswith(".0") and portal_id[:-2].isdigit():
+        portal_id = portal_id[:-2]  # a number that a spreadsheet stored as a float
+    result.portal_id = portal_id
+    if not portal_id:
+        result.errors.append(_l("제안번호가 비어 있습니다."))
+    elif len(portal_id) > PORTAL_ID_MAX:
+        result.errors.append(_l("제안번호가 너무 깁니다."))
+    elif portal_id in seen:
+        result.errors.append(_l("같은 제안번호가 %(line)d행에도 있습니다.", line=seen[portal_id]))
+    else:
+        seen[portal_id] = number
+    category = _category_code(text["category"])
+    if category is None:
+        result.errors.append(_l("알 수 없는 분야입니다: %(value)s", value=text["category"][:40]))
+    district = text.get("district", "")
+    received = _received_at(_cell(row, columns["received_at"]))
+    if received is None:
+        result.errors.append(_l("접수일을 읽을 수 없습니다 (예: 2024-03-15)."))
+    elif received > utcnow():
+        result.errors.append(_l("접수일이 미래입니다."))
+    try:
+        cleaned = services.clean_fields({
+            "title": text["title"], "body": text["body"], "problem": text.get("problem", ""),
+            "expected_effect": text.get("expected_effect", ""), "category": category or "other",
+            "district": None if district in CITY_WIDE else district})
+    except ValidationError as error:
+        labels = {"title": FIELDS["title"][0], "body": FIELDS["body"][0], "problem": FIELDS["problem"][0],
+                  "expected_effect": FIELDS["expected_effect"][0], "district": FIELDS["district"][0]}
+        for name, messages in error.fields.items():
+            result.errors.append(f"{labels.get(name, name)}: {' '.join(messages)}")
+        cleaned = {}
+    if not result.errors:
+        result.values = {**cleaned, "category": category, "submitted_at": received}
+    return result
+
+
+def plan_import(data: bytes, filename: str, mapping: dict | None = None) -> tuple[Plan, list[str], dict]:
+    """What importing this file would do; changes nothing."""
+    headers, table = read_table(data, filename)
+    mapping = mapping if mapping is not None else default_mapping(headers)
+    columns = _check_mapping(headers, mapping)
+    seen: dict[str, int] = {}
+    rows = [_check_row(number, row, columns, seen) for number, row in table]
+    valid = {row.portal_id: row for row in rows if not row.errors}
+    existing = {}
+    ids = list(valid)
+    for start in range(0, len(ids), 500):
+        for proposal in db.session.scalars(select(Proposal).where(Proposal.portal_id.in_(ids[start:start + 500]))):
+            existing[proposal.portal_id] = proposal
+    for portal_id, row in valid.items():
+        proposal = existing.get(portal_id)
+        if proposal is None:
+            row.action = "new"
+        elif any(getattr(proposal, name) != row.values[name] for name in COMPARED):
+            row.action = "update"
+        else:
+            row.action = "unchanged"
+    return Plan(rows=rows), headers, mapping
+
+
+def run_import(actor, data: bytes, filename: str, mapping: dict | None = None, *, confirm: bool = False) -> Plan:
+    """Dry run unless confirmed; when confirmed, the valid rows are written and the rows in error skipped."""
+    require_role(actor, Role.staff)
+    plan, _headers, _mapping = plan_import(data, filename, mapping)
+    if not confirm:
+        return plan
+    now, rules = utcnow(), services.opening_rules()
+    changes = [row for row in plan.rows if row.action in ("new", "update")]
+    try:
+        with db.session.begin_nested():
+            current = {proposal.portal_id: proposal for proposal in db.session.scalars(
+                select(Proposal).where(Proposal.portal_id.in_([row.portal_id for row in changes
+                                                                if row.action == "update"])))}
+            touched = []
+            for row in changes:
+                if row.action == "new":
+                    proposal = Proposal(source=ProposalSource.national_portal, portal_id=row.portal_id,
+                                        entered_by_id=actor.id, state=ProposalState.open, **row.values)
+                    services.start_support_period(proposal, now, rules)
+                    db.session.add(proposal)
+                else:
+                    proposal = current[row.portal_id]
+                    for name, value in row.values.items():
+                        setattr(proposal, name, value)
+                touched.append((row.action, proposal))
+            db.session.flush()
+            for action, proposal in touched:
+                audit(actor, services.SUBJECT, proposal.id, "imported->open" if action == "new" else "import_updated")
+    except IntegrityError:
+        raise Conflict(_l("다른 가져오기와 겹쳤습니다. 미리 보기를 다시 해 주세요."), code="import_conflict") from None
+    audit(actor, "proposal_import", 0, f"imported new={plan.count('new')} updated={plan.count('update')} "
+          f"unchanged={plan.count('unchanged')} errors={len(plan.errors)}", filename[:200])
+    plan.imported = True
+    return plan

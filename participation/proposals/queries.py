@@ -1,0 +1,108 @@
+"""Reads of proposals used by pages, the API, jobs and the indicator feed."""
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select
+
+from participation.core.audit import history
+from participation.core.time import utcnow
+from participation.extensions import db
+from participation.proposals.models import Comment, Department, Proposal, ProposalState
+
+LISTED_STATES = (ProposalState.open, ProposalState.closed, ProposalState.under_review, ProposalState.answered)
+SORTS = ("support", "newest", "closing")
+
+
+def count_submitted(start: datetime, end: datetime, source: str | None = None) -> int:
+    """Proposals received in [start, end) — the indicator feed for 2.2.c (web), 2.2.b (national_portal)
+    and 3.3.b (youth_committee). One COUNT on the (source, submitted_at) index."""
+    statement = select(func.count()).select_from(Proposal).where(Proposal.submitted_at >= start,
+                                                                 Proposal.submitted_at < end)
+    if source is not None:
+        statement = statement.where(Proposal.source == source)
+    return db.session.scalar(statement) or 0
+
+
+def home_items(limit: int) -> list[tuple[str, str, str]]:
+    rows = db.session.scalars(select(Proposal).where(Proposal.state == ProposalState.open)
+                              .order_by(Proposal.published_at.desc(), Proposal.id.desc()).limit(limit))
+    return [(proposal.title, f"/proposals/{proposal.id}", _("공감 %(count)d명", count=proposal.support_count))
+            for proposal in rows]
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def public_list(*, q: str | None = None, category: str | None = None, district: str | None = None,
+                status: str | None = None, source: str | None = None, sort: str | None = None) -> Select:
+    """The public list, filtered; unknown filter values simply match nothing."""
+    statement = select(Proposal).where(Proposal.state.in_(LISTED_STATES))
+    if status:
+        statement = statement.where(Proposal.state == status)
+    if category:
+        statement = statement.where(Proposal.category == category)
+    if district == "city":
+        statement = statement.where(Proposal.district.is_(None))
+    elif district:
+        statement = statement.where(Proposal.district == district)
+    if source:
+        statement = statement.where(Proposal.source == source)
+    if q:
+        pattern = _like(q.strip())
+        statement = statement.where(or_(Proposal.title.like(pattern, escape="\\"),
+                                        Proposal.body.like(pattern, escape="\\")))
+    if sort == "support":
+        return statement.order_by(Proposal.support_count.desc(), Proposal.id.desc())
+    if sort == "closing":
+        return statement.order_by(Proposal.closes_at.is_(None), Proposal.closes_at, Proposal.id)
+    return statement.order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
+
+
+def pending_for_moderation() -> list[Proposal]:
+    return list(db.session.scalars(select(Proposal).where(Proposal.state == ProposalState.pending)
+                                   .order_by(Proposal.submitted_at, Proposal.id)))
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Proposal)
+                             .where(Proposal.state == ProposalState.pending)) or 0
+
+
+def under_review() -> list[Proposal]:
+    """Proposals with departments, earliest due first (overdue ones come first)."""
+    return list(db.session.scalars(select(Proposal).where(Proposal.state == ProposalState.under_review)
+                                   .order_by(Proposal.answer_due_at, Proposal.id)))
+
+
+def overdue_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Proposal).where(
+        Proposal.state == ProposalState.under_review, Proposal.answer_due_at < utcnow())) or 0
+
+
+def under_review_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Proposal)
+                             .where(Proposal.state == ProposalState.under_review)) or 0
+
+
+def departments() -> list[Department]:
+    return list(db.session.scalars(select(Department).order_by(Department.name)))
+
+
+def comment_threads(proposal_id: int) -> list[tuple[Comment, list[Comment]]]:
+    """Top-level comments in order, each with its replies."""
+    comments = db.session.scalars(select(Comment).where(Comment.proposal_id == proposal_id).order_by(Comment.id))
+    replies: dict[int, list[Comment]] = {}
+    top = []
+    for comment in comments:
+        if comment.parent_id is None:
+            top.append(comment)
+        else:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    return [(comment, replies.get(comment.id, [])) for comment in top]
+
+
+def proposal_history(proposal_id: int):
+    return history("proposal", proposal_id)
+

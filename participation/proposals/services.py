@@ -1,0 +1,477 @@
+"""Proposal transitions and writes: check, audit, flush — never commit."""
+
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from participation.accounts.models import User
+from participation.core import settings
+from participation.core.audit import audit
+from participation.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
+from participation.core.jobs import enqueue_debounced
+from participation.core.notifications import notify
+from participation.core.permissions import Role, require_role, require_user, require_verified
+from participation.core.reports import resolve_reports
+from participation.core.seoul import CATEGORIES, DISTRICTS
+from participation.core.time import end_of_kst_day, kst_today, utcnow
+from participation.extensions import db
+from participation.proposals.models import (
+    COMMENT_MAX,
+    DEPARTMENT_NAME_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    AnswerOutcome,
+    Comment,
+    Department,
+    Follow,
+    Proposal,
+    ProposalSource,
+    ProposalState,
+    Support,
+)
+
+for _name in ("PROPOSAL_SUPPORT_DAYS", "PROPOSAL_REVIEW_THRESHOLD", "PROPOSAL_DISCUSSION_THRESHOLD",
+              "PROPOSAL_ANSWER_DAYS"):
+    settings.register(_name, int)
+
+SUBJECT = "proposal"
+COMMENT_SUBJECT = "proposal_comment"
+S = ProposalState
+
+ALLOWED = {
+    S.pending: {S.open, S.rejected, S.hidden, S.merged},
+    S.open: {S.under_review, S.closed, S.hidden, S.merged},
+    S.closed: {S.under_review, S.hidden, S.merged},
+    S.under_review: {S.answered, S.hidden},
+    S.answered: {S.hidden},
+    S.rejected: set(),
+    S.hidden: set(),
+    S.merged: set(),
+}
+# Who may make each move; `closed` only happens by the deadline job, `under_review` also by the threshold.
+ROLE_FOR = {S.open: Role.moderator, S.rejected: Role.moderator, S.hidden: Role.moderator, S.merged: Role.moderator,
+            S.under_review: Role.moderator, S.answered: Role.staff}
+REASON_REQUIRED = {S.rejected, S.hidden}
+PUBLIC_STATES = {S.open, S.closed, S.under_review, S.answered, S.merged}
+COMMENTABLE_STATES = {S.open, S.closed, S.under_review, S.answered}
+MERGE_TARGET_STATES = {S.open, S.closed, S.under_review, S.answered}
+
+
+# --- who sees what ------------------------------------------------------------------------------------------
+
+def can_see(proposal: Proposal, user) -> bool:
+    if proposal.state in PUBLIC_STATES:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.has_role(Role.moderator):
+        return True
+    return proposal.author_id == user.id and proposal.state != S.hidden
+
+
+def get_visible(proposal_id: int, user) -> Proposal:
+    """The proposal if this user may see it; someone else's pending proposal does not exist for them."""
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or not can_see(proposal, user):
+        raise NotFound(_l("제안을 찾을 수 없습니다."))
+    return proposal
+
+
+# --- the state machine --------------------------------------------------------------------------------------
+
+def parse_state(value) -> ProposalState:
+    try:
+        return ProposalState(value)
+    except ValueError:
+        raise ValidationError({"to": _l("알 수 없는 상태입니다.")}) from None
+
+
+def transition(proposal: Proposal, to, actor, reason: str | None = None) -> Proposal:
+    """Move a proposal to another state. `actor` None is the system (threshold and deadline jobs)."""
+    to = parse_state(to)
+    current = ProposalState(proposal.state)
+    if to not in ALLOWED[current]:
+        raise InvalidTransition(current, to, ALLOWED[current])
+    if actor is not None:
+        role = ROLE_FOR.get(to)
+        if role is None:
+            raise Forbidden()
+        require_role(actor, role)
+    reason = (reason or "").strip() or None
+    if to in REASON_REQUIRED and not reason:
+        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
+    if to == S.answered and not proposal.answer_body:
+        raise ValidationError({"answer_body": _l("답변 내용을 적어 주세요.")})
+    audit(actor, SUBJECT, proposal.id, f"{current}->{to}", reason)
+    proposal.state = to
+    now = utcnow()
+    if to == S.open:
+        start_support_period(proposal, now)
+    elif to == S.rejected:
+        proposal.rejection_reason = reason
+    elif to == S.under_review:
+        proposal.review_started_at = now
+        proposal.forwarded = actor is not None
+        proposal.answer_due_at = end_of_kst_day(kst_today() + timedelta(days=proposal.answer_days or 0))
+    db.session.flush()
+    _tell_followers(proposal, _("제안 '%(title)s'이(가) '%(state)s' 상태가 되었습니다.",
+                                title=proposal.title, state=proposal.state_label))
+    return proposal
+
+
+def opening_rules() -> dict:
+    """The rules in force now, which a proposal keeps from the day it opens."""
+    return {"closes_at": end_of_kst_day(kst_today() + timedelta(days=settings.get_setting("PROPOSAL_SUPPORT_DAYS"))),
+            "review_threshold": settings.get_setting("PROPOSAL_REVIEW_THRESHOLD"),
+            "discussion_threshold": settings.get_setting("PROPOSAL_DISCUSSION_THRESHOLD"),
+            "answer_days": settings.get_setting("PROPOSAL_ANSWER_DAYS")}
+
+
+def start_support_period(proposal: Proposal, now: datetime, rules: dict | None = None) -> None:
+    """Publish: 공감 is open for the configured days, under the rules in force now."""
+    proposal.published_at = now
+    for name, value in (rules or opening_rules()).items():
+        setattr(proposal, name, value)
+
+
+def followers(proposal: Proposal) -> list[User]:
+    return list(db.session.scalars(select(User).join(Follow, Follow.user_id == User.id)
+                                   .where(Follow.proposal_id == proposal.id).order_by(User.id)))
+
+
+def _tell_followers(proposal: Proposal, message: str) -> None:
+    notify(followers(proposal), message[:300], f"/proposals/{proposal.id}")
+
+
+# --- writing and editing ------------------------------------------------------------------------------------
+
+def clean_fields(data: dict) -> dict:
+    """Check a proposal's fields; return them trimmed. Raises ValidationError naming each bad field."""
+    errors, cleaned = {}, {}
+    for name, required, limit in (("title", True, TITLE_MAX), ("body", True, TEXT_MAX),
+                                  ("problem", False, TEXT_MAX), ("expected_effect", False, TEXT_MAX)):
+        value = data.get(name)
+        value = value.strip() if isinstance(value, str) else ""
+        if required and not value:
+            errors[name] = _l("필수 항목입니다.")
+        elif len(value) > limit:
+            errors[name] = _l("%(max)d자 이내로 적어 주세요.", max=limit)
+        cleaned[name] = value
+    if data.get("category") not in CATEGORIES:
+        errors["category"] = _l("분야를 골라 주세요.")
+    cleaned["category"] = data.get("category")
+    district = data.get("district") or None
+    if district is not None and district not in DISTRICTS:
+        errors["district"] = _l("서울시 25개 자치구 중 하나이거나 서울시 전체여야 합니다.")
+    cleaned["district"] = district
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def submit(actor, data: dict) -> Proposal:
+    """A citizen's proposal from the web: it waits for a moderator."""
+    require_verified(actor)
+    fields = clean_fields(data)
+    proposal = Proposal(source=ProposalSource.web, author_id=actor.id, state=S.pending, submitted_at=utcnow(),
+                        **fields)
+    db.session.add(proposal)
+    db.session.flush()
+    audit(actor, SUBJECT, proposal.id, "submitted")
+    follow(proposal, actor)
+    return proposal
+
+
+def edit(proposal: Proposal, actor, data: dict) -> Proposal:
+    """The author edits until a moderator publishes it."""
+    require_user(actor)
+    if proposal.author_id != actor.id:
+        raise NotFound(_l("제안을 찾을 수 없습니다."))
+    if proposal.state != S.pending:
+        raise Conflict(_l("공개된 제안은 고칠 수 없습니다."), code="not_editable")
+    for name, value in clean_fields(data).items():
+        setattr(proposal, name, value)
+    audit(actor, SUBJECT, proposal.id, "edited")
+    db.session.flush()
+    return proposal
+
+
+def enter_for_committee(actor, data: dict, submitted_on) -> Proposal:
+    """Staff enter a youth committee proposal (청소년 참여위원회): public at once, dated by its entry day."""
+    require_role(actor, Role.staff)
+    fields = clean_fields(data)
+    if submitted_on is None or submitted_on > kst_today():
+        raise ValidationError({"submitted_on": _l("오늘이나 그 이전 날짜를 적어 주세요.")})
+    proposal = Proposal(source=ProposalSource.youth_committee, entered_by_id=actor.id, state=S.open,
+                        submitted_at=min(end_of_kst_day(submitted_on) - timedelta(hours=12), utcnow()), **fields)
+    start_support_period(proposal, utcnow())
+    db.session.add(proposal)
+    db.session.flush()
+    audit(actor, SUBJECT, proposal.id, "entered->open")
+    return proposal
+
+
+# --- supports (공감) -----------------------------------------------------------------------------------------
+
+def _recount_later(proposal_id: int) -> None:
+    from participation.proposals.tasks import recount_proposal
+
+    enqueue_debounced(f"recount:proposals:{proposal_id}", recount_proposal, proposal_id)
+
+
+def support(proposal: Proposal, actor) -> Support:
+    settings.require_participation_open()
+    require_verified(actor)
+    if not can_see(proposal, actor):
+        raise NotFound(_l("제안을 찾을 수 없습니다."))
+    if not proposal.accepts_supports:
+        raise Conflict(_l("지금은 이 제안에 공감할 수 없습니다."), code="not_open")
+    row = Support(proposal_id=proposal.id, user_id=actor.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        raise Conflict(_l("이미 공감하셨습니다."), code="already_supported") from None
+    _recount_later(proposal.id)
+    return row
+
+
+def withdraw_support(proposal: Proposal, actor) -> None:
+    settings.require_participation_open()
+    require_user(actor)
+    if not can_see(proposal, actor):
+        raise NotFound(_l("제안을 찾을 수 없습니다."))
+    if not proposal.accepts_supports:
+        raise Conflict(_l("공감 기간이 끝나 취소할 수 없습니다."), code="not_open")
+    result = db.session.execute(delete(Support).where(Support.proposal_id == proposal.id,
+                                                      Support.user_id == actor.id))
+    if result.rowcount == 0:
+        raise Conflict(_l("공감한 적이 없습니다."), code="not_supported")
+    _recount_later(proposal.id)
+
+
+def has_supported(proposal: Proposal, user) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.scalar(select(Support.id).where(Support.proposal_id == proposal.id,
+                                                      Support.user_id == user.id)) is not None
+
+
+def _support_count(proposal_id):
+    return (select(func.count()).select_from(Support).where(Support.proposal_id == proposal_id)
+            .correlate_except(Support).scalar_subquery())
+
+
+def refresh_count(proposal_id: int) -> Proposal | None:
+    """Recount one proposal's supports from the rows (one statement), then apply the thresholds."""
+    db.session.execute(update(Proposal).where(Proposal.id == proposal_id)
+                       .values(support_count=_support_count(proposal_id), count_as_of=utcnow())
+                       .execution_options(synchronize_session=False))
+    proposal = db.session.get(Proposal, proposal_id, with_for_update=True, populate_existing=True)
+    if proposal is not None:
+        apply_thresholds(proposal)
+    return proposal
+
+
+def refresh_all_counts() -> int:
+    """Recount every proposal; returns how many counts had drifted."""
+    drifted = db.session.execute(update(Proposal).where(Proposal.support_count != _support_count(Proposal.id))
+                                 .values(support_count=_support_count(Proposal.id))
+                                 .execution_options(synchronize_session=False)).rowcount
+    db.session.execute(update(Proposal).values(count_as_of=utcnow()).execution_options(synchronize_session=False))
+    waiting = db.session.scalars(select(Proposal).where(Proposal.state == S.open,
+                                                        Proposal.support_count >= Proposal.review_threshold)
+                                 .execution_options(populate_existing=True))
+    for proposal in waiting:
+        apply_thresholds(proposal)
+    return drifted
+
+
+def apply_thresholds(proposal: Proposal) -> None:
+    """50 supports send it to the department; 100 open a public discussion (settings copied at opening)."""
+    if (proposal.state == S.open and proposal.review_threshold is not None
+            and proposal.support_count >= proposal.review_threshold):
+        transition(proposal, S.under_review, None)
+    if (proposal.discussion_threshold is not None and proposal.discussion_flagged_at is None
+            and proposal.state in (S.open, S.under_review, S.answered)
+            and proposal.support_count >= proposal.discussion_threshold):
+        proposal.discussion_flagged_at = utcnow()
+        audit(None, SUBJECT, proposal.id, "discussion_threshold_reached")
+        db.session.flush()
+        _tell_followers(proposal, _("제안 '%(title)s'에 %(count)d명이 공감해 공론장 안건이 되었습니다.",
+                                    title=proposal.title, count=proposal.support_count))
+
+
+def close_expired() -> int:
+    """The support period is over: recount, and close what stayed below the review threshold."""
+    expired = db.session.scalars(select(Proposal.id).where(Proposal.state == S.open,
+                                                           Proposal.closes_at <= utcnow())).all()
+    for proposal_id in expired:
+        proposal = refresh_count(proposal_id)
+        if proposal is not None and proposal.state == S.open:
+            transition(proposal, S.closed, None)
+    return len(expired)
+
+
+# --- moderation ---------------------------------------------------------------------------------------------
+
+def _insert_ignoring_duplicates(table):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def merge(duplicate: Proposal, target_id, actor, reason: str | None = None) -> Proposal:
+    """Fold a duplicate into another proposal: its supports and followers move over, and a person who
+    supported both still counts once (the unique constraint decides, in SQL)."""
+    require_role(actor, Role.moderator)
+    target = db.session.get(Proposal, target_id) if isinstance(target_id, int) else None
+    if target is None or target.id == duplicate.id or target.state not in MERGE_TARGET_STATES:
+        raise ValidationError({"target_id": _l("통합할 수 있는 공개된 다른 제안의 번호를 적어 주세요.")})
+    if S.merged not in ALLOWED[ProposalState(duplicate.state)]:
+        raise InvalidTransition(duplicate.state, S.merged, ALLOWED[ProposalState(duplicate.state)])
+    db.session.execute(
+        _insert_ignoring_duplicates(Support.__table__)
+        .from_select(["proposal_id", "user_id", "created_at"],
+                     select(literal(target.id), Support.user_id, Support.created_at)
+                     .where(Support.proposal_id == duplicate.id))
+        .on_conflict_do_nothing())
+    db.session.execute(delete(Support).where(Support.proposal_id == duplicate.id))
+    db.session.execute(
+        _insert_ignoring_duplicates(Follow.__table__)
+        .from_select(["proposal_id", "user_id", "created_at"],
+                     select(literal(target.id), Follow.user_id, Follow.created_at)
+                     .where(Follow.proposal_id == duplicate.id))
+        .on_conflict_do_nothing())
+    duplicate.merged_into_id = target.id
+    transition(duplicate, S.merged, actor, reason)
+    audit(actor, SUBJECT, target.id, f"merged_from:{duplicate.id}", reason)
+    _recount_later(duplicate.id)
+    _recount_later(target.id)
+    return target
+
+
+def add_comment(proposal: Proposal, actor, body, parent_id=None) -> Comment:
+    require_verified(actor)
+    if not can_see(proposal, actor):
+        raise NotFound(_l("제안을 찾을 수 없습니다."))
+    if proposal.state not in COMMENTABLE_STATES:
+        raise Conflict(_l("지금은 댓글을 달 수 없습니다."), code="not_open")
+    body = body.strip() if isinstance(body, str) else ""
+    if not body:
+        raise ValidationError({"body": _l("댓글 내용을 적어 주세요.")})
+    if len(body) > COMMENT_MAX:
+        raise ValidationError({"body": _l("%(max)d자 이내로 적어 주세요.", max=COMMENT_MAX)})
+    if parent_id is not None:
+        parent = db.session.get(Comment, parent_id) if isinstance(parent_id, int) else None
+        if parent is None or parent.proposal_id != proposal.id or parent.parent_id is not None or parent.hidden_at:
+            raise ValidationError({"parent_id": _l("답글을 달 수 없는 댓글입니다.")})
+    comment = Comment(proposal_id=proposal.id, author_id=actor.id, parent_id=parent_id, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def hide_comment(comment: Comment, actor, reason) -> None:
+    require_role(actor, Role.moderator)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
+    if comment.hidden_at is not None:
+        raise Conflict(_l("이미 숨긴 댓글입니다."))
+    comment.hidden_at = utcnow()
+    audit(actor, COMMENT_SUBJECT, comment.id, "hidden", reason)
+    resolve_reports(actor, COMMENT_SUBJECT, comment.id, upheld=True)
+
+
+def follow(proposal: Proposal, actor) -> None:
+    require_user(actor)
+    if not can_see(proposal, actor):
+        raise NotFound(_l("제안을 찾을 수 없습니다."))
+    try:
+        with db.session.begin_nested():
+            db.session.add(Follow(proposal_id=proposal.id, user_id=actor.id))
+    except IntegrityError:
+        pass  # already following: following twice is following
+
+
+def unfollow(proposal: Proposal, actor) -> None:
+    require_user(actor)
+    db.session.execute(delete(Follow).where(Follow.proposal_id == proposal.id, Follow.user_id == actor.id))
+
+
+def is_following(proposal: Proposal, user) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.get(Follow, (proposal.id, user.id)) is not None
+
+
+# --- staff: departments and answers -------------------------------------------------------------------------
+
+def add_department(actor, name, is_example: bool = False) -> Department:
+    require_role(actor, Role.staff)
+    name = name.strip() if isinstance(name, str) else ""
+    if not name or len(name) > DEPARTMENT_NAME_MAX:
+        raise ValidationError({"name": _l("부서 이름을 %(max)d자 이내로 적어 주세요.", max=DEPARTMENT_NAME_MAX)})
+    department = Department(name=name, is_example=is_example)
+    try:
+        with db.session.begin_nested():
+            db.session.add(department)
+    except IntegrityError:
+        raise Conflict(_l("이미 있는 부서입니다."), code="department_exists") from None
+    audit(actor, "proposal_department", department.id, "created")
+    return department
+
+
+def assign_department(proposal: Proposal, department_id, actor) -> None:
+    require_role(actor, Role.staff)
+    department = db.session.get(Department, department_id) if isinstance(department_id, int) else None
+    if department is None:
+        raise ValidationError({"department_id": _l("부서를 골라 주세요.")})
+    if proposal.state not in PUBLIC_STATES - {S.merged}:
+        raise Conflict(_l("지금 상태에서는 부서를 지정할 수 없습니다."))
+    proposal.department_id = department.id
+    audit(actor, SUBJECT, proposal.id, f"department:{department.id}", department.name)
+    db.session.flush()
+
+
+def write_interim_answer(proposal: Proposal, actor, text) -> None:
+    """A progress note shown while the final answer is late."""
+    require_role(actor, Role.staff)
+    text = text.strip() if isinstance(text, str) else ""
+    if not text or len(text) > TEXT_MAX:
+        raise ValidationError({"interim_answer": _l("중간 답변을 적어 주세요.")})
+    if proposal.state != S.under_review:
+        raise Conflict(_l("부서 검토 중인 제안에만 중간 답변을 쓸 수 있습니다."))
+    proposal.interim_answer = text
+    audit(actor, SUBJECT, proposal.id, "interim_answer")
+    db.session.flush()
+
+
+def answer(proposal: Proposal, actor, outcome, body, follow_up=None) -> Proposal:
+    """The department's answer: adopted, partly adopted or not adopted, with reasons and follow-up."""
+    require_role(actor, Role.staff)
+    errors = {}
+    try:
+        outcome = AnswerOutcome(outcome)
+    except ValueError:
+        errors["outcome"] = _l("채택, 일부 채택, 불채택 중 하나를 골라 주세요.")
+    body = body.strip() if isinstance(body, str) else ""
+    follow_up = follow_up.strip() if isinstance(follow_up, str) else ""
+    if not body or len(body) > TEXT_MAX:
+        errors["answer_body"] = _l("답변과 그 이유를 적어 주세요.")
+    if len(follow_up) > TEXT_MAX:
+        errors["follow_up"] = _l("%(max)d자 이내로 적어 주세요.", max=TEXT_MAX)
+    elif not follow_up and outcome in (AnswerOutcome.adopted, AnswerOutcome.partly):
+        errors["follow_up"] = _l("채택한 제안은 후속 조치를 적어 주세요.")
+    if errors:
+        raise ValidationError(errors)
+    current = ProposalState(proposal.state)
+    if S.answered not in ALLOWED[current]:
+        raise InvalidTransition(current, S.answered, ALLOWED[current])
+    proposal.answer_outcome, proposal.answer_body, proposal.follow_up = outcome, body, follow_up or None
+    proposal.answered_at, proposal.answered_by_id = utcnow(), actor.id
+    return transition(proposal, S.answered, actor)
