@@ -192,3 +192,47 @@ def population_frame(cells: dict, *, source="예시 인구 자료 (시험용)", 
     session.add(frame)
     session.flush()
     return frame
+
+
+# --- Forums (공론장) ----------------------------------------------------------------------------
+
+from participation.forums.models import Comment, Forum, Reaction, Statement  # noqa: E402
+
+
+class ForumFactory(BaseFactory):
+    """An open forum (시민에게 묻습니다); pass state="draft" and opened_at=None for a draft."""
+
+    class Meta:
+        model = Forum
+
+    title = "따릉이 요금, 어떻게 조정할까요?"
+    background = "따릉이 **이용 요금** 조정안에 대한 배경 설명입니다."
+    state = "open"
+    opened_at = factory.LazyFunction(utcnow)
+    closes_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=30))
+
+
+class ForumCommentFactory(BaseFactory):
+    class Meta:
+        model = Comment
+
+    forum_id = factory.LazyFunction(lambda: ForumFactory().id)
+    author_id = factory.LazyFunction(lambda: UserFactory().id)
+    stance = "pro"
+    body = "요금을 올리더라도 자전거를 늘려 주세요."
+
+
+class ForumStatementFactory(BaseFactory):
+    class Meta:
+        model = Statement
+
+    forum_id = factory.LazyFunction(lambda: ForumFactory().id)
+    text = factory.Sequence(lambda n: f"따릉이 의견 문장 {n}")
+    state = "approved"
+
+
+class ForumReactionFactory(BaseFactory):
+    class Meta:
+        model = Reaction
+
+    value = "agree"

@@ -1,6 +1,49 @@
 """Jobs of this channel (RQ), idempotent: they take ids and recompute from the database."""
 
+import logging
+
+from sqlalchemy import select, update
+
+from participation.core.time import utcnow
+from participation.extensions import db
+from participation.surveys import queries, services
+from participation.surveys.models import Survey, SurveyState
+
+log = logging.getLogger(__name__)
+
+
+def recount_survey(survey_id: int) -> None:
+    """Recompute one survey's response count and aggregates and store them, with their time, in one update."""
+    survey = db.session.get(Survey, survey_id)
+    if survey is None:
+        return
+    results = queries.compute_results(survey)
+    db.session.execute(update(Survey).where(Survey.id == survey_id).values(
+        response_count=results["responses"], results=results, results_as_of=utcnow()))
+    db.session.commit()
+
+
+def recount_all_surveys() -> None:
+    for survey_id in db.session.scalars(select(Survey.id).where(Survey.state != SurveyState.draft)).all():
+        recount_survey(survey_id)
+
+
+def apply_survey_deadlines() -> None:
+    """Open drafts whose opening time has come (if complete) and close open surveys past their closing time."""
+    now = utcnow()
+    due_to_open = db.session.scalars(select(Survey).where(
+        Survey.state == SurveyState.draft, Survey.opens_at <= now)).all()
+    for survey in due_to_open:
+        if (survey.closes_at is not None and survey.closes_at <= now) or services.definition_problems(survey):
+            continue
+        services.transition(survey, SurveyState.open, None)
+    for survey in db.session.scalars(select(Survey).where(
+            Survey.state == SurveyState.open, Survey.closes_at <= now)).all():
+        services.transition(survey, SurveyState.closed, None)
+    db.session.commit()
+
+
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = []
+PERIODIC: list = [(apply_survey_deadlines, 60)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
-RECOUNTS: list = []
+RECOUNTS: list = [recount_all_surveys]

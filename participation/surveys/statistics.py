@@ -1,0 +1,63 @@
+"""The arithmetic of survey results, on counts the database has grouped: medians from distributions,
+post-stratification weights, Kish's design effect and the margin of error, small-cell suppression."""
+
+import math
+
+from participation.core.seoul import MIN_CELL_SIZE
+
+Z_95 = 1.96
+
+
+def mean_from_counts(counts: dict[float, float]) -> float | None:
+    total = sum(counts.values())
+    return sum(value * weight for value, weight in counts.items()) / total if total else None
+
+
+def median_from_counts(counts: dict[float, int]) -> float | None:
+    """The median of the values that `counts` lists (value -> how many), the mean of the middle two if even."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    ordered = sorted(counts.items())
+
+    def value_at(rank: int) -> float:  # 0-based rank in the sorted list
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if rank < seen:
+                return value
+        return ordered[-1][0]
+
+    if total % 2:
+        return value_at(total // 2)
+    return (value_at(total // 2 - 1) + value_at(total // 2)) / 2
+
+
+def post_stratification_weights(sample: dict[tuple, int], population: dict[tuple, int]) -> dict[tuple, float]:
+    """Weight of a respondent in cell c = population share of c / sample share of c, over the cells that
+    have both respondents and population (respondents in other cells are left out of weighted figures)."""
+    cells = [cell for cell, n in sample.items() if n > 0 and population.get(cell, 0) > 0]
+    sample_total = sum(sample[cell] for cell in cells)
+    population_total = sum(population[cell] for cell in cells)
+    return {cell: (population[cell] / population_total) / (sample[cell] / sample_total) for cell in cells}
+
+
+def kish_design_effect(sample: dict[tuple, int], weights: dict[tuple, float]) -> float | None:
+    """deff = n · Σw² / (Σw)² over the weighted respondents."""
+    n = sum(sample[cell] for cell in weights)
+    total = sum(sample[cell] * weight for cell, weight in weights.items())
+    if not n or not total:
+        return None
+    return n * sum(sample[cell] * weight ** 2 for cell, weight in weights.items()) / total ** 2
+
+
+def margin_of_error(n: int, design_effect: float = 1.0) -> float | None:
+    """Half-width of the 95% interval of a share at its widest (p = 0.5), inflated by the design effect."""
+    if n <= 0:
+        return None
+    return Z_95 * math.sqrt(design_effect * 0.25 / n)
+
+
+def shown(count: int | None) -> int | None:
+    """A count fit to show in a breakdown: cells under MIN_CELL_SIZE people are suppressed (None)."""
+    return count if count is not None and count >= MIN_CELL_SIZE else None
