@@ -44,7 +44,7 @@ class PetitionCreateSchema(BaseSchema):
     category = ma.fields.String(required=True, validate=ma.validate.OneOf(list(CATEGORIES)))
 
 
-class AnswerSchema(ma.Schema):
+class PetitionAnswerSchema(ma.Schema):
     department = ma.fields.String(required=True)
     body = ma.fields.String(required=True)
     links = ma.fields.List(ma.fields.String(), required=True)
@@ -73,22 +73,22 @@ class PetitionSchema(ma.Schema):
     rejection_reason = ma.fields.String(allow_none=True, metadata={"description": "to the author and moderators"})
     signed = ma.fields.Boolean(allow_none=True,
                                metadata={"description": "whether the caller signed; null without a token"})
-    answer = ma.fields.Nested(AnswerSchema, allow_none=True)
+    answer = ma.fields.Nested(PetitionAnswerSchema, allow_none=True)
 
 
-class SignatureSchema(ma.Schema):
+class PetitionSignatureSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     petition_id = ma.fields.Integer(required=True)
     created_at = ma.fields.DateTime(required=True)
 
 
-class TransitionSchema(BaseSchema):
+class PetitionTransitionSchema(BaseSchema):
     to = ma.fields.String(required=True, metadata={"enum": [state.value for state in PetitionState]})
     reason = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000),
                               metadata={"description": "required for rejected and hidden"})
 
 
-class AnswerCreateSchema(BaseSchema):
+class PetitionAnswerCreateSchema(BaseSchema):
     department = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=DEPARTMENT_MAX))
     body = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=BODY_MAX))
     links = ma.fields.List(ma.fields.String(), load_default=list)
@@ -154,7 +154,7 @@ def get_petition(petition_id):
 @bp.post("/petitions/<int:petition_id>/signatures")
 @participation_limit
 @token_required
-@bp.response(201, SignatureSchema)
+@bp.response(201, PetitionSignatureSchema)
 def sign_petition(petition_id):
     """Sign (서명). 409 for a second signature or a petition not collecting signatures."""
     signature = services.sign(petition_id, current_api_user())
@@ -174,7 +174,7 @@ def withdraw_signature(petition_id):
 
 @bp.post("/petitions/<int:petition_id>/transitions")
 @token_required
-@bp.arguments(TransitionSchema)
+@bp.arguments(PetitionTransitionSchema)
 @bp.response(200, PetitionSchema)
 def transition_petition(data, petition_id):
     """Change the state: the author submits a draft (`pending`); moderators publish (`open`), reject
@@ -188,7 +188,7 @@ def transition_petition(data, petition_id):
 
 @bp.post("/petitions/<int:petition_id>/answer")
 @token_required
-@bp.arguments(AnswerCreateSchema)
+@bp.arguments(PetitionAnswerCreateSchema)
 @bp.response(201, PetitionSchema)
 def answer_petition(data, petition_id):
     """The city's official answer (staff) to a closed petition; it becomes `answered`."""
