@@ -1,3 +1,171 @@
+"""Polls in the API: create, list, read, vote, results, the receipt bulletin and transitions."""
+
+import marshmallow as ma
+
 from participation.api import ApiBlueprint
+from participation.api.auth import current_api_user, token_optional, token_required
+from participation.api.pagination import PageArgs, page_schema
+from participation.api.schemas import BaseSchema
+from participation.core.limits import filing_limit, participation_limit
+from participation.core.pagination import paginate
+from participation.extensions import db
+from participation.polls import queries, services
+from participation.polls.models import PollState, ResultsVisibility
 
 bp = ApiBlueprint("polls_api", __name__, description="Mobile voting (엠보팅)")
+
+
+class PollCreateSchema(BaseSchema):
+    title = ma.fields.String(required=True, metadata={"example": "올해의 10대 뉴스"})
+    description = ma.fields.String(load_default="")
+    options = ma.fields.List(ma.fields.String(), required=True, metadata={"example": ["따릉이 확대", "한강 공원"]})
+    max_choices = ma.fields.Integer(load_default=1, strict=True)
+    opens_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)
+    closes_at = ma.fields.AwareDateTime(required=True)
+    tags = ma.fields.List(ma.fields.String(), load_default=list, metadata={"example": ["top10_news"]})
+    results_visibility = ma.fields.String(load_default=ResultsVisibility.live.value,
+                                          metadata={"enum": [value.value for value in ResultsVisibility]})
+    eligible_districts = ma.fields.List(ma.fields.String(), load_default=list)
+    eligible_age_bands = ma.fields.List(ma.fields.String(), load_default=list)
+
+
+class PollOptionSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    label = ma.fields.String(required=True)
+
+
+class PollSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, attribute="state", metadata={"enum": [s.value for s in PollState]})
+    options = ma.fields.List(ma.fields.Nested(PollOptionSchema), required=True)
+    max_choices = ma.fields.Integer(required=True)
+    opens_at = ma.fields.DateTime(allow_none=True)
+    closes_at = ma.fields.DateTime(required=True)
+    tags = ma.fields.List(ma.fields.String(), required=True)
+    results_visibility = ma.fields.String(required=True)
+    eligible_districts = ma.fields.List(ma.fields.String(), required=True)
+    eligible_age_bands = ma.fields.List(ma.fields.String(), required=True)
+    by_staff = ma.fields.Boolean(required=True)
+
+
+class PollListArgs(PageArgs):
+    status = ma.fields.String(validate=ma.validate.OneOf([state.value for state in queries.PUBLIC_STATES]))
+    tag = ma.fields.String()
+    q = ma.fields.String(validate=ma.validate.Length(max=100))
+
+
+class PollBallotSchema(BaseSchema):
+    choices = ma.fields.List(ma.fields.Integer(strict=True), required=True, metadata={"example": [1, 3]})
+
+
+class PollReceiptSchema(ma.Schema):
+    receipt = ma.fields.String(required=True, metadata={"description": "Shown once; keep it to check the bulletin"})
+
+
+class PollResultOptionSchema(PollOptionSchema):
+    votes = ma.fields.Integer(required=True)
+    share = ma.fields.Float(required=True, metadata={"description": "percent of the ballots"})
+
+
+class PollResultsSchema(ma.Schema):
+    poll_id = ma.fields.Integer(required=True)
+    status = ma.fields.String(required=True)
+    total_ballots = ma.fields.Integer(required=True)
+    options = ma.fields.List(ma.fields.Nested(PollResultOptionSchema), required=True)
+    as_of = ma.fields.DateTime(allow_none=True, required=True)
+    digest = ma.fields.String(allow_none=True)
+    final = ma.fields.Boolean(required=True)
+
+
+class PollReceiptsSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.String(), required=True)
+    digest = ma.fields.String(allow_none=True, required=True)
+    total = ma.fields.Integer(required=True)
+    page = ma.fields.Integer(required=True)
+    per_page = ma.fields.Integer(required=True)
+    as_of = ma.fields.DateTime(allow_none=True)
+
+
+class PollTransitionSchema(BaseSchema):
+    to = ma.fields.String(required=True, metadata={"enum": [state.value for state in PollState]})
+    reason = ma.fields.String(load_default=None, allow_none=True)
+
+
+@bp.post("/polls")
+@filing_limit
+@token_required
+@bp.arguments(PollCreateSchema)
+@bp.response(201, PollSchema)
+def create(data):
+    """Create a poll: a draft for staff, a pending poll (waiting for moderation) for citizens."""
+    poll = services.create_poll(current_api_user(), **data)
+    db.session.commit()
+    return poll
+
+
+@bp.get("/polls")
+@bp.arguments(PollListArgs, location="query")
+@bp.response(200, page_schema(PollSchema, "PollPage"))
+def index(args):
+    """Public polls (scheduled, open, closed, tallied, cancelled), newest closing first."""
+    statement = queries.public_polls(args.get("status"), args.get("tag"), args.get("q"))
+    return paginate(statement, args["page"], args["per_page"])
+
+
+@bp.get("/polls/<int:poll_id>")
+@token_optional
+@bp.response(200, PollSchema)
+def detail(poll_id):
+    """One poll."""
+    return queries.get_poll(poll_id, current_api_user())
+
+
+@bp.post("/polls/<int:poll_id>/ballots")
+@participation_limit
+@token_required
+@bp.arguments(PollBallotSchema)
+@bp.response(201, PollReceiptSchema)
+def vote(data, poll_id):
+    """Cast a secret ballot; the receipt in the answer is shown only this once."""
+    user = current_api_user()
+    poll = queries.get_poll(poll_id, user)
+    receipt = services.cast_ballot(poll, user, data["choices"])
+    db.session.commit()
+    return {"receipt": receipt}
+
+
+@bp.get("/polls/<int:poll_id>/results")
+@token_optional
+@bp.response(200, PollResultsSchema)
+def results(poll_id):
+    """The latest tally (403 while results are hidden until close, for everyone)."""
+    poll = queries.get_poll(poll_id, current_api_user())
+    queries.require_results_visible(poll)
+    return queries.results(poll)
+
+
+@bp.get("/polls/<int:poll_id>/receipts")
+@token_optional
+@bp.arguments(PageArgs, location="query")
+@bp.response(200, PollReceiptsSchema)
+def receipts(args, poll_id):
+    """The public bulletin: SHA-256 of every receipt, sorted, and the digest of the last tally."""
+    poll = queries.get_poll(poll_id, current_api_user())
+    page = paginate(queries.receipts(poll), args["page"], args["per_page"])
+    return {"items": page.items, "digest": poll.tally_digest, "total": page.total, "page": page.page,
+            "per_page": page.per_page, "as_of": poll.tally_as_of}
+
+
+@bp.post("/polls/<int:poll_id>/transitions")
+@token_required
+@bp.arguments(PollTransitionSchema)
+@bp.response(200, PollSchema)
+def change_state(data, poll_id):
+    """Open, schedule, close early (reason), cancel (reason), publish or reject a citizen poll, hide."""
+    user = current_api_user()
+    poll = queries.get_poll(poll_id, user)
+    services.transition(poll, data["to"], user, data["reason"])
+    db.session.commit()
+    return poll

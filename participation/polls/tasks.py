@@ -1,6 +1,114 @@
-"""Jobs of this channel (RQ), idempotent: they take ids and recompute from the database."""
+"""Jobs of this channel (RQ), idempotent: they take ids and recompute from the database.
+
+The tally reads the ballots (the only truth) with one GROUP BY, digests every receipt hash, and writes
+the result onto the poll and its options. A tally is written only if no newer one is already there,
+so two tallies running at once leave the rows of the later snapshot. After a poll closes, the tally
+also moves it to `tallied`, which freezes its result.
+"""
+
+import hashlib
+import logging
+
+from sqlalchemy import case, func, literal, or_, select, update
+
+from participation.core.jobs import enqueue_debounced
+from participation.core.time import utcnow
+from participation.extensions import db
+from participation.polls.models import (
+    Ballot,
+    BallotChoice,
+    Participation,
+    Poll,
+    PollOption,
+    PollState,
+    TurnoutCell,
+)
+from participation.polls.services import transition
+
+log = logging.getLogger(__name__)
+UNKNOWN = "-"
+
+
+def receipts_digest(poll_id: int) -> tuple[str, int]:
+    """SHA-256 of the poll's receipt hashes, sorted and joined with newlines; and how many there were."""
+    digest = hashlib.sha256()
+    count = 0
+    rows = db.session.execute(select(Ballot.receipt_hash).where(Ballot.poll_id == poll_id)
+                              .order_by(Ballot.receipt_hash).execution_options(yield_per=10_000))
+    for (receipt_hash,) in rows:
+        digest.update((("\n" if count else "") + receipt_hash).encode())
+        count += 1
+    return digest.hexdigest(), count
+
+
+def tally_poll(poll_id: int) -> None:
+    """Job: count the poll's ballots per option and publish the count, the digest and the turnout."""
+    poll = db.session.get(Poll, poll_id)
+    if poll is None or poll.state not in (PollState.open, PollState.closed):
+        # A tallied poll is frozen; drafts and cancelled polls have nothing to count.
+        return
+    as_of = utcnow()
+    # One statement for every option's count and the ballot total, so that they agree.
+    counts = dict(db.session.execute(
+        select(BallotChoice.option_id, func.count()).where(BallotChoice.poll_id == poll_id)
+        .group_by(BallotChoice.option_id)
+        .union_all(select(literal(0), func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id))).all())
+    total = counts.pop(0, 0)
+    digest, _ = receipts_digest(poll_id)
+    written = db.session.execute(
+        update(Poll).where(Poll.id == poll_id, or_(Poll.tally_as_of.is_(None), Poll.tally_as_of <= as_of),
+                           Poll.state.in_([PollState.open, PollState.closed]))
+        .values(total_ballots=total, tally_digest=digest, tally_as_of=as_of)
+        .execution_options(synchronize_session=False)).rowcount
+    if written:
+        option_ids = db.session.scalars(select(PollOption.id).where(PollOption.poll_id == poll_id)).all()
+        db.session.execute(
+            update(PollOption).where(PollOption.poll_id == poll_id)
+            .values(votes=case({option_id: counts.get(option_id, 0) for option_id in option_ids},
+                               value=PollOption.id, else_=0))
+            .execution_options(synchronize_session=False))
+        write_turnout(poll_id)
+        db.session.refresh(poll)
+        if poll.state == PollState.closed:
+            transition(poll, PollState.tallied, None)
+    db.session.commit()
+
+
+def write_turnout(poll_id: int) -> None:
+    db.session.query(TurnoutCell).filter(TurnoutCell.poll_id == poll_id).delete(synchronize_session=False)
+    for dimension, column in (("district", Participation.district), ("age_band", Participation.age_band)):
+        rows = db.session.execute(select(column, func.count()).where(Participation.poll_id == poll_id)
+                                  .group_by(column)).all()
+        db.session.add_all([TurnoutCell(poll_id=poll_id, dimension=dimension, value=value or UNKNOWN,
+                                        participants=count) for value, count in rows])
+    db.session.flush()
+
+
+def apply_poll_deadlines() -> None:
+    """Periodic: open scheduled polls whose time has come, close open polls whose time is up, and make
+    sure every closed poll gets its final tally (also if Redis was down when it closed)."""
+    now = utcnow()
+    for poll in db.session.scalars(select(Poll).where(Poll.state == PollState.scheduled, Poll.opens_at <= now)).all():
+        transition(poll, PollState.open, None)
+    for poll in db.session.scalars(select(Poll).where(Poll.state == PollState.open, Poll.closes_at <= now)).all():
+        transition(poll, PollState.closed, None)
+    for poll_id in db.session.scalars(select(Poll.id).where(Poll.state == PollState.closed)).all():
+        enqueue_debounced(f"recount:poll:{poll_id}", tally_poll, poll_id)
+    db.session.commit()
+
+
+def tally_all_polls() -> None:
+    """Full recount: tally every open or closed poll now, and log any drift fixed."""
+    polls = db.session.execute(select(Poll.id, Poll.total_ballots).where(
+        Poll.state.in_([PollState.open, PollState.closed]))).all()
+    for poll_id, before in polls:
+        tally_poll(poll_id)
+        after = db.session.scalar(select(Poll.total_ballots).where(Poll.id == poll_id))
+        if after != before:
+            log.info("poll %s tally corrected: %s -> %s ballots", poll_id, before, after)
+
 
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = []
+PERIODIC: list = [(apply_poll_deadlines, 60)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
-RECOUNTS: list = []
+RECOUNTS: list = [tally_all_polls]

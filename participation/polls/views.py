@@ -1,8 +1,231 @@
-from flask import Blueprint, render_template
+"""Poll pages: list, vote (choose → confirm → receipt), results, bulletin, create, staff console, moderation."""
+
+import csv
+import io
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from participation.core import consoles
+from participation.core.audit import history
+from participation.core.errors import Conflict, DomainError, ValidationError
+from participation.core.forms import ConfirmForm, apply_errors
+from participation.core.limits import filing_limit, participation_limit
+from participation.core.pagination import page_arguments, paginate
+from participation.core.permissions import Role, require_role
+from participation.core.seoul import AGE_BAND_LABELS
+from participation.extensions import db
+from participation.polls import queries, services
+from participation.polls.forms import ExtendForm, PollForm, TransitionForm, kst_to_utc
+from participation.polls.models import Poll, PollState
 
 bp = Blueprint("polls", __name__, url_prefix="/polls")
+RECEIPTS_KEY = "poll_receipts"
+
+consoles.register(consoles.MODERATION, consoles.ConsoleEntry(
+    "polls", _l("시민 엠보팅 검토"), queries.pending_count, "polls.moderation"))
+consoles.register(consoles.STAFF, consoles.ConsoleEntry(
+    "polls", _l("엠보팅 관리 (준비 중·예약)"), queries.drafts_count, "polls.manage"))
+
+
+def parse_choices(values: list[str]) -> list[int]:
+    if not all(value.isdigit() for value in values):
+        raise ValidationError({"choices": _l("이 투표에 없는 선택지입니다.")})
+    return [int(value) for value in values]
 
 
 @bp.get("")
 def index():
-    return render_template("coming_soon.html", title="엠보팅")
+    page, per_page = page_arguments(20)
+    finished = paginate(queries.public_polls().where(Poll.state.in_([PollState.closed, PollState.tallied])),
+                        page, per_page)
+    upcoming = db.session.scalars(queries.public_polls(status=PollState.scheduled).limit(20)).all()
+    open_polls = queries.open_polls(current_user)
+    eligible = {poll.id for poll in open_polls
+                if current_user.is_authenticated and services.eligibility_problem(poll, current_user) is None}
+    return render_template("polls/index.html", open_polls=open_polls, eligible=eligible, upcoming=upcoming,
+                           finished=finished)
+
+
+@bp.get("/<int:poll_id>")
+def detail(poll_id):
+    poll = queries.get_poll(poll_id, current_user)
+    problem = services.eligibility_problem(poll, current_user) if current_user.is_authenticated else None
+    return render_template("polls/detail.html", poll=poll, open_now=services.is_open_for_voting(poll),
+                           voted=queries.participated(poll, current_user), problem=problem,
+                           results_hidden=queries.results_hidden(poll), form=ConfirmForm(),
+                           reason_form=TransitionForm(), selected=set())
+
+
+@bp.post("/<int:poll_id>/confirm")
+@login_required
+def confirm(poll_id):
+    """The confirm step: show what was chosen; nothing is stored until the voter presses 투표하기."""
+    poll = queries.get_poll(poll_id, current_user)
+    form = ConfirmForm()
+    try:
+        chosen = services.check_choices(poll, parse_choices(request.form.getlist("choice")))
+    except ValidationError as error:
+        problem = services.eligibility_problem(poll, current_user)
+        apply_errors(form, error)
+        return render_template("polls/detail.html", poll=poll, open_now=services.is_open_for_voting(poll),
+                               voted=queries.participated(poll, current_user), problem=problem,
+                               results_hidden=queries.results_hidden(poll), form=form,
+                               reason_form=TransitionForm(),
+                               selected={value for value in request.form.getlist("choice")}), 422
+    options = [option for option in poll.options if option.id in chosen]
+    return render_template("polls/confirm.html", poll=poll, options=options, form=ConfirmForm())
+
+
+@bp.post("/<int:poll_id>/vote")
+@login_required
+@participation_limit
+def vote(poll_id):
+    poll = queries.get_poll(poll_id, current_user)
+    try:
+        receipt = services.cast_ballot(poll, current_user, parse_choices(request.form.getlist("choice")))
+    except DomainError as error:
+        db.session.rollback()
+        fields = getattr(error, "fields", None)
+        flash(" ".join(m for ms in fields.values() for m in ms) if fields else str(error.message), "error")
+        return redirect(url_for("polls.detail", poll_id=poll.id), 303)
+    db.session.commit()
+    # Shown once on the next page, then forgotten; never logged.
+    session[RECEIPTS_KEY] = {**session.get(RECEIPTS_KEY, {}), str(poll.id): receipt}
+    return redirect(url_for("polls.receipt", poll_id=poll.id), 303)
+
+
+@bp.get("/<int:poll_id>/receipt")
+@login_required
+def receipt(poll_id):
+    poll = queries.get_poll(poll_id, current_user)
+    receipts = dict(session.get(RECEIPTS_KEY, {}))
+    code = receipts.pop(str(poll.id), None)
+    if code is not None:
+        session[RECEIPTS_KEY] = receipts
+    return render_template("polls/receipt.html", poll=poll, receipt=code,
+                           receipt_hash=services.receipt_hash(code) if code else None,
+                           voted=queries.participated(poll, current_user))
+
+
+@bp.get("/<int:poll_id>/results")
+def results(poll_id):
+    poll = queries.get_poll(poll_id, current_user)
+    queries.require_results_visible(poll)
+    return render_template("polls/results.html", poll=poll, results=queries.results(poll),
+                           turnout=queries.turnout(poll), age_labels=AGE_BAND_LABELS)
+
+
+@bp.get("/<int:poll_id>/receipts")
+def bulletin(poll_id):
+    poll = queries.get_poll(poll_id, current_user)
+    page, per_page = page_arguments(100)
+    lookup = (request.args.get("receipt") or "").strip()[:100]
+    found = queries.find_receipt(poll, lookup) if lookup else None
+    return render_template("polls/bulletin.html", poll=poll, page=paginate(queries.receipts(poll), page, per_page),
+                           lookup=lookup, found=found)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@filing_limit
+def create():
+    form = PollForm()
+    if form.validate_on_submit():
+        try:
+            poll = services.create_poll(current_user, **form.service_fields())
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            if poll.state == PollState.pending:
+                flash(_("투표를 만들었습니다. 검토를 거쳐 공개됩니다."), "success")
+                return redirect(url_for("polls.detail", poll_id=poll.id), 303)
+            flash(_("초안을 만들었습니다. 미리 보고 여세요."), "success")
+            return redirect(url_for("polls.manage_poll", poll_id=poll.id), 303)
+    return render_template("polls/new.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/manage")
+@login_required
+def manage():
+    require_role(current_user, Role.staff)
+    state = request.args.get("state")
+    if state not in {s.value for s in PollState}:
+        state = None
+    page, per_page = page_arguments(50)
+    return render_template("polls/manage.html", page=paginate(queries.managed_polls(state), page, per_page),
+                           state=state, states=[s for s in PollState if s != PollState.pending])
+
+
+@bp.get("/<int:poll_id>/manage")
+@login_required
+def manage_poll(poll_id):
+    require_role(current_user, Role.staff)
+    poll = queries.get_poll(poll_id, current_user)
+    return render_template("polls/manage_poll.html", poll=poll, reason_form=TransitionForm(),
+                           extend_form=ExtendForm(), allowed=services.ALLOWED[PollState(poll.state)],
+                           entries=history(services.SUBJECT, poll.id))
+
+
+@bp.post("/<int:poll_id>/transitions/<to>")
+@login_required
+def change_state(poll_id, to):
+    poll = queries.get_poll(poll_id, current_user)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        raise ValidationError({"reason": _l("사유는 2000자 이내로 적어 주세요.")})
+    services.transition(poll, to, current_user, form.reason.data)
+    db.session.commit()
+    flash(_("투표 상태를 바꿨습니다: %(state)s", state=poll.state), "success")
+    if current_user.has_role(Role.staff) and poll.by_staff:
+        return redirect(url_for("polls.manage_poll", poll_id=poll.id), 303)
+    return redirect(url_for("polls.detail", poll_id=poll.id), 303)
+
+
+@bp.post("/<int:poll_id>/extend")
+@login_required
+def extend(poll_id):
+    poll = queries.get_poll(poll_id, current_user)
+    form = ExtendForm()
+    if not form.validate_on_submit():
+        raise ValidationError({name: errors for name, errors in form.errors.items()})
+    services.extend(poll, kst_to_utc(form.closes_at.data), current_user, form.reason.data)
+    db.session.commit()
+    flash(_("마감 시각을 미뤘습니다."), "success")
+    return redirect(url_for("polls.manage_poll", poll_id=poll.id), 303)
+
+
+@bp.get("/<int:poll_id>/export.csv")
+@login_required
+def export(poll_id):
+    """The final result as CSV (staff), once the poll is tallied."""
+    require_role(current_user, Role.staff)
+    poll = queries.get_poll(poll_id, current_user)
+    if poll.state != PollState.tallied:
+        raise Conflict(_l("최종 집계가 끝난 투표만 내보낼 수 있습니다."), code="not_tallied")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["poll_id", "title", "option_id", "position", "label", "votes", "share_percent",
+                     "total_ballots", "as_of", "digest"])
+    for row in queries.results(poll)["options"]:
+        position = next(option.position for option in poll.options if option.id == row["id"])
+        writer.writerow([poll.id, poll.title, row["id"], position, row["label"], row["votes"], row["share"],
+                         poll.total_ballots, poll.tally_as_of.isoformat(), poll.tally_digest])
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=poll-{poll.id}-result.csv"})
+
+
+@bp.get("/moderation")
+@login_required
+def moderation():
+    require_role(current_user, Role.moderator)
+    hideable = db.session.scalars(select(Poll).where(Poll.state.in_(
+        [PollState.open, PollState.closed, PollState.tallied]), Poll.by_staff.is_(False)).order_by(Poll.id.desc())
+        .limit(50)).all()
+    return render_template("polls/moderation.html", polls=queries.waiting_for_moderation(), hideable=hideable,
+                           reason_form=TransitionForm())

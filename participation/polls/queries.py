@@ -1,0 +1,163 @@
+"""Reads of polls for the pages, the API, the jobs and the indicators. Results come from the tally
+columns the worker writes; nothing here counts ballots per request."""
+
+import re
+from datetime import datetime
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
+
+from participation.core.errors import Forbidden, NotFound
+from participation.core.permissions import Role
+from participation.core.seoul import AGE_BANDS, DISTRICTS, MIN_CELL_SIZE
+from participation.core.time import days_left
+from participation.extensions import db
+from participation.polls.models import (
+    Ballot,
+    Participation,
+    Poll,
+    PollState,
+    PollTag,
+    ResultsVisibility,
+    TurnoutCell,
+)
+from participation.polls.services import eligibility_problem, receipt_hash
+
+PUBLIC_STATES = (PollState.scheduled, PollState.open, PollState.closed, PollState.tallied, PollState.cancelled)
+
+
+def can_see(poll: Poll, user) -> bool:
+    if poll.state in PUBLIC_STATES:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if poll.state == PollState.draft:
+        return user.has_role(Role.staff)
+    if poll.state in (PollState.pending, PollState.rejected):
+        return poll.author_id == user.id or user.has_role(Role.moderator)
+    return user.has_role(Role.moderator)
+
+
+def get_poll(poll_id: int, user) -> Poll:
+    """The poll if this person may see it; otherwise NotFound (drafts of others are not revealed)."""
+    poll = db.session.get(Poll, poll_id)
+    if poll is None or not can_see(poll, user):
+        raise NotFound()
+    return poll
+
+
+def public_polls(status: str | None = None, tag: str | None = None, q: str | None = None) -> Select:
+    statement = select(Poll).where(Poll.state.in_(PUBLIC_STATES))
+    if status:
+        statement = statement.where(Poll.state == status)
+    if tag:
+        statement = statement.where(Poll.id.in_(select(PollTag.poll_id).where(PollTag.tag == tag)))
+    if q:
+        pattern = f"%{q.strip()}%"
+        statement = statement.where(or_(Poll.title.like(pattern), Poll.description.like(pattern)))
+    return statement.order_by(Poll.closes_at.desc(), Poll.id.desc())
+
+
+def open_polls(user=None) -> list[Poll]:
+    """Open polls, closing soonest first; for a signed-in citizen the ones they may vote in come first."""
+    polls = list(db.session.scalars(select(Poll).where(Poll.state == PollState.open)
+                                    .order_by(Poll.closes_at, Poll.id).limit(100)))
+    if user is not None and getattr(user, "is_authenticated", False):
+        polls.sort(key=lambda poll: eligibility_problem(poll, user) is not None)
+    return polls
+
+
+def results_hidden(poll: Poll) -> bool:
+    return poll.results_visibility == ResultsVisibility.after_close and poll.state not in (
+        PollState.closed, PollState.tallied)
+
+
+def require_results_visible(poll: Poll) -> None:
+    """Results hidden until close are hidden from everyone, staff included."""
+    if results_hidden(poll):
+        raise Forbidden(_l("이 투표의 결과는 마감 후에 공개됩니다."), code="results_hidden")
+
+
+def results(poll: Poll) -> dict:
+    """The latest tally: per-option votes with shares of the ballots, as the worker wrote them."""
+    total = poll.total_ballots
+    options = [{"id": option.id, "label": option.label, "votes": option.votes,
+                "share": round(option.votes / total * 100, 1) if total else 0.0} for option in poll.options]
+    return {"poll_id": poll.id, "status": str(poll.state), "total_ballots": total, "options": options,
+            "as_of": poll.tally_as_of, "digest": poll.tally_digest, "final": poll.state == PollState.tallied}
+
+
+def turnout(poll: Poll) -> dict[str, list[tuple[str, int | None]]]:
+    """Participants by district and by age band; a cell under MIN_CELL_SIZE shows None (suppressed)."""
+    cells = {(cell.dimension, cell.value): cell.participants for cell in db.session.scalars(
+        select(TurnoutCell).where(TurnoutCell.poll_id == poll.id))}
+    table = {}
+    for dimension, values in (("district", DISTRICTS), ("age_band", AGE_BANDS)):
+        rows = []
+        for value in values:
+            count = cells.get((dimension, value), 0)
+            rows.append((value, count if count >= MIN_CELL_SIZE else None))
+        table[dimension] = rows
+    return table
+
+
+def receipts(poll: Poll) -> Select:
+    """The bulletin: receipt hashes, sorted by hash (never by the order of voting)."""
+    return select(Ballot.receipt_hash).where(Ballot.poll_id == poll.id).order_by(Ballot.receipt_hash)
+
+
+def find_receipt(poll: Poll, text: str) -> tuple[str, bool]:
+    """A receipt code as given to a voter, or its hash: the hash, and whether the bulletin lists it."""
+    lowered = (text or "").strip().lower()
+    if len(lowered) == 64 and all(char in "0123456789abcdef" for char in lowered):
+        wanted = lowered
+    else:
+        code = re.sub(r"[^A-Z0-9]", "", lowered.upper())
+        wanted = receipt_hash("-".join(code[start:start + 4] for start in range(0, len(code), 4)))
+    found = db.session.scalar(select(Ballot.id).where(Ballot.poll_id == poll.id, Ballot.receipt_hash == wanted))
+    return wanted, found is not None
+
+
+def participated(poll: Poll, user) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return db.session.scalar(select(Participation.id).where(
+        Participation.poll_id == poll.id, Participation.user_id == user.id)) is not None
+
+
+def waiting_for_moderation() -> list[Poll]:
+    return list(db.session.scalars(select(Poll).where(Poll.state == PollState.pending).order_by(Poll.id)))
+
+
+def pending_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Poll).where(Poll.state == PollState.pending)) or 0
+
+
+def managed_polls(state: str | None = None) -> Select:
+    statement = select(Poll).where(Poll.state != PollState.pending)
+    if state:
+        statement = statement.where(Poll.state == state)
+    return statement.order_by(Poll.id.desc())
+
+
+def drafts_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Poll).where(
+        Poll.state.in_([PollState.draft, PollState.scheduled]))) or 0
+
+
+def count_participants(start: datetime, end: datetime, tag: str | None = None) -> int:
+    """Participation rows (one per person per poll) created in [start, end), optionally only in polls
+    carrying `tag`. Feeds indicators 3.1.d (all polls) and 2.4.d (tag "top10_news")."""
+    statement = select(func.count()).select_from(Participation).where(
+        Participation.created_at >= start, Participation.created_at < end)
+    if tag is not None:
+        statement = statement.where(Participation.poll_id.in_(select(PollTag.poll_id).where(PollTag.tag == tag)))
+    return db.session.scalar(statement) or 0
+
+
+def home_items(limit: int) -> list[tuple[str, str, str]]:
+    polls = db.session.scalars(select(Poll).where(Poll.state == PollState.open)
+                               .order_by(Poll.closes_at, Poll.id).limit(limit))
+    return [(poll.title, url_for("polls.detail", poll_id=poll.id),
+             str(_l("마감까지 %(days)d일", days=days_left(poll.closes_at)))) for poll in polls]

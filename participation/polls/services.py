@@ -1,0 +1,295 @@
+"""Poll writes: create, the one transition function, extend, and casting a secret ballot. Flush, never commit.
+
+Other channels (a forum's closing vote) call `create_poll(actor, **fields)` and `transition(...)`.
+"""
+
+import hashlib
+import re
+import secrets
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from participation.core.audit import audit
+from participation.core.errors import Conflict, Forbidden, InvalidTransition, ValidationError
+from participation.core.jobs import enqueue_debounced
+from participation.core.permissions import Role, require_role, require_user, require_verified
+from participation.core.seoul import AGE_BANDS, DISTRICTS
+from participation.core.settings import require_participation_open
+from participation.core.time import to_kst, utcnow
+from participation.extensions import db
+from participation.polls.models import (
+    DESCRIPTION_MAX,
+    OPTION_LABEL_MAX,
+    OPTIONS_MAX,
+    OPTIONS_MIN,
+    TAG_MAX,
+    TITLE_MAX,
+    Ballot,
+    BallotChoice,
+    Participation,
+    Poll,
+    PollOption,
+    PollState,
+    PollTag,
+    ResultsVisibility,
+)
+
+SUBJECT = "poll"
+TAG_PATTERN = re.compile(rf"^[a-z0-9_]{{1,{TAG_MAX}}}$")
+TAGS_MAX = 10
+REASON_MAX = 2000
+# Receipt codes: 20 characters of an alphabet without look-alikes, shown in groups of four.
+RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+ALLOWED = {
+    PollState.pending: {PollState.open, PollState.scheduled, PollState.rejected},
+    PollState.draft: {PollState.scheduled, PollState.open, PollState.cancelled},
+    PollState.scheduled: {PollState.draft, PollState.open, PollState.cancelled},
+    PollState.open: {PollState.closed, PollState.cancelled, PollState.hidden},
+    PollState.closed: {PollState.tallied, PollState.hidden},
+    PollState.tallied: {PollState.hidden},
+    PollState.rejected: set(),
+    PollState.cancelled: set(),
+    PollState.hidden: set(),
+}
+# Transitions the system (a job, actor None) applies when their time comes.
+SYSTEM = {(PollState.scheduled, PollState.open), (PollState.open, PollState.closed),
+          (PollState.closed, PollState.tallied)}
+NEEDS_REASON = {PollState.rejected, PollState.hidden, PollState.cancelled}
+
+
+def required_role(poll: Poll, to: PollState) -> Role:
+    if poll.state == PollState.pending or to in (PollState.rejected, PollState.hidden):
+        return Role.moderator
+    return Role.staff
+
+
+def transition(poll: Poll, to, actor, reason: str | None = None) -> Poll:
+    """Move a poll along its life cycle; actor None is the system applying a due date."""
+    try:
+        to = PollState(to)
+    except ValueError:
+        raise InvalidTransition(poll.state, to, ALLOWED[poll.state]) from None
+    current = PollState(poll.state)
+    if to not in ALLOWED[current]:
+        raise InvalidTransition(current, to, ALLOWED[current])
+    if actor is None:
+        if (current, to) not in SYSTEM:
+            raise InvalidTransition(current, to, ALLOWED[current])
+    else:
+        require_role(actor, required_role(poll, to))
+    reason = (reason or "").strip() or None
+    early_close = actor is not None and to == PollState.closed
+    if (to in NEEDS_REASON or early_close) and not reason:
+        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
+    if reason and len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _l("%(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
+    now = utcnow()
+    if to == PollState.scheduled and (poll.opens_at is None or poll.opens_at <= now):
+        raise ValidationError({"opens_at": _l("예약하려면 시작 시각이 미래여야 합니다.")})
+    if to == PollState.open:
+        if poll.closes_at <= now:
+            raise ValidationError({"closes_at": _l("마감 시각이 이미 지났습니다. 마감을 미룬 뒤 여세요.")})
+        if poll.opens_at is None or poll.opens_at > now:
+            poll.opens_at = now
+    if to == PollState.closed:
+        poll.closed_at = now
+        if poll.closes_at > now:
+            poll.closes_at = now
+    audit(actor, SUBJECT, poll.id, f"{current}->{to}", reason)
+    poll.state = to
+    if to == PollState.closed:
+        from participation.polls.tasks import tally_poll
+
+        enqueue_debounced(f"recount:poll:{poll.id}", tally_poll, poll.id)
+    db.session.flush()
+    return poll
+
+
+def create_poll(actor, *, title, options, closes_at, description="", max_choices=1, opens_at=None, tags=(),
+                results_visibility=ResultsVisibility.live, eligible_districts=(), eligible_age_bands=()) -> Poll:
+    """A staff member's poll starts as a draft; a citizen's waits for moderation (pending)."""
+    require_user(actor)
+    by_staff = actor.has_role(Role.staff)
+    if not by_staff:
+        require_verified(actor)
+    fields = check_poll_fields(title=title, description=description, options=options, max_choices=max_choices,
+                               opens_at=opens_at, closes_at=closes_at, tags=tags,
+                               results_visibility=results_visibility, eligible_districts=eligible_districts,
+                               eligible_age_bands=eligible_age_bands)
+    labels = fields.pop("options")
+    poll = Poll(**{name: value for name, value in fields.items() if name != "tags"},
+                state=PollState.draft if by_staff else PollState.pending, author_id=actor.id, by_staff=by_staff)
+    poll.options = [PollOption(position=number, label=label) for number, label in enumerate(labels, start=1)]
+    poll.tag_rows = [PollTag(tag=tag) for tag in fields["tags"]]
+    db.session.add(poll)
+    db.session.flush()
+    audit(actor, SUBJECT, poll.id, f"created:{poll.state}")
+    return poll
+
+
+def check_poll_fields(*, title, description, options, max_choices, opens_at, closes_at, tags, results_visibility,
+                      eligible_districts, eligible_age_bands) -> dict:
+    """Validate every field of a new poll; raise one ValidationError naming each bad field."""
+    errors: dict = {}
+    title = title.strip() if isinstance(title, str) else ""
+    if not title:
+        errors["title"] = _l("제목을 입력해 주세요.")
+    elif len(title) > TITLE_MAX:
+        errors["title"] = _l("%(max)d자 이내로 입력해 주세요.", max=TITLE_MAX)
+    description = description.strip() if isinstance(description, str) else ""
+    if len(description) > DESCRIPTION_MAX:
+        errors["description"] = _l("%(max)d자 이내로 입력해 주세요.", max=DESCRIPTION_MAX)
+    labels = [label.strip() for label in options if isinstance(label, str)] if isinstance(options, list | tuple) \
+        else []
+    labels = [label for label in labels if label]
+    if not OPTIONS_MIN <= len(labels) <= OPTIONS_MAX:
+        errors["options"] = _l("선택지는 %(min)d개에서 %(max)d개까지입니다.", min=OPTIONS_MIN, max=OPTIONS_MAX)
+    elif any(len(label) > OPTION_LABEL_MAX for label in labels):
+        errors["options"] = _l("선택지는 %(max)d자 이내로 입력해 주세요.", max=OPTION_LABEL_MAX)
+    elif len(set(labels)) != len(labels):
+        errors["options"] = _l("같은 선택지가 두 번 있습니다.")
+    if isinstance(max_choices, bool) or not isinstance(max_choices, int) or max_choices < 1:
+        errors["max_choices"] = _l("고를 수 있는 개수는 1 이상이어야 합니다.")
+    elif labels and max_choices > len(labels):
+        errors["max_choices"] = _l("고를 수 있는 개수가 선택지 수보다 많습니다.")
+    for name, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
+        if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
+            errors[name] = _l("시간대가 있는 ISO 8601 시각이어야 합니다.")
+    if "closes_at" not in errors:
+        if closes_at is None:
+            errors["closes_at"] = _l("마감 시각을 입력해 주세요.")
+        elif closes_at <= utcnow():
+            errors["closes_at"] = _l("마감 시각은 미래여야 합니다.")
+        elif opens_at is not None and "opens_at" not in errors and opens_at >= closes_at:
+            errors["opens_at"] = _l("시작 시각은 마감 시각보다 앞서야 합니다.")
+    tags = sorted({tag.strip() for tag in tags if isinstance(tag, str)}) if isinstance(tags, list | tuple) else None
+    if tags is None or len(tags) > TAGS_MAX or not all(TAG_PATTERN.match(tag) for tag in tags):
+        errors["tags"] = _l("태그는 영문 소문자, 숫자, 밑줄로 %(max)d개까지입니다.", max=TAGS_MAX)
+    if results_visibility not in set(ResultsVisibility):
+        errors["results_visibility"] = _l("결과 공개 방식은 live 또는 after_close입니다.")
+    districts = list(eligible_districts) if isinstance(eligible_districts, list | tuple) else None
+    if districts is None or not set(districts) <= set(DISTRICTS):
+        errors["eligible_districts"] = _l("서울시 25개 자치구 이름이어야 합니다.")
+    bands = list(eligible_age_bands) if isinstance(eligible_age_bands, list | tuple) else None
+    if bands is None or not set(bands) <= set(AGE_BANDS):
+        errors["eligible_age_bands"] = _l("알 수 없는 연령대입니다.")
+    if errors:
+        raise ValidationError(errors)
+    return {"title": title, "description": description, "options": labels, "max_choices": max_choices,
+            "opens_at": opens_at, "closes_at": closes_at, "tags": tags,
+            "results_visibility": ResultsVisibility(results_visibility),
+            "eligible_districts": [name for name in DISTRICTS if name in districts],
+            "eligible_age_bands": [band for band in AGE_BANDS if band in bands]}
+
+
+def extend(poll: Poll, closes_at: datetime, actor, reason: str) -> Poll:
+    """Move the close time of a scheduled or open poll later (staff, with a reason)."""
+    require_role(actor, Role.staff)
+    if poll.state not in (PollState.draft, PollState.scheduled, PollState.open, PollState.pending):
+        raise Conflict(_l("마감된 투표의 마감 시각은 바꿀 수 없습니다."), code="poll_not_open")
+    reason = (reason or "").strip()
+    errors = {}
+    if not reason:
+        errors["reason"] = _l("사유를 적어 주세요.")
+    if not isinstance(closes_at, datetime) or closes_at.tzinfo is None:
+        errors["closes_at"] = _l("시간대가 있는 ISO 8601 시각이어야 합니다.")
+    elif closes_at <= max(poll.closes_at, utcnow()):
+        errors["closes_at"] = _l("새 마감 시각은 지금의 마감 시각보다 늦어야 합니다.")
+    if errors:
+        raise ValidationError(errors)
+    audit(actor, SUBJECT, poll.id, "extended", f"{poll.closes_at.isoformat()} -> {closes_at.isoformat()}: {reason}")
+    poll.closes_at = closes_at
+    db.session.flush()
+    return poll
+
+
+def opening_day(poll: Poll):
+    """The KST day a poll opened (or will open): ages for eligibility are counted on this day."""
+    return to_kst(poll.opens_at or utcnow()).date()
+
+
+def eligibility_problem(poll: Poll, user) -> str | None:
+    """Why this person may not vote in this poll (a message), or None."""
+    if poll.eligible_districts and user.district not in poll.eligible_districts:
+        return _l("이 투표는 %(districts)s 주민만 참여할 수 있습니다.", districts=", ".join(poll.eligible_districts))
+    if poll.eligible_age_bands and user.age_band_on(opening_day(poll)) not in poll.eligible_age_bands:
+        return _l("이 투표에 참여할 수 있는 연령대가 아닙니다.")
+    return None
+
+
+def is_open_for_voting(poll: Poll, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return (poll.state == PollState.open and now < poll.closes_at
+            and (poll.opens_at is None or poll.opens_at <= now))
+
+
+def check_choices(poll: Poll, choices) -> list[int]:
+    """Option ids of this poll, none repeated, at least one and at most max_choices."""
+    if not isinstance(choices, list | tuple) or not all(
+            isinstance(choice, int) and not isinstance(choice, bool) for choice in choices):
+        raise ValidationError({"choices": _l("선택지 번호의 목록이어야 합니다.")})
+    if not choices:
+        raise ValidationError({"choices": _l("하나 이상 골라 주세요.")}, _l("하나 이상 골라 주세요."))
+    if len(set(choices)) != len(choices):
+        raise ValidationError({"choices": _l("같은 선택지를 두 번 고를 수 없습니다.")})
+    if len(choices) > poll.max_choices:
+        message = _l("최대 %(max)d개까지 고를 수 있습니다.", max=poll.max_choices)
+        raise ValidationError({"choices": message}, message)
+    known = {option.id for option in poll.options}
+    if not set(choices) <= known:
+        raise ValidationError({"choices": _l("이 투표에 없는 선택지입니다.")})
+    return list(choices)
+
+
+def has_voted(poll: Poll, user) -> bool:
+    return db.session.scalar(select(Participation.id).where(
+        Participation.poll_id == poll.id, Participation.user_id == user.id)) is not None
+
+
+def new_receipt() -> str:
+    code = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(20))
+    return "-".join(code[start:start + 4] for start in range(0, 20, 4))
+
+
+def receipt_hash(receipt: str) -> str:
+    return hashlib.sha256(receipt.encode()).hexdigest()
+
+
+def cast_ballot(poll: Poll, actor, choices) -> str:
+    """Record that the actor voted and, separately, what was voted; return the receipt code (shown once).
+
+    The participation row and the ballot are written in one transaction: both or neither. The ballot
+    has no user, a random id and no time. Nothing here logs anything.
+    """
+    require_participation_open()
+    require_verified(actor)
+    if not is_open_for_voting(poll):
+        raise Conflict(_l("지금은 투표할 수 없습니다 (투표 기간이 아닙니다)."), code="poll_not_open")
+    problem = eligibility_problem(poll, actor)
+    if problem:
+        raise Forbidden(problem, code="not_eligible")
+    if has_voted(poll, actor):
+        raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
+    chosen = check_choices(poll, choices)
+    receipt = new_receipt()
+    ballot_id = secrets.token_hex(16)
+    try:
+        with db.session.begin_nested():
+            db.session.add(Participation(poll_id=poll.id, user_id=actor.id, created_at=utcnow(),
+                                         district=actor.district, age_band=actor.age_band_on(opening_day(poll))))
+            db.session.flush()
+            db.session.add(Ballot(id=ballot_id, poll_id=poll.id, receipt_hash=receipt_hash(receipt)))
+            db.session.flush()
+            db.session.add_all([BallotChoice(ballot_id=ballot_id, option_id=option_id, poll_id=poll.id)
+                                for option_id in chosen])
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(_l("이미 투표하셨습니다."), code="already_voted") from None
+    from participation.polls.tasks import tally_poll
+
+    enqueue_debounced(f"recount:poll:{poll.id}", tally_poll, poll.id)
+    return receipt

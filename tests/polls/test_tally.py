@@ -1,0 +1,187 @@
+"""The worker's tally: one GROUP BY over the ballots, the digest over every receipt, frozen after close."""
+
+import hashlib
+import threading
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from participation.core.errors import DomainError
+from participation.core.jobs import get_queue
+from participation.core.time import utcnow
+from participation.extensions import db
+from participation.polls import queries, services
+from participation.polls.models import Ballot, Poll, PollState, TurnoutCell
+from participation.polls.tasks import apply_poll_deadlines, receipts_digest, tally_all_polls, tally_poll
+from tests.factories import PollFactory, UserFactory, staff
+
+
+def fresh(poll_id):
+    """The poll as the database has it now (the in-process worker ends the session it shared)."""
+    return db.session.get(Poll, poll_id, populate_existing=True)
+
+
+def snapshot(poll):
+    db.session.refresh(poll)
+    return (poll.total_ballots, poll.tally_digest, [(option.id, option.votes) for option in poll.options],
+            sorted((cell.dimension, cell.value, cell.participants)
+                   for cell in db.session.scalars(select(TurnoutCell).where(TurnoutCell.poll_id == poll.id))))
+
+
+def test_a_burst_of_votes_makes_one_tally_job_with_the_right_counts(db_session, redis, run_jobs):
+    poll = PollFactory(labels=["가", "나", "다"], max_choices=2)
+    first, second, third = (option.id for option in poll.options)
+    receipts = []
+    for choices in ([first], [first, second], [second], [first, third]):
+        receipts.append(services.cast_ballot(poll, UserFactory(), choices))
+        db.session.commit()
+    assert len(get_queue().scheduled_job_registry.get_job_ids()) == 1
+    assert poll.total_ballots == 0  # nothing counted until the worker runs
+    poll_id = poll.id
+    run_jobs()
+    poll = fresh(poll_id)
+    assert poll.total_ballots == 4
+    assert [option.votes for option in poll.options] == [3, 2, 1]
+    hashes = sorted(hashlib.sha256(receipt.encode()).hexdigest() for receipt in receipts)
+    assert poll.tally_digest == hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+    assert poll.tally_as_of is not None
+    assert queries.results(poll)["options"][0] == {"id": first, "label": "가", "votes": 3, "share": 75.0}
+
+
+def test_tally_twice_gives_identical_rows(db_session):
+    poll = PollFactory()
+    for number in range(12):
+        services.cast_ballot(poll, UserFactory(district="마포구"), [poll.options[number % 3].id])
+    tally_poll(poll.id)
+    once = snapshot(poll)
+    tally_poll(poll.id)
+    assert snapshot(poll) == once
+    assert once[0] == 12
+    assert ("district", "마포구", 12) in once[3]
+
+
+def test_closing_then_tallying_freezes_the_result(db_session, redis, run_jobs):
+    poll = PollFactory()
+    services.cast_ballot(poll, UserFactory(), [poll.options[0].id])
+    services.transition(poll, "closed", staff(), "조기 마감")
+    db.session.commit()
+    poll_id = poll.id
+    run_jobs()
+    poll = fresh(poll_id)
+    assert poll.state == PollState.tallied and poll.total_ballots == 1
+    # A ballot slipped into the table afterwards (only a database administrator could) changes nothing.
+    db.session.add(Ballot(id="f" * 32, poll_id=poll.id, receipt_hash="0" * 64))
+    db.session.flush()
+    tally_poll(poll.id)
+    db.session.refresh(poll)
+    assert poll.total_ballots == 1
+
+
+def test_deadline_job_opens_scheduled_and_closes_due_polls(db_session, redis, run_jobs):
+    due = PollFactory(opens_at=utcnow() - timedelta(days=2), closes_at=utcnow() - timedelta(minutes=1))
+    scheduled = PollFactory(state="scheduled", opens_at=utcnow() - timedelta(minutes=1))
+    apply_poll_deadlines()
+    assert due.state == PollState.closed and scheduled.state == PollState.open
+    due_id = due.id
+    db.session.commit()
+    run_jobs()
+    due = fresh(due_id)
+    assert due.state == PollState.tallied
+
+
+def test_full_recount_fixes_drift(db_session):
+    poll = PollFactory()
+    services.cast_ballot(poll, UserFactory(), [poll.options[1].id])
+    poll.total_ballots = 99
+    db.session.flush()
+    tally_all_polls()
+    db.session.refresh(poll)
+    assert poll.total_ballots == 1 and poll.options[1].votes == 1
+
+
+def test_digest_of_no_ballots_is_the_hash_of_nothing(db_session):
+    poll = PollFactory()
+    assert receipts_digest(poll.id) == (hashlib.sha256(b"").hexdigest(), 0)
+
+
+def test_turnout_cells_below_ten_are_suppressed(db_session):
+    poll = PollFactory()
+    for _ in range(10):
+        services.cast_ballot(poll, UserFactory(district="마포구"), [poll.options[0].id])
+    for _ in range(3):
+        services.cast_ballot(poll, UserFactory(district="종로구"), [poll.options[0].id])
+    tally_poll(poll.id)
+    table = dict(queries.turnout(poll)["district"])
+    assert table["마포구"] == 10 and table["종로구"] is None and table["강남구"] is None
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(attempts=st.lists(st.lists(st.integers(min_value=-1, max_value=4), max_size=4), max_size=12))
+def test_tally_equals_the_accepted_ballots_per_option(db_session, attempts):
+    """Any sequence of valid and invalid ballots: the tally counts exactly the accepted ones."""
+    poll = PollFactory(labels=["가", "나", "다", "라"], max_choices=3)
+    ids = [option.id for option in poll.options]
+    expected = dict.fromkeys(ids, 0)
+    accepted = 0
+    for attempt in attempts:
+        # Indexes -1 and 4 stand for option ids that do not exist.
+        choices = [ids[index] if 0 <= index < 4 else 10_000_000 + index for index in attempt]
+        voter = UserFactory()
+        try:
+            services.cast_ballot(poll, voter, choices)
+        except DomainError:
+            continue
+        accepted += 1
+        for choice in choices:
+            expected[choice] += 1
+    tally_poll(poll.id)
+    db.session.refresh(poll)
+    assert poll.total_ballots == accepted
+    assert {option.id: option.votes for option in poll.options} == expected
+
+
+def test_concurrent_tallies_agree(app, committed):
+    """Two tally jobs at once, each with its own connection, leave the same rows as one."""
+    from participation.accounts.models import User
+    from participation.core.time import utcnow as now
+    from participation.polls.models import PollOption
+
+    with app.app_context():
+        voters = [User(email=f"tally{n}@example.com", email_canonical=f"tally{n}@example.com",
+                       display_name=f"집계{n}", district="중구", birth_year=1980, email_verified_at=now())
+                  for n in range(15)]
+        poll = Poll(title="동시 집계", description="", state="open", by_staff=True, max_choices=1,
+                    closes_at=now() + timedelta(days=1), opens_at=now() - timedelta(hours=1),
+                    eligible_districts=[], eligible_age_bands=[],
+                    options=[PollOption(position=1, label="가"), PollOption(position=2, label="나")])
+        db.session.add_all([*voters, poll])
+        db.session.commit()
+        for number, voter in enumerate(voters):
+            services.cast_ballot(poll, voter, [poll.options[number % 2].id])
+        db.session.commit()
+        poll_id = poll.id
+        db.session.remove()
+
+    errors = []
+
+    def run():
+        try:
+            with app.app_context():
+                tally_poll(poll_id)
+                db.session.remove()
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        poll = db.session.get(Poll, poll_id)
+        assert poll.total_ballots == 15
+        assert [option.votes for option in poll.options] == [8, 7]
+        db.session.remove()
