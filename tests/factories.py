@@ -236,3 +236,19 @@ class ForumReactionFactory(BaseFactory):
         model = Reaction
 
     value = "agree"
+
+
+# --- Indicators (지표) -------------------------------------------------------------------------------
+from participation.indicators.models import IndicatorValue  # noqa: E402
+
+
+class IndicatorValueFactory(BaseFactory):
+    """A stored value; give `indicator` (from the loaded catalogue) and `year`."""
+
+    class Meta:
+        model = IndicatorValue
+
+    year = 2024
+    value = 0
+    source = "manual"
+    computed_at = factory.LazyFunction(utcnow)

@@ -1,8 +1,253 @@
-from flask import Blueprint, render_template
+"""Forum pages (공론장): the list, a forum with its stance summary, opinion map, statements and comments,
+the staff's forms and the moderators' review queue. Refusals from the services are flashed on the page."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from participation.core import consoles
+from participation.core.errors import ValidationError
+from participation.core.forms import ConfirmForm, ReasonForm, apply_errors
+from participation.core.limits import filing_limit, participation_limit
+from participation.core.pagination import page_arguments, paginate
+from participation.core.permissions import Role, require_role
+from participation.core.seoul import AGE_BAND_LABELS
+from participation.extensions import db
+from participation.forums import forms, queries, services
+from participation.forums.models import Comment, ForumState, Statement, StatementState
 
 bp = Blueprint("forums", __name__, url_prefix="/forums")
+
+consoles.register(consoles.MODERATION, consoles.ConsoleEntry(
+    "forums", _l("공론장 의견 문장·신고된 댓글"), queries.review_count, "forums.review"))
+consoles.register(consoles.STAFF, consoles.ConsoleEntry(
+    "forums", _l("공론장 (초안)"), queries.draft_count, "forums.index"))
+
+MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 400, 300, 16
+GROUP_COLOURS = ("#0b4ea2", "#b3261e", "#1d6b35", "#8a4b00", "#6a1b9a")
+STATE_LABELS = {"draft": _l("초안"), "open": _l("의견 받는 중"), "closed": _l("마감"), "answered": _l("답변 완료")}
+
+
+def _checked(form) -> None:
+    """A form that does not validate is refused like a service refusal: flashed, nothing written."""
+    if not form.validate_on_submit():
+        raise ValidationError({name: messages for name, messages in form.errors.items()})
+
+
+def _forum(forum_id: int):
+    return services.get_forum(forum_id, current_user)
+
+
+def _back(forum, anchor: str | None = None):
+    return redirect(url_for("forums.detail", forum_id=forum.id, _anchor=anchor), 303)
 
 
 @bp.get("")
 def index():
-    return render_template("coming_soon.html", title="공론장")
+    state = request.args.get("state")
+    if state not in STATE_LABELS or (state == "draft" and not _is_staff()):
+        state = None
+    page, per_page = page_arguments()
+    forums = paginate(queries.forum_list(state, include_drafts=_is_staff()), page, per_page)
+    return render_template("forums/index.html", page=forums, state=state, state_labels=STATE_LABELS)
+
+
+def _is_staff() -> bool:
+    return current_user.is_authenticated and current_user.has_role(Role.staff)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+@filing_limit
+def new():
+    require_role(current_user, Role.staff)
+    form = forms.ForumForm()
+    if form.validate_on_submit():
+        try:
+            forum = services.create_forum(
+                current_user, title=form.title.data, background=form.background.data,
+                key_facts=form.key_facts.data or "", links=form.links.data or "",
+                departments=form.departments.data or "", discussion_days=form.discussion_days.data)
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("공론장 초안을 만들었습니다. 의견 문장을 준비한 뒤 공개하세요."), "success")
+            return _back(forum)
+    return render_template("forums/new.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/<int:forum_id>")
+def detail(forum_id):
+    forum = _forum(forum_id)
+    sort = request.args.get("sort") if request.args.get("sort") in queries.COMMENT_SORTS else "newest"
+    user_id = current_user.id if current_user.is_authenticated else None
+    return render_template(
+        "forums/detail.html", forum=forum, sort=sort, thread=queries.thread(forum.id, sort),
+        liked=queries.liked_comment_ids(forum.id, user_id) if user_id else set(),
+        texts=queries.statement_texts(forum.id), scatter=_scatter(forum.opinion_map),
+        next_statement=queries.next_statement(forum.id, user_id) if user_id else None,
+        progress=queries.reaction_progress(forum.id, user_id) if user_id else None,
+        statement_form=forms.StatementForm(), transition_form=forms.TransitionForm(),
+        answer_form=forms.AnswerForm(), confirm=ConfirmForm(), state_labels=STATE_LABELS, age_labels=AGE_BAND_LABELS,
+        stance_labels=forms.STANCE_LABELS,
+        reaction_labels=forms.REACTION_LABELS, colours=GROUP_COLOURS, is_staff=_is_staff())
+
+
+def _scatter(opinion_map: dict | None) -> list[dict]:
+    """The map's points scaled into the SVG's box (the data has no units, only relative positions)."""
+    points = (opinion_map or {}).get("points") or []
+    if not points:
+        return []
+    xs, ys = [point[0] for point in points], [point[1] for point in points]
+    span_x, span_y = (max(xs) - min(xs)) or 1, (max(ys) - min(ys)) or 1
+    inner_w, inner_h = MAP_WIDTH - 2 * MAP_MARGIN, MAP_HEIGHT - 2 * MAP_MARGIN
+    return [{"x": round(MAP_MARGIN + (x - min(xs)) / span_x * inner_w, 1),
+             "y": round(MAP_MARGIN + (max(ys) - y) / span_y * inner_h, 1),
+             "group": group} for x, y, group in points]
+
+
+@bp.post("/<int:forum_id>/transitions")
+@login_required
+def change_state(forum_id):
+    forum = _forum(forum_id)
+    form = forms.TransitionForm()
+    _checked(form)
+    services.transition(forum, form.to.data, current_user, form.reason.data or None)
+    db.session.commit()
+    flash(_("공론장 상태를 '%(state)s'(으)로 바꿨습니다.", state=STATE_LABELS[forum.state]), "success")
+    return _back(forum)
+
+
+@bp.post("/<int:forum_id>/answer")
+@login_required
+def answer(forum_id):
+    forum = _forum(forum_id)
+    form = forms.AnswerForm()
+    _checked(form)
+    services.transition(forum, ForumState.answered, current_user, answer=form.answer.data)
+    db.session.commit()
+    flash(_("공식 답변을 게시하고 참여자에게 알렸습니다."), "success")
+    return _back(forum, "answer")
+
+
+@bp.post("/<int:forum_id>/comments")
+@login_required
+@participation_limit
+def comment(forum_id):
+    forum = _forum(forum_id)
+    form = forms.CommentForm()
+    _checked(form)
+    parent_id = int(form.parent_id.data) if (form.parent_id.data or "").isdigit() else None
+    if form.parent_id.data and parent_id is None:
+        raise ValidationError({"parent_id": _l("이 공론장의 댓글에만 답글을 달 수 있습니다.")})
+    created = services.add_comment(forum, current_user, form.stance.data, form.body.data, parent_id)
+    db.session.commit()
+    flash(_("의견을 남겼습니다."), "success")
+    return _back(forum, f"comment-{created.id}")
+
+
+@bp.post("/<int:forum_id>/comments/<int:comment_id>/like")
+@login_required
+@participation_limit
+def like(forum_id, comment_id):
+    forum = _forum(forum_id)
+    _checked(ConfirmForm())
+    comment = services.get_comment(forum, comment_id)
+    if request.form.get("undo"):
+        services.unlike_comment(forum, comment, current_user)
+    else:
+        services.like_comment(forum, comment, current_user)
+    db.session.commit()
+    return _back(forum, f"comment-{comment.id}")
+
+
+@bp.post("/<int:forum_id>/comments/<int:comment_id>/report")
+@login_required
+@participation_limit
+def report(forum_id, comment_id):
+    forum = _forum(forum_id)
+    form = forms.ReportForm()
+    _checked(form)
+    services.report_comment(services.get_comment(forum, comment_id), current_user, form.reason.data)
+    db.session.commit()
+    flash(_("신고를 접수했습니다. 검토자가 확인합니다."), "success")
+    return _back(forum, f"comment-{comment_id}")
+
+
+@bp.post("/<int:forum_id>/statements")
+@login_required
+@participation_limit
+def add_statement(forum_id):
+    forum = _forum(forum_id)
+    form = forms.StatementForm()
+    _checked(form)
+    statement = services.add_statement(forum, current_user, form.text.data)
+    db.session.commit()
+    if statement.state == StatementState.approved:
+        flash(_("의견 문장을 추가했습니다."), "success")
+    else:
+        flash(_("의견 문장을 받았습니다. 검토 후 다른 시민에게 보입니다."), "success")
+    return _back(forum, "statements")
+
+
+@bp.post("/<int:forum_id>/statements/<int:statement_id>/reactions")
+@login_required
+@participation_limit
+def react(forum_id, statement_id):
+    forum = _forum(forum_id)
+    _checked(ConfirmForm())
+    services.react(forum, services.get_statement(forum, statement_id), current_user, request.form.get("value"))
+    db.session.commit()
+    return _back(forum, "statements")
+
+
+@bp.get("/review")
+@login_required
+def review():
+    require_role(current_user, Role.moderator)
+    return render_template("forums/review.html", statements=queries.pending_statements(),
+                           comments=queries.comments_to_review(), confirm=ConfirmForm(),
+                           stance_labels=forms.STANCE_LABELS)
+
+
+@bp.post("/review/statements/<int:statement_id>")
+@login_required
+def moderate_statement(statement_id):
+    require_role(current_user, Role.moderator)
+    _checked(ConfirmForm())
+    statement = _statement_or_404(statement_id)
+    services.moderate_statement(statement, current_user, approve=request.form.get("decision") == "approve")
+    db.session.commit()
+    flash(_("의견 문장을 처리했습니다."), "success")
+    return redirect(url_for("forums.review"), 303)
+
+
+@bp.post("/review/comments/<int:comment_id>")
+@login_required
+def moderate_comment(comment_id):
+    require_role(current_user, Role.moderator)
+    hide = request.form.get("decision") == "hide"
+    form = ReasonForm() if hide else ConfirmForm()
+    _checked(form)
+    comment = _comment_or_404(comment_id)
+    services.moderate_comment(comment, current_user, hide=hide, reason=form.reason.data if hide else None)
+    db.session.commit()
+    flash(_("댓글을 숨겼습니다.") if hide else _("댓글을 다시 보이게 했습니다."), "success")
+    return redirect(url_for("forums.review"), 303)
+
+
+def _statement_or_404(statement_id: int) -> Statement:
+    statement = db.session.get(Statement, statement_id)
+    if statement is None:
+        abort(404)
+    return statement
+
+
+def _comment_or_404(comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        abort(404)
+    return comment

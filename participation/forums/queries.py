@@ -1,0 +1,129 @@
+"""Forum reads for the pages, the API, the jobs, the home page and the indicators."""
+
+from datetime import datetime
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+
+from participation.core.reports import Report, ReportStatus
+from participation.extensions import db
+from participation.forums.models import (
+    Comment,
+    CommentLike,
+    CommentState,
+    Forum,
+    ForumState,
+    Reaction,
+    Statement,
+    StatementState,
+)
+
+PUBLIC_STATES = (ForumState.open, ForumState.closed, ForumState.answered)
+COMMENT_SORTS = ("newest", "liked")
+
+
+def count_opened(start: datetime, end: datetime) -> int:
+    """Forums opened in [start, end) (indicator 3.1.f, 공론장 운영 건수)."""
+    return db.session.scalar(select(func.count()).select_from(Forum).where(
+        Forum.opened_at >= start, Forum.opened_at < end)) or 0
+
+
+def home_items(limit: int) -> list[tuple[str, str, str]]:
+    forums = db.session.scalars(select(Forum).where(Forum.state == ForumState.open)
+                                .order_by(Forum.opened_at.desc(), Forum.id.desc()).limit(limit))
+    return [(forum.title, url_for("forums.detail", forum_id=forum.id),
+             _("참여 %(count)d명", count=forum.participant_count)) for forum in forums]
+
+
+def draft_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Forum).where(Forum.state == ForumState.draft)) or 0
+
+
+def forum_list(state: str | None = None, include_drafts: bool = False) -> Select:
+    statement = select(Forum).order_by(Forum.opened_at.desc().nulls_first(), Forum.id.desc())
+    if state:
+        return statement.where(Forum.state == state)
+    states = (*PUBLIC_STATES, ForumState.draft) if include_drafts else PUBLIC_STATES
+    return statement.where(Forum.state.in_(states))
+
+
+def thread(forum_id: int, sort: str = "newest") -> list[tuple[Comment, list[Comment]]]:
+    """Top-level comments (newest or most liked first), each with its replies in order."""
+    order = (Comment.like_count.desc(), Comment.id.desc()) if sort == "liked" else (Comment.id.desc(),)
+    top = list(db.session.scalars(select(Comment).where(Comment.forum_id == forum_id, Comment.parent_id.is_(None))
+                                  .order_by(*order)))
+    replies: dict[int, list[Comment]] = {}
+    for reply in db.session.scalars(select(Comment).where(Comment.forum_id == forum_id,
+                                                          Comment.parent_id.is_not(None)).order_by(Comment.id)):
+        replies.setdefault(reply.parent_id, []).append(reply)
+    return [(comment, replies.get(comment.id, [])) for comment in top]
+
+
+def comments(forum_id: int, sort: str = "newest") -> Select:
+    order = (Comment.like_count.desc(), Comment.id.desc()) if sort == "liked" else (Comment.id.desc(),)
+    return select(Comment).where(Comment.forum_id == forum_id).order_by(*order)
+
+
+def liked_comment_ids(forum_id: int, user_id: int) -> set[int]:
+    return set(db.session.scalars(select(CommentLike.comment_id).join(Comment, Comment.id == CommentLike.comment_id)
+                                  .where(Comment.forum_id == forum_id, CommentLike.user_id == user_id)))
+
+
+def approved_statements(forum_id: int) -> Select:
+    return select(Statement).where(Statement.forum_id == forum_id, Statement.state == StatementState.approved) \
+        .order_by(Statement.id)
+
+
+def statement_texts(forum_id: int) -> dict[int, str]:
+    return {statement.id: statement.text for statement in db.session.scalars(approved_statements(forum_id))}
+
+
+def opinion_map_with_texts(forum: Forum) -> dict:
+    """The stored opinion map with each statement's text (statements no longer approved left out)."""
+    stored = forum.opinion_map or {}
+    texts = statement_texts(forum.id)
+
+    def with_text(items: list[dict]) -> list[dict]:
+        return [{**item, "text": texts[item["statement_id"]]} for item in items if item["statement_id"] in texts]
+
+    return {"forum_id": forum.id, "as_of": forum.count_as_of, "participants": stored.get("participants", 0),
+            "groups": [{**group, "distinctive": with_text(group["distinctive"])} for group in stored.get("groups", [])],
+            "consensus": with_text(stored.get("consensus", [])), "points": stored.get("points", [])}
+
+
+def next_statement(forum_id: int, user_id: int) -> Statement | None:
+    """The next approved statement this person has not reacted to (one at a time)."""
+    reacted = select(Reaction.statement_id).where(Reaction.user_id == user_id)
+    return db.session.scalar(approved_statements(forum_id).where(Statement.id.not_in(reacted)).limit(1))
+
+
+def reaction_progress(forum_id: int, user_id: int) -> tuple[int, int]:
+    """(statements this person reacted to, approved statements)."""
+    total = db.session.scalar(select(func.count()).select_from(approved_statements(forum_id).subquery())) or 0
+    done = db.session.scalar(select(func.count()).select_from(Reaction).join(
+        Statement, Statement.id == Reaction.statement_id).where(
+        Statement.forum_id == forum_id, Statement.state == StatementState.approved, Reaction.user_id == user_id)) or 0
+    return done, total
+
+
+def pending_statements() -> list[Statement]:
+    return list(db.session.scalars(select(Statement).where(Statement.state == StatementState.pending)
+                                   .order_by(Statement.id)))
+
+
+def pending_statement_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(Statement)
+                             .where(Statement.state == StatementState.pending)) or 0
+
+
+def comments_to_review() -> list[Comment]:
+    """Comments hidden by three reports, or with open reports, waiting for a moderator."""
+    reported = select(Report.subject_id).where(Report.subject_type == "forum_comment",
+                                               Report.status == ReportStatus.open)
+    return list(db.session.scalars(select(Comment).where(
+        (Comment.state == CommentState.auto_hidden) | Comment.id.in_(reported)).order_by(Comment.id)))
+
+
+def review_count() -> int:
+    return pending_statement_count() + len(comments_to_review())

@@ -1,0 +1,326 @@
+"""Forum writes: the life cycle, comments, likes, reports, statements and reactions. Flush, never commit."""
+
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from participation.core.audit import audit
+from participation.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from participation.core.jobs import enqueue_debounced
+from participation.core.notifications import notify
+from participation.core.permissions import Role, require_role, require_user, require_verified
+from participation.core.reports import Report, file_report, open_report_count, resolve_reports
+from participation.core.settings import require_participation_open
+from participation.core.time import end_of_kst_day, kst_today, utcnow
+from participation.extensions import db
+from participation.forums.models import (
+    COMMENT_MAX,
+    DEFAULT_DISCUSSION_DAYS,
+    DEPARTMENTS_MAX,
+    MAX_DISCUSSION_DAYS,
+    STATEMENT_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    Comment,
+    CommentLike,
+    CommentState,
+    Forum,
+    ForumState,
+    Reaction,
+    ReactionValue,
+    Stance,
+    Statement,
+    StatementState,
+)
+
+ALLOWED = {
+    ForumState.draft: {ForumState.open},
+    ForumState.open: {ForumState.closed},
+    ForumState.closed: {ForumState.answered},
+    ForumState.answered: set(),
+}
+AUTO_HIDE_REPORTS = 3
+COMMENT_SUBJECT = "forum_comment"
+
+
+def _text(errors: dict, name: str, value, maximum: int, *, required: bool = True) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if value is not None and not isinstance(value, str):
+        errors[name] = _l("문자열이어야 합니다.")
+    elif required and not text:
+        errors[name] = _l("내용을 입력해 주세요.")
+    elif len(text) > maximum:
+        errors[name] = _l("%(max)d자 이내로 입력해 주세요.", max=maximum)
+    return text
+
+
+def _visible_forum(forum_id: int, actor) -> Forum:
+    """A forum the actor may see: drafts only for staff (others get a 404, not a 403)."""
+    forum = db.session.get(Forum, forum_id)
+    if forum is None or (forum.state == ForumState.draft and not is_staff(actor)):
+        raise NotFound()
+    return forum
+
+
+def is_staff(actor) -> bool:
+    return actor is not None and getattr(actor, "is_authenticated", False) and actor.has_role(Role.staff)
+
+
+def get_forum(forum_id: int, actor) -> Forum:
+    return _visible_forum(forum_id, actor)
+
+
+def create_forum(actor, *, title, background, key_facts="", links="", departments="",
+                 discussion_days=DEFAULT_DISCUSSION_DAYS, closes_at: datetime | None = None) -> Forum:
+    """Staff draft a forum (시민에게 묻습니다). It opens with `transition(..., open)`."""
+    require_role(actor, Role.staff)
+    errors: dict = {}
+    fields = {
+        "title": _text(errors, "title", title, TITLE_MAX),
+        "background": _text(errors, "background", background, TEXT_MAX),
+        "key_facts": _text(errors, "key_facts", key_facts or "", TEXT_MAX, required=False),
+        "links": _text(errors, "links", links or "", TEXT_MAX, required=False),
+        "departments": _text(errors, "departments", departments or "", DEPARTMENTS_MAX, required=False),
+    }
+    if isinstance(discussion_days, bool) or not isinstance(discussion_days, int) \
+            or not 1 <= discussion_days <= MAX_DISCUSSION_DAYS:
+        errors["discussion_days"] = _l("1일에서 %(max)d일 사이로 정해 주세요.", max=MAX_DISCUSSION_DAYS)
+    if closes_at is not None and (closes_at.tzinfo is None or closes_at <= utcnow()):
+        errors["closes_at"] = _l("마감 시각은 시간대를 포함한 미래 시각이어야 합니다.")
+    if errors:
+        raise ValidationError(errors)
+    forum = Forum(**fields, discussion_days=discussion_days, closes_at=closes_at, created_by_id=actor.id)
+    db.session.add(forum)
+    db.session.flush()
+    audit(actor, "forum", forum.id, "created")
+    return forum
+
+
+def transition(forum: Forum, to, actor, reason: str | None = None, *, answer: str | None = None,
+               system: bool = False) -> Forum:
+    """The one way a forum changes state: draft → open → closed → answered.
+
+    Staff do every step; the deadline job closes due forums as the system (`system=True`, no actor).
+    Answering needs the official answer (Markdown); everyone who took part is told."""
+    try:
+        to = ForumState(to)
+    except ValueError:
+        raise InvalidTransition(forum.state, to, ALLOWED[forum.state]) from None
+    if to not in ALLOWED[forum.state]:
+        raise InvalidTransition(forum.state, to, ALLOWED[forum.state])
+    if not system:
+        require_role(actor, Role.staff)
+    now = utcnow()
+    if to == ForumState.open:
+        if forum.closes_at is None:
+            forum.closes_at = end_of_kst_day(kst_today() + timedelta(days=forum.discussion_days))
+        elif forum.closes_at <= now:
+            raise ValidationError({"closes_at": _l("마감 시각이 이미 지났습니다.")})
+        forum.opened_at = now
+    elif to == ForumState.closed:
+        forum.closed_at = now
+    elif to == ForumState.answered:
+        errors: dict = {}
+        forum.answer = _text(errors, "answer", answer, TEXT_MAX)
+        if errors:
+            raise ValidationError(errors)
+        forum.answered_at = now
+    audit(actor, "forum", forum.id, f"{forum.state}->{to}", reason)
+    forum.state = to
+    db.session.flush()
+    if to == ForumState.answered:
+        from flask import url_for
+
+        notify(participants(forum.id), str(_l("공론장 '%(title)s'에 서울시의 답변이 올라왔습니다.", title=forum.title)),
+               url_for("forums.detail", forum_id=forum.id))
+    return forum
+
+
+def participants(forum_id: int) -> list:
+    """Everyone who took part: commented, proposed a statement or reacted to one."""
+    from participation.accounts.models import User
+
+    ids = select(Comment.author_id).where(Comment.forum_id == forum_id).union(
+        select(Statement.author_id).where(Statement.forum_id == forum_id),
+        select(Reaction.user_id).join(Statement, Statement.id == Reaction.statement_id)
+        .where(Statement.forum_id == forum_id))
+    return list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)))
+
+
+def close_due_forums(now: datetime | None = None) -> int:
+    """Close every open forum whose discussion period has ended."""
+    now = now or utcnow()
+    forums = db.session.scalars(select(Forum).where(Forum.state == ForumState.open, Forum.closes_at <= now))
+    closed = 0
+    for forum in forums:
+        transition(forum, ForumState.closed, None, "deadline", system=True)
+        closed += 1
+    return closed
+
+
+def _require_open(forum: Forum) -> None:
+    if forum.state != ForumState.open:
+        raise Conflict(_l("의견을 받고 있는 공론장이 아닙니다."), code="forum_not_open")
+
+
+def _recount(forum_id: int) -> None:
+    from participation.forums.tasks import recount_forum
+
+    enqueue_debounced(f"recount:forum:{forum_id}", recount_forum, forum_id)
+
+
+def add_comment(forum: Forum, actor, stance, body, parent_id=None) -> Comment:
+    """A citizen comments with a stance (찬성 / 반대 / 기타), or replies to a top-level comment."""
+    require_verified(actor)
+    errors: dict = {}
+    try:
+        stance = Stance(stance)
+    except ValueError:
+        errors["stance"] = _l("찬성, 반대, 기타 중 하나를 골라 주세요.")
+    body = _text(errors, "body", body, COMMENT_MAX)
+    parent = None
+    if parent_id is not None:
+        parent = db.session.get(Comment, parent_id) if isinstance(parent_id, int) \
+            and not isinstance(parent_id, bool) else None
+        if parent is None or parent.forum_id != forum.id:
+            errors["parent_id"] = _l("이 공론장의 댓글에만 답글을 달 수 있습니다.")
+        elif parent.parent_id is not None:
+            errors["parent_id"] = _l("답글에는 다시 답글을 달 수 없습니다.")
+    if errors:
+        raise ValidationError(errors)
+    _require_open(forum)
+    comment = Comment(forum_id=forum.id, parent_id=parent.id if parent else None, author_id=actor.id,
+                      stance=stance, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    _recount(forum.id)
+    return comment
+
+
+def get_comment(forum: Forum, comment_id: int) -> Comment:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.forum_id != forum.id:
+        raise NotFound()
+    return comment
+
+
+def like_comment(forum: Forum, comment: Comment, actor) -> None:
+    """One like per person and comment (the primary key guarantees it)."""
+    require_verified(actor)
+    _require_open(forum)
+    if comment.is_hidden:
+        raise Conflict(_l("숨겨진 댓글입니다."), code="comment_hidden")
+    try:
+        with db.session.begin_nested():
+            db.session.add(CommentLike(comment_id=comment.id, user_id=actor.id))
+    except IntegrityError:
+        raise Conflict(_l("이미 좋아요를 눌렀습니다."), code="already_liked") from None
+    _recount(forum.id)
+
+
+def unlike_comment(forum: Forum, comment: Comment, actor) -> None:
+    require_user(actor)
+    _require_open(forum)
+    like = db.session.get(CommentLike, (comment.id, actor.id))
+    if like is None:
+        raise NotFound()
+    db.session.delete(like)
+    db.session.flush()
+    _recount(forum.id)
+
+
+def report_comment(comment: Comment, actor, reason: str) -> Report:
+    """A citizen reports a comment; three open reports from different people hide it until reviewed."""
+    report = file_report(actor, COMMENT_SUBJECT, comment.id, reason)
+    if comment.state == CommentState.visible \
+            and open_report_count(COMMENT_SUBJECT, comment.id) >= AUTO_HIDE_REPORTS:
+        audit(None, COMMENT_SUBJECT, comment.id, f"{comment.state}->{CommentState.auto_hidden}",
+              "reports")
+        comment.state = CommentState.auto_hidden
+    db.session.flush()
+    return report
+
+
+def moderate_comment(comment: Comment, actor, hide: bool, reason: str | None = None) -> Comment:
+    """A moderator hides a comment (upholding its reports) or shows it again (dismissing them)."""
+    require_role(actor, Role.moderator)
+    target = CommentState.hidden if hide else CommentState.visible
+    if hide and not (reason or "").strip():
+        raise ValidationError({"reason": _l("숨기는 사유를 적어 주세요.")})
+    if comment.state == target:
+        raise Conflict(_l("이미 처리되었습니다."))
+    audit(actor, COMMENT_SUBJECT, comment.id, f"{comment.state}->{target}", reason)
+    comment.state = target
+    resolve_reports(actor, COMMENT_SUBJECT, comment.id, upheld=hide)
+    db.session.flush()
+    _recount(comment.forum_id)
+    return comment
+
+
+def add_statement(forum: Forum, actor, text) -> Statement:
+    """A short statement (≤ 140 characters). Staff seed approved ones; citizens' wait for a moderator."""
+    require_verified(actor)
+    errors: dict = {}
+    text = _text(errors, "text", text, STATEMENT_MAX)
+    if errors:
+        raise ValidationError(errors)
+    if forum.state not in (ForumState.draft, ForumState.open) or (
+            forum.state == ForumState.draft and not is_staff(actor)):
+        raise Conflict(_l("의견을 받고 있는 공론장이 아닙니다."), code="forum_not_open")
+    state = StatementState.approved if is_staff(actor) else StatementState.pending
+    statement = Statement(forum_id=forum.id, author_id=actor.id, text=text, state=state)
+    db.session.add(statement)
+    db.session.flush()
+    return statement
+
+
+def moderate_statement(statement: Statement, actor, approve: bool, reason: str | None = None) -> Statement:
+    require_role(actor, Role.moderator)
+    target = StatementState.approved if approve else StatementState.rejected
+    if statement.state != StatementState.pending:
+        raise InvalidTransition(statement.state, target, ())
+    audit(actor, "forum_statement", statement.id, f"{statement.state}->{target}", reason)
+    statement.state = target
+    db.session.flush()
+    _recount(statement.forum_id)
+    return statement
+
+
+def get_statement(forum: Forum, statement_id: int) -> Statement:
+    statement = db.session.get(Statement, statement_id)
+    if statement is None or statement.forum_id != forum.id:
+        raise NotFound()
+    return statement
+
+
+def react(forum: Forum, statement: Statement, actor, value) -> tuple[Reaction, bool]:
+    """Agree, disagree or pass. A second reaction changes the first; returns (reaction, created)."""
+    require_participation_open()
+    require_verified(actor)
+    try:
+        value = ReactionValue(value)
+    except ValueError:
+        raise ValidationError({"value": _l("agree, disagree, pass 중 하나여야 합니다.")}) from None
+    _require_open(forum)
+    if statement.state != StatementState.approved:
+        raise NotFound()
+    reaction = db.session.get(Reaction, (statement.id, actor.id))
+    created = reaction is None
+    if created:
+        try:
+            with db.session.begin_nested():
+                reaction = Reaction(statement_id=statement.id, user_id=actor.id, value=value)
+                db.session.add(reaction)
+        except IntegrityError:
+            # Someone (the same person, in another tab) reacted in between: change that row instead.
+            created = False
+            reaction = db.session.get(Reaction, (statement.id, actor.id))
+    if not created:
+        reaction.value = value
+        reaction.reacted_at = utcnow()
+    db.session.flush()
+    _recount(forum.id)
+    return reaction, created
+

@@ -1,0 +1,95 @@
+"""The opinion map (여론 지도): PCA + k-means over the reactions finds planted camps, the same input gives the
+same groups, and only people with seven reactions or more are placed."""
+
+import numpy as np
+
+from participation.forums import tasks
+from participation.forums.models import Forum
+from tests import factories
+
+
+def two_camps(people_per_camp: int = 15, statements: int = 10, seed: int = 3):
+    """Camp A agrees with statements 2–5 and disagrees with 6–9, camp B the opposite; all agree with 0–1.
+    Some reactions are passes or missing, as in real data."""
+    rng = np.random.default_rng(seed)
+    values = np.zeros((2 * people_per_camp, statements))
+    for person in range(2 * people_per_camp):
+        sign = 1 if person < people_per_camp else -1
+        for column in range(statements):
+            values[person, column] = 1 if column < 2 else (sign if column < 6 else -sign)
+    noise = rng.random(values.shape) < 0.1
+    values[noise] = 0
+    seen = rng.random(values.shape) > 0.05
+    values[~seen] = 0
+    return values, seen
+
+
+def test_two_planted_camps_are_found_with_their_statements_and_what_they_share():
+    values, seen = two_camps()
+    statement_ids = list(range(101, 111))
+    result = tasks.compute_opinion_map(values, seen, statement_ids)
+
+    assert result["participants"] == 30
+    assert [group["size"] for group in result["groups"]] == [15, 15]
+    # Every point's group is its camp: the first fifteen rows in one group, the rest in the other.
+    assert len(result["points"]) == 30
+    groups_by_position = {(x, y): group for x, y, group in result["points"]}
+    assert len(set(groups_by_position.values())) == 2
+    distinctive = {item["statement_id"] for group in result["groups"] for item in group["distinctive"]}
+    assert distinctive <= set(range(103, 111))
+    assert all(len(group["distinctive"]) == 3 for group in result["groups"])
+    assert {item["statement_id"] for item in result["consensus"]} == {101, 102}
+
+
+def test_the_camps_split_exactly_along_the_planted_line():
+    values, seen = two_camps(people_per_camp=12)
+    from sklearn.decomposition import PCA
+
+    result = tasks.compute_opinion_map(values, seen, list(range(10)))
+    coordinates = PCA(n_components=2, svd_solver="full").fit_transform(values)
+    group_of_point = {(round(float(x), 3), round(float(y), 3)): group for x, y, group in result["points"]}
+    groups = [group_of_point[(round(float(x), 3), round(float(y), 3))] for x, y in coordinates]
+    assert len(set(groups[:12])) == 1 and len(set(groups[12:])) == 1 and groups[0] != groups[12]
+
+
+def test_the_same_reactions_give_the_same_groups_every_time():
+    values, seen = two_camps(seed=7)
+    first = tasks.compute_opinion_map(values, seen, list(range(10)))
+    second = tasks.compute_opinion_map(values.copy(), seen.copy(), list(range(10)))
+    assert first == second
+
+
+def test_too_few_people_make_no_groups():
+    values, seen = two_camps(people_per_camp=1)
+    result = tasks.compute_opinion_map(values, seen, list(range(10)))
+    assert result["groups"] == [] and result["points"] == [] and result["participants"] == 2
+
+
+def react_as_camp(forum, statements, users, camp_sign):
+    for user in users:
+        for index, statement in enumerate(statements):
+            value = "agree" if index < 2 or (index < 6) == (camp_sign > 0) else "disagree"
+            factories.ForumReactionFactory(statement_id=statement.id, user_id=user.id, value=value)
+
+
+def test_the_job_places_only_people_with_seven_reactions_and_running_it_twice_changes_nothing(db_session):
+    forum = factories.ForumFactory()
+    statements = [factories.ForumStatementFactory(forum_id=forum.id) for _ in range(10)]
+    factories.ForumStatementFactory(forum_id=forum.id, state="pending")
+    camp_a = [factories.UserFactory() for _ in range(6)]
+    camp_b = [factories.UserFactory() for _ in range(6)]
+    react_as_camp(forum, statements, camp_a, 1)
+    react_as_camp(forum, statements, camp_b, -1)
+    shy = factories.UserFactory()  # six reactions: counted as a participant, not placed on the map
+    for statement in statements[:6]:
+        factories.ForumReactionFactory(statement_id=statement.id, user_id=shy.id, value="agree")
+
+    tasks.recount_forum(forum.id)
+    stored = db_session.get(Forum, forum.id).opinion_map
+    assert stored["participants"] == 12
+    assert [group["size"] for group in stored["groups"]] == [6, 6]
+    assert {item["statement_id"] for item in stored["consensus"]} == {statements[0].id, statements[1].id}
+    assert db_session.get(Forum, forum.id).participant_count == 13
+
+    tasks.recount_forum(forum.id)
+    assert db_session.get(Forum, forum.id).opinion_map == stored
