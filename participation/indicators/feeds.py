@@ -28,7 +28,8 @@ class Feed:
         try:
             module = importlib.import_module(self.module)
         except ModuleNotFoundError as error:
-            if error.name != self.module:
+            # Only the channel module (or its package) missing means "not there yet"; anything else is a bug.
+            if error.name is None or not (self.module + ".").startswith(error.name + "."):
                 raise
             raise FeedUnavailable(f"{self.module} does not exist yet") from None
         function = getattr(module, self.function, None)

@@ -1,8 +1,189 @@
-from flask import Blueprint, render_template
+"""Pages of the indicators: the public dashboard, one measure, staff entry, participation statistics,
+open data with its data dictionary, and the yearly implementation review (4.2.b)."""
+
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from participation.core.consoles import STAFF, ConsoleEntry, register
+from participation.core.errors import ValidationError
+from participation.core.forms import apply_errors
+from participation.core.permissions import Role, require_role
+from participation.core.templating import in_unit
+from participation.core.time import kst_today
+from participation.extensions import db
+from participation.indicators import charts, queries, services
+from participation.indicators.export import csv_response
+from participation.indicators.forms import RevertForm, ValueForm
+from participation.indicators.models import YEARS, Indicator, IndicatorValue
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
+
+METRIC_LABELS = {
+    "petitions_received": _l("청원 접수 (모든 종류)"),
+    "resident_audit_requests": _l("주민감사 청구"),
+    "debate_requests": _l("시민참여 토론회 청구"),
+    "citizen_proposals": _l("시민제안 접수 (웹)"),
+    "national_portal_proposals": _l("국민제안 신문고 제안 접수"),
+    "youth_committee_proposals": _l("청소년 참여위원회 정책제안"),
+    "poll_participants": _l("엠보팅 참여 (투표별 참여자 합계)"),
+    "top10_news_participants": _l("10대 뉴스 투표 참여"),
+    "surveys_opened": _l("시작한 온라인 여론조사"),
+    "forums_opened": _l("열린 공론장"),
+}
+
+
+def current_plan_year() -> int:
+    return min(max(kst_today().year, YEARS[0]), YEARS[-1])
+
+
+def manual_values_missing() -> int:
+    """Manual measures with no value yet for the current plan year (the staff console's count)."""
+    entered = select(IndicatorValue.indicator_id).where(IndicatorValue.year == current_plan_year())
+    return db.session.scalar(select(func.count()).select_from(Indicator).where(
+        Indicator.feed == "manual", Indicator.id.not_in(entered))) or 0
+
+
+register(STAFF, ConsoleEntry("indicators", _l("지표 값 입력 (올해 값이 없는 직접 입력 지표)"),
+                             manual_values_missing, "indicators.index"))
+
+
+def is_staff() -> bool:
+    return current_user.is_authenticated and current_user.has_role(Role.staff)
+
+
+def english() -> bool:
+    return str(get_locale()) == "en"
+
+
+def plan_year(year: int) -> int:
+    if year not in YEARS:
+        abort(404)
+    return year
+
+
+@bp.app_template_global("indicator_name")
+def indicator_name(indicator) -> str:
+    return indicator.name_en if english() else indicator.name_ko
+
+
+@bp.app_template_global("indicator_unit")
+def indicator_unit(indicator) -> str:
+    return indicator.unit_en if english() else indicator.unit_ko
+
+
+@bp.app_template_global("indicator_amount")
+def indicator_amount(indicator, raw) -> str:
+    """A raw count in the plan's unit: "430 만명" (4,300,000 people), "430 × 10,000 people" in English."""
+    if raw is None:
+        return "—"
+    shown = in_unit(raw, indicator.scale)
+    if english():
+        return f"{shown} × {indicator.unit_en}" if indicator.scale > 1 else f"{shown} {indicator.unit_en}"
+    return f"{shown} {indicator.unit_ko}"
 
 
 @bp.get("")
 def index():
-    return render_template("coming_soon.html", title="지표")
+    return render_template("indicators/index.html", strategies=queries.dashboard(), years=YEARS,
+                           is_staff=is_staff())
+
+
+@bp.get("/<code>")
+def detail(code):
+    indicator = services.get_indicator(code)
+    return render_template("indicators/detail.html", measure=queries.progress(indicator), years=YEARS,
+                           changes=queries.history(indicator.id), is_staff=is_staff())
+
+
+@bp.get("/<code>/chart.svg")
+def chart(code):
+    indicator = services.get_indicator(code)
+    response = Response(charts.measure_chart(indicator, indicator_unit(indicator)), mimetype="image/svg+xml")
+    # pygal's SVG carries its own <style>; nothing in it may run.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@bp.route("/<code>/values/<int:year>", methods=["GET", "POST"])
+@login_required
+def enter_value(code, year):
+    require_role(current_user, Role.staff)
+    indicator = services.get_indicator(code)
+    year = plan_year(year)
+    stored = queries.value_for(indicator, year)
+    form = ValueForm()
+    if request.method == "GET" and stored is not None:
+        form.value.data = str(stored.value)
+    if form.validate_on_submit():
+        try:
+            services.set_manual_value(current_user, indicator.code, year, form.value.data, form.note.data,
+                                      override=form.override.data)
+        except ValidationError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(code)s의 %(year)d년 값을 저장했습니다.", code=indicator.code, year=year), "success")
+            return redirect(url_for("indicators.detail", code=indicator.code), 303)
+    return render_template("indicators/enter_value.html", indicator=indicator, year=year, stored=stored, form=form,
+                           revert_form=RevertForm(prefix="revert")), 422 if form.errors else 200
+
+
+@bp.post("/<code>/values/<int:year>/revert")
+@login_required
+def revert_value(code, year):
+    require_role(current_user, Role.staff)
+    indicator = services.get_indicator(code)
+    year = plan_year(year)
+    form = RevertForm(prefix="revert")
+    if not form.validate_on_submit():
+        flash(_("입력값을 확인해 주세요."), "error")
+        return redirect(url_for("indicators.enter_value", code=indicator.code, year=year), 303)
+    services.revert_to_auto(current_user, indicator.code, year, form.note.data)
+    db.session.commit()
+    flash(_("%(code)s의 %(year)d년 값을 자동 집계로 되돌렸습니다.", code=indicator.code, year=year), "success")
+    return redirect(url_for("indicators.detail", code=indicator.code), 303)
+
+
+@bp.get("/statistics")
+@login_required
+def statistics():
+    require_role(current_user, Role.staff)
+    year = request.args.get("year", type=int) or current_plan_year()
+    year = plan_year(year)
+    return render_template("indicators/statistics.html", year=year, years=YEARS,
+                           rows=queries.monthly_statistics(year), labels=METRIC_LABELS)
+
+
+@bp.get("/data")
+def data_dictionary():
+    return render_template("indicators/data.html", years=YEARS, fields=queries.OPEN_DATA_FIELDS)
+
+
+@bp.get("/data.csv")
+def data_csv():
+    return csv_response(queries.open_data(), queries.OPEN_DATA_FIELDS, "seoul-participation-indicators.csv")
+
+
+@bp.get("/data.json")
+def data_json():
+    body = {"years": list(YEARS), "fields": list(queries.OPEN_DATA_FIELDS), "indicators": queries.open_data()}
+    # Korean as Korean, not escaped: the file is for spreadsheets and people as much as for programs.
+    response = Response(json.dumps(body, ensure_ascii=False, indent=1), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'inline; filename="seoul-participation-indicators.json"'
+    return response
+
+
+@bp.get("/review/<int:year>")
+def review(year):
+    year = plan_year(year)
+    measures = [queries.progress(indicator) for indicator in queries.indicators()]
+    return render_template("indicators/review.html", year=year, measures=measures,
+                           changes=queries.history(year=year), is_staff=is_staff())
