@@ -20,9 +20,9 @@ def category_choices():
 
 
 class PetitionForm(FlaskForm):
-    # Lengths and choices are checked by the service too, with the messages citizens should read.
-    title = StringField(_l("제목"), validators=[InputRequired(), Length(max=TITLE_MAX)])
-    body = TextAreaField(_l("내용"), validators=[InputRequired(), Length(max=BODY_MAX)])
+    # The service checks every field at once, with the messages citizens should read.
+    title = StringField(_l("제목"), render_kw={"required": True, "maxlength": TITLE_MAX})
+    body = TextAreaField(_l("내용"), render_kw={"required": True, "maxlength": BODY_MAX, "rows": 14})
     kind = SelectField(_l("종류"), choices=kind_choices, validate_choice=False)
     category = SelectField(_l("분야"), choices=category_choices, validate_choice=False)
 
