@@ -1,0 +1,168 @@
+"""Real-browser tests: Playwright drives Debian's chromium against the app under gunicorn, with real
+commits (like the `live_server` fixture, but started once for the whole package — a gunicorn boot
+costs ~10 s on two cores — and with the tables emptied after every test).
+
+One chromium per session; each test opens its own contexts (cookies, language, viewport) with
+`open_page(...)`. When a test fails, a full-page screenshot of every page it opened is saved under
+test-artifacts/screenshots/ (CI keeps that folder as an artifact)."""
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from participation.extensions import db
+from tests import factories
+from tests.conftest import empty_tables, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PHONE = {"width": 390, "height": 844}
+
+
+def wait_until_serving(base: str, process, seconds: float = 90) -> None:
+    """gunicorn listens before its workers have imported the app: wait for a real answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the live server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the live server did not answer /healthz")
+
+
+@pytest.fixture(scope="package")
+def browser_server(app, instance_dir):
+    port = free_port()
+    env = {**os.environ, "PARTICIPATION_TEST_INSTANCE": str(instance_dir)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+         "--timeout", "60", "--graceful-timeout", "2", "--log-level", "warning", "tests.live_app:app"],
+        cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(base, process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def live_server(app, browser_server):
+    """The package's live server; every row the test committed is gone afterwards."""
+    try:
+        yield browser_server
+    finally:
+        with app.app_context():
+            empty_tables()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("Debian's chromium is not installed (make test-deps)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server, request):
+    """open_page(locale="ko-KR", viewport=None) -> a Page in a fresh context on the live server."""
+    contexts = []
+    request.node.browser_pages = []
+
+    def open_(locale: str = "ko-KR", viewport: dict | None = None, **kwargs):
+        context = browser.new_context(base_url=live_server, locale=locale,
+                                      viewport=viewport or {"width": 1280, "height": 900}, **kwargs)
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        page = context.new_page()
+        request.node.browser_pages.append(page)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed:
+        pages = getattr(item, "browser_pages", [])
+        if pages:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)[-150:]
+            for number, page in enumerate(pages):
+                with contextlib.suppress(Exception):  # a closed or crashed page: nothing to keep
+                    page.screenshot(path=str(SCREENSHOTS / f"{stem}-{number}.png"), full_page=True)
+    return report
+
+
+class LiveData:
+    """Rows committed for real, so that the gunicorn workers see them."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __enter__(self):
+        self.context = self.app.app_context()
+        self.context.push()
+        factories.bind(db.session)
+        return self
+
+    def __exit__(self, *exc):
+        db.session.remove()
+        self.context.pop()
+
+    def commit(self):
+        db.session.commit()
+
+    def user(self, **kwargs):
+        user = factories.UserFactory(**kwargs)
+        db.session.commit()
+        return user
+
+
+@pytest.fixture
+def live_data(app, live_server):
+    with LiveData(app) as data:
+        yield data
+
+
+def log_in(page, email: str, password: str = factories.PASSWORD) -> None:
+    """Log in through the login page (Korean labels)."""
+    page.goto("/login")
+    page.get_by_label("이메일").fill(email)
+    page.get_by_label("비밀번호", exact=True).fill(password)
+    with page.expect_navigation():
+        page.locator("main").get_by_role("button", name="로그인").click()
+    assert "/login" not in page.url, page.locator("main").inner_text()
