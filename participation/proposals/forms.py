@@ -29,9 +29,10 @@ def district_choices():
 
 
 class ProposalFields:
-    title = StringField(_l("제목"), validators=[InputRequired(), Length(max=TITLE_MAX)])
+    # Required fields are checked by the service, which names every problem at once.
+    title = StringField(_l("제목"), validators=[Length(max=TITLE_MAX)])
     problem = TextAreaField(_l("현황 및 문제점"), validators=[Optional(), Length(max=TEXT_MAX)])
-    body = TextAreaField(_l("제안 내용"), validators=[InputRequired(), Length(max=TEXT_MAX)])
+    body = TextAreaField(_l("제안 내용"), validators=[Length(max=TEXT_MAX)])
     expected_effect = TextAreaField(_l("기대 효과"), validators=[Optional(), Length(max=TEXT_MAX)])
     category = SelectField(_l("분야"), choices=category_choices, validate_choice=False)
     district = SelectField(_l("지역"), choices=district_choices, validate_choice=False)

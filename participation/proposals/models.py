@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from participation.accounts.models import User
 from participation.core.models import Base
+from participation.core.seoul import CATEGORIES
 from participation.core.time import utcnow
 
 TITLE_MAX = 120
@@ -135,6 +136,10 @@ class Proposal(Base):
     @property
     def state_label(self):
         return STATE_LABELS[ProposalState(self.state)]
+
+    @property
+    def category_label(self):
+        return CATEGORIES.get(self.category, self.category)
 
     @property
     def source_label(self):

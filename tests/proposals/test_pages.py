@@ -1,0 +1,230 @@
+"""Proposals as people use them in the browser (no JavaScript needed)."""
+
+import re
+from io import BytesIO
+
+from PIL import Image
+from sqlalchemy import func, select
+
+from participation.core.audit import history
+from participation.extensions import db
+from participation.proposals.models import Comment, Proposal, ProposalImage, Support
+from tests import factories
+from tests.conftest import csrf_token, login
+from tests.factories import ProposalFactory, UserFactory, open_proposal
+
+
+def picture(kind: str = "PNG", size=(40, 30)) -> BytesIO:
+    buffer = BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buffer, kind)
+    buffer.seek(0)
+    return buffer
+
+
+def proposal_form(client, **overrides) -> dict:
+    return {"csrf_token": csrf_token(client, "/proposals/new"), "title": "버스 정류장에 온열 의자를",
+            "problem": "겨울 아침 정류장이 너무 춥습니다.", "body": "서울 시내 버스 정류장에 온열 의자를 놓아 주세요.",
+            "expected_effect": "어르신들이 덜 추우실 겁니다.", "category": "transport", "district": "", **overrides}
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_citizen_proposes_with_a_photo_and_edits_until_published(client):
+    citizen = UserFactory()
+    login(client, citizen)
+    response = client.post("/proposals/new", data={**proposal_form(client), "images": [(picture(), "정류장.png")]},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    proposal = db.session.scalars(select(Proposal)).one()
+    assert (proposal.state, proposal.source, proposal.district) == ("pending", "web", None)
+    image = db.session.scalars(select(ProposalImage)).one()
+    assert (image.content_type, image.width, image.height) == ("image/png", 40, 30)
+
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "버스 정류장에 온열 의자를" in page and "검토 대기" in page
+    served = client.get(f"/proposals/images/{image.id}")
+    assert (served.status_code, served.mimetype) == (200, "image/png")
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert Image.open(BytesIO(served.data)).size == (40, 30)
+
+    edited = client.post(f"/proposals/{proposal.id}/edit",
+                         data=proposal_form(client, title="버스 정류장 온열 의자 설치", district="노원구"),
+                         content_type="multipart/form-data")
+    assert edited.status_code == 303
+    assert (proposal.title, proposal.district) == ("버스 정류장 온열 의자 설치", "노원구")
+
+
+def test_a_stranger_gets_404_for_someone_elses_pending_proposal_and_its_photo(client):
+    proposal = ProposalFactory()
+    login(client, UserFactory())
+    assert client.get(f"/proposals/{proposal.id}").status_code == 404
+    assert client.get(f"/proposals/{proposal.id}/edit").status_code == 404
+    assert client.post(f"/proposals/{proposal.id}/support",
+                       data={"csrf_token": csrf_token(client, "/proposals/new")}).status_code == 404
+
+
+def test_a_bad_form_shows_messages_and_writes_nothing(client):
+    login(client, UserFactory())
+    response = client.post("/proposals/new", data=proposal_form(client, title="", category="weather"),
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'aria-invalid="true"' in page and "분야를 골라 주세요." in page
+    assert count(Proposal) == 0
+
+
+def test_uploads_that_are_not_images_or_too_big_are_refused_with_a_message(client):
+    login(client, UserFactory())
+    for upload, message in (((BytesIO(b"<?php echo 1; ?>"), "shell.png"), "JPEG, PNG, WebP 이미지만"),
+                            ((BytesIO(b"GIF89a" + b"\0" * 100), "animation.gif"), "JPEG, PNG, WebP 이미지만"),
+                            ((BytesIO(b"\xff\xd8" + b"\0" * (5 * 1024 * 1024)), "big.jpg"), "5MB 이하")):
+        response = client.post("/proposals/new", data={**proposal_form(client), "images": [upload]},
+                               content_type="multipart/form-data")
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    assert count(Proposal) == 0 and count(ProposalImage) == 0
+
+
+def test_a_jpeg_is_re_encoded_without_its_metadata(client):
+    login(client, UserFactory())
+    original = BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "카메라 제조사"
+    Image.new("RGB", (3000, 1500), (10, 120, 10)).save(original, "JPEG", exif=exif)
+    original.seek(0)
+    response = client.post("/proposals/new", data={**proposal_form(client), "images": [(original, "사진.jpg")]},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    image = db.session.scalars(select(ProposalImage)).one()
+    assert (image.content_type, image.width, image.height) == ("image/jpeg", 2000, 1000)
+    assert not Image.open(BytesIO(client.get(f"/proposals/images/{image.id}").data)).getexif()
+
+
+def test_forms_without_csrf_are_refused(client):
+    proposal = open_proposal()
+    login(client, UserFactory())
+    assert client.post(f"/proposals/{proposal.id}/support").status_code == 400
+    assert client.post("/proposals/new", data={"title": "x", "body": "y", "category": "other"}).status_code == 400
+    assert count(Support) == 0 and count(Proposal) == 1
+
+
+def test_a_moderator_publishes_from_the_queue_and_citizens_support_and_withdraw(client):
+    proposal = ProposalFactory(title="광장 야외 도서관 상설화")
+    moderator, citizen = factories.moderator(), UserFactory()
+    login(client, moderator)
+    queue = client.get("/proposals/moderation").get_data(as_text=True)
+    assert "광장 야외 도서관 상설화" in queue
+    assert "시민제안 검토 대기" in client.get("/moderation/").get_data(as_text=True)
+    response = client.post(f"/proposals/{proposal.id}/transition",
+                           data={"csrf_token": csrf_token(client, "/proposals/moderation"), "to": "open",
+                                 "back": "moderation"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/proposals/moderation")
+    assert proposal.state == "open"
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, citizen)
+    token = csrf_token(client, f"/proposals/{proposal.id}")
+    assert client.post(f"/proposals/{proposal.id}/support", data={"csrf_token": token}).status_code == 303
+    assert count(Support) == 1
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "공감 취소" in page
+    again = client.post(f"/proposals/{proposal.id}/support", data={"csrf_token": token},
+                        headers={"Referer": f"http://localhost/proposals/{proposal.id}"})
+    assert again.status_code == 303 and count(Support) == 1
+    assert "이미 공감하셨습니다." in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert client.post(f"/proposals/{proposal.id}/withdraw", data={"csrf_token": token}).status_code == 303
+    assert count(Support) == 0
+
+
+def test_rejecting_without_a_reason_is_refused_and_the_author_sees_the_reason(client):
+    proposal = ProposalFactory()
+    login(client, factories.moderator())
+    token = csrf_token(client, f"/proposals/{proposal.id}")
+    client.post(f"/proposals/{proposal.id}/transition", data={"csrf_token": token, "to": "rejected"},
+                headers={"Referer": f"http://localhost/proposals/{proposal.id}"})
+    assert proposal.state == "pending"
+    client.post(f"/proposals/{proposal.id}/transition",
+                data={"csrf_token": token, "to": "rejected", "reason": "서울시 소관이 아닙니다"})
+    assert proposal.state == "rejected"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, proposal.author)
+    assert "서울시 소관이 아닙니다" in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+
+
+def test_comments_and_replies_with_escaped_markup_and_a_moderator_hides_one(client):
+    proposal = open_proposal(title="<script>alert('제목')</script>")
+    login(client, UserFactory())
+    token = csrf_token(client, f"/proposals/{proposal.id}")
+    client.post(f"/proposals/{proposal.id}/comments",
+                data={"csrf_token": token, "body": "<img src=x onerror=alert(1)> **좋아요**"})
+    top = db.session.scalars(select(Comment)).one()
+    client.post(f"/proposals/{proposal.id}/comments", data={"csrf_token": token, "body": "답글입니다",
+                                                            "parent_id": str(top.id)})
+    client.post(f"/proposals/{proposal.id}/comments", data={"csrf_token": token, "body": "잘못된 부모",
+                                                            "parent_id": "abc"})
+    assert count(Comment) == 2
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+    assert "<img src=x" not in page and "<strong>좋아요</strong>" in page
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, factories.moderator())
+    client.post(f"/proposals/comments/{top.id}/hide",
+                data={"csrf_token": csrf_token(client, f"/proposals/{proposal.id}"), "to": "hidden",
+                      "reason": "도배"})
+    assert top.hidden_at is not None
+    assert "검토자가 숨긴 댓글입니다." in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+
+
+def test_list_filters_and_sorts(client):
+    open_proposal(title="성동구 공원 제안", district="성동구", support_count=3)
+    open_proposal(title="전체 교통 제안", district=None, category="transport", support_count=9)
+    ProposalFactory(title="비공개 대기 제안")
+    page = client.get("/proposals?sort=support").get_data(as_text=True)
+    assert page.index("전체 교통 제안") < page.index("성동구 공원 제안") and "비공개 대기 제안" not in page
+    assert "제안 1건" in client.get("/proposals?district=city").get_data(as_text=True)
+    assert "제안 1건" in client.get("/proposals?q=공원&district=성동구").get_data(as_text=True)
+    assert "제안 0건" in client.get("/proposals?status=pending&sort=nonsense&page=x").get_data(as_text=True)
+
+
+def test_staff_assign_a_department_answer_and_the_history_tells_it(client):
+    proposal = open_proposal(state="under_review", answer_due_at=factories.utcnow())
+    staff = factories.staff()
+    login(client, staff)
+    desk = client.post("/proposals/staff", data={"csrf_token": csrf_token(client, "/proposals/staff"),
+                                                 "name": "예시) 기후환경본부", "is_example": "y"})
+    assert desk.status_code == 303
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    department_id = re.search(r'<option value="(\d+)">예시\) 기후환경본부</option>', page).group(1)
+    token = csrf_token(client, f"/proposals/{proposal.id}")
+    client.post(f"/proposals/{proposal.id}/department", data={"csrf_token": token, "department_id": department_id})
+    client.post(f"/proposals/{proposal.id}/answer", data={
+        "csrf_token": token, "outcome": "not_adopted", "answer_body": "이미 비슷한 사업이 있습니다."})
+    assert proposal.state == "answered"
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "불채택" in page and "이미 비슷한 사업이 있습니다." in page and "예시) 기후환경본부" in page
+    assert "부서 검토 중 → 답변 완료" in page
+    assert [entry.action for entry in history("proposal", proposal.id)][-1] == "under_review->answered"
+
+
+def test_staff_enter_a_youth_committee_proposal(client):
+    login(client, factories.staff())
+    response = client.post("/proposals/staff/youth", data={
+        "csrf_token": csrf_token(client, "/proposals/staff/youth"), "title": "학교 앞 안심 통학로",
+        "body": "통학로에 보행자 신호를 늘려 주세요.", "category": "safety", "district": "",
+        "submitted_on": "2025-05-10"})
+    assert response.status_code == 303
+    proposal = db.session.scalars(select(Proposal)).one()
+    assert (proposal.source, proposal.state) == ("youth_committee", "open")
+    bad = client.post("/proposals/staff/youth", data={
+        "csrf_token": csrf_token(client, "/proposals/staff/youth"), "title": "x", "body": "y",
+        "category": "safety", "submitted_on": "내일"})
+    assert bad.status_code == 422 and count(Proposal) == 1
+
+
+def test_citizens_cannot_reach_the_staff_and_moderation_pages(client):
+    login(client, UserFactory())
+    for path in ("/proposals/staff", "/proposals/staff/import", "/proposals/staff/youth", "/proposals/moderation"):
+        assert client.get(path).status_code == 403
