@@ -1,0 +1,70 @@
+"""Votes at once against a real server (gunicorn, two processes × eight threads) and a real database."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import requests
+from sqlalchemy import func, select
+
+from participation.accounts.models import User
+from participation.accounts.services import issue_token
+from participation.core.time import utcnow
+from participation.extensions import db
+from participation.polls.models import Ballot, BallotChoice, Participation, Poll, PollOption
+
+
+def make_poll_and_voters(app, voters: int) -> tuple[int, list[int], list[str]]:
+    with app.app_context():
+        users = [User(email=f"voter{n}@example.com", email_canonical=f"voter{n}@example.com",
+                      display_name=f"투표자{n}", district="중구", birth_year=1985, email_verified_at=utcnow())
+                 for n in range(voters)]
+        poll = Poll(title="시청 앞 광장 행사", description="", state="open", by_staff=True, max_choices=2,
+                    opens_at=utcnow() - timedelta(hours=1), closes_at=utcnow() + timedelta(days=1),
+                    eligible_districts=[], eligible_age_bands=[],
+                    options=[PollOption(position=n, label=label)
+                             for n, label in enumerate(["음악회", "장터", "영화"], 1)])
+        db.session.add_all([*users, poll])
+        db.session.flush()
+        tokens = [issue_token(user) for user in users]
+        db.session.commit()
+        result = poll.id, [option.id for option in poll.options], tokens
+        db.session.remove()
+        return result
+
+
+def post_all(url: str, requests_to_send: list[tuple[dict, dict]]) -> list[int]:
+    barrier = threading.Barrier(len(requests_to_send))
+
+    def send(item):
+        headers, body = item
+        barrier.wait()
+        return requests.post(url, json=body, headers=headers, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=len(requests_to_send)) as pool:
+        return list(pool.map(send, requests_to_send))
+
+
+def counts(app, poll_id: int) -> tuple[int, int, int]:
+    with app.app_context():
+        result = tuple(db.session.scalar(select(func.count()).select_from(model).where(model.poll_id == poll_id))
+                       for model in (Participation, Ballot, BallotChoice))
+        db.session.remove()
+        return result
+
+
+def test_many_distinct_voters_at_once(app, live_server):
+    poll_id, option_ids, tokens = make_poll_and_voters(app, 40)
+    statuses = post_all(f"{live_server}/api/v1/polls/{poll_id}/ballots",
+                        [({"Authorization": f"Bearer {token}"}, {"choices": option_ids[:2]}) for token in tokens])
+    assert statuses == [201] * 40
+    assert counts(app, poll_id) == (40, 40, 80)
+
+
+def test_one_voter_submitting_thirty_times_at_once_gets_one_ballot(app, live_server):
+    poll_id, option_ids, tokens = make_poll_and_voters(app, 1)
+    headers = {"Authorization": f"Bearer {tokens[0]}"}
+    statuses = post_all(f"{live_server}/api/v1/polls/{poll_id}/ballots",
+                        [(headers, {"choices": [option_ids[0]]})] * 30)
+    assert sorted(statuses) == [201] + [409] * 29
+    assert counts(app, poll_id) == (1, 1, 1)

@@ -1,0 +1,159 @@
+"""The poll pages as a citizen on a phone uses them: choose, confirm, receipt, results, bulletin."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from participation.core.time import to_kst, utcnow
+from participation.extensions import db
+from participation.polls.models import Ballot, Participation, Poll
+from participation.polls.tasks import tally_poll
+from tests.conftest import csrf_token, login
+from tests.factories import PollFactory, UserFactory, moderator, staff
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_choose_confirm_vote_and_see_the_receipt_once(client):
+    poll = PollFactory(title="한강 공원 새 이름", labels=["햇살", "물결", "바람"])
+    login(client, UserFactory())
+    page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    assert 'type="radio" name="choice"' in page
+    token = csrf_token(client, f"/polls/{poll.id}")
+    chosen = poll.options[1].id
+    confirm = client.post(f"/polls/{poll.id}/confirm", data={"choice": str(chosen), "csrf_token": token})
+    assert confirm.status_code == 200
+    text = confirm.get_data(as_text=True)
+    assert "물결" in text and "햇살" not in text
+    assert count(Ballot) == 0  # nothing stored at the confirm step
+    response = client.post(f"/polls/{poll.id}/vote", data={"choice": str(chosen), "csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/polls/{poll.id}/receipt")
+    receipt_page = client.get(f"/polls/{poll.id}/receipt").get_data(as_text=True)
+    receipt = re.search(r'class="receipt-code">([A-Z0-9-]+)<', receipt_page).group(1)
+    assert len(receipt) == 24
+    assert receipt not in client.get(f"/polls/{poll.id}/receipt").get_data(as_text=True)
+    assert count(Participation) == 1 and count(Ballot) == 1
+    tally_poll(poll.id)
+    bulletin = client.get(f"/polls/{poll.id}/receipts?receipt={receipt.lower().replace('-', '')}")
+    assert "게시판에 있습니다" in bulletin.get_data(as_text=True)
+    missing = client.get(f"/polls/{poll.id}/receipts?receipt=AAAA-BBBB-CCCC-DDDD-EEEE")
+    assert "찾지 못했습니다" in missing.get_data(as_text=True)
+
+
+def test_second_vote_on_the_page_is_refused_with_a_message(client):
+    poll = PollFactory()
+    login(client, UserFactory())
+    token = csrf_token(client, f"/polls/{poll.id}")
+    data = {"choice": str(poll.options[0].id), "csrf_token": token}
+    assert client.post(f"/polls/{poll.id}/vote", data=data).status_code == 303
+    again = client.post(f"/polls/{poll.id}/vote", data=data, follow_redirects=True)
+    assert "이미 투표하셨습니다" in again.get_data(as_text=True)
+    assert count(Ballot) == 1
+
+
+def test_too_many_choices_on_the_confirm_step_shows_the_form_again(client):
+    poll = PollFactory(labels=["가", "나", "다"], max_choices=2)
+    login(client, UserFactory())
+    token = csrf_token(client, f"/polls/{poll.id}")
+    response = client.post(f"/polls/{poll.id}/confirm", data={
+        "choice": [str(option.id) for option in poll.options], "csrf_token": token})
+    assert response.status_code == 422
+    assert "최대 2개까지 고를 수 있습니다" in response.get_data(as_text=True)
+    response = client.post(f"/polls/{poll.id}/confirm", data={"choice": "abc", "csrf_token": token})
+    assert response.status_code == 422
+
+
+def test_vote_without_csrf_is_refused(client):
+    poll = PollFactory()
+    login(client, UserFactory())
+    response = client.post(f"/polls/{poll.id}/vote", data={"choice": str(poll.options[0].id)})
+    assert response.status_code == 400
+    assert count(Ballot) == 0
+
+
+def test_results_page_shows_numbers_shares_and_suppressed_turnout(client):
+    poll = PollFactory(labels=["찬성", "반대"])
+    from participation.polls import services
+
+    for number in range(12):
+        services.cast_ballot(poll, UserFactory(district="마포구" if number < 10 else "중구"),
+                             [poll.options[number % 2].id])
+    tally_poll(poll.id)
+    page = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
+    assert "50.0%" in page and "<progress" in page
+    assert "10명 미만" in page
+    assert "기준" in page
+
+
+def test_results_page_hidden_until_close_is_403_even_for_staff(client):
+    poll = PollFactory(results_visibility="after_close")
+    db.session.commit()  # an error response rolls back what is not committed
+    assert client.get(f"/polls/{poll.id}/results").status_code == 403
+    login(client, staff())
+    assert client.get(f"/polls/{poll.id}/results").status_code == 403
+
+
+def test_list_shows_open_polls_and_eligible_first(client):
+    PollFactory(title="강남구 주민 투표", eligible_districts=["강남구"])
+    PollFactory(title="마포구 주민 투표", eligible_districts=["마포구"])
+    login(client, UserFactory(district="마포구"))
+    page = client.get("/polls").get_data(as_text=True)
+    assert page.index("마포구 주민 투표") < page.index("강남구 주민 투표")
+
+
+def test_staff_creates_previews_opens_closes_and_exports(client, redis):
+    officer = staff()
+    login(client, officer)
+    token = csrf_token(client, "/polls/new")
+    closes = to_kst(utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post("/polls/new", data={
+        "title": "올해의 10대 정책", "options": "청년 월세 지원\n기후동행카드\n손목닥터 9988\n",
+        "max_choices": "2", "closes_at": closes, "tags": "top10_policy", "results_visibility": "live",
+        "csrf_token": token})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    poll = db.session.scalar(select(Poll).where(Poll.title == "올해의 10대 정책"))
+    assert poll.state == "draft" and len(poll.options) == 3 and poll.tags == ["top10_policy"]
+    assert "미리보기" in client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    token = csrf_token(client, f"/polls/{poll.id}/manage")
+    assert client.post(f"/polls/{poll.id}/transitions/open", data={"csrf_token": token}).status_code == 303
+    refused = client.post(f"/polls/{poll.id}/transitions/closed", data={"csrf_token": token,
+                                                                       "reason": ""}, follow_redirects=True)
+    assert "사유를 적어 주세요" in refused.get_data(as_text=True)
+    assert client.post(f"/polls/{poll.id}/transitions/closed", data={"csrf_token": token,
+                                                                    "reason": "조기 마감"}).status_code == 303
+    assert client.get(f"/polls/{poll.id}/export.csv").status_code == 409
+    tally_poll(poll.id)
+    export = client.get(f"/polls/{poll.id}/export.csv")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    lines = export.get_data(as_text=True).strip().splitlines()
+    assert len(lines) == 4 and "청년 월세 지원" in lines[1]
+
+
+def test_create_form_with_errors_is_422_and_writes_nothing(client):
+    login(client, staff())
+    token = csrf_token(client, "/polls/new")
+    response = client.post("/polls/new", data={"title": "질문", "options": "하나뿐", "max_choices": "1",
+                                               "closes_at": "2020-01-01T00:00", "results_visibility": "live",
+                                               "csrf_token": token})
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(Poll)) == 0
+
+
+def test_citizens_cannot_reach_the_staff_console(client):
+    login(client, UserFactory())
+    assert client.get("/polls/manage").status_code == 403
+
+
+def test_moderator_rejects_a_citizen_poll_with_a_reason(client):
+    poll = PollFactory(state="pending", by_staff=False, title="부적절한 투표")
+    login(client, moderator())
+    page = client.get("/polls/moderation").get_data(as_text=True)
+    assert "부적절한 투표" in page
+    token = csrf_token(client, "/polls/moderation")
+    response = client.post(f"/polls/{poll.id}/transitions/rejected", data={"csrf_token": token,
+                                                                          "reason": "광고성 내용"})
+    assert response.status_code == 303
+    assert poll.state == "rejected"
