@@ -27,7 +27,7 @@ def plan_rows() -> list[dict]:
         def number(text):
             return int(re.match(r"[\d,]+", text).group().replace(",", ""))
 
-        rows.append({"code": code, "where": where, "name_ko": name_ko, "unit": unit.split()[0],
+        rows.append({"code": code, "where": where, "name_ko": name_ko, "name_en": name_en, "unit": unit.split()[0],
                      "baseline": number(baseline), "target": number(target), "total": number(total),
                      "feed": feed})
     return rows
@@ -47,6 +47,7 @@ def test_every_number_of_the_catalogue_matches_the_plan():
         mine = shipped[code]
         scale = SCALES.get(row["unit"], 1)
         assert mine["name_ko"] == row["name_ko"], code
+        assert mine["name_en"].lower() == row["name_en"].replace('"', "").lower(), code
         assert mine["unit_ko"] == row["unit"], code
         assert mine["scale"] == scale, code
         assert mine["baseline_2024"] == row["baseline"] * scale, code

@@ -123,7 +123,8 @@ def test_open_data_csv_opens_with_korean_intact(client, catalogue):
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert len(rows) == 40
     row = next(r for r in rows if r["code"] == "1.2.b")
-    assert (row["name_ko"], row["value_2024"], row["source_2024"], row["value_2025"]) == ("서울시보 발행", "96", "manual", "")
+    assert (row["name_ko"], row["value_2024"], row["source_2024"], row["value_2025"]) == (
+        "서울시보 발행", "96", "manual", "")
     assert next(r for r in rows if r["code"] == "1.1.b")["implied_2025_2026"] == "17600"
 
 
