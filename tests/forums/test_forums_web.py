@@ -1,0 +1,231 @@
+"""The forum pages: the thread with replies and hidden comments, the stance summary, the opinion map with its
+text alternative, forms with CSRF, reports that hide a comment at three different reporters, moderation."""
+
+from sqlalchemy import func, select
+
+from participation.core.reports import Report
+from participation.extensions import db
+from participation.forums import services, tasks
+from participation.forums.models import Comment, Forum, Reaction, Statement
+from tests import factories
+from tests.conftest import csrf_token, login
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_the_thread_shows_stances_replies_and_hidden_comments(client):
+    forum = factories.ForumFactory()
+    author = factories.UserFactory(display_name="김따릉")
+    top = factories.ForumCommentFactory(forum_id=forum.id, author_id=author.id, stance="con",
+                                        body="요금 인상에 **반대**합니다.")
+    factories.ForumCommentFactory(forum_id=forum.id, parent_id=top.id, stance="other", body="정기권 이야기도 해요.")
+    factories.ForumCommentFactory(forum_id=forum.id, state="hidden", body="욕설이 담긴 댓글")
+    db.session.commit()
+
+    page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    assert page.count("<h1>") == 1
+    assert "요금 인상에 <strong>반대</strong>합니다." in page
+    assert "김따릉" in page and "반대" in page
+    after_top = page.split(f'id="comment-{top.id}"')[1]
+    assert after_top.index('class="replies"') < after_top.index("정기권 이야기도 해요.")
+    assert "숨겨진 댓글" in page and "욕설이 담긴 댓글" not in page
+    assert "로그인하고 의견 남기기" in page
+
+
+def test_a_citizen_comments_and_replies_through_the_page(client):
+    forum = factories.ForumFactory()
+    citizen = factories.UserFactory()
+    db.session.commit()
+    login(client, citizen)
+    token = csrf_token(client, f"/forums/{forum.id}")
+    response = client.post(f"/forums/{forum.id}/comments", data={
+        "csrf_token": token, "stance": "pro", "body": "요금을 올려 자전거를 늘려 주세요."})
+    assert response.status_code == 303
+    top = db.session.scalar(select(Comment))
+    assert response.headers["Location"].endswith(f"#comment-{top.id}")
+    client.post(f"/forums/{forum.id}/comments", data={
+        "csrf_token": token, "stance": "other", "body": "저도 같은 생각", "parent_id": str(top.id)})
+    assert count(Comment) == 2
+    assert db.session.scalar(select(Comment.parent_id).where(Comment.id != top.id)) == top.id
+
+    without_token = client.post(f"/forums/{forum.id}/comments", data={"stance": "pro", "body": "토큰 없이"})
+    assert without_token.status_code == 400
+    bad = client.post(f"/forums/{forum.id}/comments", data={"csrf_token": token, "stance": "yes", "body": ""})
+    assert bad.status_code == 422
+    assert count(Comment) == 2
+
+
+def test_a_reply_to_another_forums_comment_is_refused(client):
+    forum = factories.ForumFactory()
+    elsewhere = factories.ForumCommentFactory(forum_id=factories.ForumFactory(title="다른 질문").id)
+    citizen = factories.UserFactory()
+    db.session.commit()
+    login(client, citizen)
+    response = client.post(f"/forums/{forum.id}/comments", data={
+        "csrf_token": csrf_token(client, f"/forums/{forum.id}"), "stance": "pro", "body": "엉뚱한 답글",
+        "parent_id": str(elsewhere.id)})
+    assert response.status_code == 422
+    assert "이 공론장의 댓글에만 답글을 달 수 있습니다." in response.get_data(as_text=True)
+    assert count(Comment) == 1
+
+
+def test_three_reports_from_different_people_hide_a_comment_until_reviewed(client, db_session):
+    comment = factories.ForumCommentFactory(body="광고성 댓글입니다")
+    reporters = [factories.UserFactory() for _ in range(3)]
+    services.report_comment(comment, reporters[0], "광고입니다")
+    services.report_comment(comment, reporters[1], "광고입니다")
+    assert comment.state == "visible"
+    services.report_comment(comment, reporters[2], "광고입니다")
+    assert comment.state == "auto_hidden"
+    assert count(Report) == 3
+
+    moderator = factories.moderator()
+    services.moderate_comment(comment, moderator, hide=False)
+    assert comment.state == "visible"
+    assert db.session.scalars(select(Report.status)).all() == ["dismissed"] * 3
+
+
+def test_one_person_reporting_three_times_hides_nothing(client):
+    comment = factories.ForumCommentFactory()
+    reporter = factories.UserFactory()
+    db.session.commit()
+    login(client, reporter)
+    token = csrf_token(client, f"/forums/{comment.forum_id}")
+    url = f"/forums/{comment.forum_id}/comments/{comment.id}/report"
+    statuses = [client.post(url, data={"csrf_token": token, "reason": "불쾌합니다"}).status_code for _ in range(3)]
+    assert statuses == [303, 409, 409]
+    assert count(Report) == 1
+    assert db.session.get(Comment, comment.id).state == "visible"
+
+
+def test_moderators_review_statements_and_hide_comments(client):
+    forum = factories.ForumFactory()
+    statement = factories.ForumStatementFactory(forum_id=forum.id, state="pending", text="주말에는 무료로 하자")
+    comment = factories.ForumCommentFactory(forum_id=forum.id, body="문제의 댓글")
+    moderator = factories.moderator()
+    db.session.commit()
+    login(client, moderator)
+    page = client.get("/forums/review").get_data(as_text=True)
+    assert "주말에는 무료로 하자" in page
+    token = csrf_token(client, "/forums/review")
+    assert client.post(f"/forums/review/statements/{statement.id}",
+                       data={"csrf_token": token, "decision": "approve"}).status_code == 303
+    assert db.session.get(Statement, statement.id).state == "approved"
+    no_reason = client.post(f"/forums/review/comments/{comment.id}", data={"csrf_token": token, "decision": "hide"})
+    assert no_reason.status_code == 422
+    assert client.post(f"/forums/review/comments/{comment.id}",
+                       data={"csrf_token": token, "decision": "hide", "reason": "욕설"}).status_code == 303
+    assert db.session.get(Comment, comment.id).state == "hidden"
+    assert "숨겨진 댓글" in client.get(f"/forums/{forum.id}").get_data(as_text=True)
+
+
+def test_citizens_cannot_reach_the_review_queue(client):
+    citizen = factories.UserFactory()
+    db.session.commit()
+    login(client, citizen)
+    assert client.get("/forums/review").status_code == 403
+
+
+def test_reacting_one_statement_at_a_time_on_the_page(client):
+    forum = factories.ForumFactory()
+    first = factories.ForumStatementFactory(forum_id=forum.id, text="요금은 그대로 두자")
+    factories.ForumStatementFactory(forum_id=forum.id, text="정기권을 싸게 하자")
+    author = factories.UserFactory(display_name="문장작성자")
+    factories.ForumStatementFactory(forum_id=forum.id, text="아직 검토 전", state="pending", author_id=author.id)
+    citizen = factories.UserFactory()
+    db.session.commit()
+    login(client, citizen)
+    page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    assert "요금은 그대로 두자" in page and "정기권을 싸게 하자" not in page and "아직 검토 전" not in page
+    token = csrf_token(client, f"/forums/{forum.id}")
+    url = f"/forums/{forum.id}/statements/{first.id}/reactions"
+    assert client.post(url, data={"csrf_token": token, "value": "agree"}).status_code == 303
+    page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    assert "정기권을 싸게 하자" in page and "1 / 2개 반응함" in page
+    client.post(url, data={"csrf_token": token, "value": "disagree"})
+    assert count(Reaction) == 1 and db.session.scalar(select(Reaction.value)) == "disagree"
+
+
+def test_staff_create_open_and_answer_through_the_pages(client):
+    staff = factories.staff()
+    participant = factories.UserFactory()
+    db.session.commit()
+    login(client, staff)
+    token = csrf_token(client, "/forums/new")
+    response = client.post("/forums/new", data={
+        "csrf_token": token, "title": "따릉이 요금 조정", "background": "요금 조정 배경",
+        "key_facts": "- 1시간 1,000원", "links": "", "departments": "자전거정책과", "discussion_days": "14"})
+    assert response.status_code == 303
+    forum = db.session.scalar(select(Forum))
+    assert forum.state == "draft" and forum.discussion_days == 14
+    assert client.post(f"/forums/{forum.id}/transitions",
+                       data={"csrf_token": token, "to": "open"}).status_code == 303
+    services.add_comment(forum, participant, "pro", "좋습니다")
+    assert client.post(f"/forums/{forum.id}/transitions",
+                       data={"csrf_token": token, "to": "closed"}).status_code == 303
+    assert client.post(f"/forums/{forum.id}/answer",
+                       data={"csrf_token": token, "answer": "요금은 **동결**합니다."}).status_code == 303
+    page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    assert "서울시 공식 답변" in page and "<strong>동결</strong>" in page
+    invalid = client.post("/forums/new", data={"csrf_token": token, "title": "", "background": "",
+                                               "discussion_days": "0"})
+    assert invalid.status_code == 422
+    assert count(Forum) == 1
+
+
+def test_citizens_cannot_open_the_staff_form(client):
+    citizen = factories.UserFactory()
+    db.session.commit()
+    login(client, citizen)
+    assert client.get("/forums/new").status_code == 403
+
+
+def test_every_text_field_is_escaped(client):
+    staff = factories.staff()
+    forum = services.create_forum(staff, title=XSS, background=XSS, key_facts=XSS, links=XSS, departments=XSS)
+    services.transition(forum, "open", staff)
+    citizen = factories.UserFactory(display_name=XSS)
+    comment = services.add_comment(forum, citizen, "pro", XSS)
+    services.add_comment(forum, citizen, "con", XSS, comment.id)
+    statement = services.add_statement(forum, staff, XSS[:140])
+    for user in [factories.UserFactory() for _ in range(8)]:
+        services.react(forum, statement, user, "agree")
+    tasks.refresh_forum(forum.id)
+    db.session.commit()
+    page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    listing = client.get("/forums").get_data(as_text=True)
+    for html in (page, listing):
+        assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in page
+
+
+def test_the_opinion_map_page_has_an_svg_and_a_text_alternative(client, db_session):
+    forum = factories.ForumFactory()
+    statements = [factories.ForumStatementFactory(forum_id=forum.id, text=f"문장 {n}") for n in range(8)]
+    for camp in (1, -1):
+        for _ in range(5):
+            user = factories.UserFactory()
+            for index, statement in enumerate(statements):
+                value = "agree" if index == 0 or (index < 4) == (camp > 0) else "disagree"
+                factories.ForumReactionFactory(statement_id=statement.id, user_id=user.id, value=value)
+    tasks.refresh_forum(forum.id)
+    db.session.commit()
+    page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    assert page.count("<circle ") == 10 + 2  # ten people, two legend dots
+    assert 'role="img"' in page and "그룹 1: 5명, 그룹 2: 5명" in page
+    assert "모든 그룹이 동의하는 문장" in page and "“문장 0”" in page
+    assert "그룹 1 (5명)을 다른 그룹과 가르는 문장" in page
+
+
+def test_the_list_and_home_show_open_forums_only_to_the_public(client):
+    factories.ForumFactory(title="열린 공론장")
+    factories.ForumFactory(title="준비 중인 공론장", state="draft", opened_at=None)
+    db.session.commit()
+    listing = client.get("/forums").get_data(as_text=True)
+    assert "열린 공론장" in listing and "준비 중인 공론장" not in listing
+    assert client.get(f"/forums/{db.session.scalar(select(Forum.id).where(Forum.state == 'draft'))}").status_code == 404
+    assert "열린 공론장" in client.get("/").get_data(as_text=True)
