@@ -13,6 +13,7 @@ from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.reports import file_report, resolve_reports
 from participation.core.seoul import CATEGORIES
+from participation.core.settings import get_setting
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.petitions import queries, services
@@ -52,7 +53,9 @@ def index():
     page, per_page = page_arguments(20)
     result = paginate(queries.public_list(**filters), page, per_page)
     return render_template("petitions/index.html", page=result, filters=filters, kinds=KIND_LABELS,
-                           states={state: STATE_LABELS[state] for state in PUBLIC_STATES})
+                           states={state: STATE_LABELS[state] for state in PUBLIC_STATES},
+                           days=get_setting("PETITION_SIGNATURE_DAYS"),
+                           threshold=get_setting("PETITION_ANSWER_THRESHOLD"))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -262,7 +265,9 @@ def dismiss_reports(petition_id):
 @login_required
 def answers():
     _staff_only()
-    return render_template("petitions/answers.html", petitions=queries.awaiting_answer(), now=utcnow())
+    return render_template("petitions/answers.html", petitions=queries.awaiting_answer(), now=utcnow(),
+                           answer_days=get_setting("PETITION_ANSWER_DAYS"),
+                           extension_days=get_setting("PETITION_EXTENSION_DAYS"))
 
 
 @bp.route("/<int:petition_id>/answer", methods=["GET", "POST"])
