@@ -196,7 +196,8 @@ def moderation():
     page, per_page = page_arguments(20)
     return render_template("petitions/moderation.html", page=paginate(queries.moderation_queue(), page, per_page),
                            reported=queries.reported_petitions(), reasons=services.REJECTION_REASONS,
-                           overdue=queries.review_overdue, now=utcnow(), confirm=ConfirmForm())
+                           overdue=queries.review_overdue, review_days=get_setting("PETITION_REVIEW_DAYS"),
+                           now=utcnow(), confirm=ConfirmForm())
 
 
 def _back_to_queue():

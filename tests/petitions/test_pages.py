@@ -160,3 +160,10 @@ def test_staff_sees_due_dates_and_overdue_answers(client, db_session):
     assert late.extension_reason == "관계 기관 협의"
     login(client, UserFactory())
     assert client.get("/petitions/answers").status_code == 403
+
+
+def test_pages_read_in_english_too(client, db_session):
+    open_petition(title="심야버스 노선 확대")
+    client.get("/lang/en")
+    page = client.get("/petitions").get_data(as_text=True)
+    assert "Start a petition" in page and "Open for signatures" in page and "심야버스 노선 확대" in page
