@@ -43,6 +43,12 @@ def receipts_digest(poll_id: int) -> tuple[str, int]:
 
 def tally_poll(poll_id: int) -> None:
     """Job: count the poll's ballots per option and publish the count, the digest and the turnout."""
+    write_tally(poll_id)
+    db.session.commit()
+
+
+def write_tally(poll_id: int) -> None:
+    """The tally itself (flushes; the caller commits)."""
     poll = db.session.get(Poll, poll_id)
     if poll is None or poll.state not in (PollState.open, PollState.closed):
         # A tallied poll is frozen; drafts and cancelled polls have nothing to count.
@@ -71,7 +77,6 @@ def tally_poll(poll_id: int) -> None:
         db.session.refresh(poll)
         if poll.state == PollState.closed:
             transition(poll, PollState.tallied, None)
-    db.session.commit()
 
 
 def write_turnout(poll_id: int) -> None:
