@@ -95,11 +95,11 @@ def review_overdue(petition: Petition, now: datetime | None = None) -> bool:
 
 def reported_petitions() -> list[tuple[Petition, int]]:
     """Public petitions with open reports, most reported first."""
-    rows = db.session.execute(
-        select(Petition, func.count(Report.id)).join(Report, (Report.subject_type == SUBJECT)
-                                                     & (Report.subject_id == Petition.id))
-        .where(Report.status == ReportStatus.open).group_by(Petition.id)
-        .order_by(func.count(Report.id).desc(), Petition.id)).all()
+    counts = (select(Report.subject_id, func.count().label("reports"))
+              .where(Report.subject_type == SUBJECT, Report.status == ReportStatus.open)
+              .group_by(Report.subject_id).subquery())
+    rows = db.session.execute(select(Petition, counts.c.reports).join(counts, counts.c.subject_id == Petition.id)
+                              .order_by(counts.c.reports.desc(), Petition.id)).all()
     return [(petition, count) for petition, count in rows]
 
 

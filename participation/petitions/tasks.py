@@ -63,7 +63,7 @@ def close_due_petitions() -> int:
     now = utcnow()
     due = db.session.scalars(select(Petition).where(
         Petition.state == PetitionState.open, Petition.closes_at <= now)
-        .order_by(Petition.id).with_for_update(skip_locked=True)).all()
+        .order_by(Petition.id).with_for_update(skip_locked=True, of=Petition)).all()
     for petition in due:
         transition(petition, PetitionState.closed, None)
     db.session.commit()
