@@ -24,6 +24,8 @@ from participation.polls.models import (
 )
 from participation.polls.services import eligibility_problem, receipt_hash
 
+# Ids beyond a 32-bit integer cannot exist (PostgreSQL would refuse to compare them).
+MAX_ID = 2**31 - 1
 PUBLIC_STATES = (PollState.scheduled, PollState.open, PollState.closed, PollState.tallied, PollState.cancelled)
 
 
@@ -41,7 +43,7 @@ def can_see(poll: Poll, user) -> bool:
 
 def get_poll(poll_id: int, user) -> Poll:
     """The poll if this person may see it; otherwise NotFound (drafts of others are not revealed)."""
-    poll = db.session.get(Poll, poll_id)
+    poll = db.session.get(Poll, poll_id) if 0 < poll_id <= MAX_ID else None
     if poll is None or not can_see(poll, user):
         raise NotFound()
     return poll

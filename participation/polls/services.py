@@ -16,6 +16,7 @@ from participation.core.audit import audit
 from participation.core.errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from participation.core.jobs import enqueue_debounced
 from participation.core.permissions import Role, require_role, require_user, require_verified
+from participation.core.reports import file_report, resolve_reports
 from participation.core.seoul import AGE_BANDS, DISTRICTS
 from participation.core.settings import require_participation_open
 from participation.core.time import to_kst, utcnow
@@ -101,6 +102,8 @@ def transition(poll: Poll, to, actor, reason: str | None = None) -> Poll:
             poll.closes_at = now
     audit(actor, SUBJECT, poll.id, f"{current}->{to}", reason)
     poll.state = to
+    if to == PollState.hidden:
+        resolve_reports(actor, SUBJECT, poll.id, upheld=True)
     if to == PollState.closed:
         from participation.polls.tasks import tally_poll
 
@@ -205,6 +208,13 @@ def extend(poll: Poll, closes_at: datetime, actor, reason: str) -> Poll:
     poll.closes_at = closes_at
     db.session.flush()
     return poll
+
+
+def report(poll: Poll, actor, reason: str):
+    """A citizen reports an abusive citizen poll (신고); moderators see it in their queue."""
+    if poll.by_staff or poll.state not in (PollState.open, PollState.closed, PollState.tallied):
+        raise Conflict(_l("이 투표는 신고할 수 없습니다."), code="not_reportable")
+    return file_report(actor, SUBJECT, poll.id, reason)
 
 
 def opening_day(poll: Poll):

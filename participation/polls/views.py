@@ -16,6 +16,7 @@ from participation.core.forms import ConfirmForm, apply_errors
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
+from participation.core.reports import open_report_count
 from participation.core.seoul import AGE_BAND_LABELS
 from participation.extensions import db
 from participation.polls import queries, services
@@ -220,6 +221,17 @@ def export(poll_id):
                     headers={"Content-Disposition": f"attachment; filename=poll-{poll.id}-result.csv"})
 
 
+@bp.post("/<int:poll_id>/reports")
+@login_required
+@filing_limit
+def report(poll_id):
+    poll = queries.get_poll(poll_id, current_user)
+    services.report(poll, current_user, request.form.get("reason", ""))
+    db.session.commit()
+    flash(_("신고했습니다. 검토 후 처리합니다."), "success")
+    return redirect(url_for("polls.detail", poll_id=poll.id), 303)
+
+
 @bp.get("/moderation")
 @login_required
 def moderation():
@@ -227,5 +239,6 @@ def moderation():
     hideable = db.session.scalars(select(Poll).where(Poll.state.in_(
         [PollState.open, PollState.closed, PollState.tallied]), Poll.by_staff.is_(False)).order_by(Poll.id.desc())
         .limit(50)).all()
-    return render_template("polls/moderation.html", polls=queries.waiting_for_moderation(), hideable=hideable,
+    reported = [(poll, open_report_count(services.SUBJECT, poll.id)) for poll in hideable]
+    return render_template("polls/moderation.html", polls=queries.waiting_for_moderation(), reported=reported,
                            reason_form=TransitionForm())

@@ -158,5 +158,24 @@ def test_list_is_public_paginated_and_filtered(client):
 
 def test_unknown_poll_is_404(client):
     assert client.get("/api/v1/polls/999999").status_code == 404
+    assert client.get(f"/api/v1/polls/{10**20}").status_code == 404
+    assert client.get(f"/polls/{10**20}").status_code == 404
     assert client.get("/api/v1/polls/999999/results").status_code == 404
     assert client.get("/api/v1/polls/999999/receipts").status_code == 404
+
+
+def test_a_vote_is_stored_even_when_redis_is_down(client, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from participation.core import jobs
+
+    def redis_down(*args, **kwargs):
+        raise RedisConnectionError("down")
+
+    poll = PollFactory()
+    headers = api_token(client, UserFactory())
+    monkeypatch.setattr(jobs, "schedule_debounced", redis_down)
+    response = client.post(f"/api/v1/polls/{poll.id}/ballots", json={"choices": [poll.options[0].id]},
+                           headers=headers)
+    assert response.status_code == 201
+    assert count(Participation) == 1 and count(Ballot) == 1

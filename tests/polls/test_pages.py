@@ -157,3 +157,27 @@ def test_moderator_rejects_a_citizen_poll_with_a_reason(client):
                                                                           "reason": "광고성 내용"})
     assert response.status_code == 303
     assert poll.state == "rejected"
+
+
+def test_a_citizen_reports_a_citizen_poll_and_a_moderator_hides_it(client):
+    from participation.core.reports import open_report_count
+
+    poll = PollFactory(by_staff=False, title="광고 투표")
+    reporter = UserFactory()
+    db.session.commit()
+    login(client, reporter)
+    token = csrf_token(client, f"/polls/{poll.id}")
+    response = client.post(f"/polls/{poll.id}/reports", data={"csrf_token": token, "reason": "광고입니다"})
+    assert response.status_code == 303
+    again = client.post(f"/polls/{poll.id}/reports", data={"csrf_token": token, "reason": "광고입니다"},
+                        follow_redirects=True)
+    assert "이미 신고하셨습니다" in again.get_data(as_text=True)
+    assert open_report_count("poll", poll.id) == 1
+    client.post("/logout", data={"csrf_token": token})
+    login(client, moderator())
+    token = csrf_token(client, "/polls/moderation")
+    response = client.post(f"/polls/{poll.id}/transitions/hidden", data={"csrf_token": token, "reason": "광고"})
+    assert response.status_code == 303
+    assert poll.state == "hidden" and open_report_count("poll", poll.id) == 0
+    client.post("/logout", data={"csrf_token": token})
+    assert client.get(f"/polls/{poll.id}").status_code == 404
