@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -155,31 +156,48 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(app, instance_dir):
-    """The app under gunicorn (threads) on 127.0.0.1, on the test database, with real commits.
-    Yields its base URL; empties every table afterwards."""
+def wait_until_serving(base: str, process, seconds: float = 90) -> None:
+    """gunicorn listens before its workers have imported the app: wait for a real answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the live server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the live server did not answer /healthz")
+
+
+@pytest.fixture(scope="session")
+def live_server_process(app, instance_dir):
+    """One gunicorn (2 processes × 8 threads) for the whole run: booting it costs seconds."""
     port = free_port()
     env = {**os.environ, "PARTICIPATION_TEST_INSTANCE": str(instance_dir)}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8",
-         "--timeout", "60", "--log-level", "warning", "tests.live_app:app"],
+         "--timeout", "60", "--graceful-timeout", "2", "--log-level", "warning", "tests.live_app:app"],
         cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError("live server did not start")
     try:
+        wait_until_serving(base, process)
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def live_server(app, redis, live_server_process):
+    """The app under gunicorn on 127.0.0.1, on the test database, with real commits. Yields its base URL;
+    every row the test committed is gone afterwards."""
+    try:
+        yield live_server_process
+    finally:
         with app.app_context():
             empty_tables()
