@@ -38,6 +38,62 @@ class World:
             db.session.flush()
         return self._items[key]
 
+    # ── channel items (the citizen owns what a citizen can own) ─────────────────────────────
+    def petition(self, state: str = "open"):
+        if state == "open":
+            return self.item(("petition", state), lambda: factories.open_petition(author=self.citizen))
+        return self.item(("petition", state), lambda: factories.PetitionFactory(author=self.citizen, state=state))
+
+    def proposal(self, state: str = "open"):
+        if state == "open":
+            return self.item(("proposal", state), lambda: factories.open_proposal(author=self.citizen))
+        return self.item(("proposal", state), lambda: factories.ProposalFactory(author=self.citizen, state=state))
+
+    def proposal_comment(self):
+        from participation.proposals.models import Comment
+
+        def make():
+            comment = Comment(proposal_id=self.proposal().id, author_id=self.citizen.id, body="좋은 제안입니다.")
+            db.session.add(comment)
+            return comment
+        return self.item("proposal_comment", make)
+
+    def poll(self, state: str = "open"):
+        """A staff poll (open), or a citizen's poll waiting for moderation (pending)."""
+        if state == "pending":
+            return self.item(("poll", state), lambda: factories.PollFactory(
+                state="pending", by_staff=False, author_id=self.citizen.id, opens_at=None))
+        return self.item(("poll", state), lambda: factories.PollFactory(state=state, author_id=self.staff.id))
+
+    def forum(self, state: str = "open"):
+        return self.item(("forum", state), lambda: factories.ForumFactory(
+            state=state, created_by_id=self.staff.id, **({"opened_at": None} if state == "draft" else {})))
+
+    def forum_comment(self):
+        return self.item("forum_comment", lambda: factories.ForumCommentFactory(
+            forum_id=self.forum().id, author_id=self.citizen.id))
+
+    def forum_statement(self, state: str = "approved"):
+        return self.item(("forum_statement", state), lambda: factories.ForumStatementFactory(
+            forum_id=self.forum().id, author_id=self.citizen.id, state=state))
+
+    def survey(self, state: str = "open"):
+        return self.item(("survey", state), lambda: factories.survey(
+            self.staff, open_it=state == "open", sections=["교통", "의견"], questions=[
+                {"type": "single", "text": "주로 타는 교통수단은?", "section": 0, "options": ["지하철", "버스"]},
+                {"type": "text", "text": "하고 싶은 말", "section": 1, "required": False}]))
+
+    def indicator(self):
+        from sqlalchemy import select
+
+        from participation.indicators.models import Indicator
+        from participation.indicators.services import load_catalogue
+
+        def make():
+            load_catalogue()
+            return db.session.scalars(select(Indicator).order_by(Indicator.code)).first()
+        return self.item("indicator", make)
+
 
 @pytest.fixture
 def world(db_session):

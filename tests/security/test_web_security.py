@@ -9,7 +9,7 @@ from participation.api import API_PREFIX
 from participation.core.text import render_markdown
 from tests import factories
 from tests.security.conftest import World, bearer, path_for, snapshot, web_client
-from tests.security.test_routes import ROUTES, route_keys
+from tests.security.test_routes import ROUTES, route_keys, url_values
 
 FORM_ROUTES = sorted(key for key in ROUTES if not key.startswith("GET ")
                      and not key.split(" ", 1)[1].split(".", 1)[0].endswith("_api"))
@@ -23,14 +23,15 @@ def test_form_post_without_csrf_token_is_refused_and_writes_nothing(app, db_sess
     assert not rule.rule.startswith(API_PREFIX)
     expect = ROUTES[key]
     world = World()
-    values = {name: value(world) if callable(value) else value for name, value in expect.values.items()}
+    values = url_values(world, rule, expect)
     path = path_for(app, rule.endpoint, **values)
     callers = {"owner": world.citizen.id, "admin": world.admin.id, "anonymous": None}
     db_session.commit()
     before = snapshot()
     for who, user_id in callers.items():
         client = web_client(app, user_id)
-        response = client.open(path, method=key.split(" ", 1)[0], data=dict(expect.body or {}))
+        body = {name: value(world) if callable(value) else value for name, value in (expect.body or {}).items()}
+        response = client.open(path, method=key.split(" ", 1)[0], data=body)
         assert response.status_code == 400, f"{key} as {who} without CSRF: {response.status_code}"
         db_session.remove()
     assert snapshot() == before
