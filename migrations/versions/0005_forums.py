@@ -31,6 +31,7 @@ def upgrade():
     sa.Column('closed_at', participation.core.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('answer', sa.Text(), nullable=True),
     sa.Column('answered_at', participation.core.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closing_poll_id', sa.Integer(), nullable=True),
     sa.Column('comment_count', sa.Integer(), nullable=False),
     sa.Column('participant_count', sa.Integer(), nullable=False),
     sa.Column('stance_summary', sa.JSON(), nullable=True),
@@ -39,8 +40,10 @@ def upgrade():
     sa.CheckConstraint("state != 'answered' OR answer IS NOT NULL", name=op.f('ck_forum_answered_has_answer')),
     sa.CheckConstraint("state IN ('draft', 'open', 'closed', 'answered')", name=op.f('ck_forum_state')),
     sa.CheckConstraint('discussion_days BETWEEN 1 AND 365', name=op.f('ck_forum_discussion_days')),
+    sa.ForeignKeyConstraint(['closing_poll_id'], ['poll.id'], name=op.f('fk_forum_closing_poll_id_poll'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_forum_created_by_id_user'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_forum'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_forum')),
+    sa.UniqueConstraint('closing_poll_id', name=op.f('uq_forum_closing_poll_id'))
     )
     with op.batch_alter_table('forum', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_forum_closes_at'), ['closes_at'], unique=False)

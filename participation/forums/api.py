@@ -87,12 +87,18 @@ class ForumSchema(ma.Schema):
     participant_count = ma.fields.Integer(required=True)
     count_as_of = ma.fields.DateTime(allow_none=True)
     stance_summary = ma.fields.Nested(StanceSummarySchema, allow_none=True)
+    closing_poll_id = ma.fields.Integer(allow_none=True, metadata={"description": "the closing vote (a poll)"})
 
 
 class TransitionSchema(BaseSchema):
     to = ma.fields.String(required=True, metadata={"enum": STATES})
     reason = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
     answer = ma.fields.String(allow_none=True, metadata={"description": "required for `answered` (Markdown)"})
+
+
+class ClosingPollCreateSchema(BaseSchema):
+    options = ma.fields.List(ma.fields.String(), required=True, metadata={"example": ["요금 유지", "요금 인상"]})
+    max_choices = ma.fields.Integer(load_default=1)
 
 
 class CommentArgs(PageArgs):
@@ -193,7 +199,7 @@ def serialise(forum: Forum) -> dict:
         "closes_at": forum.closes_at, "closed_at": forum.closed_at, "answer": forum.answer,
         "answered_at": forum.answered_at, "comment_count": forum.comment_count,
         "participant_count": forum.participant_count, "count_as_of": forum.count_as_of,
-        "stance_summary": forum.stance_summary,
+        "stance_summary": forum.stance_summary, "closing_poll_id": forum.closing_poll_id,
     }
 
 
@@ -252,6 +258,19 @@ def transition_forum(data, forum_id):
     user = current_api_user()
     forum = services.get_forum(forum_id, user)
     services.transition(forum, data["to"], user, data.get("reason"), answer=data.get("answer"))
+    db.session.commit()
+    return serialise(forum)
+
+
+@bp.post("/forums/<int:forum_id>/closing-poll")
+@token_required
+@bp.arguments(ClosingPollCreateSchema)
+@bp.response(201, ForumSchema)
+def create_closing_poll(data, forum_id):
+    """Staff attach a closing vote to an open forum: a poll (see /polls) that closes with the discussion."""
+    user = current_api_user()
+    forum = services.get_forum(forum_id, user)
+    services.attach_closing_poll(forum, user, data["options"], data["max_choices"])
     db.session.commit()
     return serialise(forum)
 

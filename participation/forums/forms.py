@@ -48,3 +48,7 @@ class TransitionForm(FlaskForm):
 
 class AnswerForm(FlaskForm):
     answer = TextAreaField(_l("서울시 공식 답변 (마크다운)"), validators=[InputRequired(), Length(max=TEXT_MAX)])
+
+
+class ClosingPollForm(FlaskForm):
+    options = TextAreaField(_l("투표 선택지 (한 줄에 하나)"), validators=[InputRequired(), Length(max=20_000)])

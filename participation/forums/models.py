@@ -73,6 +73,8 @@ class Forum(Base):
     closed_at: Mapped[datetime | None]
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None]
+    # The optional closing vote, a poll of the polls channel (엠보팅) that closes with the discussion.
+    closing_poll_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id", ondelete="SET NULL"), unique=True)
     # Written by the recount job (tasks.recount_forum) in one statement.
     comment_count: Mapped[int] = mapped_column(default=0)
     participant_count: Mapped[int] = mapped_column(default=0)

@@ -6,6 +6,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
+from participation.core.pagination import Page, paginate
 from participation.core.reports import Report, ReportStatus
 from participation.extensions import db
 from participation.forums.models import (
@@ -48,16 +49,14 @@ def forum_list(state: str | None = None, include_drafts: bool = False) -> Select
     return statement.where(Forum.state.in_(states))
 
 
-def thread(forum_id: int, sort: str = "newest") -> list[tuple[Comment, list[Comment]]]:
-    """Top-level comments (newest or most liked first), each with its replies in order."""
-    order = (Comment.like_count.desc(), Comment.id.desc()) if sort == "liked" else (Comment.id.desc(),)
-    top = list(db.session.scalars(select(Comment).where(Comment.forum_id == forum_id, Comment.parent_id.is_(None))
-                                  .order_by(*order)))
+def thread(forum_id: int, sort: str, page: int, per_page: int) -> tuple[Page, dict[int, list[Comment]]]:
+    """A page of top-level comments (newest or most liked first) and the replies to them, in order."""
+    top = paginate(comments(forum_id, sort).where(Comment.parent_id.is_(None)), page, per_page)
     replies: dict[int, list[Comment]] = {}
-    for reply in db.session.scalars(select(Comment).where(Comment.forum_id == forum_id,
-                                                          Comment.parent_id.is_not(None)).order_by(Comment.id)):
+    parent_ids = [comment.id for comment in top.items]
+    for reply in db.session.scalars(select(Comment).where(Comment.parent_id.in_(parent_ids)).order_by(Comment.id)):
         replies.setdefault(reply.parent_id, []).append(reply)
-    return [(comment, replies.get(comment.id, [])) for comment in top]
+    return top, replies
 
 
 def comments(forum_id: int, sort: str = "newest") -> Select:

@@ -130,12 +130,43 @@ def transition(forum: Forum, to, actor, reason: str | None = None, *, answer: st
     audit(actor, "forum", forum.id, f"{forum.state}->{to}", reason)
     forum.state = to
     db.session.flush()
+    if to == ForumState.closed:
+        _close_closing_poll(forum, actor, reason)
     if to == ForumState.answered:
-        from flask import url_for
-
         notify(participants(forum.id), str(_l("공론장 '%(title)s'에 서울시의 답변이 올라왔습니다.", title=forum.title)),
-               url_for("forums.detail", forum_id=forum.id))
+               f"/forums/{forum.id}#answer")
     return forum
+
+
+def attach_closing_poll(forum: Forum, actor, options, max_choices=1):
+    """Staff add a closing vote to an open forum: a poll of the polls channel (엠보팅), open at once and
+    closing with the discussion. One per forum."""
+    from participation.polls import services as polls
+
+    require_role(actor, Role.staff)
+    if forum.closing_poll_id is not None:
+        raise Conflict(_l("이미 마무리 투표가 있습니다."), code="closing_poll_exists")
+    if forum.state != ForumState.open:
+        raise Conflict(_l("의견을 받고 있는 공론장에만 마무리 투표를 붙일 수 있습니다."), code="forum_not_open")
+    poll = polls.create_poll(actor, title=forum.title, options=options, max_choices=max_choices,
+                             closes_at=forum.closes_at,
+                             description=str(_l("공론장 '%(title)s'의 마무리 투표입니다.", title=forum.title)))
+    polls.transition(poll, "open", actor)
+    forum.closing_poll_id = poll.id
+    audit(actor, "forum", forum.id, "closing_poll_attached", f"poll {poll.id}")
+    db.session.flush()
+    return poll
+
+
+def _close_closing_poll(forum: Forum, actor, reason: str | None) -> None:
+    """The closing vote ends with the discussion (the system's close is the poll's own deadline)."""
+    from participation.polls import services as polls
+    from participation.polls.models import Poll, PollState
+
+    poll = db.session.get(Poll, forum.closing_poll_id) if forum.closing_poll_id else None
+    if poll is not None and poll.state == PollState.open:
+        polls.transition(poll, PollState.closed, actor,
+                         None if actor is None else reason or str(_l("공론장 토론이 마감되었습니다.")))
 
 
 def participants(forum_id: int) -> list:

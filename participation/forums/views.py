@@ -84,13 +84,15 @@ def detail(forum_id):
     forum = _forum(forum_id)
     sort = request.args.get("sort") if request.args.get("sort") in queries.COMMENT_SORTS else "newest"
     user_id = current_user.id if current_user.is_authenticated else None
+    top, replies = queries.thread(forum.id, sort, *page_arguments())
     return render_template(
-        "forums/detail.html", forum=forum, sort=sort, thread=queries.thread(forum.id, sort),
+        "forums/detail.html", forum=forum, sort=sort, top=top, replies=replies,
         liked=queries.liked_comment_ids(forum.id, user_id) if user_id else set(),
         texts=queries.statement_texts(forum.id), scatter=_scatter(forum.opinion_map),
         next_statement=queries.next_statement(forum.id, user_id) if user_id else None,
         progress=queries.reaction_progress(forum.id, user_id) if user_id else None,
         statement_form=forms.StatementForm(), transition_form=forms.TransitionForm(),
+        closing_poll_form=forms.ClosingPollForm(),
         answer_form=forms.AnswerForm(), confirm=ConfirmForm(), state_labels=STATE_LABELS, age_labels=AGE_BAND_LABELS,
         stance_labels=forms.STANCE_LABELS,
         reaction_labels=forms.REACTION_LABELS, colours=GROUP_COLOURS, is_staff=_is_staff())
@@ -131,6 +133,18 @@ def answer(forum_id):
     db.session.commit()
     flash(_("공식 답변을 게시하고 참여자에게 알렸습니다."), "success")
     return _back(forum, "answer")
+
+
+@bp.post("/<int:forum_id>/closing-poll")
+@login_required
+def closing_poll(forum_id):
+    forum = _forum(forum_id)
+    form = forms.ClosingPollForm()
+    _checked(form)
+    services.attach_closing_poll(forum, current_user, form.options.data.splitlines())
+    db.session.commit()
+    flash(_("마무리 투표를 열었습니다. 토론이 마감될 때 함께 마감됩니다."), "success")
+    return _back(forum, "closing-poll")
 
 
 @bp.post("/<int:forum_id>/comments")

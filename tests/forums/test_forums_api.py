@@ -225,3 +225,28 @@ def test_stance_summary_and_opinion_map_after_the_recount(client, run_jobs):
     assert [row["name"] for row in stance["by_age_band"]] == ["30-39"]
     opinions = client.get(f"/api/v1/forums/{forum_id}/opinions").json
     assert opinions["participants"] == 0 and opinions["groups"] == []
+
+
+def test_a_closing_poll_opens_with_the_forum_and_closes_with_it(client):
+    from participation.polls.models import Poll
+
+    staff = factories.staff()
+    forum = factories.ForumFactory()
+    headers = api_token(client, staff)
+    db.session.commit()
+    url = f"/api/v1/forums/{forum.id}/closing-poll"
+    one_option = client.post(url, headers=headers, json={"options": ["요금 유지"]})
+    assert one_option.status_code == 422 and list(one_option.json["error"]["fields"]) == ["options"]
+    response = client.post(url, headers=headers, json={"options": ["요금 유지", "요금 인상", "시간대별 요금"]})
+    assert response.status_code == 201
+    poll = db.session.get(Poll, response.json["closing_poll_id"])
+    assert poll.state == "open" and poll.title == forum.title and poll.closes_at == forum.closes_at
+    assert [option.label for option in poll.options] == ["요금 유지", "요금 인상", "시간대별 요금"]
+    assert client.post(url, headers=headers, json={"options": ["가", "나"]}).status_code == 409
+    citizen_headers = api_token(client, factories.UserFactory())
+    assert client.post(url, headers=citizen_headers, json={"options": ["가", "나"]}).status_code == 403
+
+    closed = client.post(f"/api/v1/forums/{forum.id}/transitions", headers=headers, json={"to": "closed"})
+    assert closed.status_code == 200
+    assert db.session.get(Poll, poll.id).state == "closed"
+    assert count(Poll) == 1
