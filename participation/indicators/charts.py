@@ -27,6 +27,6 @@ def measure_chart(indicator: Indicator, unit_label: str) -> bytes:
                       print_values=False, show_y_guides=True, y_title=unit_label, margin=6, include_x_axis=True)
     chart.x_labels = [str(year) for year in YEARS]
     chart.add(_("실적"), [in_plan_unit(values.get(year), indicator.scale) for year in YEARS])
-    chart.add(_("계획 (2024 기준·2027 목표)"), [in_plan_unit(indicator.baseline_2024, indicator.scale), None, None,
-                                          in_plan_unit(indicator.target_2027, indicator.scale)])
+    chart.add(_("계획"), [in_plan_unit(indicator.baseline_2024, indicator.scale), None, None,
+                            in_plan_unit(indicator.target_2027, indicator.scale)])
     return chart.render()
