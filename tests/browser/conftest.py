@@ -1,76 +1,24 @@
-"""Real-browser tests: Playwright drives Debian's chromium against the app under gunicorn, with real
-commits (like the `live_server` fixture, but started once for the whole package — a gunicorn boot
-costs ~10 s on two cores — and with the tables emptied after every test).
+"""Real-browser tests: Playwright drives Debian's chromium against the app under gunicorn (the
+`live_server` fixture: one server per run, real commits, tables emptied after every test).
 
 One chromium per session; each test opens its own contexts (cookies, language, viewport) with
 `open_page(...)`. When a test fails, a full-page screenshot of every page it opened is saved under
 test-artifacts/screenshots/ (CI keeps that folder as an artifact)."""
 
 import contextlib
-import os
 import re
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from participation.extensions import db
 from tests import factories
-from tests.conftest import empty_tables, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {"width": 390, "height": 844}
-
-
-def wait_until_serving(base: str, process, seconds: float = 90) -> None:
-    """gunicorn listens before its workers have imported the app: wait for a real answer."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the live server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the live server did not answer /healthz")
-
-
-@pytest.fixture(scope="package")
-def browser_server(app, instance_dir):
-    port = free_port()
-    env = {**os.environ, "PARTICIPATION_TEST_INSTANCE": str(instance_dir)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-         "--timeout", "60", "--graceful-timeout", "2", "--log-level", "warning", "tests.live_app:app"],
-        cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(base, process)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-@pytest.fixture
-def live_server(app, browser_server):
-    """The package's live server; every row the test committed is gone afterwards."""
-    try:
-        yield browser_server
-    finally:
-        with app.app_context():
-            empty_tables()
 
 
 @pytest.fixture(scope="session")
