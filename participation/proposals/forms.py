@@ -43,7 +43,7 @@ class ProposalFields:
 
 
 class ProposalForm(FlaskForm, ProposalFields):
-    images = MultipleFileField(_l("사진 (선택, JPEG·PNG·WebP, 한 장에 5MB까지, 5장까지)"))
+    images = MultipleFileField(_l("사진 (선택, JPEG·PNG·WebP, 5장까지, 한 장에 5MB·모두 합쳐 10MB까지)"))
 
 
 class CommitteeEntryForm(FlaskForm, ProposalFields):

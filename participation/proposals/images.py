@@ -18,6 +18,8 @@ from participation.proposals.models import Proposal, ProposalImage
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_IMAGES = 5
+# Below the request limit (MAX_CONTENT_LENGTH, 12 MB), so that the form comes back with a message.
+MAX_TOTAL_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 LONGEST_SIDE = 2000
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
@@ -74,6 +76,9 @@ def attach_images(proposal: Proposal, uploads: list[bytes]) -> list[ProposalImag
     uploads = [raw for raw in uploads if raw]
     if len(proposal.images) + len(uploads) > MAX_IMAGES:
         raise ValidationError({"images": _l("이미지는 %(max)d장까지 올릴 수 있습니다.", max=MAX_IMAGES)})
+    if sum(len(raw) for raw in uploads) > MAX_TOTAL_BYTES:
+        raise ValidationError({"images": _l("이미지는 모두 합쳐 %(mb)dMB 이하여야 합니다.",
+                                            mb=MAX_TOTAL_BYTES // 2**20)})
     checked = [check_image(raw) for raw in uploads]
     directory = upload_dir()
     rows = []

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -108,6 +108,8 @@ def transition(proposal: Proposal, to, actor, reason: str | None = None) -> Prop
         raise ValidationError({"answer_body": _l("답변 내용을 적어 주세요.")})
     audit(actor, SUBJECT, proposal.id, f"{current}->{to}", reason)
     proposal.state = to
+    if to == S.hidden:
+        resolve_reports(actor, SUBJECT, proposal.id, upheld=True)
     now = utcnow()
     if to == S.open:
         start_support_period(proposal, now)
@@ -283,9 +285,11 @@ def refresh_all_counts() -> int:
                                  .values(support_count=_support_count(Proposal.id))
                                  .execution_options(synchronize_session=False)).rowcount
     db.session.execute(update(Proposal).values(count_as_of=utcnow()).execution_options(synchronize_session=False))
-    waiting = db.session.scalars(select(Proposal).where(Proposal.state == S.open,
-                                                        Proposal.support_count >= Proposal.review_threshold)
-                                 .execution_options(populate_existing=True))
+    waiting = db.session.scalars(select(Proposal).where(
+        or_(and_(Proposal.state == S.open, Proposal.support_count >= Proposal.review_threshold),
+            and_(Proposal.state.in_((S.open, S.under_review, S.answered)), Proposal.discussion_flagged_at.is_(None),
+                 Proposal.support_count >= Proposal.discussion_threshold)))
+        .execution_options(populate_existing=True))
     for proposal in waiting:
         apply_thresholds(proposal)
     return drifted

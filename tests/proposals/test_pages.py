@@ -34,6 +34,8 @@ def count(model) -> int:
 def test_a_citizen_proposes_with_a_photo_and_edits_until_published(client):
     citizen = UserFactory()
     login(client, citizen)
+    form = client.get("/proposals/new").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in form and 'name="images" type="file"' in form
     response = client.post("/proposals/new", data={**proposal_form(client), "images": [(picture(), "정류장.png")]},
                            content_type="multipart/form-data")
     assert response.status_code == 303
@@ -84,6 +86,14 @@ def test_uploads_that_are_not_images_or_too_big_are_refused_with_a_message(clien
                                content_type="multipart/form-data")
         assert response.status_code == 422
         assert message in response.get_data(as_text=True)
+    three = [(BytesIO(b"\xff\xd8" + b"\0" * (3_500_000)), f"{number}.jpg") for number in range(3)]
+    response = client.post("/proposals/new", data={**proposal_form(client), "images": three},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422 and "모두 합쳐 10MB 이하" in response.get_data(as_text=True)
+    too_big = [(BytesIO(b"\0" * 4_500_000), f"{number}.jpg") for number in range(3)]
+    response = client.post("/proposals/new", data={**proposal_form(client), "images": too_big},
+                           content_type="multipart/form-data")
+    assert response.status_code == 413
     assert count(Proposal) == 0 and count(ProposalImage) == 0
 
 
