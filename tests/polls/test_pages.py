@@ -181,3 +181,16 @@ def test_a_citizen_reports_a_citizen_poll_and_a_moderator_hides_it(client):
     assert poll.state == "hidden" and open_report_count("poll", poll.id) == 0
     client.post("/logout", data={"csrf_token": token})
     assert client.get(f"/polls/{poll.id}").status_code == 404
+
+
+def test_home_page_and_consoles_list_polls(client):
+    PollFactory(title="첫 화면에 보일 투표")
+    PollFactory(state="pending", by_staff=False)
+    PollFactory(state="draft")
+    db.session.commit()
+    assert "첫 화면에 보일 투표" in client.get("/").get_data(as_text=True)
+    login(client, UserFactory(roles=["moderator", "staff"]))
+    moderation = client.get("/moderation/").get_data(as_text=True)
+    assert '시민 엠보팅 검토</a> <span class="badge">1</span>' in moderation
+    staff_console = client.get("/staff/").get_data(as_text=True)
+    assert '엠보팅 관리 (준비 중·예약)</a> <span class="badge">1</span>' in staff_console
