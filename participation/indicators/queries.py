@@ -4,7 +4,8 @@ Progress follows only what the plan states: the 2024 figure, the 2027 target and
 The plan gives no 2025 or 2026 target, so nothing here splits the "2025+2026 implied" sum into years.
 Achievement is the sum of the yearly values so far over the four-year total. A measure is on track when
 what remains of the total can still be reached at no more than the 2027 target per remaining year (the
-current year counts for the part of it still to come).
+current year counts for the part of it still to come). For the one stock measure (1.1.a, a year-end level)
+the plan's four-year total is also the sum of the yearly levels, so the same arithmetic applies.
 """
 
 from dataclasses import dataclass, field

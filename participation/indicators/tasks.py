@@ -7,6 +7,7 @@ new one is logged as drift and corrected.
 """
 
 import logging
+import os
 
 from sqlalchemy import select
 
@@ -84,7 +85,9 @@ def refresh_all_years() -> None:
         refresh_year(year)
 
 
-# (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = [(refresh_current_year, DEFAULTS["INDICATOR_INTERVAL"])]
+# (function, seconds between runs), run by the worker's cron scheduler. The list is built at import, before
+# any app exists, so the interval is read here from the default or PARTICIPATION_INDICATOR_INTERVAL.
+INTERVAL = int(os.environ.get("PARTICIPATION_INDICATOR_INTERVAL") or DEFAULTS["INDICATOR_INTERVAL"])
+PERIODIC: list = [(refresh_current_year, INTERVAL)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [refresh_all_years]
