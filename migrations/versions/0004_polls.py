@@ -61,6 +61,7 @@ def upgrade():
     sa.Column('poll_id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('label', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
     sa.Column('votes', sa.Integer(), nullable=False),
     sa.CheckConstraint('votes >= 0', name=op.f('ck_poll_option_votes_not_negative')),
     sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], name=op.f('fk_poll_option_poll_id_poll'), ondelete='CASCADE'),

@@ -19,6 +19,8 @@ class PollCreateSchema(BaseSchema):
     title = ma.fields.String(required=True, metadata={"example": "올해의 10대 뉴스"})
     description = ma.fields.String(load_default="")
     options = ma.fields.List(ma.fields.String(), required=True, metadata={"example": ["따릉이 확대", "한강 공원"]})
+    option_descriptions = ma.fields.List(ma.fields.String(), load_default=list, metadata={
+        "description": "optional: one description per option, in the same order"})
     max_choices = ma.fields.Integer(load_default=1, strict=True)
     opens_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)
     closes_at = ma.fields.AwareDateTime(required=True)
@@ -32,6 +34,7 @@ class PollCreateSchema(BaseSchema):
 class PollOptionSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     label = ma.fields.String(required=True)
+    description = ma.fields.String()
 
 
 class PollSchema(ma.Schema):

@@ -26,7 +26,7 @@ def kst_to_utc(moment):
 class PollForm(FlaskForm):
     title = StringField(_l("질문 (제목)"), validators=[InputRequired(), Length(max=TITLE_MAX)])
     description = TextAreaField(_l("설명 (선택, Markdown)"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
-    options = TextAreaField(_l("선택지 (한 줄에 하나씩)"), validators=[InputRequired()])
+    options = TextAreaField(_l("선택지 (한 줄에 하나씩, 설명은 | 뒤에)"), validators=[InputRequired()])
     max_choices = IntegerField(_l("고를 수 있는 개수 (1이면 하나만 고름)"), default=1,
                                validators=[InputRequired(), NumberRange(min=1, max=100)])
     opens_at = DateTimeLocalField(_l("시작 시각 (선택, 한국 시간)"), format=TIME_FORMAT, validators=[Optional()])
@@ -41,9 +41,12 @@ class PollForm(FlaskForm):
                                            choices=[(band, AGE_BAND_LABELS[band]) for band in AGE_BANDS])
 
     def service_fields(self) -> dict:
+        # "label | description" per line; blank lines are skipped.
+        lines = [line.partition("|") for line in (self.options.data or "").splitlines() if line.strip()]
         return {
             "title": self.title.data, "description": self.description.data or "",
-            "options": (self.options.data or "").splitlines(), "max_choices": self.max_choices.data,
+            "options": [label for label, _, _ in lines], "option_descriptions": [note for _, _, note in lines],
+            "max_choices": self.max_choices.data,
             "opens_at": kst_to_utc(self.opens_at.data), "closes_at": kst_to_utc(self.closes_at.data),
             "tags": [tag for tag in (self.tags.data or "").replace(",", " ").split() if tag],
             "results_visibility": self.results_visibility.data,

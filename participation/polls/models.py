@@ -18,6 +18,7 @@ from participation.core.time import utcnow
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
 OPTION_LABEL_MAX = 200
+OPTION_DESCRIPTION_MAX = 500
 OPTIONS_MIN = 2
 OPTIONS_MAX = 100
 TAG_MAX = 40
@@ -91,6 +92,7 @@ class PollOption(Base):
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
     position: Mapped[int]
     label: Mapped[str] = mapped_column(String(OPTION_LABEL_MAX))
+    description: Mapped[str] = mapped_column(Text, default="")
     # Written by the tally job only.
     votes: Mapped[int] = mapped_column(default=0)
 

@@ -22,6 +22,7 @@ from participation.core.time import to_kst, utcnow
 from participation.extensions import db
 from participation.polls.models import (
     DESCRIPTION_MAX,
+    OPTION_DESCRIPTION_MAX,
     OPTION_LABEL_MAX,
     OPTIONS_MAX,
     OPTIONS_MIN,
@@ -112,20 +113,23 @@ def transition(poll: Poll, to, actor, reason: str | None = None) -> Poll:
 
 
 def create_poll(actor, *, title, options, closes_at, description="", max_choices=1, opens_at=None, tags=(),
-                results_visibility=ResultsVisibility.live, eligible_districts=(), eligible_age_bands=()) -> Poll:
+                results_visibility=ResultsVisibility.live, eligible_districts=(), eligible_age_bands=(),
+                option_descriptions=()) -> Poll:
     """A staff member's poll starts as a draft; a citizen's waits for moderation (pending)."""
     require_user(actor)
     by_staff = actor.has_role(Role.staff)
     if not by_staff:
         require_verified(actor)
-    fields = check_poll_fields(title=title, description=description, options=options, max_choices=max_choices,
+    fields = check_poll_fields(title=title, description=description, options=options,
+                               option_descriptions=option_descriptions, max_choices=max_choices,
                                opens_at=opens_at, closes_at=closes_at, tags=tags,
                                results_visibility=results_visibility, eligible_districts=eligible_districts,
                                eligible_age_bands=eligible_age_bands)
-    labels = fields.pop("options")
+    labels, notes = fields.pop("options"), fields.pop("option_descriptions")
     poll = Poll(**{name: value for name, value in fields.items() if name != "tags"},
                 state=PollState.draft if by_staff else PollState.pending, author_id=actor.id, by_staff=by_staff)
-    poll.options = [PollOption(position=number, label=label) for number, label in enumerate(labels, start=1)]
+    poll.options = [PollOption(position=number, label=label, description=note)
+                    for number, (label, note) in enumerate(zip(labels, notes, strict=True), start=1)]
     poll.tag_rows = [PollTag(tag=tag) for tag in fields["tags"]]
     db.session.add(poll)
     db.session.flush()
@@ -133,8 +137,8 @@ def create_poll(actor, *, title, options, closes_at, description="", max_choices
     return poll
 
 
-def check_poll_fields(*, title, description, options, max_choices, opens_at, closes_at, tags, results_visibility,
-                      eligible_districts, eligible_age_bands) -> dict:
+def check_poll_fields(*, title, description, options, option_descriptions, max_choices, opens_at, closes_at, tags,
+                      results_visibility, eligible_districts, eligible_age_bands) -> dict:
     """Validate every field of a new poll; raise one ValidationError naming each bad field."""
     errors: dict = {}
     title = title.strip() if isinstance(title, str) else ""
@@ -145,15 +149,23 @@ def check_poll_fields(*, title, description, options, max_choices, opens_at, clo
     description = description.strip() if isinstance(description, str) else ""
     if len(description) > DESCRIPTION_MAX:
         errors["description"] = _l("%(max)d자 이내로 입력해 주세요.", max=DESCRIPTION_MAX)
-    labels = [label.strip() for label in options if isinstance(label, str)] if isinstance(options, list | tuple) \
-        else []
-    labels = [label for label in labels if label]
-    if not OPTIONS_MIN <= len(labels) <= OPTIONS_MAX:
+    labels = [label.strip() if isinstance(label, str) else "" for label in options] \
+        if isinstance(options, list | tuple) else []
+    if not all(labels):
+        errors["options"] = _l("빈 선택지가 있습니다.")
+    elif not OPTIONS_MIN <= len(labels) <= OPTIONS_MAX:
         errors["options"] = _l("선택지는 %(min)d개에서 %(max)d개까지입니다.", min=OPTIONS_MIN, max=OPTIONS_MAX)
     elif any(len(label) > OPTION_LABEL_MAX for label in labels):
         errors["options"] = _l("선택지는 %(max)d자 이내로 입력해 주세요.", max=OPTION_LABEL_MAX)
     elif len(set(labels)) != len(labels):
         errors["options"] = _l("같은 선택지가 두 번 있습니다.")
+    notes = [note.strip() if isinstance(note, str) else None for note in option_descriptions] \
+        if isinstance(option_descriptions, list | tuple) else [None]
+    if not notes:
+        notes = [""] * len(labels)
+    elif None in notes or len(notes) != len(labels) or any(len(note) > OPTION_DESCRIPTION_MAX for note in notes):
+        errors["option_descriptions"] = _l("선택지 설명은 선택지마다 하나씩, %(max)d자 이내로 적어 주세요.",
+                                           max=OPTION_DESCRIPTION_MAX)
     if isinstance(max_choices, bool) or not isinstance(max_choices, int) or max_choices < 1:
         errors["max_choices"] = _l("고를 수 있는 개수는 1 이상이어야 합니다.")
     elif labels and max_choices > len(labels):
@@ -181,7 +193,8 @@ def check_poll_fields(*, title, description, options, max_choices, opens_at, clo
         errors["eligible_age_bands"] = _l("알 수 없는 연령대입니다.")
     if errors:
         raise ValidationError(errors)
-    return {"title": title, "description": description, "options": labels, "max_choices": max_choices,
+    return {"title": title, "description": description, "options": labels, "option_descriptions": notes,
+            "max_choices": max_choices,
             "opens_at": opens_at, "closes_at": closes_at, "tags": tags,
             "results_visibility": ResultsVisibility(results_visibility),
             "eligible_districts": [name for name in DISTRICTS if name in districts],

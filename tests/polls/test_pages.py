@@ -110,12 +110,14 @@ def test_staff_creates_previews_opens_closes_and_exports(client, redis):
     token = csrf_token(client, "/polls/new")
     closes = to_kst(utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     response = client.post("/polls/new", data={
-        "title": "올해의 10대 정책", "options": "청년 월세 지원\n기후동행카드\n손목닥터 9988\n",
+        "title": "올해의 10대 정책",
+        "options": "청년 월세 지원\n\n기후동행카드 | 대중교통 무제한 정기권\n손목닥터 9988\n",
         "max_choices": "2", "closes_at": closes, "tags": "top10_policy", "results_visibility": "live",
         "csrf_token": token})
     assert response.status_code == 303, response.get_data(as_text=True)
     poll = db.session.scalar(select(Poll).where(Poll.title == "올해의 10대 정책"))
     assert poll.state == "draft" and len(poll.options) == 3 and poll.tags == ["top10_policy"]
+    assert [option.description for option in poll.options] == ["", "대중교통 무제한 정기권", ""]
     assert "미리보기" in client.get(f"/polls/{poll.id}").get_data(as_text=True)
     token = csrf_token(client, f"/polls/{poll.id}/manage")
     assert client.post(f"/polls/{poll.id}/transitions/open", data={"csrf_token": token}).status_code == 303

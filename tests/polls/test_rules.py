@@ -181,3 +181,17 @@ def test_drafts_of_staff_are_not_found_for_citizens(db_session):
     with pytest.raises(NotFound):
         queries.get_poll(poll.id, UserFactory())
     assert queries.get_poll(poll.id, staff()) is poll
+
+
+def test_options_may_carry_descriptions_one_per_option(db_session):
+    closes = utcnow() + timedelta(days=1)
+    poll = services.create_poll(staff(), title="공원 이름", options=["햇살", "바람"],
+                                option_descriptions=["밝은 느낌", ""], closes_at=closes)
+    assert [option.description for option in poll.options] == ["밝은 느낌", ""]
+    with pytest.raises(ValidationError) as caught:
+        services.create_poll(staff(), title="공원 이름", options=["햇살", "바람"], option_descriptions=["하나뿐"],
+                             closes_at=closes)
+    assert set(caught.value.fields) == {"option_descriptions"}
+    with pytest.raises(ValidationError) as caught:
+        services.create_poll(staff(), title="공원 이름", options=["햇살", " "], closes_at=closes)
+    assert set(caught.value.fields) == {"options"}
