@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 
 from participation.core.errors import NotFound
 from participation.core.pagination import Page, paginate
@@ -37,9 +37,14 @@ def is_staff(user) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.has_role(Role.staff)
 
 
+def get(model, item_id: int | None):
+    """A row by id; ids beyond what an integer column holds do not exist (rather than a database error)."""
+    return db.session.get(model, item_id) if item_id and 0 < item_id < 2**31 else None
+
+
 def survey_for(user, survey_id: int) -> Survey:
     """A survey the user may see: drafts only to staff (to anyone else a draft does not exist)."""
-    survey = db.session.get(Survey, survey_id)
+    survey = get(Survey, survey_id)
     if survey is None or (survey.state == SurveyState.draft and not is_staff(user)):
         raise NotFound()
     return survey
@@ -57,7 +62,7 @@ def list_statement(user, status: str | None = None, keyword: str | None = None) 
     if status:
         statement = statement.where(Survey.state == status)
     if keyword:
-        statement = statement.where(Survey.title.contains(keyword.strip(), autoescape=True))
+        statement = statement.where(Survey.title.contains(keyword.replace("\x00", "").strip(), autoescape=True))
     return statement
 
 
@@ -231,10 +236,10 @@ def text_answers(survey: Survey, question_id: int | None, keyword: str | None, p
                  .join(Response, Response.id == Answer.response_id)
                  .where(Response.survey_id == survey.id, Response.submitted_at.is_not(None),
                         Answer.text_value.is_not(None)).order_by(Answer.id.desc()))
-    if question_id:
+    if question_id and 0 < question_id < 2**31:
         statement = statement.where(Answer.question_id == question_id)
     if keyword:
-        statement = statement.where(or_(Answer.text_value.contains(keyword.strip(), autoescape=True)))
+        statement = statement.where(Answer.text_value.contains(keyword.replace("\x00", "").strip(), autoescape=True))
     return paginate(statement, page, per_page, scalars=False)
 
 

@@ -66,17 +66,22 @@ def require_draft(survey: Survey) -> None:
         raise Conflict(_l("열린 여론조사의 문항은 바꿀 수 없습니다. 사본을 만들어 고쳐 주세요."), code="survey_frozen")
 
 
+def _text(value) -> str:
+    """A stripped string without NUL characters (which no database column takes)."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else ""
+
+
 def check_survey_fields(fields: dict) -> dict:
     """Clean the survey's own fields (title, texts, target, window); raise ValidationError naming them."""
     errors = {}
-    title = (fields.get("title") or "").strip()
+    title = _text(fields.get("title"))
     if not title:
         errors["title"] = _l("제목을 적어 주세요.")
     elif len(title) > TITLE_MAX:
         errors["title"] = _l("%(max)d자 이내로 적어 주세요.", max=TITLE_MAX)
     clean = {"title": title}
     for name in ("intro", "thanks"):
-        text = (fields.get(name) or "").strip()
+        text = _text(fields.get(name))
         if len(text) > INTRO_MAX:
             errors[name] = _l("%(max)d자 이내로 적어 주세요.", max=INTRO_MAX)
         clean[name] = text
@@ -120,7 +125,7 @@ def update_survey(actor, survey: Survey, fields: dict) -> None:
 def add_section(actor, survey: Survey, title: str) -> SurveySection:
     require_role(actor, Role.staff)
     require_draft(survey)
-    title = (title or "").strip()
+    title = _text(title)
     if len(title) > TITLE_MAX:
         raise ValidationError({"title": _l("%(max)d자 이내로 적어 주세요.", max=TITLE_MAX)})
     section = SurveySection(position=len(survey.sections), title=title)
@@ -137,7 +142,7 @@ def _number(value, name: str, errors: dict) -> float | None:
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         errors[name] = _l("숫자여야 합니다.")
         return None
     if not math.isfinite(number) or abs(number) > 1e12:
@@ -154,8 +159,7 @@ def check_question(spec: dict) -> dict:
     if kind not in set(QuestionType):
         raise ValidationError({"type": _l("문항 유형은 single, multiple, likert, number, text 중 하나여야 합니다.")})
     kind = QuestionType(kind)
-    text = spec.get("text")
-    text = text.strip() if isinstance(text, str) else ""
+    text = _text(spec.get("text"))
     if not text:
         errors["text"] = _l("문항 내용을 적어 주세요.")
     elif len(text) > QUESTION_TEXT_MAX:
@@ -172,8 +176,7 @@ def check_question(spec: dict) -> dict:
         labels = []
         for raw in raw_options:
             entry = raw if isinstance(raw, dict) else {"label": raw}
-            label = entry.get("label")
-            label = label.strip() if isinstance(label, str) else ""
+            label = _text(entry.get("label"))
             skip = entry.get("skip_to_section")
             if not label or len(label) > OPTION_LABEL_MAX:
                 errors["options"] = _l("보기는 1자 이상 %(max)d자 이내여야 합니다.", max=OPTION_LABEL_MAX)
@@ -194,8 +197,8 @@ def check_question(spec: dict) -> dict:
                 except (TypeError, ValueError):
                     errors["max_choices"] = _l("정수여야 합니다.")
                 else:
-                    if isinstance(max_choices, bool | float) or clean["max_choices"] < 1:
-                        errors["max_choices"] = _l("1 이상의 정수여야 합니다.")
+                    if isinstance(max_choices, bool | float) or not 1 <= clean["max_choices"] <= MAX_OPTIONS:
+                        errors["max_choices"] = _l("1에서 %(max)d 사이의 정수여야 합니다.", max=MAX_OPTIONS)
     elif kind == QuestionType.number:
         clean["min_value"] = _number(spec.get("min"), "min", errors)
         clean["max_value"] = _number(spec.get("max"), "max", errors)
@@ -204,8 +207,7 @@ def check_question(spec: dict) -> dict:
             errors["max"] = _l("최댓값은 최솟값보다 작을 수 없습니다.")
     elif kind == QuestionType.likert:
         for name in ("low_label", "high_label"):
-            label = spec.get(name)
-            label = label.strip() if isinstance(label, str) else ""
+            label = _text(spec.get(name))
             if len(label) > LABEL_MAX:
                 errors[name] = _l("%(max)d자 이내로 적어 주세요.", max=LABEL_MAX)
             default = DEFAULT_LOW_LABEL if name == "low_label" else DEFAULT_HIGH_LABEL
@@ -332,7 +334,7 @@ def create_survey_with_questions(actor, data: dict) -> Survey:
         raise ValidationError(errors)
     survey = Survey(**fields, state=SurveyState.draft, created_by_id=actor.id)
     for position, title in enumerate(section_titles):
-        survey.sections.append(SurveySection(position=position, title=title.strip()))
+        survey.sections.append(SurveySection(position=position, title=_text(title)))
     db.session.add(survey)
     db.session.flush()
     for index, (section, clean) in enumerate(cleaned):
@@ -481,7 +483,7 @@ def parse_answer(question: Question, value) -> list[dict]:
     if question.type == QuestionType.text:
         if not isinstance(value, str):
             raise ValueError(_l("문자열이어야 합니다."))
-        text = value.strip()
+        text = _text(value)
         if len(text) > TEXT_ANSWER_MAX:
             raise ValueError(_l("%(max)d자 이내로 적어 주세요.", max=TEXT_ANSWER_MAX))
         return [{"text_value": text}] if text else []
@@ -489,7 +491,7 @@ def parse_answer(question: Question, value) -> list[dict]:
         raise ValueError(_l("숫자여야 합니다."))
     try:
         number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(_l("숫자여야 합니다.")) from None
     if not math.isfinite(number):
         raise ValueError(_l("숫자여야 합니다."))
@@ -638,6 +640,7 @@ def answer_survey(survey: Survey, actor, raw: dict) -> Response:
 
 FRAME_COLUMNS = ("district", "age_band", "count", "source", "as_of")
 FRAME_MAX_BYTES = 200_000
+FRAME_MAX_COUNT = 100_000_000
 
 
 def load_population_frame(actor, data: bytes, *, is_example: bool = False) -> PopulationFrame:
@@ -661,12 +664,12 @@ def load_population_frame(actor, data: bytes, *, is_example: bool = False) -> Po
         except ValueError:
             problems.append(str(_l("%(line)d번째 줄: 인원은 정수, 기준일은 YYYY-MM-DD여야 합니다.", line=line)))
             continue
-        if district not in DISTRICTS or band not in AGE_BANDS or count < 0:
+        if district not in DISTRICTS or band not in AGE_BANDS or not 0 <= count <= FRAME_MAX_COUNT:
             problems.append(str(_l("%(line)d번째 줄: 자치구·연령대·인원을 확인해 주세요.", line=line)))
         elif (district, band) in cells:
             problems.append(str(_l("%(line)d번째 줄: 같은 자치구·연령대가 두 번 있습니다.", line=line)))
         cells[(district, band)] = count
-        sources.add((row.get("source") or "").strip())
+        sources.add(_text(row.get("source")))
         dates.add(as_of)
     if not cells and not problems:
         problems.append(str(_l("자료 줄이 없습니다.")))

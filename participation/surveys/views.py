@@ -36,7 +36,7 @@ def _staff_survey(survey_id: int):
 
 
 def _owned(model, item_id: int, survey):
-    item = db.session.get(model, item_id)
+    item = queries.get(model, item_id)
     if item is None or (item.question.survey_id if isinstance(item, Option) else item.survey_id) != survey.id:
         raise NotFound()
     return item

@@ -9,9 +9,10 @@ from tests.foundation.test_api import assert_error
 
 QUESTIONS = [
     {"type": "single", "text": "주로 이용하는 교통수단은?", "options": ["지하철", "버스", "자가용"]},
-    {"type": "multiple", "text": "개선이 필요한 점을 모두 고르세요 (최대 2개)", "options": ["배차 간격", "혼잡도", "요금", "안전"],
-     "max_choices": 2},
-    {"type": "likert", "text": "대중교통에 전반적으로 만족하십니까?", "low_label": "매우 불만족", "high_label": "매우 만족"},
+    {"type": "multiple", "text": "개선이 필요한 점을 모두 고르세요 (최대 2개)",
+     "options": ["배차 간격", "혼잡도", "요금", "안전"], "max_choices": 2},
+    {"type": "likert", "text": "대중교통에 전반적으로 만족하십니까?",
+     "low_label": "매우 불만족", "high_label": "매우 만족"},
     {"type": "number", "text": "하루 평균 통근 시간(분)은?", "min": 0, "max": 300},
     {"type": "text", "text": "하고 싶은 말씀을 적어 주세요.", "required": False},
 ]
@@ -19,7 +20,8 @@ QUESTIONS = [
 
 def create(client, headers, questions=QUESTIONS, **fields):
     response = client.post("/api/v1/surveys", headers=headers,
-                           json={"title": "서울 대중교통 만족도 조사", "questions": questions, "status": "open", **fields})
+                           json={"title": "서울 대중교통 만족도 조사", "questions": questions, "status": "open",
+                                 **fields})
     assert response.status_code == 201, response.json
     return response.json
 
@@ -191,7 +193,8 @@ def test_skip_logic_through_the_api(client, db_session):
     headers = api_token(client, factories.UserFactory())
     # "아니오" skips section 2: its required question is not asked, and an answer to it is not kept.
     response = client.post(f"/api/v1/surveys/{survey['id']}/responses", headers=headers, json={"answers": {
-        str(first["id"]): first["options"][1]["id"], str(likert["id"]): 5, str(last["id"]): "자전거 도로를 늘려 주세요"}})
+        str(first["id"]): first["options"][1]["id"], str(likert["id"]): 5,
+        str(last["id"]): "자전거 도로를 늘려 주세요"}})
     assert response.status_code == 201
     assert sorted(db_session.scalars(select(Answer.question_id))) == [first["id"], last["id"]]
     other = api_token(client, factories.UserFactory())

@@ -80,7 +80,8 @@ def survey_with_sections(staff):
     return factories.survey(staff, sections=["교통수단", "만족도", "의견"], questions=[
         {"type": "single", "text": "주로 이용하는 교통수단은?", "section": 0,
          "options": ["지하철", "버스", {"label": "이용하지 않음", "skip_to_section": 2}]},
-        {"type": "multiple", "text": "불편한 점은?", "section": 1, "options": ["혼잡", "배차", "요금"], "max_choices": 2},
+        {"type": "multiple", "text": "불편한 점은?", "section": 1, "options": ["혼잡", "배차", "요금"],
+         "max_choices": 2},
         {"type": "likert", "text": "만족하십니까?", "section": 1},
         {"type": "number", "text": "통근 시간(분)?", "section": 1, "min": 0, "max": 300},
         {"type": "text", "text": "하고 싶은 말", "section": 2, "required": False}])
