@@ -12,7 +12,7 @@ from participation.core.reports import Report, ReportStatus
 from participation.core.seoul import DISTRICTS, MIN_CELL_SIZE
 from participation.core.settings import get_setting
 from participation.core.templating import number
-from participation.core.time import days_left, utcnow
+from participation.core.time import days_left
 from participation.extensions import db
 from participation.petitions.models import PUBLIC_STATES, Petition, PetitionKind, PetitionState, Signature
 from participation.petitions.services import SUBJECT, petition_path
@@ -88,9 +88,9 @@ def pending_count() -> int:
         Petition.state == PetitionState.pending)) or 0
 
 
-def review_overdue(petition: Petition, now: datetime | None = None) -> bool:
-    days = get_setting("PETITION_REVIEW_DAYS")
-    return petition.submitted_at is not None and (now or utcnow()) - petition.submitted_at > timedelta(days=days)
+def review_cutoff(now: datetime) -> datetime:
+    """Petitions submitted before this are past the review target (PETITION_REVIEW_DAYS)."""
+    return now - timedelta(days=get_setting("PETITION_REVIEW_DAYS"))
 
 
 def reported_petitions() -> list[tuple[Petition, int]]:

@@ -194,10 +194,11 @@ def mine():
 def moderation():
     _moderators_only()
     page, per_page = page_arguments(20)
+    now = utcnow()
     return render_template("petitions/moderation.html", page=paginate(queries.moderation_queue(), page, per_page),
                            reported=queries.reported_petitions(), reasons=services.REJECTION_REASONS,
-                           overdue=queries.review_overdue, review_days=get_setting("PETITION_REVIEW_DAYS"),
-                           now=utcnow(), confirm=ConfirmForm())
+                           cutoff=queries.review_cutoff(now), review_days=get_setting("PETITION_REVIEW_DAYS"),
+                           now=now, confirm=ConfirmForm())
 
 
 def _back_to_queue():

@@ -167,3 +167,13 @@ def test_pages_read_in_english_too(client, db_session):
     client.get("/lang/en")
     page = client.get("/petitions").get_data(as_text=True)
     assert "Start a petition" in page and "Open for signatures" in page and "심야버스 노선 확대" in page
+
+
+def test_the_queue_pages_through_a_long_backlog(client, db_session):
+    for number in range(21):
+        PetitionFactory(title=f"대기 청원 {number:02d}", submitted_at=utcnow() - timedelta(hours=100 - number))
+    login(client, moderator())
+    first = client.get("/petitions/moderation").get_data(as_text=True)
+    assert first.count('class="card" id="petition-') == 20 and 'rel="next"' in first and "1 / 2 쪽" in first
+    second = client.get("/petitions/moderation?page=2").get_data(as_text=True)
+    assert second.count('class="card" id="petition-') == 1 and "대기 청원 20" in second and 'rel="prev"' in second
