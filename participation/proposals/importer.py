@@ -6,10 +6,13 @@ importing the same export twice changes nothing; rows with errors are never impo
 
 import csv
 import io
+import time as clock
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
@@ -41,6 +44,27 @@ CITY_WIDE = {"", "서울시", "서울특별시", "서울시 전체", "전체", "
 DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y.%m.%d", "%Y. %m. %d", "%Y/%m/%d",
                 "%Y%m%d")
 COMPARED = ("title", "body", "problem", "expected_effect", "category", "district", "submitted_at")
+CHANGED_LABELS = {"title": FIELDS["title"][0], "body": FIELDS["body"][0], "problem": FIELDS["problem"][0],
+                  "expected_effect": FIELDS["expected_effect"][0], "category": FIELDS["category"][0],
+                  "district": FIELDS["district"][0], "submitted_at": FIELDS["received_at"][0]}
+
+
+# Uploaded exports wait here between the dry run and the confirmation; unconfirmed ones are removed.
+STALE_AFTER = 24 * 3600
+
+
+def upload_dir() -> Path:
+    path = Path(current_app.instance_path) / "uploads" / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def remove_stale_uploads() -> int:
+    cutoff = clock.time() - STALE_AFTER
+    stale = [path for path in upload_dir().iterdir() if path.is_file() and path.stat().st_mtime < cutoff]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
 
 
 @dataclass
@@ -50,6 +74,7 @@ class Row:
     action: str = "error"  # new | update | unchanged | error
     values: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
+    changed: list = field(default_factory=list)  # for an update: the fields that differ
 
 
 @dataclass
@@ -187,10 +212,8 @@ def _check_row(number: int, row: list, columns: dict[str, int], seen: dict[str, 
             "expected_effect": text.get("expected_effect", ""), "category": category or "other",
             "district": None if district in CITY_WIDE else district})
     except ValidationError as error:
-        labels = {"title": FIELDS["title"][0], "body": FIELDS["body"][0], "problem": FIELDS["problem"][0],
-                  "expected_effect": FIELDS["expected_effect"][0], "district": FIELDS["district"][0]}
         for name, messages in error.fields.items():
-            result.errors.append(f"{labels.get(name, name)}: {' '.join(messages)}")
+            result.errors.append(f"{CHANGED_LABELS.get(name, name)}: {' '.join(messages)}")
         cleaned = {}
     if not result.errors:
         result.values = {**cleaned, "category": category, "submitted_at": received}
@@ -212,12 +235,9 @@ def plan_import(data: bytes, filename: str, mapping: dict | None = None) -> tupl
             existing[proposal.portal_id] = proposal
     for portal_id, row in valid.items():
         proposal = existing.get(portal_id)
-        if proposal is None:
-            row.action = "new"
-        elif any(getattr(proposal, name) != row.values[name] for name in COMPARED):
-            row.action = "update"
-        else:
-            row.action = "unchanged"
+        row.changed = [] if proposal is None else [
+            name for name in COMPARED if getattr(proposal, name) != row.values[name]]
+        row.action = "new" if proposal is None else ("update" if row.changed else "unchanged")
     return Plan(rows=rows), headers, mapping
 
 

@@ -3,7 +3,7 @@
 import logging
 
 from participation.extensions import db
-from participation.proposals import services
+from participation.proposals import importer, services
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,13 @@ def close_expired_proposals() -> None:
     db.session.commit()
 
 
+def remove_stale_import_uploads() -> None:
+    """Delete national portal exports that were uploaded for a dry run and never confirmed."""
+    importer.remove_stale_uploads()
+
+
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = [(close_expired_proposals, 60), (recount_all_proposals, 300)]
+PERIODIC: list = [(close_expired_proposals, 60), (recount_all_proposals, 300),
+                  (remove_stale_import_uploads, 3600)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_proposals]

@@ -3,9 +3,8 @@
 
 import re
 import secrets
-from pathlib import Path
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -371,12 +370,6 @@ def committee_entry():
     return render_template("proposals/committee.html", form=form), 422 if form.errors else 200
 
 
-def _import_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads" / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 @bp.route("/staff/import", methods=["GET", "POST"])
 @login_required
 def import_upload():
@@ -390,7 +383,7 @@ def import_upload():
             form.file.errors = [_("CSV 또는 XLSX 파일을 올려 주세요.")]
         else:
             stored = f"{secrets.token_hex(16)}.{extension}"
-            storage.save(_import_dir() / stored)
+            storage.save(importer.upload_dir() / stored)
             return _import_preview(stored, filename, None)
     return render_template("proposals/import.html", form=form), 422 if form.errors else 200
 
@@ -399,7 +392,7 @@ def import_upload():
 @login_required
 def import_review(stored):
     require_role(current_user, Role.staff)
-    if not IMPORT_NAME.fullmatch(stored) or not (_import_dir() / stored).is_file():
+    if not IMPORT_NAME.fullmatch(stored) or not (importer.upload_dir() / stored).is_file():
         raise NotFound(_l("올린 파일을 찾을 수 없습니다. 다시 올려 주세요."))
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("proposals.import_upload"), 303)
@@ -409,7 +402,7 @@ def import_review(stored):
 
 
 def _import_preview(stored: str, original: str, mapping: dict | None, confirm: bool = False):
-    path = _import_dir() / stored
+    path = importer.upload_dir() / stored
     data = path.read_bytes()
     headers, problems = [], {}
     try:
@@ -431,5 +424,5 @@ def _import_preview(stored: str, original: str, mapping: dict | None, confirm: b
         mapping = importer.default_mapping(headers)
     return render_template("proposals/import_preview.html", plan=plan, problems=problems, headers=headers,
                            mapping=mapping or {}, stored=stored, original=original, fields=importer.FIELDS,
-                           confirm=ConfirmForm()), 422 if problems else 200
+                           changed_labels=importer.CHANGED_LABELS, confirm=ConfirmForm()), 422 if problems else 200
 

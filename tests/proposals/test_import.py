@@ -2,7 +2,9 @@
 
 import csv
 import io
+import os
 import re
+import time
 from datetime import datetime
 
 import pytest
@@ -65,6 +67,7 @@ def test_a_cp949_export_reads_like_utf8_and_changed_rows_are_updates(db_session)
     rows[1][1] = "국민제안 1번: 공영주차장 야간 개방 (수정)"
     plan = importer.run_import(staff, as_csv(rows, encoding="utf-8-sig"), "export.csv")
     assert (plan.count("update"), plan.count("unchanged")) == (1, 2)
+    assert [(row.line, row.changed) for row in plan.rows if row.action == "update"] == [(3, ["title"])]
 
 
 def test_rows_with_errors_are_reported_by_line_and_skipped(db_session):
@@ -145,3 +148,14 @@ def test_the_import_pages_preview_then_confirm(client):
     refused = client.post("/proposals/staff/import", data={
         "csrf_token": token, "file": (io.BytesIO(b"MZ"), "program.exe")}, content_type="multipart/form-data")
     assert refused.status_code == 422 and "CSV 또는 XLSX" in refused.get_data(as_text=True)
+
+
+def test_unconfirmed_uploads_are_removed_after_a_day(app, db_session):
+    fresh, stale = importer.upload_dir() / f"{'a' * 32}.csv", importer.upload_dir() / f"{'b' * 32}.csv"
+    for path in (fresh, stale):
+        path.write_bytes(as_csv(portal_rows(1)))
+    day_old = time.time() - importer.STALE_AFTER - 60
+    os.utime(stale, (day_old, day_old))
+    assert importer.remove_stale_uploads() == 1
+    assert fresh.exists() and not stale.exists()
+    fresh.unlink()

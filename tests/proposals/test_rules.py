@@ -232,3 +232,14 @@ def test_indicator_feed_counts_by_source_in_the_half_open_range(db_session):
     assert queries.count_submitted(start, end, "youth_committee") == 1
     assert queries.count_submitted(start, end, "national_portal") == 0
     assert queries.count_submitted(start, end) == 3
+
+
+def test_reconciliation_fixes_drifted_counts_and_applies_thresholds(db_session):
+    drifted, settled = open_proposal(support_count=7), open_proposal()
+    for citizen in UserFactory.create_batch(50):
+        db.session.add(Support(proposal_id=settled.id, user_id=citizen.id))
+    db.session.flush()
+    assert services.refresh_all_counts() == 2
+    db.session.refresh(drifted)
+    assert (drifted.support_count, settled.support_count, settled.state) == (0, 50, "under_review")
+    assert services.refresh_all_counts() == 0
