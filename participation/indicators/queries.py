@@ -55,9 +55,11 @@ class Progress:
         return self.indicator.implied_2025_2026
 
 
-def progress(indicator: Indicator, now: datetime | None = None) -> Progress:
+def progress(indicator: Indicator, now: datetime | None = None, through_year: int | None = None) -> Progress:
+    """The measure's standing now, or as it stood at the end of `through_year` (the yearly review)."""
     now = now or utcnow()
-    result = Progress(indicator=indicator, values={value.year: value for value in indicator.values})
+    result = Progress(indicator=indicator, values={value.year: value for value in indicator.values
+                                                   if through_year is None or value.year <= through_year})
     if not result.values:
         return result
     result.latest_year = max(result.values)

@@ -184,6 +184,6 @@ def data_json():
 @bp.get("/review/<int:year>")
 def review(year):
     year = plan_year(year)
-    measures = [queries.progress(indicator) for indicator in queries.indicators()]
+    measures = [queries.progress(indicator, through_year=year) for indicator in queries.indicators()]
     return render_template("indicators/review.html", year=year, measures=measures,
                            changes=queries.history(year=year), is_staff=is_staff())

@@ -160,3 +160,17 @@ def test_the_staff_console_lists_missing_manual_values(client, catalogue):
     login(client, factories.staff())
     page = client.get("/staff/").get_data(as_text=True)
     assert "/indicators" in page and '<span class="badge">30</span>' in page
+
+
+def test_the_review_judges_a_year_by_the_values_up_to_it(client, catalogue):
+    staff = factories.staff()
+    set_manual_value(staff, "2.3.a", 2024, 1_500, "센터 방문 기록")
+    set_manual_value(staff, "2.3.a", 2025, 1_800, "센터 방문 기록")
+
+    def row(year):
+        page = client.get(f"/indicators/review/{year}").get_data(as_text=True)
+        start = page.index('href="/indicators/2.3.a"')
+        return page[start:page.index("</tr>", start)]
+
+    assert "22.7%" in row(2024) and "50.0%" not in row(2024)  # 1,500 of 6,600; 2025 not yet counted
+    assert "50.0%" in row(2025)  # 3,300 of 6,600
