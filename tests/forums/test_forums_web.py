@@ -188,7 +188,7 @@ def test_every_text_field_is_escaped(client):
     staff = factories.staff()
     forum = services.create_forum(staff, title=XSS, background=XSS, key_facts=XSS, links=XSS, departments=XSS)
     services.transition(forum, "open", staff)
-    citizen = factories.UserFactory(display_name=XSS)
+    citizen = factories.UserFactory(display_name="<script>alert(1)</script>")
     comment = services.add_comment(forum, citizen, "pro", XSS)
     services.add_comment(forum, citizen, "con", XSS, comment.id)
     statement = services.add_statement(forum, staff, XSS[:140])
