@@ -9,6 +9,7 @@ import contextlib
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -76,7 +77,11 @@ def pytest_runtest_makereport(item, call):
 
 
 class LiveData:
-    """Rows committed for real, so that the gunicorn workers see them."""
+    """Rows committed for real, so that the gunicorn workers see them.
+
+    On SQLite every transaction of this process takes the write lock (BEGIN IMMEDIATE outside a request),
+    so nothing may stay open while the browser acts: `commit()` ends the session, `user()` hands back a
+    plain record, and `read(fn)` runs a query and ends its transaction."""
 
     def __init__(self, app):
         self.app = app
@@ -91,13 +96,21 @@ class LiveData:
         db.session.remove()
         self.context.pop()
 
-    def commit(self):
+    def commit(self) -> None:
         db.session.commit()
+        db.session.remove()
 
-    def user(self, **kwargs):
+    def user(self, **kwargs) -> SimpleNamespace:
         user = factories.UserFactory(**kwargs)
-        db.session.commit()
-        return user
+        record = SimpleNamespace(id=user.id, email=user.email, display_name=user.display_name)
+        self.commit()
+        return record
+
+    def read(self, query):
+        try:
+            return query()
+        finally:
+            db.session.remove()
 
 
 @pytest.fixture
