@@ -51,7 +51,7 @@ class CommitteeEntryForm(FlaskForm, ProposalFields):
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField(_l("댓글"), validators=[InputRequired(), Length(max=COMMENT_MAX)])
+    body = TextAreaField(_l("댓글"), validators=[Length(max=COMMENT_MAX)])
     parent_id = HiddenField()
 
 
