@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, or_, select
 
+from participation.accounts.models import User
 from participation.core.audit import AuditEntry
 from participation.core.audit import history as audit_history
 from participation.core.reports import Report, ReportStatus
@@ -158,5 +159,9 @@ def district_chart(petition: Petition) -> list[tuple[str, int]]:
     return rows
 
 
-def history(petition_id: int) -> list[AuditEntry]:
-    return audit_history(SUBJECT, petition_id)
+def history(petition_id: int) -> list[tuple[AuditEntry, str | None]]:
+    """The petition's audit entries with the acting person's public name (None: the system)."""
+    entries = audit_history(SUBJECT, petition_id)
+    ids = {entry.actor_id for entry in entries if entry.actor_id}
+    names = {user.id: user.public_name for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
+    return [(entry, names.get(entry.actor_id)) for entry in entries]

@@ -173,11 +173,25 @@ def report(petition_id):
     return redirect(url_for("petitions.detail", petition_id=petition.id), 303)
 
 
+ACTION_LABELS = {
+    "created": _l("작성"), "edited": _l("수정"), "answer_extended": _l("답변 기한 연장"),
+    "reports_upheld": _l("신고 인정"), "reports_dismissed": _l("신고 기각"),
+}
+
+
+def action_label(action: str) -> str:
+    """"pending->open" reads "검토 중 → 서명 진행 중"."""
+    old, arrow, new = action.partition("->")
+    if arrow and old in set(PetitionState) and new in set(PetitionState):
+        return f"{STATE_LABELS[PetitionState(old)]} → {STATE_LABELS[PetitionState(new)]}"
+    return str(ACTION_LABELS.get(action, action))
+
+
 @bp.get("/<int:petition_id>/history")
 def history(petition_id):
     petition = services.get_visible(petition_id, current_user)
     return render_template("petitions/history.html", petition=petition, entries=queries.history(petition.id),
-                           moderator=services.can_moderate(current_user))
+                           moderator=services.can_moderate(current_user), action_label=action_label)
 
 
 @bp.get("/mine")

@@ -82,7 +82,7 @@ def test_moderator_works_the_queue_oldest_first(client, db_session):
     page = client.get(f"/petitions/{new.id}").get_data(as_text=True)
     assert "반려 사유" in page and "12번 청원에 서명해 주세요." in page
     history = client.get(f"/petitions/{new.id}/history").get_data(as_text=True)
-    assert "pending-&gt;rejected" in history
+    assert "검토 중 → 반려" in history and "처리자" not in history
 
 
 def test_citizen_signs_and_withdraws_with_a_confirming_post(client, db_session, run_jobs):

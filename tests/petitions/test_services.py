@@ -56,8 +56,9 @@ def test_transitions_follow_the_table(db_session):
     with pytest.raises(InvalidTransition) as error:
         services.transition(draft, "open", reviewer)
     assert error.value.allowed == []
-    actions = [entry.action for entry in queries.history(draft.id)]
-    assert actions == ["created", "draft->pending", "pending->rejected"]
+    actions = [(entry.action, name) for entry, name in queries.history(draft.id)]
+    assert actions == [("created", citizen.display_name), ("draft->pending", citizen.display_name),
+                       ("pending->rejected", reviewer.display_name)]
 
 
 @pytest.mark.parametrize(("title", "body", "kind", "category", "fields"), [
