@@ -88,6 +88,17 @@ def test_results_page_shows_numbers_shares_and_suppressed_turnout(client):
     assert "기준" in page
 
 
+def test_results_page_of_a_multiple_choice_poll(client):
+    poll = PollFactory(labels=["가", "나", "다"], max_choices=2)
+    from participation.polls import services
+
+    services.cast_ballot(poll, UserFactory(), [poll.options[0].id, poll.options[1].id])
+    tally_poll(poll.id)
+    response = client.get(f"/polls/{poll.id}/results")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("<td class=\"number\">100.0%</td>") == 2
+
+
 def test_results_page_hidden_until_close_is_403_even_for_staff(client):
     poll = PollFactory(results_visibility="after_close")
     db.session.commit()  # an error response rolls back what is not committed
