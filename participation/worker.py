@@ -72,6 +72,7 @@ def run_cron(app: Flask) -> None:
 
     with app.app_context():
         scheduler = CronScheduler(connection=redis_connection(), name="participation-cron")
-        for func, seconds in PERIODIC:
+        for func, every in PERIODIC:
+            seconds = app.config[every] if isinstance(every, str) else every
             scheduler.register(func, queue_name="default", interval=seconds)
     scheduler.start()
