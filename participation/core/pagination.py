@@ -9,6 +9,8 @@ from sqlalchemy import Select, func, select
 from participation.extensions import db
 
 MAX_PER_PAGE = 100
+# Beyond any real list; a larger page number would overflow the database's integer OFFSET.
+MAX_PAGE = 1_000_000
 
 
 @dataclass
@@ -36,10 +38,10 @@ class Page:
 
 
 def page_arguments(default_per_page: int = 20) -> tuple[int, int]:
-    """Read ?page and ?per_page leniently: nonsense falls back to the defaults, per_page is capped."""
+    """Read ?page and ?per_page leniently: nonsense falls back to the defaults, both are capped."""
     page = request.args.get("page", type=int) or 1
     per_page = request.args.get("per_page", type=int) or default_per_page
-    return max(1, page), max(1, min(per_page, MAX_PER_PAGE))
+    return max(1, min(page, MAX_PAGE)), max(1, min(per_page, MAX_PER_PAGE))
 
 
 def paginate(statement: Select, page: int, per_page: int, *, scalars: bool = True) -> Page:

@@ -232,8 +232,11 @@ def review():
 def moderate_statement(statement_id):
     require_role(current_user, Role.moderator)
     _checked(ConfirmForm())
+    decision = request.form.get("decision")
+    if decision not in ("approve", "reject"):
+        raise ValidationError({"decision": _l("승인 또는 반려를 골라 주세요.")})
     statement = _statement_or_404(statement_id)
-    services.moderate_statement(statement, current_user, approve=request.form.get("decision") == "approve")
+    services.moderate_statement(statement, current_user, approve=decision == "approve")
     db.session.commit()
     flash(_("의견 문장을 처리했습니다."), "success")
     return redirect(url_for("forums.review"), 303)
@@ -243,7 +246,10 @@ def moderate_statement(statement_id):
 @login_required
 def moderate_comment(comment_id):
     require_role(current_user, Role.moderator)
-    hide = request.form.get("decision") == "hide"
+    decision = request.form.get("decision")
+    if decision not in ("hide", "show"):
+        raise ValidationError({"decision": _l("숨기기 또는 다시 보이기를 골라 주세요.")})
+    hide = decision == "hide"
     form = ReasonForm() if hide else ConfirmForm()
     _checked(form)
     comment = _comment_or_404(comment_id)

@@ -112,6 +112,7 @@ def test_moderators_review_statements_and_hide_comments(client):
     page = client.get("/forums/review").get_data(as_text=True)
     assert "주말에는 무료로 하자" in page
     token = csrf_token(client, "/forums/review")
+    assert client.post(f"/forums/review/statements/{statement.id}", data={"csrf_token": token}).status_code == 422
     assert client.post(f"/forums/review/statements/{statement.id}",
                        data={"csrf_token": token, "decision": "approve"}).status_code == 303
     assert db.session.get(Statement, statement.id).state == "approved"
@@ -229,3 +230,7 @@ def test_the_list_and_home_show_open_forums_only_to_the_public(client):
     assert "열린 공론장" in listing and "준비 중인 공론장" not in listing
     assert client.get(f"/forums/{db.session.scalar(select(Forum.id).where(Forum.state == 'draft'))}").status_code == 404
     assert "열린 공론장" in client.get("/").get_data(as_text=True)
+    huge = "9" * 30
+    assert client.get(f"/forums?page={huge}").status_code == 200
+    forum_id = db.session.scalar(select(Forum.id).where(Forum.state == "open"))
+    assert client.get(f"/forums/{forum_id}?page={huge}&sort=%ff").status_code == 200
