@@ -60,6 +60,12 @@ def public_list(*, q: str | None = None, category: str | None = None, district: 
     return statement.order_by(Proposal.submitted_at.desc(), Proposal.id.desc())
 
 
+def own_list(user_id: int) -> Select:
+    """A citizen's own proposals in every state but hidden, newest first (their drafts included)."""
+    return (select(Proposal).where(Proposal.author_id == user_id, Proposal.state != ProposalState.hidden)
+            .order_by(Proposal.submitted_at.desc(), Proposal.id.desc()))
+
+
 def pending_for_moderation() -> list[Proposal]:
     return list(db.session.scalars(select(Proposal).where(Proposal.state == ProposalState.pending)
                                    .order_by(Proposal.submitted_at, Proposal.id)))

@@ -74,9 +74,10 @@ def index():
     filters = {name: (args.get(name) or "").strip()[:100] or None
                for name in ("q", "category", "district", "status", "source")}
     sort = args.get("sort") if args.get("sort") in queries.SORTS else "newest"
+    mine = args.get("mine") == "1" and current_user.is_authenticated
+    statement = queries.own_list(current_user.id) if mine else queries.public_list(**filters, sort=sort)
     page, per_page = page_arguments(20)
-    return render_template("proposals/index.html", page=paginate(queries.public_list(**filters, sort=sort),
-                                                                   page, per_page),
+    return render_template("proposals/index.html", page=paginate(statement, page, per_page), mine=mine,
                            filters=filters, sort=sort, states=queries.LISTED_STATES, state_labels=STATE_LABELS,
                            source_labels=SOURCE_LABELS)
 

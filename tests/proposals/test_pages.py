@@ -238,3 +238,15 @@ def test_citizens_cannot_reach_the_staff_and_moderation_pages(client):
     login(client, UserFactory())
     for path in ("/proposals/staff", "/proposals/staff/import", "/proposals/staff/youth", "/proposals/moderation"):
         assert client.get(path).status_code == 403
+
+
+def test_a_citizen_finds_their_own_proposals_in_every_state(client):
+    citizen = UserFactory()
+    ProposalFactory(author=citizen, title="내 대기 중 제안")
+    ProposalFactory(author=citizen, title="내 반려된 제안", state="rejected")
+    ProposalFactory(author=citizen, title="숨긴 제안", state="hidden")
+    ProposalFactory(title="남의 대기 중 제안")
+    login(client, citizen)
+    page = client.get("/proposals?mine=1").get_data(as_text=True)
+    assert "내 대기 중 제안" in page and "내 반려된 제안" in page and "제안 2건" in page
+    assert "숨긴 제안" not in page and "남의 대기 중 제안" not in page
