@@ -2,7 +2,6 @@
 the pages still load, and when Redis is back the periodic reconciliation brings the counts to the
 exact values without anyone stepping in. A counter corrupted in the database is restored too."""
 
-import pytest
 import redis as redis_lib
 from sqlalchemy import func, select, update
 
@@ -79,8 +78,6 @@ def test_signatures_and_ballots_taken_while_redis_is_down_are_kept_and_counted(
     assert db.session.get(Petition, petition_id).signature_count == 5
 
 
-@pytest.mark.xfail(reason="polls: PERIODIC re-tallies only closed polls; an open poll's live result stays "
-                          "stale after a Redis outage until the next ballot (reported to the lead)", strict=False)
 def test_open_poll_tally_catches_up_after_redis_outage(app, db_session, outage_app, redis_process):
     citizens = [factories.UserFactory() for _ in range(3)]
     poll = factories.PollFactory()
