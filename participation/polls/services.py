@@ -249,6 +249,16 @@ def is_open_for_voting(poll: Poll, now: datetime | None = None) -> bool:
             and (poll.opens_at is None or poll.opens_at <= now))
 
 
+def require_may_vote(poll: Poll, user) -> None:
+    """The poll is open now (its close time counts, whether or not the close job has run) and the person
+    is eligible."""
+    if not is_open_for_voting(poll):
+        raise Conflict(_l("지금은 투표할 수 없습니다 (투표 기간이 아닙니다)."), code="poll_not_open")
+    problem = eligibility_problem(poll, user)
+    if problem:
+        raise Forbidden(problem, code="not_eligible")
+
+
 def check_choices(poll: Poll, choices) -> list[int]:
     """Option ids of this poll, none repeated, at least one and at most max_choices."""
     if not isinstance(choices, list | tuple) or not all(
@@ -285,11 +295,7 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
     """
     require_participation_open()
     require_verified(actor)
-    if not is_open_for_voting(poll):
-        raise Conflict(_l("지금은 투표할 수 없습니다 (투표 기간이 아닙니다)."), code="poll_not_open")
-    problem = eligibility_problem(poll, actor)
-    if problem:
-        raise Forbidden(problem, code="not_eligible")
+    require_may_vote(poll, actor)
     chosen = check_choices(poll, choices)
     receipt = new_receipt()
     ballot_id = secrets.token_hex(16)

@@ -66,6 +66,7 @@ def detail(poll_id):
 def confirm(poll_id):
     """The confirm step: show what was chosen; nothing is stored until the voter presses 투표하기."""
     poll = queries.get_poll(poll_id, current_user)
+    services.require_may_vote(poll, current_user)
     form = ConfirmForm()
     try:
         chosen = services.check_choices(poll, parse_choices(request.form.getlist("choice")))

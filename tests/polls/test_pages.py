@@ -207,3 +207,15 @@ def test_home_page_and_consoles_list_polls(client):
     assert '시민 엠보팅 검토</a> <span class="badge">1</span>' in moderation
     staff_console = client.get("/staff/").get_data(as_text=True)
     assert '엠보팅 관리 (준비 중·예약)</a> <span class="badge">1</span>' in staff_console
+
+
+def test_confirm_step_of_a_closed_poll_sends_back_with_a_message(client):
+    poll = PollFactory(opens_at=utcnow() - timedelta(days=2), closes_at=utcnow() - timedelta(minutes=1))
+    db.session.commit()  # an error response rolls back what is not committed
+    login(client, UserFactory())
+    token = csrf_token(client, f"/polls/{poll.id}")
+    assert 'name="choice"' not in client.get(f"/polls/{poll.id}").get_data(as_text=True)
+    response = client.post(f"/polls/{poll.id}/confirm", data={"choice": str(poll.options[0].id), "csrf_token": token},
+                           headers={"Referer": f"http://localhost/polls/{poll.id}"}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "지금은 투표할 수 없습니다" in response.get_data(as_text=True)
