@@ -208,6 +208,13 @@ def recount_all_forums() -> None:
     db.session.commit()
 
 
+def recount_open_forums() -> None:
+    """Periodic reconciliation: events whose debounced job was lost (Redis down) are counted here."""
+    for forum_id in list(db.session.scalars(select(Forum.id).where(Forum.state == ForumState.open))):
+        refresh_forum(forum_id)
+    db.session.commit()
+
+
 def close_due_forums() -> None:
     """Periodic: close forums whose discussion period has ended."""
     from participation.forums import services
@@ -217,6 +224,6 @@ def close_due_forums() -> None:
 
 
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = [(close_due_forums, 60)]
+PERIODIC: list = [(close_due_forums, 60), (recount_open_forums, 300)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_forums]

@@ -93,3 +93,33 @@ def test_the_job_places_only_people_with_seven_reactions_and_running_it_twice_ch
 
     tasks.recount_forum(forum.id)
     assert db_session.get(Forum, forum.id).opinion_map == stored
+
+
+def test_a_burst_of_reactions_makes_one_recount_job(client, run_jobs):
+    from participation.core.jobs import get_queue
+    from participation.extensions import db
+    from participation.forums import services
+
+    forum = factories.ForumFactory()
+    statements = [factories.ForumStatementFactory(forum_id=forum.id) for _ in range(7)]
+    forum_id, user = forum.id, factories.UserFactory()
+    for statement in statements:
+        services.react(forum, statement, user, "agree")
+        db.session.commit()
+    assert len(get_queue().scheduled_job_registry.get_job_ids()) == 1
+    run_jobs()
+    stored = db.session.get(Forum, forum_id)
+    assert stored.participant_count == 1 and stored.opinion_map["participants"] == 1
+
+
+def test_the_reconciliation_counts_rows_whose_job_was_lost(db_session):
+    forum = factories.ForumFactory()
+    for _ in range(3):
+        factories.ForumCommentFactory(forum_id=forum.id)
+    closed = factories.ForumFactory(state="closed")
+    factories.ForumCommentFactory(forum_id=closed.id)
+    tasks.recount_open_forums()
+    assert db_session.get(Forum, forum.id).comment_count == 3
+    assert db_session.get(Forum, closed.id).comment_count == 0
+    tasks.recount_all_forums()
+    assert db_session.get(Forum, closed.id).comment_count == 1
