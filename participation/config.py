@@ -78,6 +78,11 @@ def load_config(app: Flask, overrides: dict | None) -> None:
             app.config[name] = os.environ[name]
     if overrides:
         app.config.update(overrides)
+    if app.config["ENVIRONMENT"] == "production":
+        # Production runs behind TLS: session and remember-me cookies are Secure unless explicitly turned off.
+        for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+            if f"PARTICIPATION_{name}" not in os.environ and name not in (overrides or {}):
+                app.config[name] = True
 
     os.makedirs(app.instance_path, exist_ok=True)
     database_url = app.config.get("DATABASE_URL") or (

@@ -142,3 +142,19 @@ def test_markdown_renders_no_raw_html(payload):
         if tag == "a":
             assert attributes["href"].startswith(("http://", "https://", "mailto:")), attributes
             assert "noopener" in attributes["rel"]
+
+
+def test_production_cookies_are_secure_unless_turned_off(tmp_path, monkeypatch):
+    from participation import create_app
+
+    monkeypatch.delenv("PARTICIPATION_SESSION_COOKIE_SECURE", raising=False)
+    config = {"ENVIRONMENT": "production", "SECRET_KEY": "x" * 64, "INSTANCE_PATH": str(tmp_path),
+              "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://"}
+    production = create_app(config)
+    assert production.config["SESSION_COOKIE_SECURE"] is True
+    assert production.config["REMEMBER_COOKIE_SECURE"] is True
+    assert production.config["SESSION_COOKIE_HTTPONLY"] and production.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    monkeypatch.setenv("PARTICIPATION_SESSION_COOKIE_SECURE", "false")
+    assert create_app(config).config["SESSION_COOKIE_SECURE"] is False
+    development = create_app({**config, "ENVIRONMENT": "development"})
+    assert development.config["SESSION_COOKIE_SECURE"] is False
