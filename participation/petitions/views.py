@@ -97,6 +97,7 @@ def detail(petition_id):
         "petitions/detail.html", petition=petition, show_content=show_content,
         signed=services.has_signed(petition, current_user), collecting=services.is_collecting(petition),
         is_author=services.is_author(petition, current_user), chart=queries.district_chart(petition),
+        reasons=services.REJECTION_REASONS,
         confirm=ConfirmForm(), report_form=ReportForm(), now=utcnow())
 
 

@@ -177,3 +177,34 @@ def test_the_queue_pages_through_a_long_backlog(client, db_session):
     assert first.count('class="card" id="petition-') == 20 and 'rel="next"' in first and "1 / 2 쪽" in first
     second = client.get("/petitions/moderation?page=2").get_data(as_text=True)
     assert second.count('class="card" id="petition-') == 1 and "대기 청원 20" in second and 'rel="prev"' in second
+
+
+def test_moderator_can_decide_from_the_petition_page_and_the_author_is_told(client, db_session):
+    from participation.core.notifications import recent
+
+    petition = PetitionFactory(title="버스 정류장 온열 의자")
+    login(client, moderator())
+    page = client.get(f"/petitions/{petition.id}").get_data(as_text=True)
+    assert f'action="/petitions/{petition.id}/publish"' in page and 'for="reason-code-' in page
+    assert post(client, f"/petitions/{petition.id}/publish", page=f"/petitions/{petition.id}").status_code == 303
+    assert petition.state == "open"
+    assert [n.message for n in recent(petition.author_id)] == ["청원 '버스 정류장 온열 의자'이(가) 공개되었습니다."]
+
+
+def test_citizen_reports_the_answer(client, db_session):
+    from participation.core.reports import open_reports
+
+    petition = open_petition(state="answered", closed_at=utcnow())
+    from participation.petitions.models import PetitionAnswer
+
+    petition.answer = PetitionAnswer(department="교통정책과 (예시)", body="검토하겠습니다.", links="")
+    db_session.flush()
+    login(client, UserFactory())
+    page = client.get(f"/petitions/{petition.id}").get_data(as_text=True)
+    assert 'name="target"' in page and "답변" in page
+    assert post(client, f"/petitions/{petition.id}/report", {"target": "answer", "reason": "답변이 질문과 무관합니다"},
+                page=f"/petitions/{petition.id}").status_code == 303
+    assert [(r.subject_type, r.subject_id) for r in open_reports()] == [("petition_answer", petition.answer.id)]
+    login(client, moderator())
+    assert post(client, f"/petitions/{petition.id}/reports/dismiss", page="/petitions/moderation").status_code == 303
+    assert open_reports() == []

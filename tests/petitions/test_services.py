@@ -205,3 +205,9 @@ def test_korean_search_filters_and_similar(db_session):
 def test_district_chart_folds_small_districts(db_session):
     petition = open_petition(district_counts={"마포구": 12, "종로구": 3, "강남구": 10, "-": 1})
     assert queries.district_chart(petition) == [("마포구", 12), ("강남구", 10), (None, 4)]
+
+
+def test_filing_without_verification_when_the_setting_is_off(app, db_session, monkeypatch):
+    monkeypatch.setitem(app.config, "REQUIRE_EMAIL_VERIFICATION", False)
+    petition = services.file_petition(UserFactory(email_verified_at=None), "제목", "내용", "general", "transport")
+    assert petition.state == "pending"
