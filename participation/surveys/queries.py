@@ -22,7 +22,6 @@ from participation.surveys.models import (
     CHOICE_TYPES,
     Answer,
     PopulationFrame,
-    Question,
     QuestionType,
     Response,
     Survey,
@@ -257,13 +256,13 @@ def _csv_line(row: list) -> str:
     return buffer.getvalue()
 
 
-def _answer_rows(survey: Survey) -> Iterator:
+def _answer_rows(survey_id: int) -> Iterator:
     """Every submitted response with its answers, one row per answer (or one empty row), in response order;
     fetched in batches (a server-side cursor on PostgreSQL), never all at once."""
     statement = (select(Response.id, Response.submitted_at, Response.district, Response.age_band,
                         Answer.question_id, Answer.option_id, Answer.number_value, Answer.text_value)
                  .outerjoin(Answer, Answer.response_id == Response.id)
-                 .where(Response.survey_id == survey.id, Response.submitted_at.is_not(None))
+                 .where(Response.survey_id == survey_id, Response.submitted_at.is_not(None))
                  .order_by(Response.id, Answer.id).execution_options(yield_per=EXPORT_BATCH))
     yield from db.session.execute(statement)
 
@@ -280,55 +279,67 @@ def _kst_iso(moment: datetime) -> str:
     return to_kst(moment).isoformat(timespec="seconds")
 
 
-def _labels(survey: Survey) -> tuple[dict[int, Question], dict[int, str]]:
-    questions = {question.id: question for question in survey.questions}
+def _definition(survey: Survey) -> tuple[list[dict], dict[int, str]]:
+    """The questions and option labels as plain data, read before streaming starts (the response body is
+    written after the view has returned, when the survey object may no longer be loaded)."""
+    questions = [{"id": q.id, "number": number, "type": str(q.type), "text": q.text}
+                 for number, q in enumerate(survey.questions, start=1)]
     labels = {option.id: option.label for question in survey.questions for option in question.options}
     return questions, labels
 
 
 def export_tidy(survey: Survey) -> Iterator[str]:
     """One row per answer (a multiple choice gives a row per chosen option)."""
-    questions, labels = _labels(survey)
-    numbers = {question.id: number for number, question in enumerate(survey.questions, start=1)}
-    yield "\ufeff" + _csv_line(["response_id", "submitted_at", "district", "age_band", "question_number",
-                                "question_id", "question_type", "question", "option_id", "answer"])
-    chunk = []
-    for row in _answer_rows(survey):
-        if row.question_id is None:
-            continue
-        question = questions[row.question_id]
-        chunk.append(_csv_line([row.id, _kst_iso(row.submitted_at), row.district or "", row.age_band or "",
-                                f"Q{numbers[row.question_id]}", row.question_id, str(question.type),
-                                question.text, row.option_id or "", _value(row, labels)]))
-        if len(chunk) >= EXPORT_BATCH:
-            yield "".join(chunk)
-            chunk = []
-    yield "".join(chunk)
+    questions, labels = _definition(survey)
+    by_id = {question["id"]: question for question in questions}
+    survey_id = survey.id
+
+    def rows() -> Iterator[str]:
+        yield "\ufeff" + _csv_line(["response_id", "submitted_at", "district", "age_band", "question_number",
+                                    "question_id", "question_type", "question", "option_id", "answer"])
+        chunk = []
+        for row in _answer_rows(survey_id):
+            if row.question_id is None:
+                continue
+            question = by_id[row.question_id]
+            chunk.append(_csv_line([row.id, _kst_iso(row.submitted_at), row.district or "", row.age_band or "",
+                                    f"Q{question['number']}", row.question_id, question["type"], question["text"],
+                                    row.option_id or "", _value(row, labels)]))
+            if len(chunk) >= EXPORT_BATCH:
+                yield "".join(chunk)
+                chunk = []
+        yield "".join(chunk)
+
+    return rows()
 
 
 def export_wide(survey: Survey) -> Iterator[str]:
     """One row per response, a column per question (chosen options joined with "; ")."""
-    _questions, labels = _labels(survey)
-    order = [question.id for question in survey.questions]
-    yield "\ufeff" + _csv_line(["response_id", "submitted_at", "district", "age_band",
-                                *(f"Q{number}. {question.text}" for number, question in
-                                  enumerate(survey.questions, start=1))])
-    chunk, current, values = [], None, {}
+    questions, labels = _definition(survey)
+    order = [question["id"] for question in questions]
+    survey_id = survey.id
 
-    def line(head) -> str:
-        return _csv_line([head.id, _kst_iso(head.submitted_at), head.district or "", head.age_band or "",
-                          *("; ".join(values.get(question_id, [])) for question_id in order)])
+    def rows() -> Iterator[str]:
+        yield "\ufeff" + _csv_line(["response_id", "submitted_at", "district", "age_band",
+                                    *(f"Q{question['number']}. {question['text']}" for question in questions)])
+        chunk, current, values = [], None, {}
 
-    for row in _answer_rows(survey):
-        if current is not None and row.id != current.id:
+        def line(head) -> str:
+            return _csv_line([head.id, _kst_iso(head.submitted_at), head.district or "", head.age_band or "",
+                              *("; ".join(values.get(question_id, [])) for question_id in order)])
+
+        for row in _answer_rows(survey_id):
+            if current is not None and row.id != current.id:
+                chunk.append(line(current))
+                values = {}
+                if len(chunk) >= EXPORT_BATCH:
+                    yield "".join(chunk)
+                    chunk = []
+            current = row
+            if row.question_id is not None:
+                values.setdefault(row.question_id, []).append(_value(row, labels))
+        if current is not None:
             chunk.append(line(current))
-            values = {}
-            if len(chunk) >= EXPORT_BATCH:
-                yield "".join(chunk)
-                chunk = []
-        current = row
-        if row.question_id is not None:
-            values.setdefault(row.question_id, []).append(_value(row, labels))
-    if current is not None:
-        chunk.append(line(current))
-    yield "".join(chunk)
+        yield "".join(chunk)
+
+    return rows()

@@ -1,5 +1,9 @@
-"""Double submission against a real server and database: eight simultaneous requests, one response."""
+"""Against a real server and database: eight simultaneous submissions make one response; the exports
+stream after the view has returned (the request's session is gone by then)."""
 
+import csv
+import io
+import re
 import threading
 
 import requests
@@ -43,3 +47,15 @@ def test_simultaneous_submissions_store_one_response(app, live_server):
         assert db.session.scalar(select(func.count()).select_from(Response)) == 1
         assert db.session.scalar(select(func.count()).select_from(Answer)) == 2
         db.session.remove()
+    with requests.Session() as browser:
+        page = browser.get(f"{live_server}/login", timeout=60).text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        browser.post(f"{live_server}/login", timeout=60, data={
+            "email": "survey-staff@example.com", "password": PASSWORD, "csrf_token": token})
+        tidy = browser.get(f"{live_server}/surveys/{survey_id}/export/tidy.csv", timeout=60)
+        wide = browser.get(f"{live_server}/surveys/{survey_id}/export/wide.csv", timeout=60)
+    assert (tidy.status_code, wide.status_code) == (200, 200)
+    tidy_rows = list(csv.reader(io.StringIO(tidy.content.decode("utf-8-sig"), newline="")))
+    wide_rows = list(csv.reader(io.StringIO(wide.content.decode("utf-8-sig"), newline="")))
+    assert [row[-1] for row in tidy_rows[1:]] == ["찬성", "걷기 좋은 서울"]
+    assert wide_rows[1][-2:] == ["찬성", "걷기 좋은 서울"]
