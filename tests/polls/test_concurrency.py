@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from participation.accounts.models import User
 from participation.accounts.services import issue_token
+from participation.core.jobs import get_queue
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.polls.models import Ballot, BallotChoice, Participation, Poll, PollOption
@@ -53,12 +54,15 @@ def counts(app, poll_id: int) -> tuple[int, int, int]:
         return result
 
 
-def test_many_distinct_voters_at_once(app, live_server):
+def test_many_distinct_voters_at_once(app, redis, live_server):
     poll_id, option_ids, tokens = make_poll_and_voters(app, 40)
     statuses = post_all(f"{live_server}/api/v1/polls/{poll_id}/ballots",
                         [({"Authorization": f"Bearer {token}"}, {"choices": option_ids[:2]}) for token in tokens])
     assert statuses == [201] * 40
     assert counts(app, poll_id) == (40, 40, 80)
+    # The burst asked for one tally job, not forty (nobody ran it yet).
+    with app.app_context():
+        assert len(get_queue().scheduled_job_registry.get_job_ids()) == 1
 
 
 def test_one_voter_submitting_thirty_times_at_once_gets_one_ballot(app, live_server):
