@@ -94,7 +94,8 @@ class PetitionAnswerCreateSchema(BaseSchema):
     links = ma.fields.List(ma.fields.String(), load_default=list)
 
 
-def serialise(petition: Petition, viewer) -> dict:
+def serialise(petition: Petition, viewer, signed: bool | None = None) -> dict:
+    """The JSON shape of a petition as `viewer` may see it; `signed` saves a query when already known."""
     hidden = petition.state == PetitionState.hidden and not services.can_moderate(viewer)
     private = services.is_author(petition, viewer) or services.can_moderate(viewer)
     answer = petition.answer
@@ -109,7 +110,7 @@ def serialise(petition: Petition, viewer) -> dict:
         "answer_threshold": petition.answer_threshold, "debate_threshold": petition.debate_threshold,
         "answer_due_at": petition.answer_due_at,
         "rejection_reason": petition.rejection_reason if private else None,
-        "signed": services.has_signed(petition, viewer) if viewer is not None else None,
+        "signed": None if viewer is None else signed if signed is not None else services.has_signed(petition, viewer),
         "answer": None if answer is None or hidden else {
             "department": answer.department, "body": answer.body, "links": answer.link_list,
             "answered_at": answer.answered_at},
@@ -126,7 +127,8 @@ def list_petitions(args):
                                     args["sort"])
     page = paginate(statement, args["page"], args["per_page"])
     viewer = current_api_user()
-    return page.as_json(lambda petition: serialise(petition, viewer))
+    signed = queries.signed_among(viewer.id, [petition.id for petition in page.items]) if viewer else set()
+    return page.as_json(lambda petition: serialise(petition, viewer, petition.id in signed))
 
 
 @bp.post("/petitions")

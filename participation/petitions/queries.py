@@ -142,6 +142,14 @@ def signed_by(user_id: int) -> list[Petition]:
                                    .where(Signature.user_id == user_id).order_by(Signature.id.desc())))
 
 
+def signed_among(user_id: int, petition_ids: list[int]) -> set[int]:
+    """Which of these petitions the user signed (one query for a whole list)."""
+    if not petition_ids:
+        return set()
+    return set(db.session.scalars(select(Signature.petition_id).where(
+        Signature.user_id == user_id, Signature.petition_id.in_(petition_ids))))
+
+
 def district_chart(petition: Petition) -> list[tuple[str, int]]:
     """Signatures per district as of the last recount, in the city's district order. Districts with
     fewer than MIN_CELL_SIZE signatures are folded into one row labelled None."""

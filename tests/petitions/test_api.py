@@ -145,3 +145,12 @@ def test_openapi_documents_the_petition_calls(client, db_session):
     assert {"get", "post"} <= set(paths["/api/v1/petitions"])
     assert {"post", "delete"} <= set(paths["/api/v1/petitions/{petition_id}/signatures"])
     assert "post" in paths["/api/v1/petitions/{petition_id}/transitions"]
+
+
+def test_the_list_tells_a_citizen_what_they_signed(client, db_session):
+    signed, unsigned = open_petition(), open_petition()
+    citizen = UserFactory()
+    services.sign(signed.id, citizen)
+    items = client.get("/api/v1/petitions", headers=api_token(client, citizen)).json["items"]
+    assert {item["id"]: item["signed"] for item in items} == {signed.id: True, unsigned.id: False}
+    assert {item["signed"] for item in client.get("/api/v1/petitions").json["items"]} == {None}
