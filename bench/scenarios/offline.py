@@ -1,0 +1,216 @@
+"""Jobs and exports, measured against the raw SQL they need: the poll tally, the indicator refresh, the
+survey export's memory, the opinion map, and the worker's memory over many jobs."""
+
+import time
+
+import sqlalchemy as sa
+
+from bench.channels import add_ballots, make_petitions, make_poll, make_proposals, require
+from bench.context import Bench
+from bench.data import NOW, bulk_insert, count
+from bench.harness import Row, Skip, rss_mb, stop
+from bench.scenarios import scenario
+
+
+def best_of(function, runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def raw_seconds(statements: list[tuple[str, object]], runs: int = 3) -> float:
+    """Run SQL statements straight on the DBAPI connection (no ORM), best of `runs`."""
+    from participation.extensions import db
+
+    def once():
+        connection = db.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            for statement, parameters in statements:
+                cursor.execute(statement, parameters)
+                cursor.fetchall()
+            cursor.close()
+        finally:
+            connection.close()
+
+    return best_of(once, runs)
+
+
+class Recorder:
+    """Collects the SQL the engine runs (to time the same statements raw)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[tuple[str, object]] = []
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self.record)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self.record)
+
+    def record(self, _conn, _cursor, statement, parameters, _context, _executemany):
+        self.statements.append((statement, parameters))
+
+
+# ---------------------------------------------------------------------------------------------------- tally
+@scenario("tally")
+def tally(bench: Bench) -> None:
+    require("poll_ballot", "poll_ballot_choice")
+    from participation.extensions import db
+    from participation.polls import tasks
+
+    n = bench.settings.tally_ballots
+    poll_id, option_ids = make_poll(title_text="벤치마크 집계 투표")
+    t0 = time.perf_counter()
+    add_ballots(poll_id, option_ids, n)
+    inserted = time.perf_counter() - t0
+    with db.engine.connect() as connection:  # fresh statistics for the planner, like autovacuum would
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("ANALYZE poll_ballot"))
+            connection.execute(sa.text("ANALYZE poll_ballot_choice"))
+        else:
+            connection.execute(sa.text("ANALYZE"))
+        connection.commit()
+    raw_sql = "SELECT option_id, count(*) FROM poll_ballot_choice WHERE poll_id = {p} GROUP BY option_id"
+    marker = "%s" if db.engine.dialect.name == "postgresql" else "?"
+    raw = raw_seconds([(raw_sql.format(p=marker), (poll_id,))])
+
+    def run_tally():
+        tasks.tally_poll(poll_id)
+        db.session.remove()
+
+    job = best_of(run_tally, runs=2)
+    def run_digest():
+        tasks.receipts_digest(poll_id)
+        db.session.remove()
+
+    digest = best_of(run_digest, runs=1)
+    with db.engine.connect() as connection:
+        total = connection.scalar(sa.text("SELECT total_ballots FROM poll WHERE id = :id"), {"id": poll_id})
+    ratio = job / raw if raw else float("inf")
+    bench.add(Row(scenario=f"tally a poll of {n:,} ballots (tally_poll job)", figure=f"{job:.2f} s",
+                  ratio=round(ratio, 2), target="≤ 1.5× raw GROUP BY", met=ratio <= 1.5 and total == n,
+                  note=f"raw GROUP BY {raw:.3f} s; of the job, the receipts digest (sort + SHA-256 of every "
+                       f"receipt hash) takes {digest:.2f} s; total_ballots written {total}; "
+                       f"bulk insert {inserted:.0f} s",
+                  extra={"gap": f"the job is {ratio:.1f}× the GROUP BY; {digest / job:.0%} of it is the receipts "
+                                "digest over all ballots, recomputed on every tally"}))
+    if db.engine.dialect.name == "postgresql":
+        sizes = {}
+        with db.engine.connect() as connection:
+            for name in ("user", "api_token", "poll_participation", "poll_ballot", "poll_ballot_choice"):
+                rows = connection.scalar(sa.text(f'SELECT count(*) FROM "{name}"'))
+                size = connection.scalar(sa.text(f"SELECT pg_total_relation_size('\"{name}\"')"))
+                if rows:
+                    sizes[name] = round(size / rows)
+        bench.facts["pg_bytes_per_row"] = sizes
+    bench.facts.update(tally_seconds=job, tally_raw_seconds=raw, tally_digest_seconds=digest, tally_ballots=n)
+
+
+# ----------------------------------------------------------------------------------------------- indicators
+@scenario("indicators")
+def indicators(bench: Bench) -> None:
+    require("indicator", "indicator_value", "poll_participation", "petition", "proposal")
+    from participation.extensions import db
+    from participation.indicators import tasks
+    from participation.indicators.services import load_catalogue
+
+    load_catalogue()
+    db.session.commit()
+    year = NOW.year
+    n = bench.settings.indicator_rows
+    # Rows across channels in this year: petitions, proposals, poll participations.
+    have = count("petition") + count("proposal") + count("poll_participation")
+    if have < n:
+        missing = n - have
+        make_petitions(missing // 4, seed=7)
+        make_proposals(missing // 4, seed=8)
+        rest = missing - 2 * (missing // 4)
+        people = [uid for uid, _token in bench.people]
+        polls = []
+        while len(polls) * len(people) < rest:
+            polls.append(make_poll(title_text=f"벤치마크 지표 투표 {len(polls) + 1}")[0])
+        start_of_year = NOW.replace(month=1, day=1, hour=0, minute=0, second=0)
+        span = (NOW - start_of_year).total_seconds()
+        from datetime import timedelta
+
+        bulk_insert("poll_participation", ({"poll_id": polls[i // len(people)], "user_id": people[i % len(people)],
+                                            "created_at": start_of_year + timedelta(seconds=span * (i % 997) / 997),
+                                            "district": "중구", "age_band": "30s"} for i in range(rest)))
+    rows = count("petition") + count("proposal") + count("poll_participation")
+    with Recorder(db.engine) as recorder:
+        t0 = time.perf_counter()
+        written = tasks.refresh(year)
+        db.session.commit()
+        job_first = time.perf_counter() - t0
+    counts = [(s, p) for s, p in recorder.statements if "count(" in s.lower()]
+
+    def run_refresh():
+        tasks.refresh(year)
+        db.session.commit()
+
+    job = best_of(run_refresh)
+    raw = raw_seconds(counts)
+    ratio = job / raw if raw else float("inf")
+    bench.add(Row(scenario=f"indicator refresh for {year} ({rows:,} rows across channels)", figure=f"{job:.3f} s",
+                  ratio=round(ratio, 2), target="≤ 2× the raw COUNTs", met=ratio <= 2,
+                  note=f"{len(counts)} COUNT queries take {raw:.3f} s raw; {len(written)} measures written; "
+                       f"first run {job_first:.3f} s",
+                  extra={"gap": f"{ratio:.1f}× the raw COUNT queries"}))
+    bench.facts.update(indicator_seconds=job, indicator_raw_seconds=raw)
+
+
+# --------------------------------------------------------------------------------------------- worker memory
+@scenario("worker_memory")
+def worker_memory(bench: Bench) -> None:
+    require("poll")
+    from participation.core.jobs import get_queue
+    from participation.polls.tasks import tally_poll
+
+    poll_id = bench.facts.get("vote_poll") or make_poll()[0]
+    queue = get_queue()
+    queue.empty()
+    jobs = bench.settings.worker_jobs
+    budget = 90.0  # seconds: a fork per job; fewer jobs than asked are reported as such
+    for start in range(0, jobs, 1000):
+        with queue.connection.pipeline() as pipe:
+            queue.enqueue_many([queue.prepare_data(tally_poll, (poll_id,), result_ttl=0)
+                                for _ in range(start, min(jobs, start + 1000))], pipeline=pipe)
+            pipe.execute()
+    worker = bench.leg.worker()
+    t0 = time.monotonic()
+    after_100 = None
+    done = 0
+    peak = 0.0
+    while time.monotonic() - t0 < budget:
+        remaining = len(queue)
+        done = jobs - remaining
+        current = rss_mb(worker.pid)
+        peak = max(peak, current)
+        if after_100 is None and done >= 100:
+            after_100 = current
+        if remaining == 0:
+            break
+        time.sleep(0.5)
+    time.sleep(1)
+    final = rss_mb(worker.pid)
+    elapsed = time.monotonic() - t0
+    stop(worker)
+    queue.empty()
+    if after_100 is None:
+        raise Skip(f"the worker finished fewer than 100 jobs in {budget:.0f} s")
+    growth = final / after_100
+    bench.add(Row(scenario=f"worker memory over {done:,} jobs (tally_poll, fork per job)",
+                  figure=f"{final:.0f} MB", ratio=round(growth, 2), target="≤ 1.2× its memory after 100 jobs",
+                  met=growth <= 1.2 and done >= jobs,
+                  note=f"RSS of the worker process: {after_100:.0f} MB after 100 jobs, {final:.0f} MB after {done:,} "
+                       f"(peak {peak:.0f} MB); {done / elapsed:.0f} jobs/s"
+                       + ("" if done >= jobs else f"; only {done:,} of {jobs:,} jobs within {budget:.0f} s"),
+                  extra={"gap": f"{done:,} of {jobs:,} jobs in the time budget" if done < jobs else
+                         f"grew {growth:.2f}×"}))
+    bench.facts.update(worker_jobs_per_s=done / elapsed)
