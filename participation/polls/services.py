@@ -92,7 +92,9 @@ def transition(poll: Poll, to, actor, reason: str | None = None) -> Poll:
     if to == PollState.scheduled and (poll.opens_at is None or poll.opens_at <= now):
         raise ValidationError({"opens_at": _l("예약하려면 시작 시각이 미래여야 합니다.")})
     if to == PollState.open:
-        if poll.closes_at <= now:
+        # The system opens a scheduled poll even if its window has passed (a worker was down); the same
+        # deadline run then closes it. A person must extend the close time first.
+        if actor is not None and poll.closes_at <= now:
             raise ValidationError({"closes_at": _l("마감 시각이 이미 지났습니다. 마감을 미룬 뒤 여세요.")})
         if poll.opens_at is None or poll.opens_at > now:
             poll.opens_at = now

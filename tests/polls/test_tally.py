@@ -91,6 +91,16 @@ def test_deadline_job_opens_scheduled_and_closes_due_polls(db_session, redis, ru
     assert due.state == PollState.tallied
 
 
+def test_a_scheduled_poll_whose_window_passed_is_opened_closed_and_tallied(db_session, redis, run_jobs):
+    missed = PollFactory(state="scheduled", opens_at=utcnow() - timedelta(days=2),
+                         closes_at=utcnow() - timedelta(days=1))
+    missed_id = missed.id
+    apply_poll_deadlines()
+    assert missed.state == PollState.closed
+    run_jobs()
+    assert fresh(missed_id).state == PollState.tallied
+
+
 def test_full_recount_fixes_drift(db_session):
     poll = PollFactory()
     services.cast_ballot(poll, UserFactory(), [poll.options[1].id])
