@@ -8,12 +8,14 @@ current year counts for the part of it still to come). For the one stock measure
 the plan's four-year total is also the sum of the yearly levels, so the same arithmetic applies.
 """
 
+import importlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from participation.core.seoul import MIN_CELL_SIZE
 from participation.core.time import KST, kst_year_bounds, utcnow
 from participation.extensions import db
 from participation.indicators import feeds
@@ -161,3 +163,33 @@ def monthly_statistics(year: int) -> list[dict]:
                 break
         rows.append({"metric": metric, "months": months, "total": sum(months) if months is not None else None})
     return rows
+
+
+# Who took part, by district and age band: the snapshots the channels keep on each act. Like the feeds, the
+# channel models are imported when asked for, so that a channel that is not there is left out.
+BREAKDOWN_SOURCES = {
+    "petition_signatures": ("participation.petitions.models", "Signature"),
+    "poll_participations": ("participation.polls.models", "Participation"),
+}
+BREAKDOWN_DIMENSIONS = ("district", "age_band")
+
+
+def participant_breakdown(year: int) -> dict:
+    """{dimension: {value: {source: count or None}}} for acts in the KST year; a count from 1 to
+    MIN_CELL_SIZE - 1 is None (suppressed), so that no small group of people can be singled out."""
+    start, end = kst_year_bounds(year)
+    result: dict = {dimension: {} for dimension in BREAKDOWN_DIMENSIONS}
+    sources = []
+    for source, (module_name, class_name) in BREAKDOWN_SOURCES.items():
+        try:
+            model = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            continue
+        sources.append(source)
+        for dimension in BREAKDOWN_DIMENSIONS:
+            column = getattr(model, dimension)
+            rows = db.session.execute(select(column, func.count()).where(
+                model.created_at >= start, model.created_at < end, column.is_not(None)).group_by(column))
+            for value, count in rows:
+                result[dimension].setdefault(value, {})[source] = count if count >= MIN_CELL_SIZE else None
+    return {"sources": sources, **result}

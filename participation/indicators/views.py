@@ -14,6 +14,7 @@ from participation.core.consoles import STAFF, ConsoleEntry, register
 from participation.core.errors import ValidationError
 from participation.core.forms import apply_errors
 from participation.core.permissions import Role, require_role
+from participation.core.seoul import AGE_BAND_LABELS, AGE_BANDS, DISTRICTS, MIN_CELL_SIZE
 from participation.core.templating import in_unit
 from participation.core.time import kst_today
 from participation.extensions import db
@@ -36,6 +37,7 @@ METRIC_LABELS = {
     "surveys_opened": _l("시작한 온라인 여론조사"),
     "forums_opened": _l("열린 공론장"),
 }
+SOURCE_LABELS = {"petition_signatures": _l("청원 서명"), "poll_participations": _l("엠보팅 참여")}
 
 
 def current_plan_year() -> int:
@@ -159,7 +161,10 @@ def statistics():
     year = request.args.get("year", type=int) or current_plan_year()
     year = plan_year(year)
     return render_template("indicators/statistics.html", year=year, years=YEARS,
-                           rows=queries.monthly_statistics(year), labels=METRIC_LABELS)
+                           rows=queries.monthly_statistics(year), labels=METRIC_LABELS,
+                           breakdown=queries.participant_breakdown(year), source_labels=SOURCE_LABELS,
+                           districts=DISTRICTS, age_bands=AGE_BANDS, age_band_labels=AGE_BAND_LABELS,
+                           min_cell=MIN_CELL_SIZE)
 
 
 @bp.get("/data")

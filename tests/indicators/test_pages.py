@@ -174,3 +174,26 @@ def test_the_review_judges_a_year_by_the_values_up_to_it(client, catalogue):
 
     assert "22.7%" in row(2024) and "50.0%" not in row(2024)  # 1,500 of 6,600; 2025 not yet counted
     assert "50.0%" in row(2025)  # 3,300 of 6,600
+
+
+def test_statistics_by_district_suppress_small_cells(client, catalogue):
+    from participation.petitions.models import Signature
+
+    petition = factories.open_petition()
+    june = datetime(2025, 6, 1, 3, tzinfo=UTC)
+    for number in range(15):
+        district = "마포구" if number < 12 else "중구"
+        db.session.add(Signature(petition_id=petition.id, user_id=factories.UserFactory().id, district=district,
+                                 age_band="30-39", created_at=june))
+    db.session.flush()
+    login(client, factories.staff())
+    page = client.get("/indicators/statistics?year=2025").get_data(as_text=True)
+
+    def cells(label):
+        start = page.index(f'<th scope="row">{label}</th>')
+        return re.findall(r'<td class="number">(.*?)</td>', page[start:page.index("</tr>", start)], re.S)
+
+    assert [c.strip() for c in cells("마포구")][0] == "12"
+    assert "10 미만" in cells("중구")[0] and "3" not in cells("중구")[0]
+    assert cells("강남구")[0].strip() == "0"
+    assert cells("30대")[0].strip() == "15"
