@@ -96,6 +96,11 @@ class PollTransitionSchema(BaseSchema):
     reason = ma.fields.String(load_default=None, allow_none=True)
 
 
+class PollExtensionSchema(BaseSchema):
+    closes_at = ma.fields.AwareDateTime(required=True)
+    reason = ma.fields.String(required=True)
+
+
 @bp.post("/polls")
 @filing_limit
 @token_required
@@ -170,5 +175,18 @@ def change_state(data, poll_id):
     user = current_api_user()
     poll = queries.get_poll(poll_id, user)
     services.transition(poll, data["to"], user, data["reason"])
+    db.session.commit()
+    return poll
+
+
+@bp.post("/polls/<int:poll_id>/extensions")
+@token_required
+@bp.arguments(PollExtensionSchema)
+@bp.response(200, PollSchema)
+def extend(data, poll_id):
+    """Move the close time later (staff, with a reason)."""
+    user = current_api_user()
+    poll = queries.get_poll(poll_id, user)
+    services.extend(poll, data["closes_at"], user, data["reason"])
     db.session.commit()
     return poll

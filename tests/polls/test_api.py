@@ -179,3 +179,19 @@ def test_a_vote_is_stored_even_when_redis_is_down(client, monkeypatch):
                            headers=headers)
     assert response.status_code == 201
     assert count(Participation) == 1 and count(Ballot) == 1
+
+
+def test_staff_extends_the_close_time_with_a_reason(client):
+    poll = PollFactory()
+    later = (poll.closes_at + timedelta(days=3)).isoformat()
+    headers = api_token(client, staff())
+    response = client.post(f"/api/v1/polls/{poll.id}/extensions", json={"closes_at": later, "reason": ""},
+                           headers=headers)
+    assert response.status_code == 422 and set(response.json["error"]["fields"]) == {"reason"}
+    response = client.post(f"/api/v1/polls/{poll.id}/extensions",
+                           json={"closes_at": later, "reason": "참여 요청이 많아 연장"}, headers=headers)
+    assert response.status_code == 200
+    assert response.json["closes_at"].startswith(later[:19])
+    response = client.post(f"/api/v1/polls/{poll.id}/extensions",
+                           json={"closes_at": later, "reason": "다시"}, headers=api_token(client, UserFactory()))
+    assert response.status_code == 403
