@@ -193,7 +193,7 @@ def test_statistics_by_district_suppress_small_cells(client, catalogue):
         start = page.index(f'<th scope="row">{label}</th>')
         return re.findall(r'<td class="number">(.*?)</td>', page[start:page.index("</tr>", start)], re.S)
 
-    assert [c.strip() for c in cells("마포구")][0] == "12"
+    assert cells("마포구")[0].strip() == "12"
     assert "10 미만" in cells("중구")[0] and "3" not in cells("중구")[0]
     assert cells("강남구")[0].strip() == "0"
     assert cells("30대")[0].strip() == "15"
