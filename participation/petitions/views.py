@@ -31,6 +31,11 @@ consoles.register(consoles.STAFF, consoles.ConsoleEntry(
     "petitions.debate_agenda"))
 
 
+def rejection_reasons() -> dict[str, str]:
+    """The reason list, translated once per page rather than once per petition on it."""
+    return {code: str(label) for code, label in services.REJECTION_REASONS.items()}
+
+
 def _moderators_only() -> None:
     require_role(current_user, Role.moderator)
 
@@ -97,7 +102,7 @@ def detail(petition_id):
         "petitions/detail.html", petition=petition, show_content=show_content,
         signed=services.has_signed(petition, current_user), collecting=services.is_collecting(petition),
         is_author=services.is_author(petition, current_user), chart=queries.district_chart(petition),
-        reasons=services.REJECTION_REASONS,
+        reasons=rejection_reasons(),
         confirm=ConfirmForm(), report_form=ReportForm(), now=utcnow())
 
 
@@ -211,7 +216,7 @@ def moderation():
     page, per_page = page_arguments(20)
     now = utcnow()
     return render_template("petitions/moderation.html", page=paginate(queries.moderation_queue(), page, per_page),
-                           reported=queries.reported_petitions(), reasons=services.REJECTION_REASONS,
+                           reported=queries.reported_petitions(), reasons=rejection_reasons(),
                            cutoff=queries.review_cutoff(now), review_days=get_setting("PETITION_REVIEW_DAYS"),
                            now=now, confirm=ConfirmForm())
 
