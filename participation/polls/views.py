@@ -33,7 +33,7 @@ consoles.register(consoles.STAFF, consoles.ConsoleEntry(
 
 
 def parse_choices(values: list[str]) -> list[int]:
-    if not all(value.isdigit() for value in values):
+    if not all(value.isascii() and value.isdigit() and len(value) <= 10 for value in values):
         raise ValidationError({"choices": _l("이 투표에 없는 선택지입니다.")})
     return [int(value) for value in values]
 

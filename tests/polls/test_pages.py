@@ -62,8 +62,12 @@ def test_too_many_choices_on_the_confirm_step_shows_the_form_again(client):
         "choice": [str(option.id) for option in poll.options], "csrf_token": token})
     assert response.status_code == 422
     assert "최대 2개까지 고를 수 있습니다" in response.get_data(as_text=True)
-    response = client.post(f"/polls/{poll.id}/confirm", data={"choice": "abc", "csrf_token": token})
-    assert response.status_code == 422
+    for nonsense in ("abc", "²", "9" * 5000, ""):
+        response = client.post(f"/polls/{poll.id}/confirm", data={"choice": nonsense, "csrf_token": token})
+        assert response.status_code == 422
+        response = client.post(f"/polls/{poll.id}/vote", data={"choice": nonsense, "csrf_token": token})
+        assert response.status_code == 303
+    assert count(Ballot) == 0
 
 
 def test_vote_without_csrf_is_refused(client):
