@@ -249,6 +249,8 @@ ROUTES: dict[str, Expect] = {
     "GET polls_api.results":                  r("ok      ok      ok      ok      ok      ok"),
     "POST polls_api.change_state":            r("login   no      no      no      go      go", body={"to": "closed"}),
     "POST polls_api.create":                  r("login   go      go      go      go      go", body=NEW_POLL),
+    "POST polls_api.extend":                  r("login   no      no      no      go      go",
+                                                body={"closes_at": "2030-01-01T00:00:00+09:00", "reason": "연장"}),
     "POST polls_api.vote":                    r("login   go      go      go      go      go"),
     # ── forums ────────────────────────────────────────────────────────────────────────────────
     "GET forums.index":                       r("ok      ok      ok      ok      ok      ok"),
