@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from participation.extensions import db
 from participation.proposals.models import Comment, Proposal, Support
 from tests import factories
-from tests.browser.conftest import browser, live_data, log_in, open_page  # noqa: F401  (fixtures)
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ def serious(page) -> list[str]:
     return [f"{page.url} {v['id']}: {v['help']}" for v in violations if v["impact"] in {"serious", "critical"}]
 
 
-def test_a_citizen_proposes_and_supports_with_the_keyboard(open_page, live_data):  # noqa: F811
+def test_a_citizen_proposes_and_supports_with_the_keyboard(open_page, live_data):
     author = live_data.user(display_name="박제안")
     proposal_id = factories.open_proposal(title="공원 무료 와이파이").id
     live_data.commit()
@@ -48,7 +48,7 @@ def count(model) -> int:
 
 
 @pytest.mark.parametrize("locale", ["ko", "en"])
-def test_detail_moderation_and_staff_pages_pass_axe(open_page, live_data, locale):  # noqa: F811
+def test_detail_moderation_and_staff_pages_pass_axe(open_page, live_data, locale):
     admin = factories.admin(display_name="최관리")
     email = admin.email
     proposal = factories.open_proposal(state="under_review", answer_due_at=factories.utcnow())
