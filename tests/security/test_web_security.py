@@ -158,3 +158,39 @@ def test_production_cookies_are_secure_unless_turned_off(tmp_path, monkeypatch):
     assert create_app(config).config["SESSION_COOKIE_SECURE"] is False
     development = create_app({**config, "ENVIRONMENT": "development"})
     assert development.config["SESSION_COOKIE_SECURE"] is False
+
+
+XSS_TEXT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_markup_in_channel_text_is_escaped_on_lists_and_detail_pages(app, db_session, redis):
+    """Titles, bodies and comments of every channel, as anyone sees them."""
+    world = World()
+    world.citizen.display_name = "<b>이름</b>"
+    petition = factories.open_petition(author=world.citizen, title=XSS_TEXT[:90], body=XSS_TEXT)
+    proposal = factories.open_proposal(author=world.citizen, title=XSS_TEXT[:90], body=XSS_TEXT,
+                                       problem=XSS_TEXT, expected_effect=XSS_TEXT)
+    poll = factories.PollFactory(title=XSS_TEXT[:90], description=XSS_TEXT, labels=(XSS_TEXT[:60], "반대"))
+    forum = factories.ForumFactory(title=XSS_TEXT[:90], background=XSS_TEXT)
+    factories.ForumCommentFactory(forum_id=forum.id, author_id=world.citizen.id, body=XSS_TEXT)
+    factories.ForumStatementFactory(forum_id=forum.id, author_id=world.citizen.id, text=XSS_TEXT[:100])
+    survey = world.survey()
+    survey.title, survey.intro = XSS_TEXT[:90], XSS_TEXT
+    pages = ["/", "/petitions", f"/petitions/{petition.id}", "/proposals", f"/proposals/{proposal.id}",
+             "/polls", f"/polls/{poll.id}", "/forums", f"/forums/{forum.id}", "/surveys",
+             f"/surveys/{survey.id}"]
+    viewer = world.other.id
+    db_session.commit()
+    for user_id in (None, viewer):
+        client = web_client(app, user_id)
+        for path in pages:
+            response = client.get(path)
+            assert response.status_code == 200, path
+            body = response.get_data(as_text=True)
+            assert "<script>alert" not in body and "<img src=x" not in body and "<b>이름</b>" not in body, path
+            if path.rsplit("/", 1)[-1].isdigit():  # a detail page shows the text, escaped
+                assert "&lt;script&gt;alert(" in body, f"{path} does not show the title at all"
+    # The API hands the text back as it was written, as JSON that no browser renders as a page.
+    response = app.test_client().get(f"/api/v1/petitions/{petition.id}")
+    assert response.json["title"] == XSS_TEXT[:90]
+    assert response.mimetype == "application/json" and response.headers["X-Content-Type-Options"] == "nosniff"
