@@ -216,7 +216,8 @@ def test_the_opinion_map_page_has_an_svg_and_a_text_alternative(client, db_sessi
     tasks.refresh_forum(forum.id)
     db.session.commit()
     page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
-    assert page.count("<circle ") == 10 + 2  # ten people, two legend dots
+    assert page.count('<use href="#marker-') == 10 + 2  # ten people, two legend markers
+    assert page.count('id="marker-0"') == 1
     assert 'role="img"' in page and "그룹 1: 5명, 그룹 2: 5명" in page
     assert "모든 그룹이 동의하는 문장" in page and "“문장 0”" in page
     assert "그룹 1 (5명)을 다른 그룹과 가르는 문장" in page
