@@ -28,6 +28,8 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (app and baseline)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
     parser.add_argument("--duration", type=float, default=Settings.duration, help="seconds of load per scenario")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiply the data sizes (1,000,000 ballots etc.) by this; the table names the sizes used")
     parser.add_argument("--quick", action="store_true", help="small data and short runs (a smoke test of the bench)")
     parser.add_argument("--budget", type=float, default=13 * 60,
                         help="seconds after which no further scenario starts (make bench stays under 15 minutes)")
@@ -40,6 +42,10 @@ def parse() -> argparse.Namespace:
 
 def settings_for(args: argparse.Namespace) -> Settings:
     settings = Settings(duration=args.duration)
+    if args.scale != 1.0:
+        for name in ("listing_rows", "tally_ballots", "indicator_rows", "export_responses", "map_people",
+                     "worker_jobs"):
+            setattr(settings, name, max(100, int(getattr(settings, name) * args.scale)))
     if args.quick:
         settings = Settings(duration=3, people=3_000, sustained_seconds=10, listing_rows=5_000, tally_ballots=20_000,
                             indicator_rows=20_000, export_responses=5_000, map_people=500, map_statements=50,
@@ -89,6 +95,8 @@ def main() -> int:
                 for row in bench.rows[before:]:
                     row.extra["group"] = scenario
                 bench.drain()
+                if not args.no_save:  # a checkpoint: an interrupted leg keeps what it measured
+                    save_leg(outcome(bench, leg, args, command, skipped, started, name, load_at_start, partial=True))
                 print(f" {time.monotonic() - t0:.0f} s", flush=True)
             except Skip as reason:
                 skipped.append((scenario, str(reason)))
@@ -102,20 +110,24 @@ def main() -> int:
             bench.rescale()
     finally:
         leg.close()
-    elapsed = time.monotonic() - started
-    result = {"leg": name, "part": args.part, "database": leg.describe(), "command": command,
-              "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "elapsed_s": round(elapsed),
-              "workers": args.workers, "threads": args.threads, "concurrency": settings.concurrency,
-              "duration": settings.duration, "quick": args.quick,
-              "machine": {**machine_facts(), "loadavg_start": load_at_start},
-              "baseline_rps": bench.baseline_rps, "rows": [row.as_dict() for row in bench.rows],
-              "skipped": skipped, "facts": bench.facts}
+    result = outcome(bench, leg, args, command, skipped, started, name, load_at_start)
     print_table(result)
     if not args.no_save:
         save_leg(result)
         path = write_results()
         print(f"wrote {path}")
     return 0
+
+
+def outcome(bench, leg, args, command, skipped, started, name, load_at_start, partial=False) -> dict:
+    settings = bench.settings
+    return {"leg": name, "part": args.part, "database": leg.describe(), "command": command,
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "elapsed_s": round(time.monotonic() - started),
+            "workers": args.workers, "threads": args.threads, "concurrency": settings.concurrency,
+            "duration": settings.duration, "quick": args.quick, "partial": partial,
+            "machine": {**machine_facts(), "loadavg_start": load_at_start},
+            "baseline_rps": bench.baseline_rps, "rows": [row.as_dict() for row in bench.rows],
+            "skipped": skipped, "facts": bench.facts}
 
 
 OFFLINE = {"tally", "indicators", "export", "opinion_map", "worker_memory"}

@@ -24,6 +24,18 @@ EXPECTED = {
 }
 
 
+def check_rows(result: dict) -> None:
+    """Verdicts that older result files got wrong: the sustained run must also keep its vote rate."""
+    import re
+
+    for row in result["rows"]:
+        match = re.match(r"sustained: (\d+) votes/s for", row["scenario"])
+        if match and row.get("met") and row.get("rps") is not None and row["rps"] < 0.95 * int(match.group(1)):
+            row["met"] = False
+            row["target"] = f"{match.group(1)} votes/s kept, " + row.get("target", "")
+            row.setdefault("extra", {})["gap"] = f"only {row['rps']:.0f} of {match.group(1)} votes/s were kept"
+
+
 def verdict(row: dict) -> str:
     if row.get("met") is True:
         return "met"
@@ -83,7 +95,9 @@ def load_legs() -> list[dict]:
         paths = [RESULTS_DIR / f"{name}.json", *sorted(RESULTS_DIR.glob(f"{name}-*.json"))]
         for path in paths:
             if path.exists():
-                legs.append(json.loads(path.read_text()))
+                result = json.loads(path.read_text())
+                check_rows(result)
+                legs.append(result)
     return legs
 
 
@@ -115,7 +129,8 @@ def write_results() -> Path:
         out += [f"## Leg: {result['leg']} — {result['database']}" + ("" if part == "main" else f" (part: {part})"), "",
                 f"- command: `{result['command']}`" + ("  (quick mode: small data, NOT the issue's sizes)"
                                                      if result.get("quick") else ""),
-                f"- date: {result['date']}; the leg took {result['elapsed_s']} s",
+                f"- date: {result['date']}; the leg took {result['elapsed_s']} s"
+                + (" (interrupted: figures up to its last finished scenario)" if result.get("partial") else ""),
                 f"- machine: {machine['nproc']} cores ({machine['cpu']}), Python {machine['python']}, "
                 f"{machine['kernel']}; load average (1/5/15 min) {machine.get('loadavg_start', '?')} at the start, "
                 f"{machine.get('loadavg', '?')} at the end (other work shares this machine)",
@@ -146,16 +161,68 @@ def write_results() -> Path:
             out.append("")
             for row in missed:
                 out.append(f"- {row['scenario']}: {row['figure']}"
-                           + (f" = {row['ratio']:.2f}× baseline" if row.get("ratio") is not None else "")
+                           + ((f" = {row['ratio']:.2f}× baseline" if row["extra"].get("vs_baseline") else
+                               f" ({row['ratio']:.2f}× its reference)") if row.get("ratio") is not None else "")
                            + f", target {row['target']}. {row['extra'].get('gap', '')}".rstrip())
             out.append("")
     if not legs:
         out.append("No leg has been run yet.")
-    out += ["", *capacity_plan(merged_facts(legs)), "", *NOTES]
+    out += ["", *FINDINGS, "", *capacity_plan(merged_facts(legs)), "", *NOTES]
     path = HERE / "RESULTS.md"
     path.write_text("\n".join(line for line in out if line is not None) + "\n")
     return path
 
+
+# From profiling (`python -m bench.profile vote|me|results`, pyinstrument) and EXPLAIN on 2026-11-25; the figures
+# above are what to re-check after each fix.
+FINDINGS = [
+    "## Where the time goes, and what would close the gaps",
+    "",
+    "Profiles of the hot paths (`.venv/bin/python -m bench.profile vote`, pyinstrument, in-process) and EXPLAIN of",
+    "the list queries. None of these is fixed in this change: each is in a channel's or the foundation's code that",
+    "its owner was changing at the time; they are the named gaps, with the fix that the figures point to.",
+    "",
+    "0. **This machine while these figures were taken**: 2 cores shared with six other engineers' test suites,",
+    "   browsers and servers (load average 12–29), and the two legs ran at the same time as each other. Every",
+    "   absolute figure above is several times lower than the same code gives on a quiet machine, and the ratios",
+    "   are depressed too (the app's many-step requests suffer more from CPU starvation than the bare endpoint's",
+    "   one step). At a quieter moment (14:15 UTC, `python -m bench --quick --only auth home categories`, SQLite)",
+    "   the same harness measured: baseline 3,342 req/s, `GET /api/v1/me` 457 req/s (0.16×), `GET /` 336 req/s",
+    "   (0.12×), `GET /api/v1/categories` 1,938 req/s (0.67×); and (14:20, `--quick --only votes`) a vote at",
+    "   94 req/s against a baseline of 1,100–3,100 req/s. The legs took 19–22 minutes instead of under 15 for the",
+    "   same reason; `--budget` (default 13 min) stops starting scenarios, and the heavy job scenarios ran as a",
+    "   second invocation per leg (`--part offline`, PostgreSQL at full size, SQLite at `--scale 0.2`).",
+    "1. **Cast a vote** (target ≥ 0.4× the bare endpoint). One ballot is about a dozen SQL statements through the",
+    "   ORM. Shares of a vote's time: the bearer-token lookup 28 % (`accounts.services.user_for_token`: the token,",
+    "   then a lazy load of the user, then a selectin of the roles = 3 queries; one query joining user and roles",
+    "   would do), `polls.queries.get_poll` 25 % (`session.get` plus selectin loads of options and tags = 3",
+    "   queries), the inserts and flushes 12 %, the commit with the debounce `SET NX` in Redis 12 %,",
+    "   `require_participation_open` 5 % (a settings query on every action; cacheable for a second). Even with all",
+    "   of these, a request that touches the database costs several times the bare endpoint in this stack: the",
+    "   same app answers `GET /api/v1/categories` (no database) at about 0.4–0.7× the baseline, so the vote target",
+    "   needs the auth and poll reads cached (per process, for a second) rather than only fewer queries.",
+    "2. **SQLite serialises writes**: a POST takes the write lock (`BEGIN IMMEDIATE`, core/database.py) at its",
+    "   first query — the token lookup — so the whole request runs under the lock and votes, signatures and",
+    "   supports across all gunicorn processes run one at a time. That is by design (no lock-upgrade failures);",
+    "   it caps the SQLite leg's write throughput at one request's latency. PostgreSQL has no such cap.",
+    "3. **List pages** (target ≥ 0.3×, no page slower than 10× the first). EXPLAIN on SQLite for the petitions",
+    "   list: `SEARCH petition USING INDEX ix_petition_state_signature_count (state=?)` then `USE TEMP B-TREE FOR",
+    "   ORDER BY` — every page sorts all 100,000 public petitions, whole rows with their bodies, because no index",
+    "   matches `ORDER BY published_at DESC, id DESC` (proposals: `submitted_at DESC, id DESC`, likewise).",
+    "   Measured in-process under the load of that moment: first page 5.7 s, page 4,000 40.5 s, the COUNT 0.015 s.",
+    "   Fix: an index on `(published_at, id)` for petitions and `(submitted_at, id)` for proposals, and keyset",
+    "   pagination (`?after=<published_at,id>`) for deep pages. The keyword search is `LIKE '%word%'` on title and",
+    "   body, a full scan (11.6 s for 100,000 rows at that moment): a trigram GIN index (pg_trgm) on PostgreSQL,",
+    "   FTS5 on SQLite.",
+    "4. **Tally** (target ≤ 1.5× the GROUP BY). The GROUP BY over 1,000,000 ballots is a fraction of a second;",
+    "   the job also recomputes the public receipts digest on every tally: it sorts all receipt hashes and",
+    "   SHA-256s them in Python, which is nearly all of the job (see the note in the tally row). Fix: compute the",
+    "   digest only for the final tally (and for the bulletin on demand), or in the database on PostgreSQL",
+    "   (`encode(sha256(string_agg(receipt_hash, E'\\n' ORDER BY receipt_hash)::bytea), 'hex')`).",
+    "5. **Sustained run and the read targets** depend on 1–3; the reads (results, counts) already avoid COUNT per",
+    "   request (denormalised columns written by the worker), so what is left there is the per-request ORM and",
+    "   template cost — a short-lived cache of the serialised results (keyed by `tally_as_of`) would reach 0.9×.",
+]
 
 NOTES = [
     "## How the figures are made",
