@@ -199,7 +199,16 @@ def test_every_text_field_is_escaped(client):
     db.session.commit()
     page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
     listing = client.get("/forums").get_data(as_text=True)
-    for html in (page, listing):
+    reader = factories.UserFactory()
+    db.session.commit()
+    login(client, reader)
+    as_reader = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    assert "&lt;script&gt;alert" in as_reader.split('id="statements"')[1]
+    services.transition(forum, "closed", staff)
+    services.transition(forum, "answered", staff, answer=XSS)
+    db.session.commit()
+    answered = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    for html in (page, listing, as_reader, answered):
         assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;" in page
 
