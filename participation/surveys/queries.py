@@ -288,6 +288,27 @@ def _definition(survey: Survey) -> tuple[list[dict], dict[int, str]]:
     return questions, labels
 
 
+class _CsvChunks:
+    """Rows written into one buffer and handed out in chunks of EXPORT_BATCH rows."""
+
+    def __init__(self):
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer)
+        self.rows = 0
+
+    def add(self, row: list) -> str | None:
+        self.writer.writerow(row)
+        self.rows += 1
+        return self.take() if self.rows >= EXPORT_BATCH else None
+
+    def take(self) -> str:
+        text = self.buffer.getvalue()
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.rows = 0
+        return text
+
+
 def export_tidy(survey: Survey) -> Iterator[str]:
     """One row per answer (a multiple choice gives a row per chosen option)."""
     questions, labels = _definition(survey)
@@ -297,18 +318,19 @@ def export_tidy(survey: Survey) -> Iterator[str]:
     def rows() -> Iterator[str]:
         yield "\ufeff" + _csv_line(["response_id", "submitted_at", "district", "age_band", "question_number",
                                     "question_id", "question_type", "question", "option_id", "answer"])
-        chunk = []
+        chunks, response_id, submitted = _CsvChunks(), None, ""
         for row in _answer_rows(survey_id):
             if row.question_id is None:
                 continue
+            if row.id != response_id:
+                response_id, submitted = row.id, _kst_iso(row.submitted_at)
             question = by_id[row.question_id]
-            chunk.append(_csv_line([row.id, _kst_iso(row.submitted_at), row.district or "", row.age_band or "",
-                                    f"Q{question['number']}", row.question_id, question["type"], question["text"],
-                                    row.option_id or "", _value(row, labels)]))
-            if len(chunk) >= EXPORT_BATCH:
-                yield "".join(chunk)
-                chunk = []
-        yield "".join(chunk)
+            chunk = chunks.add([row.id, submitted, row.district or "", row.age_band or "", f"Q{question['number']}",
+                                row.question_id, question["type"], question["text"], row.option_id or "",
+                                _value(row, labels)])
+            if chunk:
+                yield chunk
+        yield chunks.take()
 
     return rows()
 
@@ -322,24 +344,22 @@ def export_wide(survey: Survey) -> Iterator[str]:
     def rows() -> Iterator[str]:
         yield "\ufeff" + _csv_line(["response_id", "submitted_at", "district", "age_band",
                                     *(f"Q{question['number']}. {question['text']}" for question in questions)])
-        chunk, current, values = [], None, {}
+        chunks, current, values = _CsvChunks(), None, {}
 
-        def line(head) -> str:
-            return _csv_line([head.id, _kst_iso(head.submitted_at), head.district or "", head.age_band or "",
-                              *("; ".join(values.get(question_id, [])) for question_id in order)])
+        def line(head) -> list:
+            return [head.id, _kst_iso(head.submitted_at), head.district or "", head.age_band or "",
+                    *("; ".join(values.get(question_id, [])) for question_id in order)]
 
         for row in _answer_rows(survey_id):
             if current is not None and row.id != current.id:
-                chunk.append(line(current))
+                chunk = chunks.add(line(current))
                 values = {}
-                if len(chunk) >= EXPORT_BATCH:
-                    yield "".join(chunk)
-                    chunk = []
+                if chunk:
+                    yield chunk
             current = row
             if row.question_id is not None:
                 values.setdefault(row.question_id, []).append(_value(row, labels))
-        if current is not None:
-            chunk.append(line(current))
-        yield "".join(chunk)
+        last = chunks.add(line(current)) if current is not None else None
+        yield (last or "") + chunks.take()
 
     return rows()
