@@ -5,7 +5,7 @@ Idempotent: a database that already has the demo admin is left as it is."""
 from sqlalchemy import select
 
 from participation.accounts.models import User
-from participation.accounts.services import create_user
+from participation.accounts.services import create_user, password_hasher
 from participation.core.seoul import DISTRICTS
 from participation.extensions import db
 
@@ -22,19 +22,27 @@ GIVEN = ("민준", "서연", "도윤", "하은", "지호", "수아", "예준", "
 DEMO_CITIZENS = 200
 
 
+def demo_district(number: int) -> str:
+    """Most demo citizens live in six districts, so that district charts have cells of 10 or more people
+    (smaller cells are suppressed); the rest are spread over the others."""
+    return DISTRICTS[number % 6] if number % 4 else DISTRICTS[6 + number // 4 % 19]
+
+
 def seed() -> bool:
     if db.session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0][0])):
         return False
     people = {"citizen": [], "moderator": [], "staff": [], "admin": []}
+    # Every demo account has the same password: hash it once (argon2 is slow on purpose).
+    password_hash = password_hasher.hash(DEMO_PASSWORD)
     for email, name, district, birth_year, roles in DEMO_ACCOUNTS:
         user = create_user(email, DEMO_PASSWORD, roles, display_name=name, district=district,
-                           birth_year=birth_year)
+                           birth_year=birth_year, password_hash=password_hash)
         people[(roles or ("citizen",))[0]].append(user)
     for number in range(DEMO_CITIZENS):
         name = SURNAMES[number % len(SURNAMES)] + GIVEN[number % len(GIVEN)]
         people["citizen"].append(create_user(
             f"citizen{number:03d}@example.com", DEMO_PASSWORD, (), display_name=f"{name}{number}",
-            district=DISTRICTS[number % len(DISTRICTS)], birth_year=1950 + number % 58))
+            district=demo_district(number), birth_year=1950 + number % 58, password_hash=password_hash))
     db.session.flush()
 
     from participation.forums import demo as forums_demo

@@ -94,7 +94,10 @@ def check_password(password) -> str:
     return password
 
 
-def register(email, password, display_name, district, birth_year, *, verified: bool = False) -> User:
+def register(email, password, display_name, district, birth_year, *, verified: bool = False,
+             password_hash: str | None = None) -> User:
+    """A new account. `password_hash` lets a caller that creates many accounts with one password (the demo)
+    hash it once."""
     errors = {}
     cleaned = {}
     for check in (lambda: {"email": normalise_email(email)},
@@ -112,7 +115,7 @@ def register(email, password, display_name, district, birth_year, *, verified: b
     if taken:
         raise Conflict(_l("이미 가입된 이메일입니다. 로그인하거나 비밀번호를 다시 설정해 주세요."), code="email_taken")
     user = User(email=cleaned["email"], email_canonical=canonical,
-                password_hash=password_hasher.hash(cleaned["password"]),
+                password_hash=password_hash or password_hasher.hash(cleaned["password"]),
                 display_name=cleaned["display_name"], district=cleaned["district"],
                 birth_year=cleaned["birth_year"], email_verified_at=utcnow() if verified else None)
     db.session.add(user)
@@ -234,9 +237,11 @@ def delete_account(user: User, password) -> None:
     audit(None, "user", user.id, "deleted")
 
 
-def create_user(email, password, roles=(), display_name=None, district="중구", birth_year=1990) -> User:
+def create_user(email, password, roles=(), display_name=None, district="중구", birth_year=1990,
+                password_hash: str | None = None) -> User:
     """A verified account with roles, for the CLI and the demo."""
-    user = register(email, password, display_name or email.split("@")[0], district, birth_year, verified=True)
+    user = register(email, password, display_name or email.split("@")[0], district, birth_year, verified=True,
+                    password_hash=password_hash)
     for role in roles:
         grant_role(None, user, Role(role))
     return user
