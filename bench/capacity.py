@@ -98,14 +98,15 @@ def capacity_plan(legs: list[dict]) -> list[str]:
     total = sum(rows[name] * sizes.get(name, DEFAULT_BYTES[name]) for name in rows)
     measured = "measured on the PostgreSQL leg" if sizes else "typical sizes (the PostgreSQL leg measures them)"
     detail = ", ".join(f"{name} {rows[name]:,} × {sizes.get(name, DEFAULT_BYTES[name]):.0f} B" for name in rows)
-    connections = web * POOL_PER_PROCESS + 3 * 2 + 10
+    connections = target_web * POOL_PER_PROCESS + 3 * 2 + 10
     out += [f"| PostgreSQL rows | **{sum(rows.values()):,} rows** | one account (+ token for app voters), one "
             f"participation, one ballot and one choice row per voter (single-choice poll) |",
             f"| PostgreSQL size | **{total / 1e9:.1f} GB** (tables + indexes) | {detail} ({measured}); keep it in RAM: "
             f"shared_buffers ≥ {max(1, math.ceil(total / 1e9 * 1.5))} GB |",
-            f"| PostgreSQL connections | **max_connections ≥ {connections}** | {web} web processes × "
-            f"{POOL_PER_PROCESS} (pool_size 10 + max_overflow 10) + 3 workers × 2 + 10 for admin; beyond ~200, "
-            "put PgBouncer (transaction mode) in front and lower pool_size to the thread count (4) |",
+            f"| PostgreSQL connections | **max_connections ≥ {connections}** | {target_web} web processes (fixed "
+            f"paths) × {POOL_PER_PROCESS} (pool_size 10 + max_overflow 10) + 3 workers × 2 + 10 for admin; with "
+            f"today's {web} processes, PgBouncer (transaction mode) in front and pool_size lowered to the thread "
+            "count (4): ≈ 200 server connections |",
             f"| PostgreSQL writes | **{peak:,.0f} transactions/s** at peak | one transaction per ballot (3–4 "
             "inserts); WAL on a fast disk, synchronous_commit on |",
             "| Redis memory | **≈ 0.3 GB** | rate-limit counters: 2 per account (10 s and 1 h windows), the hour "
