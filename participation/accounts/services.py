@@ -278,11 +278,10 @@ def hash_token(token: str) -> str:
 
 
 def user_for_token(token: str) -> User | None:
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token),
-                                                   ApiToken.revoked_at.is_(None)))
-    if row is None or not row.user.is_active:
-        return None
-    return row.user
+    # One statement for the token and its (active) user: this runs on every authenticated API request.
+    return db.session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                             .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None),
+                                    User.deleted_at.is_(None)))
 
 
 def revoke_token(token: str) -> None:
