@@ -26,6 +26,8 @@ def main() -> None:
 
         people = make_users(n + 50, "profile")
         poll_id, options = make_poll()
+        # Requests must each get their own app context (and `g`): leave the leg's one while they run.
+        leg.context.pop()
         client = leg.app.test_client()
 
         def request(uid_token):
@@ -44,6 +46,7 @@ def main() -> None:
             request(person)
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False))
+        leg.context.push()
     finally:
         leg.close()
 
