@@ -46,6 +46,8 @@ DEFAULTS = {
     "RECONCILE_INTERVAL": 300,
     "DEADLINE_INTERVAL": 60,
     "INDICATOR_INTERVAL": 60,
+    # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none is trusted).
+    "PROXY_HOPS": 0,
     # An admin switch: while true, no new signatures, supports, ballots or responses are taken.
     "PAUSE_PARTICIPATION": False,
     # Petitions (청원): settings with history, copied into a petition when it opens.

@@ -8,6 +8,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from participation.api import API_PREFIX, is_api_request
 from participation.config import REPOSITORY_ROOT
@@ -90,6 +91,11 @@ def register_hooks(app: Flask) -> None:
     from participation.main.errors import register_error_handlers
 
     register_error_handlers(app)
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        # Behind a TLS-terminating proxy: HTTPS (HSTS, secure cookies) and client IPs (rate limits) as the
+        # proxy saw them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     @app.before_request
     def limit_api_body():

@@ -90,7 +90,7 @@ class ForumSchema(ma.Schema):
     closing_poll_id = ma.fields.Integer(allow_none=True, metadata={"description": "the closing vote (a poll)"})
 
 
-class TransitionSchema(BaseSchema):
+class ForumTransitionSchema(BaseSchema):
     to = ma.fields.String(required=True, metadata={"enum": STATES})
     reason = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
     answer = ma.fields.String(allow_none=True, metadata={"description": "required for `answered` (Markdown)"})
@@ -251,7 +251,7 @@ def get_forum(forum_id):
 
 @bp.post("/forums/<int:forum_id>/transitions")
 @token_required
-@bp.arguments(TransitionSchema)
+@bp.arguments(ForumTransitionSchema)
 @bp.response(200, ForumSchema)
 def transition_forum(data, forum_id):
     """Staff open a draft, close an open forum, or answer a closed one (`answer` required)."""

@@ -230,6 +230,6 @@ def close_due_forums() -> None:
 
 
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = [(close_due_forums, 60), (recount_open_forums, 300)]
+PERIODIC: list = [(close_due_forums, 60)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_forums]

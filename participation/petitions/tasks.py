@@ -81,6 +81,6 @@ def mark_overdue_answers() -> int:
 
 
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = [(close_due_petitions, 60), (mark_overdue_answers, 300), (recount_open_petitions, 300)]
+PERIODIC: list = [(close_due_petitions, 60), (mark_overdue_answers, 300)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_petitions]

@@ -34,7 +34,6 @@ def remove_stale_import_uploads() -> None:
 
 
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = [(close_expired_proposals, 60), (recount_all_proposals, 300),
-                  (remove_stale_import_uploads, 3600)]
+PERIODIC: list = [(close_expired_proposals, 60), (remove_stale_import_uploads, 3600)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_proposals]

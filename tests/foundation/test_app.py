@@ -53,3 +53,10 @@ def test_security_headers(client):
     assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_behind_a_proxy_https_is_seen_and_hsts_sent(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "PROXY_HOPS": 1, "SECRET_KEY": "x" * 32})
+    response = app.test_client().get("/lang/ko", headers={"X-Forwarded-Proto": "https"})
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "Secure" in response.headers["Set-Cookie"]
