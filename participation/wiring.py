@@ -91,6 +91,8 @@ def register_hooks(app: Flask) -> None:
     from participation.main.errors import register_error_handlers
 
     register_error_handlers(app)
+    # Korean text travels as UTF-8, not as \uXXXX escapes.
+    app.json.ensure_ascii = False
     hops = app.config["PROXY_HOPS"]
     if hops:
         # Behind a TLS-terminating proxy: HTTPS (HSTS, secure cookies) and client IPs (rate limits) as the

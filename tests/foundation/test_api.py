@@ -91,3 +91,8 @@ def test_openapi_document_describes_the_api(client, db_session):
 def test_categories_have_korean_labels(client, db_session):
     items = client.get("/api/v1/categories").json["items"]
     assert {"code": "transport", "label": "교통"} in items and len(items) == 11
+
+
+def test_korean_is_sent_as_utf8_not_escaped(client, db_session):
+    body = client.get("/api/v1/categories").get_data()
+    assert "교통".encode() in body and b"\\u" not in body
