@@ -74,6 +74,12 @@ class Petition(Base):
         Index("ix_petition_state_closes_at", "state", "closes_at"),
         Index("ix_petition_state_signature_count", "state", "signature_count"),
         Index("ix_petition_kind_submitted_at", "kind", "submitted_at"),
+        # The public list (queries.public_list): newest first, most signed, closing soonest. The default
+        # sort carries the state so that the state filter and deep OFFSETs are read from the index.
+        Index("ix_petition_published_at_id_state", "published_at", "id", "state"),
+        Index("ix_petition_state_published_at_id", "state", "published_at", "id"),
+        Index("ix_petition_signature_count_id", "signature_count", "id"),
+        Index("ix_petition_closes_at_id", "closes_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

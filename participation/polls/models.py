@@ -69,6 +69,9 @@ class Poll(Base):
     # The latest tally by the worker (the ballots are the truth; these are what pages read).
     total_ballots: Mapped[int] = mapped_column(default=0)
     tally_digest: Mapped[str | None] = mapped_column(String(64))
+    # How many receipt hashes tally_digest covers: ballots are only ever added, so while the count is the
+    # same the digest is too, and the tally does not recompute it.
+    tally_digest_count: Mapped[int | None]
     tally_as_of: Mapped[datetime | None]
 
     options: Mapped[list["PollOption"]] = relationship(

@@ -1,6 +1,7 @@
 """Jobs of this channel (RQ), idempotent: they take ids and recompute from the database.
 
-The tally reads the ballots (the only truth) with one GROUP BY, digests every receipt hash, and writes
+The tally reads the ballots (the only truth) with one GROUP BY, digests every receipt hash (only when the
+ballot count changed since the digest was last computed), and writes
 the result onto the poll and its options. A tally is written only if no newer one is already there,
 so two tallies running at once leave the rows of the later snapshot. After a poll closes, the tally
 also moves it to `tallied`, which freezes its result.
@@ -29,15 +30,22 @@ log = logging.getLogger(__name__)
 UNKNOWN = "-"
 
 
+DIGEST_BATCH = 50_000
+
+
 def receipts_digest(poll_id: int) -> tuple[str, int]:
-    """SHA-256 of the poll's receipt hashes, sorted and joined with newlines; and how many there were."""
+    """SHA-256 of the poll's receipt hashes, sorted and joined with newlines; and how many there were.
+
+    The hashes come in order from the (poll_id, receipt_hash) index through a streaming cursor (a server-side
+    cursor on PostgreSQL), a batch at a time, each batch joined by C code and fed to hashlib at once."""
     digest = hashlib.sha256()
     count = 0
-    rows = db.session.execute(select(Ballot.receipt_hash).where(Ballot.poll_id == poll_id)
-                              .order_by(Ballot.receipt_hash).execution_options(yield_per=10_000))
-    for (receipt_hash,) in rows:
-        digest.update((("\n" if count else "") + receipt_hash).encode())
-        count += 1
+    statement = (select(Ballot.receipt_hash).where(Ballot.poll_id == poll_id).order_by(Ballot.receipt_hash)
+                 .execution_options(stream_results=True, max_row_buffer=DIGEST_BATCH))
+    result = db.session.connection().execute(statement)
+    for batch in result.scalars().partitions(DIGEST_BATCH):
+        digest.update((("\n" if count else "") + "\n".join(batch)).encode())
+        count += len(batch)
     return digest.hexdigest(), count
 
 
@@ -60,11 +68,15 @@ def write_tally(poll_id: int) -> None:
         .group_by(BallotChoice.option_id)
         .union_all(select(literal(0), func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id))).all())
     total = counts.pop(0, 0)
-    digest, _ = receipts_digest(poll_id)
+    if poll.tally_digest is not None and poll.tally_digest_count == total:
+        # Ballots are only ever added: the same count means the same receipts, hence the same digest.
+        digest, digest_count = poll.tally_digest, total
+    else:
+        digest, digest_count = receipts_digest(poll_id)
     written = db.session.execute(
         update(Poll).where(Poll.id == poll_id, or_(Poll.tally_as_of.is_(None), Poll.tally_as_of <= as_of),
                            Poll.state.in_([PollState.open, PollState.closed]))
-        .values(total_ballots=total, tally_digest=digest, tally_as_of=as_of)
+        .values(total_ballots=total, tally_digest=digest, tally_digest_count=digest_count, tally_as_of=as_of)
         .execution_options(synchronize_session=False)).rowcount
     if written:
         option_ids = db.session.scalars(select(PollOption.id).where(PollOption.poll_id == poll_id)).all()

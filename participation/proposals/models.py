@@ -85,6 +85,11 @@ class Proposal(Base):
         Index("ix_proposal_source_submitted", "source", "submitted_at"),
         Index("ix_proposal_state_published", "state", "published_at"),
         Index("ix_proposal_state_due", "state", "answer_due_at"),
+        # The public list (queries.public_list): newest submitted first (with the state, for the filter and
+        # deep OFFSETs), most supported.
+        Index("ix_proposal_submitted_at_id_state", "submitted_at", "id", "state"),
+        Index("ix_proposal_state_submitted_at_id", "state", "submitted_at", "id"),
+        Index("ix_proposal_support_count_id", "support_count", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -116,6 +116,42 @@ def test_digest_of_no_ballots_is_the_hash_of_nothing(db_session):
     assert receipts_digest(poll.id) == (hashlib.sha256(b"").hexdigest(), 0)
 
 
+def expected_digest(receipts):
+    hashes = sorted(hashlib.sha256(receipt.encode()).hexdigest() for receipt in receipts)
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+
+
+def test_the_digest_is_recomputed_only_when_ballots_were_added(db_session, monkeypatch):
+    from participation.polls import tasks
+
+    poll = PollFactory()
+    receipts = [services.cast_ballot(poll, UserFactory(), [poll.options[number % 3].id]) for number in range(5)]
+    digests = []
+    real = tasks.receipts_digest
+    monkeypatch.setattr(tasks, "receipts_digest", lambda poll_id: digests.append(poll_id) or real(poll_id))
+    tally_poll(poll.id)
+    poll = fresh(poll.id)
+    assert (poll.total_ballots, poll.tally_digest_count, len(digests)) == (5, 5, 1)
+    assert poll.tally_digest == expected_digest(receipts)
+    tally_poll(poll.id)  # no new ballot: the stored digest stands
+    poll = fresh(poll.id)
+    assert (poll.tally_digest, poll.tally_digest_count, len(digests)) == (expected_digest(receipts), 5, 1)
+    receipts.append(services.cast_ballot(poll, UserFactory(), [poll.options[0].id]))
+    tally_poll(poll.id)
+    poll = fresh(poll.id)
+    assert (poll.total_ballots, poll.tally_digest_count, len(digests)) == (6, 6, 2)
+    assert poll.tally_digest == expected_digest(receipts)
+
+
+def test_the_digest_streams_in_batches_in_hash_order(db_session, monkeypatch):
+    from participation.polls import tasks
+
+    monkeypatch.setattr(tasks, "DIGEST_BATCH", 2)
+    poll = PollFactory()
+    receipts = [services.cast_ballot(poll, UserFactory(), [poll.options[0].id]) for _ in range(5)]
+    assert receipts_digest(poll.id) == (expected_digest(receipts), 5)
+
+
 def test_turnout_cells_below_ten_are_suppressed(db_session):
     poll = PollFactory()
     for _ in range(10):
