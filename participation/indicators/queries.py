@@ -8,17 +8,14 @@ current year counts for the part of it still to come). For the one stock measure
 the plan's four-year total is also the sum of the yearly levels, so the same arithmetic applies.
 """
 
-import importlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from participation.core.seoul import MIN_CELL_SIZE
 from participation.core.time import KST, kst_year_bounds, utcnow
 from participation.extensions import db
-from participation.indicators import feeds
 from participation.indicators.models import LAST_YEAR, YEARS, Indicator, IndicatorValue, IndicatorValueChange
 
 
@@ -136,60 +133,3 @@ def open_data() -> list[dict]:
 
 OPEN_DATA_FIELDS = (*CATALOGUE_FIELDS,
                     *(f"{name}_{year}" for year in YEARS for name in ("value", "source", "as_of")))
-
-# The participation statistics page: one line per channel activity, counted by the channels' own feeds.
-STATISTICS_METRICS = ("petitions_received", "resident_audit_requests", "debate_requests", "citizen_proposals",
-                      "national_portal_proposals", "youth_committee_proposals", "poll_participants",
-                      "top10_news_participants", "surveys_opened", "forums_opened")
-
-
-def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
-    """[start, end) of a KST calendar month, as UTC datetimes."""
-    start = datetime(year, month, 1, tzinfo=KST)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=KST)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
-def monthly_statistics(year: int) -> list[dict]:
-    """Per activity, per KST month of the year: the count from the channel's feed (None if unavailable)."""
-    rows = []
-    for metric in STATISTICS_METRICS:
-        months: list[int] | None = []
-        for month in range(1, 13):
-            try:
-                months.append(feeds.count(metric, *month_bounds(year, month)))
-            except feeds.FeedUnavailable:
-                months = None
-                break
-        rows.append({"metric": metric, "months": months, "total": sum(months) if months is not None else None})
-    return rows
-
-
-# Who took part, by district and age band: the snapshots the channels keep on each act. Like the feeds, the
-# channel models are imported when asked for, so that a channel that is not there is left out.
-BREAKDOWN_SOURCES = {
-    "petition_signatures": ("participation.petitions.models", "Signature"),
-    "poll_participations": ("participation.polls.models", "Participation"),
-}
-BREAKDOWN_DIMENSIONS = ("district", "age_band")
-
-
-def participant_breakdown(year: int) -> dict:
-    """{dimension: {value: {source: count or None}}} for acts in the KST year; a count from 1 to
-    MIN_CELL_SIZE - 1 is None (suppressed), so that no small group of people can be singled out."""
-    start, end = kst_year_bounds(year)
-    result: dict = {dimension: {} for dimension in BREAKDOWN_DIMENSIONS}
-    sources = []
-    for source, (module_name, class_name) in BREAKDOWN_SOURCES.items():
-        try:
-            model = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError):
-            continue
-        sources.append(source)
-        for dimension in BREAKDOWN_DIMENSIONS:
-            column = getattr(model, dimension)
-            rows = db.session.execute(select(column, func.count()).where(
-                model.created_at >= start, model.created_at < end, column.is_not(None)).group_by(column))
-            for value, count in rows:
-                result[dimension].setdefault(value, {})[source] = count if count >= MIN_CELL_SIZE else None
-    return {"sources": sources, **result}

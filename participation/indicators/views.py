@@ -14,30 +14,16 @@ from participation.core.consoles import STAFF, ConsoleEntry, register
 from participation.core.errors import ValidationError
 from participation.core.forms import apply_errors
 from participation.core.permissions import Role, require_role
-from participation.core.seoul import AGE_BAND_LABELS, AGE_BANDS, DISTRICTS, MIN_CELL_SIZE
+from participation.core.seoul import AGE_BAND_LABELS, AGE_BANDS, DISTRICTS, MIN_CELL_SIZE, district_label
 from participation.core.templating import in_unit
 from participation.core.time import kst_today
 from participation.extensions import db
-from participation.indicators import charts, queries, services
+from participation.indicators import channel_stats, charts, queries, services
 from participation.indicators.export import csv_response
 from participation.indicators.forms import RevertForm, ValueForm
 from participation.indicators.models import YEARS, Indicator, IndicatorValue
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
-
-METRIC_LABELS = {
-    "petitions_received": _l("청원 접수 (모든 종류)"),
-    "resident_audit_requests": _l("주민감사 청구"),
-    "debate_requests": _l("시민참여 토론회 청구"),
-    "citizen_proposals": _l("시민제안 접수 (웹)"),
-    "national_portal_proposals": _l("국민제안 신문고 제안 접수"),
-    "youth_committee_proposals": _l("청소년 참여위원회 정책제안"),
-    "poll_participants": _l("엠보팅 참여 (투표별 참여자 합계)"),
-    "top10_news_participants": _l("10대 뉴스 투표 참여"),
-    "surveys_opened": _l("시작한 온라인 여론조사"),
-    "forums_opened": _l("열린 공론장"),
-}
-SOURCE_LABELS = {"petition_signatures": _l("청원 서명"), "poll_participations": _l("엠보팅 참여")}
 
 
 def current_plan_year() -> int:
@@ -154,17 +140,34 @@ def revert_value(code, year):
     return redirect(url_for("indicators.detail", code=indicator.code), 303)
 
 
+def statistics_year() -> int:
+    require_role(current_user, Role.staff)
+    return plan_year(request.args.get("year", type=int) or current_plan_year())
+
+
+def district_name(name: str) -> str:
+    return district_label(name, "en" if english() else "ko")
+
+
 @bp.get("/statistics")
 @login_required
 def statistics():
-    require_role(current_user, Role.staff)
-    year = request.args.get("year", type=int) or current_plan_year()
-    year = plan_year(year)
-    return render_template("indicators/statistics.html", year=year, years=YEARS,
-                           rows=queries.monthly_statistics(year), labels=METRIC_LABELS,
-                           breakdown=queries.participant_breakdown(year), source_labels=SOURCE_LABELS,
+    year = statistics_year()
+    return render_template("indicators/statistics.html", year=year, years=YEARS, months=channel_stats.MONTHS,
+                           rows=channel_stats.monthly(year), channel_labels=channel_stats.CHANNEL_LABELS,
+                           breakdown=channel_stats.breakdown(year), sources=channel_stats.BREAKDOWN_SOURCES,
+                           source_labels=channel_stats.BREAKDOWN_LABELS,
                            districts=DISTRICTS, age_bands=AGE_BANDS, age_band_labels=AGE_BAND_LABELS,
                            min_cell=MIN_CELL_SIZE)
+
+
+@bp.get("/statistics.csv")
+@login_required
+def statistics_csv():
+    year = statistics_year()
+    lines = channel_stats.csv_rows(year, channel_stats.monthly(year), channel_stats.breakdown(year),
+                                   district_name, lambda band: str(AGE_BAND_LABELS[band]))
+    return csv_response(lines, channel_stats.CSV_FIELDS, f"seoul-participation-statistics-{year}.csv")
 
 
 @bp.get("/data")

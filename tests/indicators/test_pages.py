@@ -3,7 +3,6 @@
 import csv
 import io
 import json
-import re
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -102,18 +101,6 @@ def test_citizens_cannot_enter_values_or_read_statistics(client, catalogue):
     assert client.get("/indicators/statistics").status_code == 403
 
 
-def test_the_statistics_page_counts_per_month(client, catalogue, fake_feeds):
-    fake_feeds.counts["petitions_received"] = 2
-    login(client, factories.staff())
-    page = client.get("/indicators/statistics?year=2025").get_data(as_text=True)
-    assert "청원 접수 (모든 종류)" in page
-    row = page[page.index("청원 접수 (모든 종류)"):]
-    row = row[:row.index("</tr>")]
-    assert re.findall(r'<td class="number">([^<]*)</td>', row) == ["2"] * 12
-    assert "<strong>24</strong>" in row
-    assert client.get("/indicators/statistics?year=2040").status_code == 404
-
-
 def test_open_data_csv_opens_with_korean_intact(client, catalogue):
     set_manual_value(factories.staff(), "1.2.b", 2024, 96, "예시 값")
     response = client.get("/indicators/data.csv")
@@ -174,26 +161,3 @@ def test_the_review_judges_a_year_by_the_values_up_to_it(client, catalogue):
 
     assert "22.7%" in row(2024) and "50.0%" not in row(2024)  # 1,500 of 6,600; 2025 not yet counted
     assert "50.0%" in row(2025)  # 3,300 of 6,600
-
-
-def test_statistics_by_district_suppress_small_cells(client, catalogue):
-    from participation.petitions.models import Signature
-
-    petition = factories.open_petition()
-    june = datetime(2025, 6, 1, 3, tzinfo=UTC)
-    for number in range(15):
-        district = "마포구" if number < 12 else "중구"
-        db.session.add(Signature(petition_id=petition.id, user_id=factories.UserFactory().id, district=district,
-                                 age_band="30-39", created_at=june))
-    db.session.flush()
-    login(client, factories.staff())
-    page = client.get("/indicators/statistics?year=2025").get_data(as_text=True)
-
-    def cells(label):
-        start = page.index(f'<th scope="row">{label}</th>')
-        return re.findall(r'<td class="number">(.*?)</td>', page[start:page.index("</tr>", start)], re.S)
-
-    assert cells("마포구")[0].strip() == "12"
-    assert "10 미만" in cells("중구")[0] and "3" not in cells("중구")[0]
-    assert cells("강남구")[0].strip() == "0"
-    assert cells("30대")[0].strip() == "15"

@@ -342,6 +342,7 @@ ROUTES: dict[str, Expect] = {
     "GET indicators.enter_value":             r("login   no      no      no      ok      ok"),
     "GET indicators.review":                  r("ok      ok      ok      ok      ok      ok"),
     "GET indicators.statistics":              r("login   no      no      no      ok      ok"),
+    "GET indicators.statistics_csv":          r("login   no      no      no      ok      ok"),
     "POST indicators.enter_value":            r("login   no      no      no      go      go"),
     "POST indicators.revert_value":           r("login   no      no      no      go      go"),
     "GET indicators_api.table":               r("ok      ok      ok      ok      ok      ok"),
