@@ -2,6 +2,7 @@
 reactions and the opinion map."""
 
 import marshmallow as ma
+from flask import url_for
 
 from participation.api import ApiBlueprint
 from participation.api.auth import current_api_user, token_optional, token_required
@@ -10,7 +11,7 @@ from participation.api.schemas import BaseSchema
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import paginate
 from participation.extensions import db
-from participation.forums import queries, services
+from participation.forums import attachments, queries, services
 from participation.forums.models import (
     COMMENT_MAX,
     DEFAULT_DISCUSSION_DAYS,
@@ -88,6 +89,19 @@ class ForumSchema(ma.Schema):
     count_as_of = ma.fields.DateTime(allow_none=True)
     stance_summary = ma.fields.Nested(StanceSummarySchema, allow_none=True)
     closing_poll_id = ma.fields.Integer(allow_none=True, metadata={"description": "the closing vote (a poll)"})
+
+
+class ForumAttachmentSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True, metadata={"description": "the original file name"})
+    content_type = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True, metadata={"description": "bytes"})
+    url = ma.fields.String(required=True, metadata={"description": "download URL (served as an attachment)"})
+
+
+class ForumDetailSchema(ForumSchema):
+    attachments = ma.fields.List(ma.fields.Nested(ForumAttachmentSchema), required=True,
+                                 metadata={"description": "documents attached to the background"})
 
 
 class ForumTransitionSchema(BaseSchema):
@@ -243,10 +257,14 @@ def create_forum(data):
 
 @bp.get("/forums/<int:forum_id>")
 @token_optional
-@bp.response(200, ForumSchema)
+@bp.response(200, ForumDetailSchema)
 def get_forum(forum_id):
-    """One forum with its counts and stance summary (drafts only for staff)."""
-    return serialise(services.get_forum(forum_id, current_api_user()))
+    """One forum with its counts, stance summary and attached documents (drafts only for staff)."""
+    forum = services.get_forum(forum_id, current_api_user())
+    return {**serialise(forum), "attachments": [
+        {"id": item.id, "name": item.original_name, "content_type": item.content_type, "size": item.size,
+         "url": url_for("forums.attachment", forum_id=forum.id, attachment_id=item.id, _external=True)}
+        for item in attachments.attachments_of(forum.id)]}
 
 
 @bp.post("/forums/<int:forum_id>/transitions")

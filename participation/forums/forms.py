@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -52,3 +53,7 @@ class AnswerForm(FlaskForm):
 
 class ClosingPollForm(FlaskForm):
     options = TextAreaField(_l("투표 선택지 (한 줄에 하나)"), validators=[InputRequired(), Length(max=20_000)])
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(_l("첨부 문서"), validators=[FileRequired(_l("올릴 파일을 골라 주세요."))])

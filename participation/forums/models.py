@@ -17,6 +17,7 @@ COMMENT_MAX = 3_000
 STATEMENT_MAX = 140
 DEFAULT_DISCUSSION_DAYS = 30
 MAX_DISCUSSION_DAYS = 365
+ATTACHMENT_NAME_MAX = 255
 
 
 class ForumState(enum.StrEnum):
@@ -148,3 +149,23 @@ class Reaction(Base):  # 동의 / 비동의 / 넘어가기
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     value: Mapped[ReactionValue] = mapped_column(String(20))
     reacted_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ForumAttachment(Base):  # 첨부 문서 (배경 자료)
+    """A document staff attach to a forum's background, stored under instance/uploads/forums/ with a random
+    name; its type is the one its content was recognised as (see forums/attachments.py)."""
+
+    __tablename__ = "forum_attachment"
+    __table_args__ = (
+        CheckConstraint("size > 0", name="size_positive"),
+        Index("ix_forum_attachment_forum_id", "forum_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forum.id", ondelete="CASCADE"))
+    original_name: Mapped[str] = mapped_column(String(ATTACHMENT_NAME_MAX))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,7 +1,7 @@
 """Forum pages (공론장): the list, a forum with its stance summary, opinion map, statements and comments,
 the staff's forms and the moderators' review queue. Refusals from the services are flashed on the page."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,7 +14,7 @@ from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.seoul import AGE_BAND_LABELS
 from participation.extensions import db
-from participation.forums import forms, queries, services
+from participation.forums import attachments, forms, queries, services
 from participation.forums.models import Comment, ForumState, Statement, StatementState
 
 bp = Blueprint("forums", __name__, url_prefix="/forums")
@@ -27,6 +27,14 @@ consoles.register(consoles.STAFF, consoles.ConsoleEntry(
 MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 400, 300, 16
 GROUP_COLOURS = ("#0b4ea2", "#b3261e", "#1d6b35", "#8a4b00", "#6a1b9a")
 STATE_LABELS = {"draft": _l("초안"), "open": _l("의견 받는 중"), "closed": _l("마감"), "answered": _l("답변 완료")}
+
+
+@bp.url_value_preprocessor
+def allow_large_upload(endpoint, _values):
+    # Runs before the app's before_request hooks (CSRF reads the form there): an attachment may be larger
+    # than the app-wide request limit.
+    if endpoint == "forums.upload_attachment":
+        request.max_content_length = attachments.REQUEST_LIMIT
 
 
 def _checked(form) -> None:
@@ -92,7 +100,9 @@ def detail(forum_id):
         next_statement=queries.next_statement(forum.id, user_id) if user_id else None,
         progress=queries.reaction_progress(forum.id, user_id) if user_id else None,
         statement_form=forms.StatementForm(), transition_form=forms.TransitionForm(),
-        closing_poll_form=forms.ClosingPollForm(),
+        closing_poll_form=forms.ClosingPollForm(), attachment_form=forms.AttachmentForm(),
+        attachments=attachments.attachments_of(forum.id), type_label=attachments.type_label,
+        max_attachments=attachments.MAX_PER_FORUM, max_attachment_mb=attachments.MAX_BYTES // 2**20,
         answer_form=forms.AnswerForm(), confirm=ConfirmForm(), state_labels=STATE_LABELS, age_labels=AGE_BAND_LABELS,
         stance_labels=forms.STANCE_LABELS,
         reaction_labels=forms.REACTION_LABELS, colours=GROUP_COLOURS, is_staff=_is_staff())
@@ -145,6 +155,51 @@ def closing_poll(forum_id):
     db.session.commit()
     flash(_("마무리 투표를 열었습니다. 토론이 마감될 때 함께 마감됩니다."), "success")
     return _back(forum, "closing-poll")
+
+
+@bp.post("/<int:forum_id>/attachments")
+@login_required
+def upload_attachment(forum_id):
+    forum = _forum(forum_id)
+    require_role(current_user, Role.staff)
+    form = forms.AttachmentForm()
+    _checked(form)
+    storage = form.file.data
+    upload = attachments.Upload(storage.filename or "", storage.read(attachments.MAX_BYTES + 1))
+    attachment = attachments.attach(forum, current_user, upload)
+    db.session.commit()
+    flash(_("문서 '%(name)s'을(를) 첨부했습니다.", name=attachment.original_name), "success")
+    return _back(forum, "attachments")
+
+
+@bp.get("/<int:forum_id>/attachments/<int:attachment_id>")
+def attachment(forum_id, attachment_id):
+    forum = _forum(forum_id)
+    row = attachments.get_attachment(forum, attachment_id)
+    path = attachments.attachment_path(row)
+    if not path.is_file():
+        abort(404)
+    # send_file writes filename*=UTF-8''… (RFC 5987) for a Korean name, with an ASCII fallback.
+    response = send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.original_name,
+                         max_age=0, conditional=True)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.post("/<int:forum_id>/attachments/<int:attachment_id>/delete")
+@login_required
+def remove_attachment(forum_id, attachment_id):
+    forum = _forum(forum_id)
+    require_role(current_user, Role.staff)
+    _checked(ConfirmForm())
+    row = attachments.get_attachment(forum, attachment_id)
+    name = row.original_name
+    path = attachments.remove(forum, row, current_user)
+    db.session.commit()
+    path.unlink(missing_ok=True)
+    flash(_("첨부 문서 '%(name)s'을(를) 지웠습니다.", name=name), "success")
+    return _back(forum, "attachments")
 
 
 @bp.post("/<int:forum_id>/comments")

@@ -72,6 +72,24 @@ def section(survey_state: str = "open"):
     return lambda w: w.survey(survey_state).sections[0].id
 
 
+def forum_attachment(state: str = "open"):
+    """A PDF attached to the World's forum, with its file on disk."""
+    def make(w):
+        from participation.extensions import db
+        from participation.forums import attachments
+        from participation.forums.models import ForumAttachment
+
+        def attach():
+            row = ForumAttachment(forum_id=w.forum(state).id, original_name="배경 자료.pdf",
+                                  stored_name=f"route-{state}-{w.forum(state).id}.pdf",
+                                  content_type="application/pdf", size=9, uploaded_by_id=w.staff.id)
+            (attachments.upload_dir() / row.stored_name).write_bytes(b"%PDF-1.7\n")
+            db.session.add(row)
+            return row
+        return w.item(("forum_attachment", state), attach).id
+    return make
+
+
 # URL values a line does not give: the World's usual item for that name.
 DEFAULT_VALUES = {
     "petition_id": petition(), "proposal_id": proposal(), "poll_id": lambda w: w.poll().id,
@@ -255,6 +273,7 @@ ROUTES: dict[str, Expect] = {
     # ── forums ────────────────────────────────────────────────────────────────────────────────
     "GET forums.index":                       r("ok      ok      ok      ok      ok      ok"),
     "GET forums.detail":                      r("ok      ok      ok      ok      ok      ok"),
+    "GET forums.attachment":                  r(PUBLIC, attachment_id=forum_attachment()),
     "GET forums.new":                         r("login   no      no      no      ok      ok"),
     "GET forums.review":                      r("login   no      no      ok      no      ok"),
     "POST forums.add_statement":              r("login   go      go      go      go      go"),
@@ -270,7 +289,10 @@ ROUTES: dict[str, Expect] = {
                                                 statement_id=statement("pending")),
     "POST forums.new":                        r("login   no      no      no      go      go"),
     "POST forums.react":                      r("login   go      go      go      go      go"),
+    "POST forums.remove_attachment":          r("login   no      no      no      go      go",
+                                                attachment_id=forum_attachment()),
     "POST forums.report":                     r("login   go      go      go      go      go"),
+    "POST forums.upload_attachment":          r("login   no      no      no      go      go"),
     "DELETE forums_api.unlike_comment":       r("login   hidden  hidden  hidden  hidden  hidden"),
     "GET forums_api.get_forum":               r("ok      ok      ok      ok      ok      ok"),
     "GET forums_api.list_comments":           r("ok      ok      ok      ok      ok      ok"),
