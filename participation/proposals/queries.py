@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from participation.core.audit import history
 from participation.core.time import utcnow
 from participation.extensions import db
+from participation.petitions.queries import unselective_in
 from participation.proposals.models import Comment, Department, Proposal, ProposalState
 
 LISTED_STATES = (ProposalState.open, ProposalState.closed, ProposalState.under_review, ProposalState.answered)
@@ -38,14 +39,12 @@ def _like(text: str) -> str:
 def public_list(*, q: str | None = None, category: str | None = None, district: str | None = None,
                 status: str | None = None, source: str | None = None, sort: str | None = None) -> Select:
     """The public list, filtered; unknown filter values simply match nothing."""
-    # Most proposals are listed, so the state IN (...) narrows nothing: written as `state || ''` it cannot pick
-    # a state index, and the planner walks the index of the sort instead (SQLite without statistics would
-    # otherwise read every listed row through the state index and sort them). A single status uses the
-    # (state, submitted_at, id) index.
+    # Most proposals are listed: the IN narrows nothing and must not steer the planner away from the index
+    # of the ORDER BY (see petitions.queries.unselective_in). A single status uses (state, submitted_at, id).
     if status:
         statement = select(Proposal).where(Proposal.state.in_(LISTED_STATES), Proposal.state == status)
     else:
-        statement = select(Proposal).where(Proposal.state.concat("").in_(LISTED_STATES))
+        statement = select(Proposal).where(unselective_in(Proposal.state, LISTED_STATES))
     if category:
         statement = statement.where(Proposal.category == category)
     if district == "city":
