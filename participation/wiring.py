@@ -91,7 +91,7 @@ def register_hooks(app: Flask) -> None:
     from participation.main.errors import register_error_handlers
 
     register_error_handlers(app)
-    # Korean text travels as UTF-8, not as \uXXXX escapes.
+    # Korean text travels as UTF-8, not as \u escapes.
     app.json.ensure_ascii = False
     hops = app.config["PROXY_HOPS"]
     if hops:
