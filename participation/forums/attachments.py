@@ -93,6 +93,7 @@ def _zip_kind(raw: bytes) -> str | None:
                 for kind, part in OOXML_PARTS.items():
                     if part in names:
                         return kind
+    # zipfile raises NotImplementedError for a compression method it cannot read: not a document we accept.
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, KeyError, NotImplementedError):
         return None
     return None
