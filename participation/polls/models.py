@@ -96,6 +96,9 @@ class PollOption(Base):
     position: Mapped[int]
     label: Mapped[str] = mapped_column(String(OPTION_LABEL_MAX))
     description: Mapped[str] = mapped_column(Text, default="")
+    # An optional picture, re-encoded by core.images and stored under instance/uploads/polls/.
+    image_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+    image_content_type: Mapped[str | None] = mapped_column(String(40))
     # Written by the tally job only.
     votes: Mapped[int] = mapped_column(default=0)
 

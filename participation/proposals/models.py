@@ -120,6 +120,13 @@ class Proposal(Base):
     forwarded: Mapped[bool] = mapped_column(Boolean, default=False)
     answer_due_at: Mapped[datetime | None]
     discussion_flagged_at: Mapped[datetime | None]
+    # The public deliberation forum opened when the discussion threshold is reached (100 supports).
+    discussion_forum_id: Mapped[int | None] = mapped_column(ForeignKey("forum.id", ondelete="SET NULL"), unique=True)
+    # When that many people take part in the forum (1,000), the mayor answers; copied at opening like the others.
+    mayor_threshold: Mapped[int | None]
+    mayor_answer_requested_at: Mapped[datetime | None]
+    mayor_answer: Mapped[str | None] = mapped_column(Text)
+    mayor_answered_at: Mapped[datetime | None]
     department_id: Mapped[int | None] = mapped_column(ForeignKey("proposal_department.id", ondelete="SET NULL"),
                                                       index=True)
     support_count: Mapped[int] = mapped_column(default=0)

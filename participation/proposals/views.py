@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from participation.core import consoles
+from participation.core import images as core_images
 from participation.core.errors import DomainError, NotFound, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors
 from participation.core.limits import filing_limit, participation_limit
@@ -55,7 +56,8 @@ def describe(action: str) -> str:
 
 
 def _uploads(field) -> list[bytes]:
-    return [storage.read(images.MAX_BYTES + 1) for storage in (field.data or []) if getattr(storage, "filename", "")]
+    files = [storage for storage in (field.data or []) if getattr(storage, "filename", "")]
+    return [storage.read(core_images.MAX_BYTES + 1) for storage in files]
 
 
 def _fail(form, error: DomainError) -> None:
