@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -39,6 +39,7 @@ def register():
             db.session.rollback()
             form.email.errors = [*form.email.errors, str(error.message)]
         else:
+            _keep_language(user)
             db.session.commit()
             session.clear()
             login_user(user)
@@ -77,6 +78,7 @@ def login():
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
+            _keep_language(user)
             db.session.commit()
             # A fresh session at login: nothing planted before it survives (session fixation).
             session.clear()
@@ -84,6 +86,13 @@ def login():
             return redirect(safe_next(url_for("main.home")), 303)
         form.form_errors.append(_("이메일 또는 비밀번호가 맞지 않습니다."))
     return render_template("accounts/login.html", form=form), 401 if form.form_errors else 200
+
+
+def _keep_language(user) -> None:
+    """The language chosen with the header's switch (a cookie) follows the account to other devices."""
+    chosen = request.cookies.get("lang")
+    if chosen in current_app.config["LANGUAGES"]:
+        user.locale = chosen
 
 
 @bp.post("/logout")

@@ -21,14 +21,13 @@ def home():
 
 @bp.get("/lang/<code>")
 def set_language(code):
+    """A plain link that sets a cookie and writes nothing else; an account keeps the language chosen when
+    its owner logs in (accounts.views), for the next device."""
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     response = make_response(redirect(safe_next("/"), 303))
     response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=request.is_secure)
-    if current_user.is_authenticated:
-        current_user.locale = code
-        db.session.commit()
     return response
 
 

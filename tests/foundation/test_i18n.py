@@ -32,3 +32,19 @@ def test_api_messages_follow_accept_language(client):
 def test_every_message_has_an_english_translation():
     missing = {part: i18n.missing(part) for part in i18n.parts()}
     assert {part: ids for part, ids in missing.items() if ids} == {}
+
+
+def test_switching_language_writes_nothing_but_login_keeps_it_for_the_next_device(app, db_session, client):
+    from tests import factories
+    from tests.conftest import login
+
+    user = factories.UserFactory()
+    db_session.commit()
+    client.get("/lang/en")
+    assert user.locale is None  # a GET link only sets the cookie
+    login(client, user)
+    db_session.refresh(user)
+    assert user.locale == "en"
+    other_device = app.test_client()
+    login(other_device, user)
+    assert '<html lang="en">' in other_device.get("/").get_data(as_text=True)
