@@ -15,6 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
 
     from participation import wiring
+    from participation.core import static
     from participation.core.database import configure_sqlite
     from participation.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
@@ -31,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
         "bearerAuth": {"type": "http", "scheme": "bearer"}}}})
     wiring.register_blueprints(app, api)
     wiring.register_hooks(app)
+    static.register(app)
 
     from participation.cli import register_commands
 
