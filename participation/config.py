@@ -46,6 +46,9 @@ DEFAULTS = {
     "RECONCILE_INTERVAL": 300,
     "DEADLINE_INTERVAL": 60,
     "INDICATOR_INTERVAL": 60,
+    # Staff's trending list: one address (or /24, /64 subnet) acting this often on one item in 24 hours.
+    "TRENDING_IP_THRESHOLD": 20,
+    "TRENDING_SUBNET_THRESHOLD": 50,
     # How many proxies in front of the app set X-Forwarded-For/-Proto/-Host (0: none is trusted).
     "PROXY_HOPS": 0,
     # An admin switch: while true, no new signatures, supports, ballots or responses are taken.

@@ -1,6 +1,8 @@
 """Rate limits (Flask-Limiter on Redis). Per account and, ten times looser, per IP.
 
-`participation_limit` guards signing, supporting, voting and answering: one budget across them all.
+`participation_limit` guards signing, supporting, voting and answering: one budget across them all; it
+also counts each accepted signature, support, ballot and response per address for the staff's trending
+list (core/trending.py).
 `filing_limit` guards new petitions and proposals. `login_limit` guards logins per address and per IP.
 With RATELIMIT_ENABLED false none applies (load tests)."""
 
@@ -10,6 +12,7 @@ from flask_login import current_user
 
 from participation.api import is_api_request
 from participation.api.auth import current_api_user
+from participation.core import trending
 from participation.extensions import limiter
 
 
@@ -39,8 +42,9 @@ def _times_ten(limits: str) -> str:
 def participation_limit(func):
     func = limiter.shared_limit(lambda: current_app.config["ACTION_LIMITS"], scope="participation",
                                 key_func=_account_key)(func)
-    return limiter.shared_limit(lambda: _times_ten(current_app.config["ACTION_LIMITS"]),
+    func = limiter.shared_limit(lambda: _times_ten(current_app.config["ACTION_LIMITS"]),
                                 scope="participation-ip", key_func=get_remote_address)(func)
+    return trending.counted(func)
 
 
 def filing_limit(func):

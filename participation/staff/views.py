@@ -1,10 +1,19 @@
+import redis
 from flask import Blueprint, render_template
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from participation.core.consoles import STAFF
+from participation.core import trending
+from participation.core.consoles import STAFF, ConsoleEntry, register
 from participation.core.permissions import Role, require_role
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+CHANNEL_LABELS = {"petitions": _l("청원 서명"), "proposals": _l("제안 공감"), "polls": _l("투표"),
+                  "surveys": _l("설문 응답")}
+
+register(STAFF, ConsoleEntry("trending", _l("한 주소에서 몰린 참여 (최근 24시간)"), trending.alert_count,
+                             "staff.trending_addresses"))
 
 
 @bp.before_request
@@ -16,3 +25,17 @@ def staff_only():
 @bp.get("/")
 def index():
     return render_template("staff/index.html", entries=[{"entry": entry, "count": entry.count()} for entry in STAFF])
+
+
+@bp.get("/trending")
+def trending_addresses():
+    """IP addresses and subnets that signed, supported, voted or answered unusually often on one item."""
+    try:
+        alerts, unavailable = trending.alerts(), False
+    except (redis.RedisError, OSError):
+        alerts, unavailable = [], True
+    return render_template("staff/trending.html", unavailable=unavailable, hours=trending.WINDOW_HOURS,
+                           thresholds=trending.thresholds(), channel_labels=CHANNEL_LABELS,
+                           ips=[alert for alert in alerts if alert.kind == "ip"],
+                           subnets=[alert for alert in alerts if alert.kind == "subnet"],
+                           keep_days=trending.KEEP_SECONDS // 86400)

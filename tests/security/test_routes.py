@@ -148,6 +148,7 @@ ROUTES: dict[str, Expect] = {
     "POST accounts.read_notifications":     r(MEMBERS_GO),
     "GET moderation.index":                 r(MODERATORS),
     "GET staff.index":                      r(STAFF),
+    "GET staff.trending_addresses":         r(STAFF),
     "GET admin.users":                      r(ADMINS),
     "POST admin.toggle_role":               r(ADMINS_GO, body={"grant": "1"}, user_id=lambda w: w.other.id,
                                               role="moderator"),

@@ -1,0 +1,173 @@
+"""Trending addresses (like the UK petitions site's trending IPs): how often one IP address, and one
+subnet (/24 for IPv4, /64 for IPv6), signed, supported, voted or answered on one item.
+
+The counts live in Redis only, in hourly buckets that expire after seven days: an address is never
+stored in the database beside a signature or a ballot. Counting is best effort: when Redis fails, the
+signature or vote still stands and the count is skipped (with a warning that names no address).
+
+`counted(view)` wraps every participation endpoint (core/limits.py applies it); it records a request
+only when the view returned without error, answered below 400 and committed (the poll page, which turns
+a refused ballot into a redirect, rolls back instead)."""
+
+import ipaddress
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from functools import wraps
+
+import redis
+from flask import current_app, g, has_request_context, request
+from flask_limiter.util import get_remote_address
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from participation.core.redis import redis_connection
+
+log = logging.getLogger(__name__)
+
+# endpoint → (channel, the view argument that names the item). Other participation endpoints (comments,
+# withdrawals, likes) are limited but not counted here.
+TRACKED = {
+    "petitions.sign": ("petitions", "petition_id"),
+    "petitions_api.sign_petition": ("petitions", "petition_id"),
+    "proposals.support": ("proposals", "proposal_id"),
+    "proposals_api.support": ("proposals", "proposal_id"),
+    "polls.vote": ("polls", "poll_id"),
+    "polls_api.vote": ("polls", "poll_id"),
+    "surveys.start": ("surveys", "survey_id"),
+    "surveys_api.answer_survey": ("surveys", "survey_id"),
+}
+BUCKET_SECONDS = 3600
+KEEP_SECONDS = 7 * 24 * 3600
+WINDOW_HOURS = 24
+KINDS = ("ip", "subnet")
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # "ip" or "subnet"
+    channel: str
+    item_id: int
+    address: str
+    count: int
+
+    @property
+    def item_endpoint(self) -> str:
+        return f"{self.channel}.detail"
+
+    @property
+    def item_arg(self) -> dict:
+        view_arg = next(arg for channel, arg in TRACKED.values() if channel == self.channel)
+        return {view_arg: self.item_id}
+
+
+def subnet_of(address: str) -> str | None:
+    """The /24 of an IPv4 address, the /64 of an IPv6 one (an IPv4-mapped IPv6 address counts as IPv4)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 64
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def normalised(address: str) -> str | None:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return str(ip.ipv4_mapped if ip.version == 6 and ip.ipv4_mapped is not None else ip)
+
+
+def bucket_key(kind: str, hour: int) -> str:
+    return f"trending:{kind}:{hour}"
+
+
+def current_hour(now: float | None = None) -> int:
+    return int((time.time() if now is None else now) // BUCKET_SECONDS)
+
+
+def record(channel: str, item_id: int, address: str, now: float | None = None) -> bool:
+    """Count one participation from this address on this item. False (and a warning) when Redis failed."""
+    ip, network = normalised(address), subnet_of(address)
+    if ip is None or network is None:
+        return False
+    hour = current_hour(now)
+    try:
+        pipeline = redis_connection().pipeline(transaction=False)
+        for kind, value in (("ip", ip), ("subnet", network)):
+            key = bucket_key(kind, hour)
+            pipeline.zincrby(key, 1, f"{channel}|{item_id}|{value}")
+            pipeline.expire(key, KEEP_SECONDS)
+        pipeline.execute()
+    except (redis.RedisError, OSError) as error:
+        log.warning("trending addresses: count not recorded (%s)", error.__class__.__name__)
+        return False
+    return True
+
+
+def thresholds() -> dict[str, int]:
+    return {"ip": int(current_app.config["TRENDING_IP_THRESHOLD"]),
+            "subnet": int(current_app.config["TRENDING_SUBNET_THRESHOLD"])}
+
+
+def alerts(now: float | None = None, hours: int = WINDOW_HOURS) -> list[Alert]:
+    """Addresses and subnets whose count on one item over the last `hours` reaches the threshold, most
+    active first. Raises redis.RedisError when Redis cannot be read."""
+    hour = current_hour(now)
+    connection = redis_connection()
+    found = []
+    for kind, threshold in thresholds().items():
+        keys = [bucket_key(kind, hour - back) for back in range(hours)]
+        scratch = f"trending:sum:{uuid.uuid4().hex}"
+        pipeline = connection.pipeline(transaction=True)
+        pipeline.zunionstore(scratch, keys, aggregate="SUM")
+        pipeline.zrangebyscore(scratch, threshold, "+inf", withscores=True)
+        pipeline.delete(scratch)
+        _, members, _ = pipeline.execute()
+        for member, score in members:
+            channel, item_id, address = (member.decode() if isinstance(member, bytes) else member).split("|", 2)
+            found.append(Alert(kind, channel, int(item_id), address, int(score)))
+    return sorted(found, key=lambda alert: (-alert.count, alert.kind, alert.channel, alert.item_id, alert.address))
+
+
+def alert_count() -> int:
+    """For the staff console; 0 when Redis cannot be read (the page itself says so)."""
+    try:
+        return len(alerts())
+    except (redis.RedisError, OSError):
+        return 0
+
+
+@event.listens_for(Session, "after_commit")
+def _note_commit(_session) -> None:
+    if has_request_context():
+        g.participation_committed = True
+
+
+def counted(view):
+    """Record the request against its item once the view has committed it."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.participation_committed = False
+        response = view(*args, **kwargs)
+        tracked = TRACKED.get(request.endpoint or "")
+        if tracked is not None and g.get("participation_committed") and _status(response) < 400:
+            channel, view_arg = tracked
+            item_id = (request.view_args or {}).get(view_arg)
+            if item_id is not None:
+                record(channel, int(item_id), get_remote_address())
+        return response
+
+    wrapper.counts_participation = True
+    return wrapper
+
+
+def _status(response) -> int:
+    if isinstance(response, tuple):
+        return next((part for part in response[1:] if isinstance(part, int)), 200)
+    return getattr(response, "status_code", 200)
