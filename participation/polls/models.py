@@ -76,7 +76,7 @@ class Poll(Base):
 
     options: Mapped[list["PollOption"]] = relationship(
         back_populates="poll", order_by="PollOption.position", cascade="all, delete-orphan", lazy="selectin")
-    tag_rows: Mapped[list["PollTag"]] = relationship(cascade="all, delete-orphan")
+    tag_rows: Mapped[list["PollTag"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     @property
     def tags(self) -> list[str]:

@@ -211,7 +211,7 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     hidden_at: Mapped[datetime | None]
 
-    author: Mapped[User | None] = relationship()
+    author: Mapped[User | None] = relationship(lazy="joined")
 
 
 class ProposalImage(Base):

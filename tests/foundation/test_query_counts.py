@@ -1,0 +1,60 @@
+"""No N+1 queries: the number of SQL statements a page needs does not grow with the rows it shows.
+Each page is read with 3 items and again with 12 (authors, options, tags and comments included); the two
+counts must be equal."""
+
+import pytest
+from sqlalchemy import event
+
+from participation.extensions import db
+from participation.forums.models import Comment as ForumComment
+from participation.proposals.models import Comment as ProposalComment
+from tests import factories
+from tests.conftest import login
+
+
+def statements_for(client, path: str) -> int:
+    statements = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, path
+    return len(statements)
+
+
+def add_items(count: int, proposal, forum) -> None:
+    for _ in range(count):
+        factories.open_petition()
+        factories.open_proposal()
+        factories.PollFactory(tags=["top10_news"])
+        factories.ForumFactory()
+        factories.survey(questions=[{"type": "likert", "text": "따릉이에 만족하십니까?"}])
+        author = factories.UserFactory()
+        db.session.add(ProposalComment(proposal_id=proposal.id, author=author, body="좋은 제안입니다."))
+        db.session.add(ForumComment(forum_id=forum.id, author_id=author.id, stance="con",
+                                    body="요금 인상에 반대합니다."))
+    db.session.commit()
+
+
+PAGES = ["/", "/petitions", "/proposals", "/polls", "/forums", "/surveys", "/proposals/{proposal}",
+         "/forums/{forum}"]
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["visitor", "citizen"])
+def test_pages_need_the_same_statements_for_3_items_as_for_12(db_session, client, signed_in):
+    proposal, forum = factories.open_proposal(), factories.ForumFactory()
+    db.session.commit()
+    if signed_in:
+        login(client, factories.UserFactory())
+    paths = [page.format(proposal=proposal.id, forum=forum.id) for page in PAGES]
+    add_items(3, proposal, forum)
+    few = {path: statements_for(client, path) for path in paths}
+    add_items(9, proposal, forum)
+    many = {path: statements_for(client, path) for path in paths}
+    assert many == few
