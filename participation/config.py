@@ -65,6 +65,7 @@ DEFAULTS = {
     "PROPOSAL_REVIEW_THRESHOLD": 50,
     "PROPOSAL_DISCUSSION_THRESHOLD": 100,
     "PROPOSAL_ANSWER_DAYS": 30,
+    "PROPOSAL_MAYOR_THRESHOLD": 1000,
     # API documentation (flask-smorest)
     "API_TITLE": "Seoul citizen participation API",
     "API_VERSION": "v1",

@@ -98,6 +98,38 @@ def create_forum(actor, *, title, background, key_facts="", links="", department
     return forum
 
 
+def open_for_platform(*, title: str, background: str, links: str = "", departments: str = "",
+                      reason: str) -> Forum:
+    """The platform itself opens a forum, with no staff member behind it: a citizen proposal reached its
+    discussion threshold (100 공감). It opens at once for the default discussion period."""
+    errors: dict = {}
+    fields = {
+        "title": _text(errors, "title", title, TITLE_MAX),
+        "background": _text(errors, "background", background, TEXT_MAX),
+        "links": _text(errors, "links", links, TEXT_MAX, required=False),
+        "departments": _text(errors, "departments", departments, DEPARTMENTS_MAX, required=False),
+    }
+    if errors:
+        raise ValidationError(errors)
+    forum = Forum(**fields)
+    db.session.add(forum)
+    db.session.flush()
+    audit(None, "forum", forum.id, "created", reason)
+    return transition(forum, ForumState.open, None, reason, system=True)
+
+
+def withdraw_subject(forum: Forum, actor, *, title: str, background: str, reason: str) -> Forum:
+    """The proposal a platform forum was copied from was hidden by a moderator: the copied text gives way
+    to a notice and the discussion closes (comments stay under the forum's own moderation)."""
+    require_role(actor, Role.moderator)
+    forum.title, forum.background, forum.key_facts, forum.links = title, background, "", ""
+    audit(actor, "forum", forum.id, "subject_withdrawn", reason)
+    if forum.state == ForumState.open:
+        transition(forum, ForumState.closed, None, reason, system=True)
+    db.session.flush()
+    return forum
+
+
 def transition(forum: Forum, to, actor, reason: str | None = None, *, answer: str | None = None,
                system: bool = False) -> Forum:
     """The one way a forum changes state: draft → open → closed → answered.

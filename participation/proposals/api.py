@@ -45,6 +45,13 @@ class ProposalSchema(ma.Schema):
     review_threshold = ma.fields.Integer(allow_none=True)
     discussion_threshold = ma.fields.Integer(allow_none=True)
     discussion_flagged_at = ma.fields.DateTime(allow_none=True)
+    discussion_forum_id = ma.fields.Integer(allow_none=True, metadata={
+        "description": "the public deliberation forum (`/forums/{id}`) opened at the discussion threshold"})
+    mayor_threshold = ma.fields.Integer(allow_none=True, metadata={
+        "description": "forum participants at which the mayor answers (the rule in force when it opened)"})
+    mayor_answer_requested_at = ma.fields.DateTime(allow_none=True)
+    mayor_answer = ma.fields.String(allow_none=True)
+    mayor_answered_at = ma.fields.DateTime(allow_none=True)
     answer_due_at = ma.fields.DateTime(allow_none=True)
     department = ma.fields.Function(lambda proposal: proposal.department.name if proposal.department else None,
                                     allow_none=True)

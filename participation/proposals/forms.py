@@ -75,6 +75,14 @@ class InterimAnswerForm(FlaskForm):
     interim_answer = TextAreaField(_l("중간 답변"), validators=[Length(max=TEXT_MAX)])
 
 
+class MayorAnswerForm(FlaskForm):
+    mayor_answer = TextAreaField(_l("서울시장 답변"), validators=[Length(max=TEXT_MAX)])
+
+
+class ImageRemovalForm(FlaskForm):
+    reason = TextAreaField(_l("삭제 사유"), validators=[Optional(), Length(max=2000)])
+
+
 class DepartmentForm(FlaskForm):
     name = StringField(_l("부서 이름"), validators=[InputRequired(), Length(max=80)])
     is_example = BooleanField(_l("예시 부서 (실제 부서가 아님)"))

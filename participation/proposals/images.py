@@ -5,10 +5,13 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from participation.core.errors import ValidationError
+from participation.core.audit import audit
+from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.images import check_image, store, upload_dir
+from participation.core.permissions import Role, require_user
 from participation.extensions import db
-from participation.proposals.models import Proposal, ProposalImage
+from participation.proposals.models import Proposal, ProposalImage, ProposalState
+from participation.proposals.services import SUBJECT
 
 PART = "proposals"
 MAX_IMAGES = 5
@@ -37,3 +40,29 @@ def attach_images(proposal: Proposal, uploads: list[bytes]) -> list[ProposalImag
 
 def image_path(image: ProposalImage) -> Path:
     return upload_dir(PART) / image.stored_name
+
+
+def remove_image(image: ProposalImage, actor, reason: str | None = None) -> str:
+    """The author removes a photo while the proposal can still be edited (pending); a moderator removes one
+    from any proposal (an abusive picture), with a reason. Audited either way. Returns the stored name: the
+    caller deletes the file once the removal is committed (`delete_file`)."""
+    require_user(actor)
+    proposal = image.proposal
+    reason = (reason or "").strip() or None
+    is_author, is_moderator = proposal.author_id == actor.id, actor.has_role(Role.moderator)
+    if not is_author and not is_moderator:
+        raise NotFound(_l("사진을 찾을 수 없습니다."))
+    if not (is_author and proposal.state == ProposalState.pending):
+        if not is_moderator:
+            raise Conflict(_l("공개된 제안의 사진은 지울 수 없습니다."), code="not_editable")
+        if not reason:
+            raise ValidationError({"reason": _l("사진을 지우는 사유를 적어 주세요.")})
+    stored_name = image.stored_name
+    audit(actor, SUBJECT, proposal.id, f"image_removed:{image.id}", reason)
+    proposal.images.remove(image)
+    db.session.flush()
+    return stored_name
+
+
+def delete_file(stored_name: str) -> None:
+    (upload_dir(PART) / stored_name).unlink(missing_ok=True)

@@ -12,6 +12,7 @@ from participation.accounts.models import User
 from participation.core.models import Base
 from participation.core.seoul import CATEGORIES
 from participation.core.time import utcnow
+from participation.forums.models import Forum
 
 TITLE_MAX = 120
 TEXT_MAX = 10_000
@@ -142,6 +143,7 @@ class Proposal(Base):
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     department: Mapped[Department | None] = relationship()
+    discussion_forum: Mapped[Forum | None] = relationship()
     images: Mapped[list["ProposalImage"]] = relationship(back_populates="proposal", order_by="ProposalImage.id",
                                                          cascade="all, delete-orphan")
 

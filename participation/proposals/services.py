@@ -19,6 +19,9 @@ from participation.core.reports import resolve_reports
 from participation.core.seoul import CATEGORIES, DISTRICTS
 from participation.core.time import end_of_kst_day, kst_today, utcnow
 from participation.extensions import db
+from participation.forums import services as forums
+from participation.forums.models import TEXT_MAX as FORUM_TEXT_MAX
+from participation.forums.models import Forum, ForumState
 from participation.proposals.models import (
     COMMENT_MAX,
     DEPARTMENT_NAME_MAX,
@@ -35,7 +38,7 @@ from participation.proposals.models import (
 )
 
 for _name in ("PROPOSAL_SUPPORT_DAYS", "PROPOSAL_REVIEW_THRESHOLD", "PROPOSAL_DISCUSSION_THRESHOLD",
-              "PROPOSAL_ANSWER_DAYS"):
+              "PROPOSAL_ANSWER_DAYS", "PROPOSAL_MAYOR_THRESHOLD"):
     settings.register(_name, int)
 
 SUBJECT = "proposal"
@@ -59,6 +62,9 @@ REASON_REQUIRED = {S.rejected, S.hidden}
 PUBLIC_STATES = {S.open, S.closed, S.under_review, S.answered, S.merged}
 COMMENTABLE_STATES = {S.open, S.closed, S.under_review, S.answered}
 MERGE_TARGET_STATES = {S.open, S.closed, S.under_review, S.answered}
+# States in which the support count opens a forum, and in which the forum's participants call on the mayor.
+DISCUSSION_STATES = (S.open, S.under_review, S.answered)
+MAYOR_STATES = (S.open, S.closed, S.under_review, S.answered)
 
 
 # --- who sees what ------------------------------------------------------------------------------------------
@@ -110,6 +116,7 @@ def transition(proposal: Proposal, to, actor, reason: str | None = None) -> Prop
     proposal.state = to
     if to == S.hidden:
         resolve_reports(actor, SUBJECT, proposal.id, upheld=True)
+        _withdraw_forum(proposal, actor, reason)
     now = utcnow()
     if to == S.open:
         start_support_period(proposal, now)
@@ -130,7 +137,8 @@ def opening_rules() -> dict:
     return {"closes_at": end_of_kst_day(kst_today() + timedelta(days=settings.get_setting("PROPOSAL_SUPPORT_DAYS"))),
             "review_threshold": settings.get_setting("PROPOSAL_REVIEW_THRESHOLD"),
             "discussion_threshold": settings.get_setting("PROPOSAL_DISCUSSION_THRESHOLD"),
-            "answer_days": settings.get_setting("PROPOSAL_ANSWER_DAYS")}
+            "answer_days": settings.get_setting("PROPOSAL_ANSWER_DAYS"),
+            "mayor_threshold": settings.get_setting("PROPOSAL_MAYOR_THRESHOLD")}
 
 
 def start_support_period(proposal: Proposal, now: datetime, rules: dict | None = None) -> None:
@@ -287,7 +295,7 @@ def refresh_all_counts() -> int:
     db.session.execute(update(Proposal).values(count_as_of=utcnow()).execution_options(synchronize_session=False))
     waiting = db.session.scalars(select(Proposal).where(
         or_(and_(Proposal.state == S.open, Proposal.support_count >= Proposal.review_threshold),
-            and_(Proposal.state.in_((S.open, S.under_review, S.answered)), Proposal.discussion_flagged_at.is_(None),
+            and_(Proposal.state.in_(DISCUSSION_STATES), Proposal.discussion_forum_id.is_(None),
                  Proposal.support_count >= Proposal.discussion_threshold)))
         .execution_options(populate_existing=True))
     for proposal in waiting:
@@ -296,18 +304,58 @@ def refresh_all_counts() -> int:
 
 
 def apply_thresholds(proposal: Proposal) -> None:
-    """50 supports send it to the department; 100 open a public discussion (settings copied at opening)."""
+    """50 supports send it to the department; 100 open a public deliberation forum (settings copied at
+    opening)."""
     if (proposal.state == S.open and proposal.review_threshold is not None
             and proposal.support_count >= proposal.review_threshold):
         transition(proposal, S.under_review, None)
-    if (proposal.discussion_threshold is not None and proposal.discussion_flagged_at is None
-            and proposal.state in (S.open, S.under_review, S.answered)
-            and proposal.support_count >= proposal.discussion_threshold):
-        proposal.discussion_flagged_at = utcnow()
-        audit(None, SUBJECT, proposal.id, "discussion_threshold_reached")
-        db.session.flush()
-        _tell_followers(proposal, _("제안 '%(title)s'에 %(count)d명이 공감해 공론장 안건이 되었습니다.",
-                                    title=proposal.title, count=proposal.support_count))
+    if (proposal.discussion_threshold is not None and proposal.discussion_forum_id is None
+            and proposal.state in DISCUSSION_STATES and proposal.support_count >= proposal.discussion_threshold):
+        open_discussion(proposal)
+
+
+def _forum_background(proposal: Proposal, mayor_threshold: int) -> str:
+    intro = _("시민제안 %(id)d번에 시민 %(count)d명이 공감해 열린 공론장입니다. 참여한 사람이 %(threshold)d명이 "
+              "되면 서울시장이 답변합니다.", id=proposal.id, count=proposal.support_count, threshold=mayor_threshold)
+    sections = ((_("현황 및 문제점"), proposal.problem), (_("제안 내용"), proposal.body),
+                (_("기대 효과"), proposal.expected_effect))
+    parts = [intro, *(f"## {heading}\n\n{text}" for heading, text in sections if text)]
+    background = "\n\n".join(parts)
+    if len(background) > FORUM_TEXT_MAX:
+        more = "…\n\n" + _("전문은 제안 페이지에서 볼 수 있습니다.")
+        background = background[:FORUM_TEXT_MAX - len(more)] + more
+    return background
+
+
+def open_discussion(proposal: Proposal) -> bool:
+    """The discussion threshold is reached: a public deliberation forum (공론장) of the forums channel opens
+    on the proposal. Exactly one per proposal: the link is written by one conditional UPDATE while it is
+    still empty, so a second or concurrent recount rolls its own forum back. Returns whether it opened one.
+
+    The mayor's threshold is fixed by then: proposals that opened before that rule existed take the
+    setting in force when their forum opens."""
+    mayor_threshold = proposal.mayor_threshold or settings.get_setting("PROPOSAL_MAYOR_THRESHOLD")
+    with db.session.begin_nested() as savepoint:
+        forum = forums.open_for_platform(
+            title=proposal.title, background=_forum_background(proposal, mayor_threshold),
+            links=f"- [{_('시민제안 %(id)d번 보기', id=proposal.id)}](/proposals/{proposal.id})",
+            departments=proposal.department.name if proposal.department else "",
+            reason=_("시민제안 %(id)d번 공감 %(count)d명", id=proposal.id, count=proposal.support_count))
+        linked = db.session.execute(
+            update(Proposal).where(Proposal.id == proposal.id, Proposal.discussion_forum_id.is_(None))
+            .values(discussion_forum_id=forum.id, mayor_threshold=mayor_threshold,
+                    discussion_flagged_at=func.coalesce(Proposal.discussion_flagged_at, utcnow()))
+            .execution_options(synchronize_session=False)).rowcount == 1
+        if not linked:
+            savepoint.rollback()
+    db.session.refresh(proposal, ["discussion_forum_id", "discussion_flagged_at", "mayor_threshold"])
+    if not linked:
+        return False
+    audit(None, SUBJECT, proposal.id, f"discussion_opened:{forum.id}")
+    db.session.flush()
+    _tell_followers(proposal, _("제안 '%(title)s'에 %(count)d명이 공감해 공론장이 열렸습니다.",
+                                title=proposal.title, count=proposal.support_count))
+    return True
 
 
 def close_expired() -> int:
@@ -353,9 +401,39 @@ def merge(duplicate: Proposal, target_id, actor, reason: str | None = None) -> P
     duplicate.merged_into_id = target.id
     transition(duplicate, S.merged, actor, reason)
     audit(actor, SUBJECT, target.id, f"merged_from:{duplicate.id}", reason)
+    _move_forum(duplicate, target, actor)
     _recount_later(duplicate.id)
     _recount_later(target.id)
     return target
+
+
+def _move_forum(duplicate: Proposal, target: Proposal, actor) -> None:
+    """A merged duplicate's forum goes on as the target's when the target has none (the same question,
+    its participants now count towards the target's mayor threshold); otherwise it closes, and the
+    discussion goes on in the target's forum."""
+    if duplicate.discussion_forum_id is None:
+        return
+    forum = db.session.get(Forum, duplicate.discussion_forum_id)
+    if target.discussion_forum_id is None:
+        duplicate.discussion_forum_id = None
+        db.session.flush()
+        target.discussion_forum_id = forum.id
+        target.discussion_flagged_at = target.discussion_flagged_at or utcnow()
+        target.mayor_threshold = target.mayor_threshold or duplicate.mayor_threshold
+        audit(actor, SUBJECT, target.id, f"forum_moved_from:{duplicate.id}")
+        db.session.flush()
+    elif forum.state == ForumState.open:
+        reason = _("제안 %(id)d번에 통합되어 그 공론장에서 토론을 이어 갑니다.", id=target.id)
+        forums.transition(forum, ForumState.closed, None, reason, system=True)
+
+
+def _withdraw_forum(proposal: Proposal, actor, reason: str | None) -> None:
+    """A hidden proposal's text must not live on in the forum copied from it."""
+    if proposal.discussion_forum_id is None:
+        return
+    notice = _("이 공론장의 바탕이 된 시민제안은 운영 원칙에 따라 숨겨졌습니다.")
+    forums.withdraw_subject(db.session.get(Forum, proposal.discussion_forum_id), actor,
+                            title=_("숨겨진 시민제안의 공론장"), background=notice, reason=reason)
 
 
 def add_comment(proposal: Proposal, actor, body, parent_id=None) -> Comment:
@@ -479,3 +557,70 @@ def answer(proposal: Proposal, actor, outcome, body, follow_up=None) -> Proposal
     proposal.answer_outcome, proposal.answer_body, proposal.follow_up = outcome, body, follow_up or None
     proposal.answered_at, proposal.answered_by_id = utcnow(), actor.id
     return transition(proposal, S.answered, actor)
+
+
+# --- the mayor's answer (시장 답변) ---------------------------------------------------------------------------
+
+def _awaiting_mayor():
+    return select(Proposal).where(Proposal.mayor_answer_requested_at.is_not(None),
+                                  Proposal.mayor_answered_at.is_(None), Proposal.state.in_(MAYOR_STATES))
+
+
+def awaiting_mayor() -> list[Proposal]:
+    """Proposals waiting for the mayor's answer, longest waiting first."""
+    return list(db.session.scalars(_awaiting_mayor().order_by(Proposal.mayor_answer_requested_at, Proposal.id)))
+
+
+def awaiting_mayor_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(_awaiting_mayor().subquery())) or 0
+
+
+def request_mayor_answers() -> int:
+    """Periodic: every proposal whose forum has as many participants as its mayor threshold (1,000) now
+    awaits the mayor's answer. The forum's participant count is the forum recount job's; returns how many
+    proposals were newly asked."""
+    due = db.session.execute(
+        select(Proposal, Forum.participant_count).join(Forum, Forum.id == Proposal.discussion_forum_id)
+        .where(Proposal.mayor_answer_requested_at.is_(None), Proposal.state.in_(MAYOR_STATES),
+               Forum.participant_count >= Proposal.mayor_threshold)
+        .order_by(Proposal.id)).all()
+    return sum(request_mayor_answer(proposal, participants) for proposal, participants in due)
+
+
+def request_mayor_answer(proposal: Proposal, participants: int) -> bool:
+    """Ask once: the conditional UPDATE decides between two concurrent runs; returns whether this one asked."""
+    asked = db.session.execute(
+        update(Proposal).where(Proposal.id == proposal.id, Proposal.mayor_answer_requested_at.is_(None))
+        .values(mayor_answer_requested_at=utcnow()).execution_options(synchronize_session=False)).rowcount == 1
+    db.session.refresh(proposal, ["mayor_answer_requested_at"])
+    if asked:
+        audit(None, SUBJECT, proposal.id, "mayor_answer_requested",
+              _("공론장 참여 %(count)d명", count=participants))
+        db.session.flush()
+        _tell_followers(proposal, _("제안 '%(title)s'의 공론장에 %(count)d명이 참여해 서울시장이 답변합니다.",
+                                    title=proposal.title, count=participants))
+    return asked
+
+
+def answer_as_mayor(proposal: Proposal, actor, text) -> Proposal:
+    """Staff enter the mayor's answer; followers and the forum's participants are told."""
+    require_role(actor, Role.staff)
+    text = text.strip() if isinstance(text, str) else ""
+    if not text or len(text) > TEXT_MAX:
+        raise ValidationError({"mayor_answer": _l("시장 답변을 %(max)d자 이내로 적어 주세요.", max=TEXT_MAX)})
+    if proposal.mayor_answer_requested_at is None or proposal.state not in MAYOR_STATES:
+        raise Conflict(_l("공론장 참여 기준에 이른 제안에만 시장 답변을 등록할 수 있습니다."),
+                       code="mayor_answer_not_requested")
+    answered = db.session.execute(
+        update(Proposal).where(Proposal.id == proposal.id, Proposal.mayor_answered_at.is_(None))
+        .values(mayor_answer=text, mayor_answered_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if not answered:
+        raise Conflict(_l("이미 시장 답변이 등록되었습니다."), code="mayor_already_answered")
+    db.session.refresh(proposal, ["mayor_answer", "mayor_answered_at"])
+    audit(actor, SUBJECT, proposal.id, "mayor_answered")
+    db.session.flush()
+    people = {user.id: user for user in [*followers(proposal), *forums.participants(proposal.discussion_forum_id)]}
+    notify(people.values(), _("제안 '%(title)s'에 서울시장이 답변했습니다.", title=proposal.title)[:300],
+           f"/proposals/{proposal.id}#mayor-answer")
+    return proposal

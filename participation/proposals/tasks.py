@@ -28,12 +28,21 @@ def close_expired_proposals() -> None:
     db.session.commit()
 
 
+def request_mayor_answers() -> None:
+    """Ask the mayor to answer proposals whose forum reached the mayor threshold (the forum's own recount
+    job writes its participant count; this job reads it, so the forums channel needs no hook)."""
+    asked = services.request_mayor_answers()
+    db.session.commit()
+    if asked:
+        log.info("proposals: %d proposals now await the mayor's answer", asked)
+
+
 def remove_stale_import_uploads() -> None:
     """Delete national portal exports that were uploaded for a dry run and never confirmed."""
     importer.remove_stale_uploads()
 
 
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = [(close_expired_proposals, 60), (remove_stale_import_uploads, 3600)]
+PERIODIC: list = [(close_expired_proposals, 60), (request_mayor_answers, 60), (remove_stale_import_uploads, 3600)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_proposals]

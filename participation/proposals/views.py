@@ -17,6 +17,7 @@ from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.reports import file_report, open_reports, resolve_reports
+from participation.core.time import utcnow
 from participation.extensions import db
 from participation.proposals import forms, images, importer, queries, services
 from participation.proposals.models import (
@@ -32,6 +33,8 @@ consoles.register(consoles.MODERATION, consoles.ConsoleEntry(
     "proposals", _l("시민제안 검토 대기"), queries.pending_count, "proposals.moderation"))
 consoles.register(consoles.STAFF, consoles.ConsoleEntry(
     "proposals", _l("시민제안 부서 검토 (기한 지남)"), queries.overdue_count, "proposals.staff_desk"))
+consoles.register(consoles.STAFF, consoles.ConsoleEntry(
+    "proposals_mayor", _l("시민제안 서울시장 답변 대기"), services.awaiting_mayor_count, "proposals.staff_desk"))
 
 IMPORT_NAME = re.compile(r"[0-9a-f]{32}\.(csv|xlsx)")
 
@@ -40,6 +43,8 @@ def describe(action: str) -> str:
     """An audit action of a proposal in words: "pending->open" is "검토 대기 → 공감 모으는 중"."""
     words = {"submitted": _("접수"), "edited": _("작성자가 고침"), "interim_answer": _("중간 답변 등록"),
              "discussion_threshold_reached": _("공론장 기준 도달"), "imported->open": _("국민제안에서 가져와 공개"),
+             "mayor_answer_requested": _("공론장 참여 기준 도달: 서울시장 답변 요청"),
+             "mayor_answered": _("서울시장 답변 등록"),
              "import_updated": _("국민제안 내보내기로 내용 갱신"), "entered->open": _("청소년 참여위원회 제안 등록"),
              "reports_upheld": _("신고 처리"), "reports_dismissed": _("신고 기각")}
     if action in words:
@@ -52,6 +57,12 @@ def describe(action: str) -> str:
         return _("담당 부서 지정")
     if kind == "merged_from":
         return _("제안 %(id)s번을 통합", id=value)
+    if kind == "discussion_opened":
+        return _("공감 기준 도달: 공론장 %(id)s번 열림", id=value)
+    if kind == "forum_moved_from":
+        return _("통합된 제안 %(id)s번의 공론장을 이어받음", id=value)
+    if kind == "image_removed":
+        return _("사진 삭제")
     return action
 
 
@@ -136,7 +147,8 @@ def detail(proposal_id):
         following=services.is_following(proposal, current_user), confirm=ConfirmForm(),
         comment_form=forms.CommentForm(), transition_form=forms.TransitionForm(), merge_form=forms.MergeForm(),
         answer_form=forms.AnswerForm(), interim_form=forms.InterimAnswerForm(), assign_form=assign,
-        report_form=forms.ReportForm(), allowed=services.ALLOWED[proposal.state], describe=describe)
+        mayor_form=forms.MayorAnswerForm(), image_form=forms.ImageRemovalForm(), report_form=forms.ReportForm(),
+        allowed=services.ALLOWED[proposal.state], describe=describe)
 
 
 @bp.get("/images/<int:image_id>")
@@ -151,6 +163,22 @@ def image(image_id):
     response = send_file(path, mimetype=row.content_type, max_age=3600, conditional=True)
     response.headers["Content-Disposition"] = "inline"
     return response
+
+
+@bp.post("/<int:proposal_id>/images/<int:image_id>/remove")
+@login_required
+def remove_image(proposal_id, image_id):
+    proposal = services.get_visible(proposal_id, current_user)
+    row = db.session.get(ProposalImage, image_id)
+    if row is None or row.proposal_id != proposal.id:
+        raise NotFound(_l("사진을 찾을 수 없습니다."))
+    form = forms.ImageRemovalForm()
+    if form.validate_on_submit():
+        stored_name = images.remove_image(row, current_user, form.reason.data)
+        db.session.commit()
+        images.delete_file(stored_name)
+        flash(_("사진을 지웠습니다."), "success")
+    return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
 
 
 # --- taking part --------------------------------------------------------------------------------------------
@@ -323,6 +351,18 @@ def interim(proposal_id):
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
 
 
+@bp.post("/<int:proposal_id>/mayor-answer")
+@login_required
+def mayor_answer(proposal_id):
+    proposal = services.get_visible(proposal_id, current_user)
+    form = forms.MayorAnswerForm()
+    if form.validate_on_submit():
+        services.answer_as_mayor(proposal, current_user, form.mayor_answer.data)
+        db.session.commit()
+        flash(_("서울시장 답변을 등록했습니다."), "success")
+    return redirect(url_for("proposals.detail", proposal_id=proposal_id) + "#mayor-answer", 303)
+
+
 @bp.post("/<int:proposal_id>/department")
 @login_required
 def assign(proposal_id):
@@ -353,7 +393,8 @@ def staff_desk():
             flash(_("부서를 추가했습니다."), "success")
             return redirect(url_for("proposals.staff_desk"), 303)
     return render_template("proposals/staff.html", reviews=queries.under_review(), departments=queries.departments(),
-                           form=form), 422 if form.errors else 200
+                           awaiting_mayor=services.awaiting_mayor(), now=utcnow(), form=form), \
+        422 if form.errors else 200
 
 
 @bp.route("/staff/youth", methods=["GET", "POST"])

@@ -129,8 +129,9 @@ def test_fifty_supports_send_it_to_review_and_a_hundred_to_public_discussion(db_
     proposal = reload(proposal_id)
     assert proposal.support_count == 100
     assert proposal.discussion_flagged_at is not None
+    assert proposal.discussion_forum.state == "open"
     actions = [entry.action for entry in history("proposal", proposal.id)]
-    assert actions == ["open->under_review", "discussion_threshold_reached"]
+    assert actions == ["open->under_review", f"discussion_opened:{proposal.discussion_forum_id}"]
     assert db.session.scalar(select(func.count()).select_from(Notification)
                              .where(Notification.user_id == follower_id)) == 2
 

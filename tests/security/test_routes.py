@@ -90,6 +90,24 @@ def forum_attachment(state: str = "open"):
     return make
 
 
+def proposal_image():
+    """A photo of the citizen's pending proposal, with its file on disk."""
+    def make(w):
+        from participation.extensions import db
+        from participation.proposals import images
+        from participation.proposals.models import ProposalImage
+
+        def attach():
+            row = ProposalImage(proposal_id=w.proposal("pending").id, stored_name=f"route-{w.citizen.id}.png",
+                                content_type="image/png", width=1, height=1, size=1)
+            db.session.add(row)
+            db.session.flush()
+            images.image_path(row).write_bytes(b"\x89PNG")
+            return row
+        return w.item("proposal_image", attach).id
+    return make
+
+
 # URL values a line does not give: the World's usual item for that name.
 DEFAULT_VALUES = {
     "petition_id": petition(), "proposal_id": proposal(), "poll_id": lambda w: w.poll().id,
@@ -227,9 +245,12 @@ ROUTES: dict[str, Expect] = {
                                                 stored="nothing.csv"),
     "POST proposals.import_upload":           r("login   no      no      no      go      go"),
     "POST proposals.interim":                 r("login   no      no      no      go      go"),
+    "POST proposals.mayor_answer":            r("login   no      no      no      go      go"),
     "POST proposals.merge":                   r("login   no      no      go      no      go",
                                                 body={"target_id": proposal("pending"), "reason": "중복"}),
     "POST proposals.new":                     r("login   go      go      go      go      go"),
+    "POST proposals.remove_image":            r("login   go      hidden  go      hidden  go",
+                                                proposal_id=proposal("pending"), image_id=proposal_image()),
     "POST proposals.report":                  r("login   go      go      go      go      go"),
     "POST proposals.staff_desk":              r("login   no      no      no      go      go"),
     "POST proposals.support":                 r("login   go      go      go      go      go"),
