@@ -138,7 +138,7 @@ def detail(poll_id):
 def vote(data, poll_id):
     """Cast a secret ballot; the receipt in the answer is shown only this once."""
     user = current_api_user()
-    poll = queries.get_poll(poll_id, user)
+    poll = queries.get_poll(poll_id, user, for_vote=True)
     receipt = services.cast_ballot(poll, user, data["choices"])
     db.session.commit()
     return {"receipt": receipt}

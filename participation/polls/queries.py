@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from participation.core.errors import Forbidden, NotFound
 from participation.core.permissions import Role
@@ -41,9 +42,21 @@ def can_see(poll: Poll, user) -> bool:
     return user.has_role(Role.moderator)
 
 
-def get_poll(poll_id: int, user) -> Poll:
-    """The poll if this person may see it; otherwise NotFound (drafts of others are not revealed)."""
-    poll = db.session.get(Poll, poll_id) if 0 < poll_id <= MAX_ID else None
+def get_poll(poll_id: int, user, *, for_vote: bool = False) -> Poll:
+    """The poll with its options (one statement) if this person may see it; otherwise NotFound (drafts of
+    others are not revealed).
+
+    `for_vote` reads the row FOR SHARE (PostgreSQL): the ballot's transaction then holds the poll row until
+    it commits, and closing the poll (`services.transition`, FOR UPDATE) waits for it, so every ballot is
+    either committed before the close (and in the final tally) or sees the poll closed. SQLite needs no
+    lock: a write request holds the database's one write lock from its first statement."""
+    if not 0 < poll_id <= MAX_ID:
+        raise NotFound()
+    # Tags are loaded only where they are shown (a vote or a results read does not need them).
+    statement = select(Poll).where(Poll.id == poll_id).options(joinedload(Poll.options), lazyload(Poll.tag_rows))
+    if for_vote:
+        statement = statement.with_for_update(read=True, of=Poll).execution_options(populate_existing=True)
+    poll = db.session.scalars(statement).unique().one_or_none()
     if poll is None or not can_see(poll, user):
         raise NotFound()
     return poll

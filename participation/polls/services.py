@@ -70,6 +70,11 @@ def required_role(poll: Poll, to: PollState) -> Role:
 
 def transition(poll: Poll, to, actor, reason: str | None = None) -> Poll:
     """Move a poll along its life cycle; actor None is the system applying a due date."""
+    if poll.state == PollState.open:
+        # Ballots in flight hold the row FOR SHARE (queries.get_poll): wait for them, so that each is either
+        # committed before the close (then in the final tally) or sees the poll closed. The close time is
+        # taken after the wait, so no ballot is accepted after closed_at.
+        db.session.refresh(poll, ["state", "opens_at", "closes_at", "closed_at"], with_for_update=True)
     try:
         to = PollState(to)
     except ValueError:

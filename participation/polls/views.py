@@ -86,7 +86,7 @@ def confirm(poll_id):
 @login_required
 @participation_limit
 def vote(poll_id):
-    poll = queries.get_poll(poll_id, current_user)
+    poll = queries.get_poll(poll_id, current_user, for_vote=True)
     try:
         receipt = services.cast_ballot(poll, current_user, parse_choices(request.form.getlist("choice")))
     except DomainError as error:
