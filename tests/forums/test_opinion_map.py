@@ -123,3 +123,27 @@ def test_the_reconciliation_counts_rows_whose_job_was_lost(db_session):
     assert db_session.get(Forum, closed.id).comment_count == 0
     tasks.recount_all_forums()
     assert db_session.get(Forum, closed.id).comment_count == 1
+
+
+def test_the_job_reads_agree_disagree_and_pass_into_the_matrix_of_placed_people_only(db_session):
+    forum = factories.ForumFactory()
+    statements = [factories.ForumStatementFactory(forum_id=forum.id) for _ in range(8)]
+    hidden = factories.ForumStatementFactory(forum_id=forum.id, state="pending")
+    people = [factories.UserFactory() for _ in range(5)]
+    pattern = ["agree", "disagree", "pass", "agree", "pass", "disagree", "agree", None]
+    expected_values, expected_seen = np.zeros((4, 8)), np.zeros((4, 8), dtype=bool)
+    for row, person in enumerate(people[:4]):
+        for column, statement in enumerate(statements):
+            value = pattern[(column + row) % len(pattern)]
+            if value is None:
+                continue  # not seen
+            factories.ForumReactionFactory(statement_id=statement.id, user_id=person.id, value=value)
+            expected_values[row, column] = {"agree": 1, "disagree": -1, "pass": 0}[value]
+            expected_seen[row, column] = True
+        factories.ForumReactionFactory(statement_id=hidden.id, user_id=person.id, value="agree")
+    for statement in statements[:6]:  # six reactions: not placed
+        factories.ForumReactionFactory(statement_id=statement.id, user_id=people[4].id, value="disagree")
+
+    assert tasks.opinion_map(forum.id) == tasks.compute_opinion_map(
+        expected_values, expected_seen, [statement.id for statement in statements])
+    assert tasks.opinion_map(forum.id)["participants"] == 4
