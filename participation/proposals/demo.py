@@ -1,11 +1,15 @@
 """This channel's part of the Korean demo: proposals in every state and from every source, supports from
-the demo citizens, one that crossed 50 and got its answer. Departments here are examples, labelled so."""
+the demo citizens, one that crossed 50 and got its answer, two that crossed 100 and opened a public forum
+(one of them far enough for the mayor's answer). Departments here are examples, labelled so."""
 
 import csv
 import io
 from datetime import timedelta
 
+from participation.core.settings import set_setting
 from participation.core.time import kst_today, utcnow
+from participation.forums import services as forums
+from participation.forums import tasks as forum_tasks
 from participation.proposals import importer, services
 
 EXAMPLE_DEPARTMENTS = ("예시) 도시교통실", "예시) 기후환경본부", "예시) 복지정책실", "예시) 문화본부")
@@ -60,6 +64,38 @@ def _enter(author, number: int):
                                     "category": category, "district": district})
 
 
+# Forum comments (stance, text) on the two proposals that open a forum.
+FORUM_COMMENTS = {
+    "버스 정류장에 온열 의자를 놓아 주세요": (
+        ("pro", "새벽 첫차를 타는데 정류장 의자가 너무 차갑습니다. 꼭 필요해요."),
+        ("pro", "어르신이 많이 타는 정류장부터 설치하면 좋겠습니다."),
+        ("con", "전기요금이 걱정됩니다. 태양광 패널과 함께 설치하면 어떨까요?"),
+        ("other", "온열 의자보다 바람막이 부스가 먼저일 수도 있습니다."),
+    ),
+    "한강공원에 그늘막과 음수대를 늘려 주세요": (
+        ("pro", "여름 낮에 아이들과 갈 곳이 없습니다. 그늘막이 정말 필요해요."),
+        ("other", "음수대는 겨울에 얼지 않게 관리 계획도 함께 세워 주세요."),
+        ("con", "그늘막보다 나무를 심는 편이 오래갑니다."),
+    ),
+}
+MAYOR_ANSWER = """\
+공론장에 참여해 주신 시민 여러분께 감사드립니다.
+
+온열 의자는 **태양광 패널과 함께** 설치해 전기요금 부담을 줄이고, 바람막이 부스가 필요한 정류장은 자치구와 함께
+따로 조사하겠습니다. 설치 현황은 매 분기 이 제안에 알려 드리겠습니다.
+"""
+
+
+def _take_part(proposal, citizens) -> None:
+    """Demo citizens comment in the proposal's forum; the forum's recount sets its participant count."""
+    forum = proposal.discussion_forum
+    comments = FORUM_COMMENTS[proposal.title]
+    for number, citizen in enumerate(citizens):
+        stance, body = comments[number % len(comments)]
+        forums.add_comment(forum, citizen, stance, body)
+    forum_tasks.refresh_forum(forum.id)
+
+
 def _support(proposal, citizens) -> None:
     for citizen in citizens:
         services.support(proposal, citizen)
@@ -68,7 +104,10 @@ def _support(proposal, citizens) -> None:
 
 def seed(people) -> None:
     """Add demo items; `people` maps a role name to demo accounts."""
-    citizens, moderator, staff = people["citizen"], people["moderator"][0], people["staff"][0]
+    citizens, moderator, staff, boss = people["citizen"], people["moderator"][0], people["staff"][0], people["admin"][0]
+    # 200 demo citizens cannot bring 1,000 people into a forum: the demo runs with a smaller mayor threshold,
+    # kept in the settings history like any other change (50 and 100 supports stay as in Seoul's rule).
+    set_setting("PROPOSAL_MAYOR_THRESHOLD", 40, boss, "데모: 시민 200명 규모에 맞춘 기준 (기본 1,000명)")
     departments = [services.add_department(staff, name, is_example=True) for name in EXAMPLE_DEPARTMENTS]
     created = [_enter(citizens[number * 7 % len(citizens)], number) for number in range(len(PROPOSALS))]
     # The last three stay in the moderation queue.
@@ -76,14 +115,20 @@ def seed(people) -> None:
         services.transition(proposal, "open", moderator)
 
     answered, discussed, *opened = created[:6]
-    _support(answered, citizens[1:65])
+    # 114 supports: past 50 (the department) and 100 (a forum), where 46 people take part: the mayor answers.
+    _support(answered, citizens[1:115])
     services.assign_department(answered, departments[0].id, staff)
     services.answer(answered, staff, "adopted", "좋은 제안 감사합니다. 올겨울 유동 인구가 많은 정류장 100곳에 "
                     "온열 의자를 먼저 설치하고, 효과를 보고 늘리겠습니다.",
                     "- 2025년 12월: 정류장 100곳 설치\n- 2026년 3월: 이용 만족도 조사 후 확대 검토")
+    _take_part(answered, citizens[120:166])
+    services.request_mayor_answers()
+    services.answer_as_mayor(answered, staff, MAYOR_ANSWER)
+    # 122 supports: a forum is open and 15 people have taken part so far, short of the mayor's 40.
     _support(discussed, citizens[10:132])
     services.assign_department(discussed, departments[1].id, staff)
     services.write_interim_answer(discussed, staff, "현장 조사를 마쳤고, 설치 위치를 정하는 중입니다.")
+    _take_part(discussed, citizens[140:155])
     for proposal, share in zip(opened, (43, 27, 12, 5), strict=True):
         _support(proposal, citizens[-share:])
 

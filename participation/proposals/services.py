@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from participation.accounts.models import User
 from participation.core import settings
@@ -568,7 +569,8 @@ def _awaiting_mayor():
 
 def awaiting_mayor() -> list[Proposal]:
     """Proposals waiting for the mayor's answer, longest waiting first."""
-    return list(db.session.scalars(_awaiting_mayor().order_by(Proposal.mayor_answer_requested_at, Proposal.id)))
+    return list(db.session.scalars(_awaiting_mayor().options(selectinload(Proposal.discussion_forum))
+                                   .order_by(Proposal.mayor_answer_requested_at, Proposal.id)))
 
 
 def awaiting_mayor_count() -> int:
