@@ -2,12 +2,18 @@
 
 The value in force is the newest change, or the configured default when nobody has changed it.
 Items copy the rules in force when they open, so a later change does not move their goalposts.
+
+Reads are cached per process for CACHE_SECONDS: every participation action checks the pause switch, and a
+query per vote for a value that changes a few times a year was a twentieth of the vote's time. The process
+that makes a change sees it at once (its cache is dropped when the change is written and again when its
+transaction ends); every other process sees it within CACHE_SECONDS. The history table stays the truth.
 """
 
+import time
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import JSON, ForeignKey, String, Text, select
+from sqlalchemy import JSON, Engine, ForeignKey, String, Text, event, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from participation.core.audit import audit
@@ -37,10 +43,40 @@ def register(name: str, kind: type = int) -> None:
     REGISTRY[name] = kind
 
 
+CACHE_SECONDS = 2.0
+# (app, setting name) -> (valid until, on time.monotonic(); value)
+_cache: dict[tuple[int, str], tuple[float, object]] = {}
+# Marks a session and its connection that wrote a setting not yet committed or rolled back.
+CHANGED = "participation_setting_changed"
+
+
 def get_setting(name: str):
+    key = (id(current_app._get_current_object()), name)
+    now = time.monotonic()
+    # A session that changed a setting reads its own uncommitted value, and never caches it.
+    own_change = db.session.info.get(CHANGED, False)
+    cached = None if own_change else _cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     change = db.session.scalar(
         select(SettingChange).where(SettingChange.name == name).order_by(SettingChange.id.desc()).limit(1))
-    return change.value if change else current_app.config[name]
+    value = change.value if change else current_app.config[name]
+    if not own_change:
+        _cache[key] = (now + CACHE_SECONDS, value)
+    return value
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _forget_on_end(connection) -> None:
+    if connection.info.pop(CHANGED, False):
+        _cache.clear()
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _forget_on_savepoint_rollback(connection, _name, _context) -> None:
+    if connection.info.get(CHANGED):
+        _cache.clear()
 
 
 def set_setting(name: str, value, actor, note: str | None = None) -> SettingChange:
@@ -57,6 +93,9 @@ def set_setting(name: str, value, actor, note: str | None = None) -> SettingChan
     change = SettingChange(name=name, value=value, changed_by_id=actor.id, note=note)
     db.session.add(change)
     db.session.flush()
+    db.session.info[CHANGED] = True
+    db.session.connection().info[CHANGED] = True
+    _cache.clear()
     audit(actor, "setting", change.id, f"{name}={value}", note)
     return change
 

@@ -42,3 +42,32 @@ def test_unexpected_errors_are_500_without_details(app, client, db_session, monk
     page = client.get("/healthz")
     assert page.status_code == 500 and "서버 오류" in page.get_data(as_text=True)
     assert "secret" not in page.get_data(as_text=True)
+
+
+def test_settings_are_read_once_per_cache_period_and_a_change_is_seen_at_once(db_session):
+    from sqlalchemy import event
+
+    from participation.extensions import db
+
+    statements = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        get_setting("PAUSE_PARTICIPATION")
+        before = len(statements)
+        for _ in range(5):
+            require_participation_open()
+        assert len(statements) == before  # cached: the pause switch is not read per vote
+        boss = admin()
+        with db.session.begin_nested() as nested:
+            set_setting("PAUSE_PARTICIPATION", True, boss, note="지방선거 기간")
+            with pytest.raises(Paused):
+                require_participation_open()  # the process that changed it sees it at once
+            nested.rollback()
+        require_participation_open()  # the change was rolled back, and so was the cached value
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
