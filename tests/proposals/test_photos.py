@@ -39,6 +39,8 @@ def test_the_author_removes_a_photo_before_publication(client):
     assert first_path.is_file()
     page = client.get(f"/proposals/{proposal_id}").get_data(as_text=True)
     assert f'action="/proposals/{proposal_id}/images/{first_id}/remove"' in page and "사진 1 지우기" in page
+    edit_page = client.get(f"/proposals/{proposal_id}/edit").get_data(as_text=True)
+    assert f'href="/proposals/{proposal_id}#photos"' in edit_page
 
     response = client.post(f"/proposals/{proposal_id}/images/{first_id}/remove")
     assert response.status_code == 400  # no CSRF token
