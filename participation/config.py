@@ -14,6 +14,8 @@ DEFAULTS = {
     "ENVIRONMENT": "development",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SQLALCHEMY_RECORD_QUERIES": False,
+    # Seconds to wait for a PostgreSQL connection to be established (then 503 with Retry-After).
+    "DATABASE_CONNECT_TIMEOUT": 3,
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     "JSON_MAX_CONTENT_LENGTH": 256 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
@@ -99,8 +101,11 @@ def load_config(app: Flask, overrides: dict | None) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": 30}}
     else:
+        # connect_timeout: a database that accepts connections but does not answer (restarting, a dead
+        # route) costs a request seconds, then a 503, instead of hanging until the client gives up.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_timeout": 5,
+            "connect_args": {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"]},
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or development_secret(app)
 

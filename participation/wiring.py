@@ -88,9 +88,11 @@ def register_blueprints(app: Flask, api) -> None:
 
 
 def register_hooks(app: Flask) -> None:
+    from participation.core.database import close_sessions_quietly
     from participation.main.errors import register_error_handlers
 
     register_error_handlers(app)
+    close_sessions_quietly(app)
     # Korean text travels as UTF-8, not as \u escapes.
     app.json.ensure_ascii = False
     hops = app.config["PROXY_HOPS"]

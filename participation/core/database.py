@@ -1,7 +1,12 @@
 """Database engine set-up that the ORM cannot express in models."""
 
+import logging
+
 from flask import has_request_context, request
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
 
 
 def configure_sqlite(engine: Engine) -> None:
@@ -26,3 +31,23 @@ def configure_sqlite(engine: Engine) -> None:
     def on_begin(connection):
         reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def close_sessions_quietly(app) -> None:
+    """End each request's session without letting a lost connection turn its answer into a 500.
+
+    Flask-SQLAlchemy removes the session after the response is made; when the database went away in the
+    meantime (a restart), the rollback of the finished transaction fails. The work was committed or not
+    already; the connection is invalidated by SQLAlchemy and the pool replaces it (pre-ping)."""
+    from participation.extensions import db
+
+    @app.teardown_appcontext
+    def remove_session(_error) -> None:  # runs before Flask-SQLAlchemy's own (registered earlier)
+        try:
+            db.session.remove()
+        except SQLAlchemyError as error:
+            log.warning("database connection lost while closing a session: %s", error.__class__.__name__)
+            try:
+                db.session.remove()
+            except SQLAlchemyError:
+                db.session.registry.clear()

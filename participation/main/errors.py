@@ -2,15 +2,15 @@
 
 import logging
 
-from flask import flash, jsonify, make_response, redirect, render_template, request
+from flask import flash, g, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, PendingRollbackError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from participation.api import is_api_request
 from participation.core.errors import DomainError
-from participation.extensions import db
+from participation.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +88,23 @@ def handle_domain_error(error: DomainError):
 
 
 def handle_database_unavailable(error):
-    db.session.rollback()
+    discard_session()
+    # The error page must not need the database: show it as to a visitor (loading the signed-in user, or
+    # reloading it after the rollback expired it, would fail again and end in a bare 500).
+    g._login_user = login_manager.anonymous_user()
     log.error("database unavailable: %s", error.__class__.__name__)
     return error_response(503, "unavailable", messages_for(503), headers={"Retry-After": "5"})
+
+
+def discard_session() -> None:
+    """Roll the request's session back; if even that fails on the lost connection (a rollback listener that
+    reads the dead connection raises again), drop the session: SQLAlchemy has already invalidated its
+    connection and given the pool slot back."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as error:
+        log.warning("session dropped after a failed rollback: %s", error.__class__.__name__)
+        db.session.registry.clear()
 
 
 def handle_unexpected(error: Exception):
@@ -104,4 +118,7 @@ def register_error_handlers(app) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(PoolTimeout, handle_database_unavailable)
+    # A lost connection whose error something swallowed (Flask-Limiter's key function looks the account up
+    # and RATELIMIT_SWALLOW_ERRORS hides the failure): the next query finds the transaction invalid.
+    app.register_error_handler(PendingRollbackError, handle_database_unavailable)
     app.register_error_handler(InternalServerError, handle_unexpected)
