@@ -107,6 +107,10 @@ def register_hooks(app: Flask) -> None:
         if is_api_request() and request.content_length and request.content_length > limit:
             raise RequestEntityTooLarge()
 
+    from participation.core.input import refuse_nul_characters
+
+    app.before_request(refuse_nul_characters)
+
     @app.after_request
     def security_headers(response):
         headers = response.headers

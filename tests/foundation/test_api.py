@@ -96,3 +96,16 @@ def test_categories_have_korean_labels(client, db_session):
 def test_korean_is_sent_as_utf8_not_escaped(client, db_session):
     body = client.get("/api/v1/categories").get_data()
     assert "교통".encode() in body and b"\\u" not in body
+
+
+def test_a_nul_character_anywhere_is_refused_naming_the_field(client, db_session):
+    from tests.conftest import csrf_token
+
+    response = client.get("/api/v1/petitions?q=%00")
+    assert response.status_code == 422 and response.json["error"]["fields"] == {
+        "q": ["보이지 않는 제어 문자(NUL)는 입력할 수 없습니다."]}
+    response = client.post("/api/v1/auth/token", json={"email": "a@example.com", "password": ["x\x00"]})
+    assert response.status_code == 422 and list(response.json["error"]["fields"]) == ["password[0]"]
+    response = client.post("/login", data={"email": "시민\x00@example.com", "password": "비밀번호",
+                                           "csrf_token": csrf_token(client, "/login")})
+    assert response.status_code == 422  # no referrer to go back to: the error page says why
