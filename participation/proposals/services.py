@@ -563,7 +563,10 @@ def answer(proposal: Proposal, actor, outcome, body, follow_up=None) -> Proposal
 # --- the mayor's answer (시장 답변) ---------------------------------------------------------------------------
 
 def _awaiting_mayor():
-    return select(Proposal).where(Proposal.mayor_answer_requested_at.is_not(None),
+    # Only proposals with a forum are ever asked; naming it lets the forum's unique index narrow the scan to
+    # the few proposals that reached 100 supports instead of reading them all.
+    return select(Proposal).where(Proposal.discussion_forum_id.is_not(None),
+                                  Proposal.mayor_answer_requested_at.is_not(None),
                                   Proposal.mayor_answered_at.is_(None), Proposal.state.in_(MAYOR_STATES))
 
 
