@@ -4,6 +4,7 @@ Plan 2024–2027."""
 from flask import Flask
 
 from participation.config import REPOSITORY_ROOT, load_config
+from participation.core.routing import IdConverter
 
 CHANNELS = ("petitions", "proposals", "polls", "forums", "surveys", "indicators")
 
@@ -13,6 +14,8 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder=str(REPOSITORY_ROOT / "static"),
                 instance_path=(config or {}).get("INSTANCE_PATH") or str(REPOSITORY_ROOT / "instance"))
     load_config(app, config)
+    # Ids in URLs stay within the database's integer range: /petitions/99999999999999999999 is a 404.
+    app.url_map.converters["int"] = IdConverter
 
     from participation import wiring
     from participation.core import static

@@ -4,7 +4,7 @@ import logging
 
 from flask import flash, g, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import OperationalError, PendingRollbackError, SQLAlchemyError
+from sqlalchemy.exc import DataError, OperationalError, PendingRollbackError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -107,6 +107,14 @@ def discard_session() -> None:
         db.session.registry.clear()
 
 
+def handle_unstorable_value(error):
+    """A value the database cannot store (a number beyond its integer range: SQLite's driver raises
+    OverflowError, PostgreSQL a DataError) came from the caller: 422, and nothing is written."""
+    discard_session()
+    log.warning("value refused by the database: %s", error.__class__.__name__)
+    return error_response(422, "invalid", _("저장할 수 없는 값입니다. 숫자의 크기와 글자 수를 확인해 주세요."))
+
+
 def handle_unexpected(error: Exception):
     db.session.rollback()
     log.exception("unhandled error on %s %s", request.method, request.path)
@@ -121,4 +129,6 @@ def register_error_handlers(app) -> None:
     # A lost connection whose error something swallowed (Flask-Limiter's key function looks the account up
     # and RATELIMIT_SWALLOW_ERRORS hides the failure): the next query finds the transaction invalid.
     app.register_error_handler(PendingRollbackError, handle_database_unavailable)
+    app.register_error_handler(DataError, handle_unstorable_value)
+    app.register_error_handler(OverflowError, handle_unstorable_value)
     app.register_error_handler(InternalServerError, handle_unexpected)

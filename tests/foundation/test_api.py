@@ -109,3 +109,18 @@ def test_a_nul_character_anywhere_is_refused_naming_the_field(client, db_session
     response = client.post("/login", data={"email": "시민\x00@example.com", "password": "비밀번호",
                                            "csrf_token": csrf_token(client, "/login")})
     assert response.status_code == 422  # no referrer to go back to: the error page says why
+
+
+def test_numbers_beyond_the_database_range_are_a_404_in_urls_and_a_422_in_bodies(client, db_session):
+    from tests import factories
+    from tests.conftest import api_token
+
+    assert client.get("/api/v1/proposals/99999999999999999999999").status_code == 404
+    assert client.get("/forums/2147483648").status_code == 404
+    forum = factories.ForumFactory()
+    citizen = factories.UserFactory()
+    db_session.commit()
+    response = client.post(f"/api/v1/forums/{forum.id}/comments", headers=api_token(client, citizen),
+                           json={"stance": "pro", "body": "따릉이를 늘려 주세요.", "parent_id": 10**30})
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["message"] == "저장할 수 없는 값입니다. 숫자의 크기와 글자 수를 확인해 주세요."
