@@ -6,7 +6,7 @@ from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import func, select
 
 from participation.extensions import db
-from participation.proposals.models import Comment, Proposal, Support
+from participation.proposals.models import Comment, Proposal, ProposalImage, Support
 from tests import factories
 from tests.browser.conftest import log_in
 
@@ -51,7 +51,14 @@ def count(model) -> int:
 def test_detail_moderation_and_staff_pages_pass_axe(open_page, live_data, locale):
     admin = factories.admin(display_name="최관리")
     email = admin.email
-    proposal = factories.open_proposal(state="under_review", answer_due_at=factories.utcnow())
+    # Past 100 supports with a forum that reached the mayor's threshold, and a photo: the forum progress,
+    # the mayor's answer form, the waiting list and the photo removal form all render.
+    forum = factories.ForumFactory(title="공론장", participant_count=4, count_as_of=factories.utcnow())
+    proposal = factories.open_proposal(state="under_review", answer_due_at=factories.utcnow(),
+                                       discussion_forum_id=forum.id, mayor_threshold=4,
+                                       mayor_answer_requested_at=factories.utcnow())
+    db.session.add(ProposalImage(proposal_id=proposal.id, stored_name="axe.png", content_type="image/png", width=1,
+                                 height=1, size=1))
     db.session.add(Comment(proposal_id=proposal.id, author_id=admin.id, body="**좋은** 제안입니다"))
     reviewed_id, pending_id = proposal.id, factories.ProposalFactory(title="검토 대기 중인 제안").id
     live_data.commit()
@@ -65,3 +72,7 @@ def test_detail_moderation_and_staff_pages_pass_axe(open_page, live_data, locale
         assert response.status == 200, path
         problems += serious(page)
     assert problems == []
+    page.goto(f"/proposals/{reviewed_id}")
+    assert page.locator("#mayor-progress").count() == 1
+    assert page.locator("textarea[name=mayor_answer]").count() == 1
+    assert page.locator("textarea[name=reason][id^=remove-image-]").count() == 1
