@@ -31,10 +31,15 @@ class PollCreateSchema(BaseSchema):
     eligible_age_bands = ma.fields.List(ma.fields.String(), load_default=list)
 
 
+IMAGE_URL_DOC = {"type": "string", "format": "uri", "description": "the option's picture, or null"}
+
+
 class PollOptionSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     label = ma.fields.String(required=True)
     description = ma.fields.String()
+    image_url = ma.fields.Function(lambda option: queries.option_image_url(option, external=True), allow_none=True,
+                                   required=True, metadata=IMAGE_URL_DOC)
 
 
 class PollSchema(ma.Schema):
@@ -68,6 +73,7 @@ class PollReceiptSchema(ma.Schema):
 
 
 class PollResultOptionSchema(PollOptionSchema):
+    image_url = ma.fields.String(allow_none=True, required=True, metadata=IMAGE_URL_DOC)
     votes = ma.fields.Integer(required=True)
     share = ma.fields.Float(required=True, metadata={"description": "percent of the ballots"})
 

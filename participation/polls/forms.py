@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -62,3 +63,8 @@ class TransitionForm(FlaskForm):
 class ExtendForm(FlaskForm):
     closes_at = DateTimeLocalField(_l("새 마감 시각 (한국 시간)"), format=TIME_FORMAT, validators=[InputRequired()])
     reason = TextAreaField(_l("사유"), validators=[InputRequired(), Length(max=2000)])
+
+
+class OptionImageForm(FlaskForm):
+    image = FileField(_l("이미지 (JPEG·PNG·WebP, 5MB까지)"),
+                      validators=[FileRequired(_l("이미지 파일을 골라 주세요."))])

@@ -18,6 +18,7 @@ from participation.polls.models import (
     Ballot,
     Participation,
     Poll,
+    PollOption,
     PollState,
     PollTag,
     ResultsVisibility,
@@ -94,11 +95,20 @@ def require_results_visible(poll: Poll) -> None:
         raise Forbidden(_l("이 투표의 결과는 마감 후에 공개됩니다."), code="results_hidden")
 
 
+def option_image_url(option: PollOption, external: bool = False) -> str | None:
+    """Where the option's picture is served, or None. The stored name's start in the URL makes a replaced
+    picture a new URL, so that caches never show the old one."""
+    if option.image_name is None:
+        return None
+    return url_for("polls.option_image", option_id=option.id, v=option.image_name[:8], _external=external)
+
+
 def results(poll: Poll) -> dict:
     """The latest tally: per-option votes with shares of the ballots, as the worker wrote them."""
     total = poll.total_ballots
     options = [{"id": option.id, "label": option.label, "votes": option.votes,
-                "share": round(option.votes / total * 100, 1) if total else 0.0} for option in poll.options]
+                "share": round(option.votes / total * 100, 1) if total else 0.0,
+                "image_url": option_image_url(option, external=True)} for option in poll.options]
     return {"poll_id": poll.id, "status": str(poll.state), "total_ballots": total, "options": options,
             "as_of": poll.tally_as_of, "digest": poll.tally_digest, "final": poll.state == PollState.tallied}
 

@@ -3,15 +3,16 @@
 import csv
 import io
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from participation.core import consoles
+from participation.core import images as core_images
 from participation.core.audit import history
-from participation.core.errors import Conflict, DomainError, ValidationError
+from participation.core.errors import Conflict, DomainError, NotFound, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
@@ -19,17 +20,23 @@ from participation.core.permissions import Role, require_role
 from participation.core.reports import open_report_count
 from participation.core.seoul import AGE_BAND_LABELS
 from participation.extensions import db
-from participation.polls import queries, services
-from participation.polls.forms import ExtendForm, PollForm, TransitionForm, kst_to_utc
-from participation.polls.models import Poll, PollState
+from participation.polls import images, queries, services
+from participation.polls.forms import ExtendForm, OptionImageForm, PollForm, TransitionForm, kst_to_utc
+from participation.polls.models import Poll, PollOption, PollState
 
 bp = Blueprint("polls", __name__, url_prefix="/polls")
+bp.add_app_template_global(queries.option_image_url, "poll_option_image_url")
 RECEIPTS_KEY = "poll_receipts"
 
 consoles.register(consoles.MODERATION, consoles.ConsoleEntry(
     "polls", _l("시민 엠보팅 검토"), queries.pending_count, "polls.moderation"))
 consoles.register(consoles.STAFF, consoles.ConsoleEntry(
     "polls", _l("엠보팅 관리 (준비 중·예약)"), queries.drafts_count, "polls.manage"))
+
+
+def error_text(error: DomainError) -> str:
+    fields = getattr(error, "fields", None)
+    return " ".join(m for ms in fields.values() for m in ms) if fields else str(error.message)
 
 
 def parse_choices(values: list[str]) -> list[int]:
@@ -91,8 +98,7 @@ def vote(poll_id):
         receipt = services.cast_ballot(poll, current_user, parse_choices(request.form.getlist("choice")))
     except DomainError as error:
         db.session.rollback()
-        fields = getattr(error, "fields", None)
-        flash(" ".join(m for ms in fields.values() for m in ms) if fields else str(error.message), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("polls.detail", poll_id=poll.id), 303)
     db.session.commit()
     # Shown once on the next page, then forgotten; never logged.
@@ -171,7 +177,65 @@ def manage_poll(poll_id):
     poll = queries.get_poll(poll_id, current_user)
     return render_template("polls/manage_poll.html", poll=poll, reason_form=TransitionForm(),
                            extend_form=ExtendForm(), allowed=services.ALLOWED[PollState(poll.state)],
-                           entries=history(services.SUBJECT, poll.id))
+                           entries=history(services.SUBJECT, poll.id), image_form=OptionImageForm(),
+                           images_editable=poll.by_staff and poll.state in images.EDITABLE_STATES)
+
+
+@bp.post("/<int:poll_id>/options/<int:option_id>/image")
+@login_required
+def set_option_image(poll_id, option_id):
+    """Add or replace an option's picture (staff, while the poll is a draft or scheduled)."""
+    require_role(current_user, Role.staff)
+    poll = queries.get_poll(poll_id, current_user)
+    option = images.get_option(poll, option_id)
+    form = OptionImageForm()
+    try:
+        if not form.validate_on_submit():
+            raise ValidationError({"image": form.errors.get("image") or [_l("이미지 파일을 골라 주세요.")]})
+        old = images.set_image(option, form.image.data.read(core_images.MAX_BYTES + 1), current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error_text(error), "error")
+        return redirect(url_for("polls.manage_poll", poll_id=poll.id, _anchor="option-images"), 303)
+    db.session.commit()
+    if old is not None:
+        old.unlink(missing_ok=True)
+    flash(_("선택지 '%(label)s'의 이미지를 올렸습니다.", label=option.label), "success")
+    return redirect(url_for("polls.manage_poll", poll_id=poll.id, _anchor="option-images"), 303)
+
+
+@bp.post("/<int:poll_id>/options/<int:option_id>/image/delete")
+@login_required
+def remove_option_image(poll_id, option_id):
+    require_role(current_user, Role.staff)
+    poll = queries.get_poll(poll_id, current_user)
+    option = images.get_option(poll, option_id)
+    if not ConfirmForm().validate_on_submit():
+        raise ValidationError({"csrf_token": _l("페이지를 다시 열고 시도해 주세요.")})
+    old = images.remove_image(option, current_user)
+    db.session.commit()
+    if old is not None:
+        old.unlink(missing_ok=True)
+    flash(_("선택지 '%(label)s'의 이미지를 지웠습니다.", label=option.label), "success")
+    return redirect(url_for("polls.manage_poll", poll_id=poll.id, _anchor="option-images"), 303)
+
+
+@bp.get("/options/<int:option_id>/image")
+def option_image(option_id):
+    """An option's picture, to whoever may see the poll (a draft or a pending citizen poll: 404)."""
+    option = db.session.get(PollOption, option_id) if 0 < option_id <= queries.MAX_ID else None
+    if option is None or option.image_name is None:
+        raise NotFound()
+    poll = queries.get_poll(option.poll_id, current_user)
+    path = images.image_path(option)
+    if not path.is_file():
+        raise NotFound()
+    response = send_file(path, mimetype=option.image_content_type, max_age=3600, conditional=True)
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if poll.state not in queries.PUBLIC_STATES:
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @bp.post("/<int:poll_id>/transitions/<to>")

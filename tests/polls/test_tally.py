@@ -47,7 +47,8 @@ def test_a_burst_of_votes_makes_one_tally_job_with_the_right_counts(db_session, 
     hashes = sorted(hashlib.sha256(receipt.encode()).hexdigest() for receipt in receipts)
     assert poll.tally_digest == hashlib.sha256("\n".join(hashes).encode()).hexdigest()
     assert poll.tally_as_of is not None
-    assert queries.results(poll)["options"][0] == {"id": first, "label": "가", "votes": 3, "share": 75.0}
+    assert queries.results(poll)["options"][0] == {"id": first, "label": "가", "votes": 3, "share": 75.0,
+                                                   "image_url": None}
 
 
 def test_tally_twice_gives_identical_rows(db_session):

@@ -108,6 +108,28 @@ def proposal_image():
     return make
 
 
+def draft_poll():
+    return lambda w: w.poll("draft").id
+
+
+def draft_poll_option():
+    return lambda w: w.poll("draft").options[0].id
+
+
+def poll_option_image():
+    """A picture of the first option of the World's open poll, with its file on disk."""
+    def make(w):
+        from participation.polls import images
+
+        def attach():
+            option = w.poll().options[0]
+            option.image_name, option.image_content_type = f"route-{option.id}.png", "image/png"
+            images.image_path(option).write_bytes(b"\x89PNG")
+            return option
+        return w.item("poll_option_image", attach).id
+    return make
+
+
 # URL values a line does not give: the World's usual item for that name.
 DEFAULT_VALUES = {
     "petition_id": petition(), "proposal_id": proposal(), "poll_id": lambda w: w.poll().id,
@@ -273,6 +295,11 @@ ROUTES: dict[str, Expect] = {
     "GET polls.export":                       r("login   no      no      no      409     409"),
     "GET polls.manage":                       r("login   no      no      no      ok      ok"),
     "GET polls.manage_poll":                  r("login   no      no      no      ok      ok"),
+    "GET polls.option_image":                 r(PUBLIC, option_id=poll_option_image()),
+    "POST polls.remove_option_image":         r("login   no      no      no      go      go", poll_id=draft_poll(),
+                                                option_id=draft_poll_option()),
+    "POST polls.set_option_image":            r("login   no      no      no      go      go", poll_id=draft_poll(),
+                                                option_id=draft_poll_option()),
     "GET polls.moderation":                   r("login   no      no      ok      no      ok"),
     "GET polls.receipt":                      r("login   ok      ok      ok      ok      ok"),
     "GET polls.results":                      r("ok      ok      ok      ok      ok      ok"),

@@ -1,0 +1,65 @@
+"""Pictures of poll options (e.g. a photo for each of the 10대 뉴스), checked and re-encoded by core.images and
+stored under instance/uploads/polls/. Staff add, replace or remove them while the poll is a draft or scheduled;
+once voting starts the ballot paper is fixed. Files of replaced or removed pictures are deleted by the caller
+after its commit (a rollback keeps the row, so the file must still be there)."""
+
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+
+from participation.core.audit import audit
+from participation.core.errors import Conflict, NotFound
+from participation.core.images import check_image, store, upload_dir
+from participation.core.permissions import Role, require_role
+from participation.extensions import db
+from participation.polls.models import Poll, PollOption, PollState
+
+PART = "polls"
+EDITABLE_STATES = (PollState.draft, PollState.scheduled)
+SUBJECT = "poll"
+
+
+def image_path(option: PollOption) -> Path:
+    return upload_dir(PART) / option.image_name
+
+
+def get_option(poll: Poll, option_id: int) -> PollOption:
+    option = next((option for option in poll.options if option.id == option_id), None)
+    if option is None:
+        raise NotFound()
+    return option
+
+
+def require_editable(poll: Poll, actor) -> None:
+    require_role(actor, Role.staff)
+    if not poll.by_staff or poll.state not in EDITABLE_STATES:
+        raise Conflict(_l("선택지 이미지는 투표가 준비 중이거나 예약된 동안에만 바꿀 수 있습니다."),
+                       code="poll_not_editable")
+
+
+def set_image(option: PollOption, raw: bytes, actor) -> Path | None:
+    """Give the option a picture (replacing any). Returns the old file, to delete once this commits. Flushes."""
+    require_editable(option.poll, actor)
+    checked = check_image(raw, field="image")
+    old = image_path(option) if option.image_name else None
+    name = store(PART, checked)
+    try:
+        option.image_name, option.image_content_type = name, checked.content_type
+        audit(actor, SUBJECT, option.poll_id, "option_image_set", f"option {option.id}")
+        db.session.flush()
+    except Exception:
+        (upload_dir(PART) / name).unlink(missing_ok=True)
+        raise
+    return old
+
+
+def remove_image(option: PollOption, actor) -> Path | None:
+    """Take the option's picture away. Returns its file, to delete once this commits. Flushes."""
+    require_editable(option.poll, actor)
+    if option.image_name is None:
+        return None
+    old = image_path(option)
+    option.image_name = option.image_content_type = None
+    audit(actor, SUBJECT, option.poll_id, "option_image_removed", f"option {option.id}")
+    db.session.flush()
+    return old
