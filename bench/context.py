@@ -22,6 +22,7 @@ class Settings:
     map_people: int = 5_000
     map_statements: int = 200
     worker_jobs: int = 10_000
+    worker_seconds: float = 420.0  # at most this long for the worker's jobs
 
 
 @dataclass

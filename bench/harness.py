@@ -172,8 +172,10 @@ class Leg:
         raise RuntimeError(f"gunicorn {target} did not answer {ready_path}")
 
     def worker(self) -> subprocess.Popen:
-        process = subprocess.Popen([PYTHON, "-m", "flask", "--app", "bench.wsgi", "worker", "--no-cron"],
-                                   cwd=ROOT, env=self.env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its log goes to a file: RQ logs every job, and a pipe nobody reads would fill and stall the worker.
+        with open(self.instance / "worker.log", "ab") as log:
+            process = subprocess.Popen([PYTHON, "-m", "flask", "--app", "bench.wsgi", "worker", "--no-cron"],
+                                       cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT)
         self.processes.append(process)
         return process
 

@@ -6,6 +6,7 @@ import logging
 from flask import Flask
 from rq import SimpleWorker, Worker
 from rq.cron import CronScheduler
+from sqlalchemy.orm import configure_mappers
 
 from participation.core.jobs import QUEUE_NAMES, clear_debounce_mark, get_queue
 from participation.core.redis import redis_connection
@@ -46,6 +47,8 @@ def make_worker(app: Flask, in_process: bool = False) -> Worker:
     with app.app_context():
         connection = redis_connection()
         queues = [get_queue(name) for name in QUEUE_NAMES]
+    # Done once here, not lazily by the first query of every forked work horse (most of a small job's time).
+    configure_mappers()
     worker = (InProcessWorker if in_process else AppWorker)(queues, connection=connection)
     worker.flask_app = app
     return worker
