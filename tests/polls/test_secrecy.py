@@ -65,3 +65,44 @@ def test_logs_never_put_a_voter_next_to_a_choice(client, caplog, run_jobs):
             mentions_voter = any(part in line for part in identity)
             assert not (mentions_voter and any(word in line for word in ("choice", "비밀선택지", *option_ids))), line
     assert "비밀선택지" not in text
+
+
+def test_final_tally_leaves_no_writer_id_or_storage_order_linking_ballots_to_voters(db_session):
+    """PostgreSQL keeps in every row the id of the transaction that wrote it (xmin) and stores rows in the
+    order they were written; a vote writes its participation and its ballot in one transaction. After the
+    final tally neither links them: a job writes the ballots again, in random-id order."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        import pytest
+
+        pytest.skip("SQLite keeps no writer id and stores the ballot tables in random-id order (WITHOUT ROWID)")
+    from participation.polls.tasks import rewrite_ballots_in_id_order, write_tally
+    from tests.factories import staff
+
+    poll = PollFactory(title="올해의 10대 정책", labels=["가", "나", "다"], max_choices=2)
+    first, second, third = (option.id for option in poll.options)
+    for number in range(12):
+        services.cast_ballot(poll, UserFactory(), [first, third] if number % 3 else [second])
+        db_session.commit()
+
+    def writer_ids(table):
+        return set(db.session.scalars(sa.text(f"SELECT xmin::text FROM {table} WHERE poll_id = :poll"),
+                                      {"poll": poll.id}))
+
+    assert writer_ids("poll_ballot") & writer_ids("poll_participation")  # while the poll is open, they match
+    ballots_before = db.session.execute(sa.text(
+        "SELECT id, receipt_hash FROM poll_ballot WHERE poll_id = :poll ORDER BY id"), {"poll": poll.id}).all()
+    write_tally(poll.id)
+    services.transition(poll, "closed", staff(), "조기 마감")
+    write_tally(poll.id)
+    assert poll.state == "tallied" and [option.votes for option in poll.options] == [8, 4, 8]
+    assert rewrite_ballots_in_id_order in [job for _kind, job, *_rest in db.session.info["participation_jobs"]]
+    rewrite_ballots_in_id_order(poll.id)  # as the worker runs it once the tally has committed
+
+    assert not (writer_ids("poll_ballot") | writer_ids("poll_ballot_choice")) & writer_ids("poll_participation")
+    stored = db.session.execute(sa.text(
+        "SELECT id, receipt_hash FROM poll_ballot WHERE poll_id = :poll ORDER BY ctid"), {"poll": poll.id}).all()
+    assert stored == ballots_before  # the same ballots, now lying in the order of their random ids
+    choices = db.session.execute(sa.text(
+        "SELECT ballot_id, option_id FROM poll_ballot_choice WHERE poll_id = :poll ORDER BY ctid"),
+        {"poll": poll.id}).all()
+    assert choices == sorted(choices) and len(choices) == 20
