@@ -2,7 +2,8 @@
 owner citizen and by an admin (the callers most rules let through), with a valid CSRF token and bodies in
 which every field any form of the app declares carries hostile values: NUL bytes, 20,001 characters,
 numbers too large for any column, impossible dates, repeated fields, markup and a file where text is
-expected. The schemathesis test does the same for the API from its OpenAPI document."""
+expected. Every page is also read with hostile query parameters. The schemathesis test does the same for
+the API from its OpenAPI document."""
 
 import io
 from collections import Counter
@@ -107,3 +108,40 @@ def test_no_browser_form_post_gets_a_500(app, db_session, redis, role):
     assert failures == []
     # The walk got past the CSRF check and the size limit: the bodies reached the forms.
     assert statuses[400] == statuses[413] == 0, statuses
+
+
+QUERY_NAMES = ["page", "per_page", "q", "sort", "state", "status", "category", "district", "source", "tag",
+               "kind", "year", "question", "receipt", "title", "next", "after", "v"]
+QUERY_VALUES = ["99999999999999999999999", "-1e309<script>alert('서울')</script>" + "가" * 2_000]
+
+
+def test_no_page_gets_a_500_from_hostile_query_parameters(app, db_session, redis):
+    world = World()
+    targets = []
+    for key, rule in sorted(route_keys(app).items()):
+        if key.startswith("GET ") and not rule.rule.startswith(API_PREFIX) and key != "GET static":
+            targets.append((key, path_for(app, rule.endpoint, **url_values(world, rule, ROUTES[key]))))
+    admin_id = world.admin.id
+    db_session.commit()
+
+    connection = db_session.get_bind()
+    failures, statuses = [], Counter()
+    for value in QUERY_VALUES:
+        for key, path in targets:
+            client = web_client(app, admin_id)
+            savepoint = connection.begin_nested()
+            try:
+                response = client.get(path, query_string={name: value for name in QUERY_NAMES})
+                response.get_data()
+                response.close()
+                status = response.status_code
+            except Exception as error:  # every failure is collected, not only the first
+                status = f"{error.__class__.__name__}: {str(error)[:80]}"
+            finally:
+                db_session.remove()
+                savepoint.rollback()
+            statuses[status] += 1
+            if not isinstance(status, int) or status >= 500:
+                failures.append(f"{key} {path} [{value[:30]}]: {status}")
+    assert failures == []
+    assert statuses[200] > len(targets), statuses  # most pages answered with their content
