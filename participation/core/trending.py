@@ -6,8 +6,8 @@ stored in the database beside a signature or a ballot. Counting is best effort: 
 signature or vote still stands and the count is skipped (with a warning that names no address).
 
 `counted(view)` wraps every participation endpoint (core/limits.py applies it); it records a request
-only when the view returned without error, answered below 400 and committed (the poll page, which turns
-a refused ballot into a redirect, rolls back instead)."""
+only when the view returned without error, answered below 400 and committed new rows (the poll page, which
+turns a refused ballot into a redirect, rolls back instead; reopening one's survey draft inserts nothing)."""
 
 import ipaddress
 import logging
@@ -142,6 +142,12 @@ def alert_count() -> int:
         return 0
 
 
+@event.listens_for(Session, "after_flush")
+def _note_insert(session, _flush_context) -> None:
+    if session.new and has_request_context():
+        g.participation_inserted = True
+
+
 @event.listens_for(Session, "after_commit")
 def _note_commit(_session) -> None:
     if has_request_context():
@@ -153,10 +159,11 @@ def counted(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        g.participation_committed = False
+        g.participation_inserted = g.participation_committed = False
         response = view(*args, **kwargs)
         tracked = TRACKED.get(request.endpoint or "")
-        if tracked is not None and g.get("participation_committed") and _status(response) < 400:
+        if (tracked is not None and g.get("participation_inserted") and g.get("participation_committed")
+                and _status(response) < 400):
             channel, view_arg = tracked
             item_id = (request.view_args or {}).get(view_arg)
             if item_id is not None:

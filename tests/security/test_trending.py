@@ -120,10 +120,17 @@ def test_only_accepted_participations_are_counted(app, client, db_session, redis
     assert client.delete(f"/api/v1/petitions/{petition.id}/signatures", headers=bearer(citizen),
                          environ_base={"REMOTE_ADDR": SHARED_ADDRESS}).status_code == 204
 
+    # Starting a survey counts once; reopening one's own draft is not another response.
+    survey = factories.survey(factories.staff(), questions=[
+        {"type": "single", "text": "주로 타는 교통수단은?", "options": ["지하철", "버스"]}])
+    for _ in range(2):
+        assert page_client.post(f"/surveys/{survey.id}/start", data={"csrf_token": token}).status_code == 303
+
     key = trending.bucket_key("ip", trending.current_hour())
     assert redis.zscore(key, f"petitions|{petition.id}|{SHARED_ADDRESS}") == 1
     assert redis.zscore(key, f"polls|{poll.id}|{SHARED_ADDRESS}") == 1
-    assert redis.zcard(key) == 2
+    assert redis.zscore(key, f"surveys|{survey.id}|{SHARED_ADDRESS}") == 1
+    assert redis.zcard(key) == 3
 
 
 def test_every_counted_endpoint_exists_and_is_limited(app):
