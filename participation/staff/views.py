@@ -2,10 +2,12 @@ import redis
 from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from participation.core import trending
 from participation.core.consoles import STAFF, ConsoleEntry, register
 from participation.core.permissions import Role, require_role
+from participation.extensions import db
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -36,6 +38,24 @@ def trending_addresses():
         alerts, unavailable = [], True
     return render_template("staff/trending.html", unavailable=unavailable, hours=trending.WINDOW_HOURS,
                            thresholds=trending.thresholds(), channel_labels=CHANNEL_LABELS,
+                           titles=item_titles(alerts),
                            ips=[alert for alert in alerts if alert.kind == "ip"],
                            subnets=[alert for alert in alerts if alert.kind == "subnet"],
                            keep_days=trending.KEEP_SECONDS // 86400)
+
+
+def item_titles(alerts) -> dict[tuple[str, int], str]:
+    """The title of each listed item, one query per channel."""
+    from participation.petitions.models import Petition
+    from participation.polls.models import Poll
+    from participation.proposals.models import Proposal
+    from participation.surveys.models import Survey
+
+    models = {"petitions": Petition, "proposals": Proposal, "polls": Poll, "surveys": Survey}
+    titles = {}
+    for channel, model in models.items():
+        ids = {alert.item_id for alert in alerts if alert.channel == channel}
+        if ids:
+            for item_id, title in db.session.execute(select(model.id, model.title).where(model.id.in_(ids))):
+                titles[(channel, item_id)] = title
+    return titles

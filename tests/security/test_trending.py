@@ -58,7 +58,7 @@ def test_twenty_five_signatures_from_one_address_are_listed_and_nineteen_are_not
 
     page = staff_page(app, staff)
     assert SHARED_ADDRESS in page
-    assert f'href="/petitions/{busy.id}"' in page
+    assert f'href="/petitions/{busy.id}"' in page and "구청 앞 횡단보도 설치" in page
     assert "청원 서명" in page and ">25<" in page
     assert "198.51.100.20" not in page and f'href="/petitions/{quiet.id}"' not in page
     # 25 from one /24 is below the subnet threshold (50).
@@ -87,6 +87,7 @@ def test_one_subnet_voting_often_is_listed_without_any_single_address(app, clien
         ("subnet", "polls", poll.id, "192.0.2.0/24", 55)]
     page = staff_page(app, factories.staff())
     assert "192.0.2.0/24" in page and f'href="/polls/{poll.id}"' in page and "기준을 넘은 IP 주소가 없습니다." in page
+    assert "한강공원 야간 개방 연장" in page
 
 
 def test_the_threshold_is_per_item_and_configurable(app, client, db_session):
