@@ -61,7 +61,7 @@ def list_statement(user, status: str | None = None, keyword: str | None = None) 
     if status:
         statement = statement.where(Survey.state == status)
     if keyword:
-        statement = statement.where(Survey.title.contains(keyword.replace("\x00", "").strip(), autoescape=True))
+        statement = statement.where(Survey.title.contains(keyword.strip(), autoescape=True))
     return statement
 
 
@@ -238,7 +238,7 @@ def text_answers(survey: Survey, question_id: int | None, keyword: str | None, p
     if question_id and 0 < question_id < 2**31:
         statement = statement.where(Answer.question_id == question_id)
     if keyword:
-        statement = statement.where(Answer.text_value.contains(keyword.replace("\x00", "").strip(), autoescape=True))
+        statement = statement.where(Answer.text_value.contains(keyword.strip(), autoescape=True))
     return paginate(statement, page, per_page, scalars=False)
 
 

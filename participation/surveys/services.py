@@ -67,8 +67,8 @@ def require_draft(survey: Survey) -> None:
 
 
 def _text(value) -> str:
-    """A stripped string without NUL characters (which no database column takes)."""
-    return value.replace("\x00", "").strip() if isinstance(value, str) else ""
+    """A stripped string (NUL characters never get this far: core.input refuses them)."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def check_survey_fields(fields: dict) -> dict:

@@ -4,12 +4,13 @@ the pause switch, and inputs that must never reach the database as errors."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from participation.core.errors import Conflict, Paused, ValidationError
 from participation.core.settings import set_setting
 from participation.core.time import kst_year_bounds, utcnow
 from participation.surveys import queries, services, tasks
-from participation.surveys.models import SurveyState
+from participation.surveys.models import Survey, SurveyState
 from tests import factories
 from tests.conftest import api_token
 from tests.foundation.test_api import assert_error
@@ -117,8 +118,9 @@ def test_nul_characters_never_reach_the_database(client, db_session):
     headers = api_token(client, factories.staff())
     response = client.post("/api/v1/surveys", headers=headers, json={"title": "제목\x00", "questions": [
         {"type": "single", "text": "질\x00문", "options": ["가\x00", "나"], "max_choices": 2**40}]})
-    assert response.status_code == 201
-    assert response.json["title"] == "제목" and response.json["questions"][0]["options"][0]["label"] == "가"
+    assert_error(response, 422)
+    assert sorted(response.json["error"]["fields"]) == ["questions[0].options[0]", "questions[0].text", "title"]
+    assert db_session.scalar(select(func.count()).select_from(Survey)) == 0
     too_many = client.post("/api/v1/surveys", headers=headers, json={"title": "제목", "questions": [
         {"type": "multiple", "text": "질문", "options": ["가", "나"], "max_choices": 2**40}]})
     assert_error(too_many, 422)
