@@ -250,3 +250,18 @@ def test_a_citizen_finds_their_own_proposals_in_every_state(client):
     page = client.get("/proposals?mine=1").get_data(as_text=True)
     assert "내 대기 중 제안" in page and "내 반려된 제안" in page and "제안 2건" in page
     assert "숨긴 제안" not in page and "남의 대기 중 제안" not in page
+
+
+def test_progress_shows_the_next_goal_and_none_once_both_are_reached(client, db_session):
+    proposal = factories.open_proposal(support_count=30)
+    db_session.commit()
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "부서 검토까지 공감 30 / 50명" in page
+    proposal.support_count, proposal.state = 70, "under_review"
+    db_session.commit()
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "공론장까지 공감 70 / 100명" in page and "부서 검토까지" not in page
+    proposal.support_count = 114
+    db_session.commit()
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "<progress" not in page
