@@ -1,13 +1,17 @@
 """This channel's part of the Korean demo: the yearly "올해의 10대 뉴스" vote (30 items, choose up to 5)
 with votes from the demo citizens, a closed and tallied poll, a poll whose results stay hidden until
-it closes, and a citizen's poll waiting for moderation. The news items are examples written for the demo."""
+it closes, and a citizen's poll waiting for moderation. The news items are examples written for the demo;
+the options of the rest-space poll have plain pictures drawn here (no photos are shipped)."""
 
 import random
 from datetime import timedelta
+from io import BytesIO
+
+from PIL import Image, ImageDraw
 
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.polls import services
+from participation.polls import images, services
 from participation.polls.models import PollState
 from participation.polls.tasks import write_tally
 
@@ -22,7 +26,20 @@ NEWS_ITEMS = (
     "서울 야외도서관 운영", "소상공인 디지털 전환 지원",
 )
 REST_OPTIONS = ("공원 벤치와 그늘막", "실내 쉼터·카페형 공간", "야외 운동 시설", "어린이 놀이 공간")
+REST_COLORS = ("#3a7d44", "#8c5e3c", "#2d6a9f", "#d98c1f")
 YOUTH_OPTIONS = ("청년 주거 지원", "일자리·창업 지원", "문화·여가 바우처", "마음 건강 상담", "교통비 지원")
+
+
+def demo_picture(color: str, number: int) -> bytes:
+    """A plain 4:3 picture: a coloured tile with `number` white discs."""
+    picture = Image.new("RGB", (640, 480), color)
+    draw = ImageDraw.Draw(picture)
+    for index in range(number):
+        left = 80 + index * 130
+        draw.ellipse((left, 180, left + 100, 280), fill="white")
+    output = BytesIO()
+    picture.save(output, "PNG")
+    return output.getvalue()
 
 
 def seed(people) -> None:
@@ -45,6 +62,8 @@ def seed(people) -> None:
     rest = services.create_poll(
         officer, title="도심 속 휴식 공간, 무엇이 더 필요할까요?", options=list(REST_OPTIONS),
         description="내년 공원 정비 계획에 참고합니다. 하나만 골라 주세요.", closes_at=utcnow() + timedelta(days=1))
+    for number, (option, color) in enumerate(zip(rest.options, REST_COLORS, strict=True), start=1):
+        images.set_image(option, demo_picture(color, number), officer)
     services.transition(rest, PollState.open, officer)
     for voter in voters[:120]:
         services.cast_ballot(rest, voter, [chooser.choice(rest.options).id])

@@ -21,6 +21,7 @@ def test_demo_polls(db_session):
     rest = polls["도심 속 휴식 공간, 무엇이 더 필요할까요?"]
     assert rest.state == "tallied" and rest.total_ballots == 120
     assert sum(option.votes for option in rest.options) == 120
+    assert all(option.image_content_type == "image/png" for option in rest.options)
     youth = polls["청년 정책, 무엇을 먼저 해야 할까요?"]
     assert youth.results_visibility == "after_close" and youth.total_ballots > 0
     assert polls["우리 동네 도서관, 밤 10시까지 열면 이용하시겠어요?"].state == "pending"
