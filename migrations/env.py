@@ -5,6 +5,7 @@ from alembic import context
 from flask import current_app
 
 import participation.models  # noqa: F401  (every table)
+from participation.core.database import include_in_comparison
 from participation.extensions import db
 
 config = context.config
@@ -14,7 +15,8 @@ if config.config_file_name is not None and not logging.getLogger().handlers:
 
 def run_migrations_offline():
     context.configure(url=current_app.config["SQLALCHEMY_DATABASE_URI"], target_metadata=db.metadata,
-                      literal_binds=True, render_as_batch=True, compare_type=True)
+                      literal_binds=True, render_as_batch=True, compare_type=True,
+                      include_object=include_in_comparison)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -22,7 +24,7 @@ def run_migrations_offline():
 def run_migrations_online():
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=db.metadata, render_as_batch=True,
-                          compare_type=True)
+                          compare_type=True, include_object=include_in_comparison)
         with context.begin_transaction():
             context.run_migrations()
 

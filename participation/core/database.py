@@ -8,6 +8,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
+# Indexes that only PostgreSQL has (migration 0011): pg_trgm indexes for the petition and proposal keyword search.
+# SQLite has nothing equivalent, so the models cannot declare them; comparing the schema with the models
+# (`alembic check`, autogenerate) leaves them out.
+POSTGRESQL_ONLY_INDEXES = {
+    "ix_petition_title_trgm": ("petition", "title"), "ix_petition_body_trgm": ("petition", "body"),
+    "ix_proposal_title_trgm": ("proposal", "title"), "ix_proposal_body_trgm": ("proposal", "body"),
+}
+
+
+def include_in_comparison(_object, name, type_, reflected, compare_to) -> bool:
+    """alembic's `include_object` hook: skip the PostgreSQL-only indexes found in the database."""
+    return not (type_ == "index" and reflected and compare_to is None and name in POSTGRESQL_ONLY_INDEXES)
+
 
 def configure_sqlite(engine: Engine) -> None:
     """Make the embedded SQLite behave like a real transactional database.

@@ -48,3 +48,17 @@ def test_search_finds_a_korean_word_inside_a_longer_one(client, db_session):
     found = client.get("/api/v1/petitions?q=따릉이").json
     assert found["total"] == 2 and bike.id in {item["id"] for item in found["items"]}
     assert client.get("/api/v1/petitions?q=따릉이 대여소").json["total"] == 1
+
+
+def test_on_postgresql_the_keyword_search_has_its_trigram_indexes(db_session):
+    import pytest
+    import sqlalchemy as sa
+
+    from participation.core.database import POSTGRESQL_ONLY_INDEXES
+
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite has no trigram index; its search scans")
+    indexes = {index["name"]: index["column_names"] for table in ("petition", "proposal")
+               for index in sa.inspect(db_session.connection()).get_indexes(table)}
+    assert {name: indexes.get(name) for name in POSTGRESQL_ONLY_INDEXES} == {
+        name: [column] for name, (_table, column) in POSTGRESQL_ONLY_INDEXES.items()}
