@@ -70,11 +70,6 @@ def required_role(poll: Poll, to: PollState) -> Role:
 
 def transition(poll: Poll, to, actor, reason: str | None = None) -> Poll:
     """Move a poll along its life cycle; actor None is the system applying a due date."""
-    if poll.state == PollState.open:
-        # Ballots in flight hold the row FOR SHARE (queries.get_poll): wait for them, so that each is either
-        # committed before the close (then in the final tally) or sees the poll closed. The close time is
-        # taken after the wait, so no ballot is accepted after closed_at.
-        db.session.refresh(poll, ["state", "opens_at", "closes_at", "closed_at"], with_for_update=True)
     try:
         to = PollState(to)
     except ValueError:
@@ -87,6 +82,15 @@ def transition(poll: Poll, to, actor, reason: str | None = None) -> Poll:
             raise InvalidTransition(current, to, ALLOWED[current])
     else:
         require_role(actor, required_role(poll, to))
+    if current == PollState.open:
+        # Ballots in flight hold the row FOR SHARE (queries.get_poll): wait for them, so that each is either
+        # committed before the close (then in the final tally) or sees the poll closed. The close time is
+        # taken after the wait, so no ballot is accepted after closed_at. Someone else may have moved the
+        # poll meanwhile: check again.
+        db.session.refresh(poll, ["state", "opens_at", "closes_at", "closed_at"], with_for_update=True)
+        current = PollState(poll.state)
+        if to not in ALLOWED[current]:
+            raise InvalidTransition(current, to, ALLOWED[current])
     reason = (reason or "").strip() or None
     early_close = actor is not None and to == PollState.closed
     if (to in NEEDS_REASON or early_close) and not reason:
