@@ -67,6 +67,7 @@ def main() -> int:
     print(f"bench leg {name}: {leg.describe()}; gunicorn {args.workers} workers × {args.threads} threads; "
           f"load: {settings.concurrency} keep-alive connections, {settings.duration:.0f} s per scenario", flush=True)
     started = time.monotonic()
+    bench.deadline = started + args.budget
     from bench.scenarios import load_all
 
     skipped: list[tuple[str, str]] = []

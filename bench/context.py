@@ -37,6 +37,7 @@ class Bench:
     next_person: int = 0
     facts: dict = field(default_factory=dict)   # figures for the capacity plan
     started: float = field(default_factory=time.monotonic)
+    deadline: float = float("inf")  # time.monotonic() at which the leg's --budget runs out
 
     # -- people --------------------------------------------------------------------------------------
     def take_people(self, n: int) -> list[tuple[int, str]]:
@@ -49,6 +50,9 @@ class Bench:
         chosen = self.people[self.next_person:self.next_person + n]
         self.next_person += n
         return chosen
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.monotonic()
 
     # -- load ----------------------------------------------------------------------------------------
     @property

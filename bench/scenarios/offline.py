@@ -194,7 +194,9 @@ def worker_memory(bench: Bench) -> None:
 
     poll_id, _options = make_poll(title_text="벤치마크 작업자 메모리 투표")
     petition_id = make_petitions(1, seed=9)[0]
-    jobs, budget = bench.settings.worker_jobs, bench.settings.worker_seconds
+    jobs = bench.settings.worker_jobs
+    # Last in the leg: it may use what is left of the leg's budget, up to worker_seconds (at least a minute).
+    budget = min(bench.settings.worker_seconds, max(60.0, bench.seconds_left()))
     queue = get_queue()
     queue.empty()
     for start in range(0, jobs, 1000):
