@@ -47,16 +47,18 @@ def get_poll(poll_id: int, user, *, for_vote: bool = False) -> Poll:
     """The poll with its options (one statement) if this person may see it; otherwise NotFound (drafts of
     others are not revealed).
 
-    `for_vote` reads the row FOR SHARE (PostgreSQL): the ballot's transaction then holds the poll row until
-    it commits, and closing the poll (`services.transition`, FOR UPDATE) waits for it, so every ballot is
-    either committed before the close (and in the final tally) or sees the poll closed. SQLite needs no
-    lock: a write request holds the database's one write lock from its first statement."""
+    `for_vote` reads the row FOR KEY SHARE (PostgreSQL): the ballot's transaction then holds the poll row
+    until it commits, and closing the poll (`services.transition`, FOR UPDATE) waits for it, so every ballot
+    is either committed before the close (and in the final tally) or sees the poll closed. It is the lock the
+    ballot's foreign keys take on the row anyway, and the tally's UPDATE of the poll does not wait for it.
+    SQLite needs no lock: a write request holds the database's one write lock from its first statement."""
     if not 0 < poll_id <= MAX_ID:
         raise NotFound()
     # Tags are loaded only where they are shown (a vote or a results read does not need them).
     statement = select(Poll).where(Poll.id == poll_id).options(joinedload(Poll.options), lazyload(Poll.tag_rows))
     if for_vote:
-        statement = statement.with_for_update(read=True, of=Poll).execution_options(populate_existing=True)
+        statement = (statement.with_for_update(read=True, key_share=True, of=Poll)
+                     .execution_options(populate_existing=True))
     poll = db.session.scalars(statement).unique().one_or_none()
     if poll is None or not can_see(poll, user):
         raise NotFound()

@@ -83,7 +83,7 @@ def transition(poll: Poll, to, actor, reason: str | None = None) -> Poll:
     else:
         require_role(actor, required_role(poll, to))
     if current == PollState.open:
-        # Ballots in flight hold the row FOR SHARE (queries.get_poll): wait for them, so that each is either
+        # Ballots in flight hold the row FOR KEY SHARE (queries.get_poll): wait for them, so that each is either
         # committed before the close (then in the final tally) or sees the poll closed. The close time is
         # taken after the wait, so no ballot is accepted after closed_at. Someone else may have moved the
         # poll meanwhile: check again.
