@@ -63,9 +63,13 @@ def init_login(app: Flask, login_manager) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.is_active else None
+    def load_user(session_id: str):
+        user_id, _, generation = session_id.partition(".")
+        if not (user_id.isdigit() and generation.isdigit()):
+            return None
+        user = db.session.get(User, int(user_id))
+        valid = user is not None and user.is_active and user.session_generation == int(generation)
+        return user if valid else None
 
     app.session_interface = NoCookiesForApiSessionInterface()
 

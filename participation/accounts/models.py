@@ -34,9 +34,16 @@ class User(UserMixin, Base):
     email_verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
+    # Part of every signed-in session's id: raising it ends all of the account's sessions, on every device,
+    # including copies of a session cookie (at logout, and when the password changes or is reset).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id and the session generation."""
+        return f"{self.id}.{self.session_generation}"
 
     @property
     def roles(self) -> list[str]:

@@ -209,6 +209,7 @@ def reset_password(token: str, password) -> User:
     # A reset proves the mailbox is theirs.
     user.email_verified_at = user.email_verified_at or utcnow()
     revoke_all_tokens(user)
+    end_sessions(user)
     audit(user, "user", user.id, "password_reset")
     return user
 
@@ -217,7 +218,13 @@ def change_password(user: User, current, new) -> None:
     if authenticate(user.email, current) is None:
         raise ValidationError({"current_password": _l("현재 비밀번호가 맞지 않습니다.")})
     user.password_hash = password_hasher.hash(check_password(new))
+    end_sessions(user)
     audit(user, "user", user.id, "password_changed")
+
+
+def end_sessions(user: User) -> None:
+    """Sign the account out everywhere: every session cookie issued so far, copies included, stops working."""
+    user.session_generation += 1
 
 
 def update_profile(user: User, display_name, district, birth_year) -> None:

@@ -98,6 +98,10 @@ def _keep_language(user) -> None:
 @bp.post("/logout")
 def logout():
     # CSRFProtect has checked the token of every POST before this runs.
+    if current_user.is_authenticated:
+        # A copy of this session's cookie must not outlive the logout (the cookie itself cannot be recalled).
+        services.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("main.home"), 303)
@@ -164,6 +168,8 @@ def change_password():
             flash(" ".join(m for ms in error.fields.values() for m in ms), "error")
         else:
             db.session.commit()
+            # Every other session has ended; this one goes on under the new generation.
+            login_user(current_user._get_current_object())
             flash(_("비밀번호를 바꿨습니다."), "success")
     return redirect(url_for("accounts.profile"), 303)
 

@@ -107,7 +107,7 @@ def web_client(app, user_id: int | None):
         with app.test_request_context(environ_base=client.environ_base):
             identifier = _create_identifier()
         with client.session_transaction() as session:
-            session.update({"_user_id": str(user_id), "_fresh": True, "_id": identifier})
+            session.update({"_user_id": f"{user_id}.0", "_fresh": True, "_id": identifier})
     return client
 
 

@@ -64,7 +64,7 @@ def test_logout_clears_the_session(app, client, db_session):
     login(client, citizen)
     assert signed_in(client)
     with client.session_transaction() as session:
-        assert session["_user_id"] == str(citizen.id)
+        assert session["_user_id"] == f"{citizen.id}.0"
 
     response = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     assert response.status_code == 303
@@ -86,6 +86,34 @@ def test_a_logged_in_cookie_copied_into_another_browser_is_dropped(app, client, 
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     # The owner, from their own browser, is still signed in.
     assert signed_in(client)
+
+
+def test_a_cookie_copied_before_logout_is_dead_after_it(app, client, db_session):
+    citizen = factories.UserFactory(display_name="복사된쿠키")
+    db_session.commit()
+    login(client, citizen)
+    copy = app.test_client()
+    copy.set_cookie(SESSION, client.get_cookie(SESSION).value, domain="localhost")
+    assert signed_in(copy)  # same browser and address: Flask-Login's strong protection cannot tell
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert not signed_in(copy)
+
+
+def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(app, client, db_session):
+    citizen = factories.UserFactory()
+    db_session.commit()
+    login(client, citizen)
+    phone = app.test_client()
+    login(phone, citizen)
+
+    response = client.post("/account/password", data={
+        "current_password": factories.PASSWORD, "password": "새비밀번호-2026-서울",
+        "csrf_token": csrf_token(client, "/account")})
+    assert response.status_code == 303
+    assert "비밀번호를 바꿨습니다" in client.get("/account").get_data(as_text=True)
+    assert signed_in(client)
+    assert not signed_in(phone)
 
 
 def test_login_issues_no_remember_me_cookie(app, client, db_session):
