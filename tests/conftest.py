@@ -40,6 +40,8 @@ def make_test_config(instance: Path) -> dict:
         "LOGIN_LIMITS": "10000 per second",
         "SERVER_NAME": "localhost",
         "RECOUNT_DELAY": 1,
+        # Tests read counts right after changing them; tests/foundation/test_response_cache.py turns it on.
+        "PUBLIC_CACHE_SECONDS": 0,
     }
 
 

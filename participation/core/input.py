@@ -26,11 +26,12 @@ def _json_fields_with_nul(value, path: str = "") -> set[str]:
 
 
 def refuse_nul_characters() -> None:
-    fields = {name for source in (request.args, request.form) for name, value in source.items(multi=True)
-              if NUL in name or NUL in value}
-    fields |= {name for name, upload in request.files.items(multi=True) if NUL in (upload.filename or "")}
-    if is_api_request() and request.is_json:
-        fields |= _json_fields_with_nul(request.get_json(silent=True))
+    fields = {name for name, value in request.args.items(multi=True) if NUL in name or NUL in value}
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        fields |= {name for name, value in request.form.items(multi=True) if NUL in name or NUL in value}
+        fields |= {name for name, upload in request.files.items(multi=True) if NUL in (upload.filename or "")}
+        if is_api_request() and request.is_json:
+            fields |= _json_fields_with_nul(request.get_json(silent=True))
     if fields:
         message = _l("보이지 않는 제어 문자(NUL)는 입력할 수 없습니다.")
         raise ValidationError({name.replace(NUL, "\\0"): [message] for name in sorted(fields)})

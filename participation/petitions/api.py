@@ -8,6 +8,7 @@ from participation.api.pagination import PageArgs, page_schema
 from participation.api.schemas import BaseSchema
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import paginate
+from participation.core.response_cache import cached_for_anonymous
 from participation.core.seoul import CATEGORIES
 from participation.core.time import days_left
 from participation.extensions import db
@@ -146,6 +147,7 @@ def create_petition(data):
 
 @bp.get("/petitions/<int:petition_id>")
 @token_optional
+@cached_for_anonymous
 @bp.response(200, PetitionSchema)
 def get_petition(petition_id):
     """One petition. Drafts are their author's; pending and rejected ones also moderators'."""

@@ -12,6 +12,7 @@ from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.reports import file_report, resolve_reports
+from participation.core.response_cache import cached_for_anonymous
 from participation.core.seoul import CATEGORIES
 from participation.core.settings import get_setting
 from participation.core.time import utcnow
@@ -95,6 +96,7 @@ def similar():
 
 
 @bp.get("/<int:petition_id>")
+@cached_for_anonymous
 def detail(petition_id):
     petition = services.get_visible(petition_id, current_user)
     show_content = petition.state != PetitionState.hidden or services.can_moderate(current_user)

@@ -8,6 +8,7 @@ from participation.api.pagination import PageArgs, page_schema
 from participation.api.schemas import BaseSchema
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import paginate
+from participation.core.response_cache import cached_for_anonymous
 from participation.extensions import db
 from participation.polls import queries, services
 from participation.polls.models import PollState, ResultsVisibility
@@ -152,6 +153,7 @@ def vote(data, poll_id):
 
 @bp.get("/polls/<int:poll_id>/results")
 @token_optional
+@cached_for_anonymous
 @bp.response(200, PollResultsSchema)
 def results(poll_id):
     """The latest tally (403 while results are hidden until close, for everyone)."""

@@ -18,6 +18,7 @@ from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.reports import open_report_count
+from participation.core.response_cache import cached_for_anonymous
 from participation.core.seoul import AGE_BAND_LABELS
 from participation.extensions import db
 from participation.polls import images, queries, services
@@ -59,6 +60,7 @@ def index():
 
 
 @bp.get("/<int:poll_id>")
+@cached_for_anonymous
 def detail(poll_id):
     poll = queries.get_poll(poll_id, current_user)
     problem = services.eligibility_problem(poll, current_user) if current_user.is_authenticated else None

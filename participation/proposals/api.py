@@ -8,6 +8,7 @@ from participation.api.pagination import PageArgs, page_schema
 from participation.api.schemas import BaseSchema
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import paginate
+from participation.core.response_cache import cached_for_anonymous
 from participation.core.seoul import CATEGORIES, DISTRICTS
 from participation.extensions import db
 from participation.proposals import queries, services
@@ -126,6 +127,7 @@ def create(data):
 
 @bp.get("/proposals/<int:proposal_id>")
 @token_optional
+@cached_for_anonymous
 @bp.response(200, ProposalSchema)
 def detail(proposal_id):
     """One proposal (the author and moderators also see it while pending)."""

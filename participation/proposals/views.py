@@ -17,6 +17,7 @@ from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.reports import file_report, open_reports, resolve_reports
+from participation.core.response_cache import cached_for_anonymous
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.proposals import forms, images, importer, queries, services
@@ -136,6 +137,7 @@ def edit(proposal_id):
 
 
 @bp.get("/<int:proposal_id>")
+@cached_for_anonymous
 def detail(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
     staff = current_user.is_authenticated and current_user.has_role(Role.staff)

@@ -1,0 +1,76 @@
+"""The one-second cache of public answers for anonymous readers (core/response_cache.py)."""
+
+import pytest
+
+from participation.core import response_cache
+from tests import factories
+from tests.conftest import api_token
+
+
+@pytest.fixture
+def cache_on(app):
+    app.config["PUBLIC_CACHE_SECONDS"] = 60
+    response_cache.clear()
+    yield
+    app.config["PUBLIC_CACHE_SECONDS"] = 0
+    response_cache.clear()
+
+
+def test_anonymous_readers_share_one_answer_for_the_cache_time(client, db_session, cache_on):
+    poll = factories.PollFactory(labels=("광화문", "서울숲"))
+    db_session.commit()
+    first = client.get(f"/api/v1/polls/{poll.id}/results")
+    assert first.status_code == 200 and first.json["total_ballots"] == 0
+    poll.total_ballots, poll.options[0].votes = 5, 5
+    db_session.commit()
+    again = client.get(f"/api/v1/polls/{poll.id}/results")
+    assert again.json == first.json and again.headers["Content-Type"] == "application/json"
+    assert again.headers["X-Content-Type-Options"] == "nosniff"  # the app's headers on every copy
+    # A reader with a token is answered from the database.
+    fresh = client.get(f"/api/v1/polls/{poll.id}/results", headers=api_token(client, factories.UserFactory()))
+    assert fresh.json["total_ballots"] == 5
+    response_cache.clear()
+    assert client.get(f"/api/v1/polls/{poll.id}/results").json["total_ballots"] == 5
+
+
+def test_refusals_are_never_kept(client, db_session, cache_on):
+    poll = factories.PollFactory(results_visibility="after_close")
+    draft = factories.PetitionFactory(state="draft")
+    db_session.commit()
+    assert client.get(f"/api/v1/polls/{poll.id}/results").status_code == 403
+    assert client.get(f"/api/v1/petitions/{draft.id}").status_code == 404
+    poll.results_visibility = "live"
+    draft.state = "pending"
+    db_session.commit()
+    assert client.get(f"/api/v1/polls/{poll.id}/results").status_code == 200
+    author = api_token(client, draft.author)
+    assert client.get(f"/api/v1/petitions/{draft.id}", headers=author).status_code == 200
+
+
+def test_anonymous_pages_are_shared_and_signed_in_pages_are_not(app, client, db_session, cache_on):
+    from tests.conftest import login
+
+    petition = factories.open_petition(signature_count=7)
+    db_session.commit()
+    first = client.get(f"/petitions/{petition.id}").get_data(as_text=True)
+    assert "7" in first
+    petition.signature_count = 1234
+    db_session.commit()
+    assert app.test_client().get(f"/petitions/{petition.id}").get_data(as_text=True) == first
+    citizen = app.test_client()
+    login(citizen, factories.UserFactory())
+    assert "1,234" in citizen.get(f"/petitions/{petition.id}").get_data(as_text=True)
+
+
+def test_a_body_with_this_visitors_csrf_token_is_not_shareable(app):
+    from flask_wtf.csrf import generate_csrf
+
+    with app.test_request_context("/petitions/1"):
+        token = generate_csrf()
+        assert not response_cache._shareable(app.response_class(f'<input name="csrf_token" value="{token}">'))
+        assert response_cache._shareable(app.response_class("<p>서명 7명</p>"))
+    with app.test_request_context("/petitions/1"):
+        from flask import flash
+
+        flash("서명했습니다.")
+        assert not response_cache._shareable(app.response_class("<p>서명 7명</p>"))
