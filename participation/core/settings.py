@@ -13,6 +13,7 @@ import time
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Engine, ForeignKey, String, Text, event, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -69,13 +70,14 @@ def get_setting(name: str):
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _forget_on_end(connection) -> None:
-    if connection.info.pop(CHANGED, False):
+    # A connection lost mid-transaction committed nothing, and its info would raise: nothing to forget.
+    if not connection.invalidated and connection.info.pop(CHANGED, False):
         _cache.clear()
 
 
 @event.listens_for(Engine, "rollback_savepoint")
 def _forget_on_savepoint_rollback(connection, _name, _context) -> None:
-    if connection.info.get(CHANGED):
+    if not connection.invalidated and connection.info.get(CHANGED):
         _cache.clear()
 
 
@@ -83,13 +85,13 @@ def set_setting(name: str, value, actor, note: str | None = None) -> SettingChan
     require_role(actor, Role.admin)
     kind = REGISTRY.get(name)
     if kind is None:
-        raise ValidationError({"name": "알 수 없는 설정입니다."})
+        raise ValidationError({"name": _l("알 수 없는 설정입니다.")})
     try:
         value = parse_bool(value) if kind is bool else kind(value)
     except (TypeError, ValueError):
-        raise ValidationError({"value": "값의 형식이 맞지 않습니다."}) from None
+        raise ValidationError({"value": _l("값의 형식이 맞지 않습니다.")}) from None
     if kind is int and value < 0:
-        raise ValidationError({"value": "0 이상이어야 합니다."})
+        raise ValidationError({"value": _l("0 이상이어야 합니다.")})
     change = SettingChange(name=name, value=value, changed_by_id=actor.id, note=note)
     db.session.add(change)
     db.session.flush()
