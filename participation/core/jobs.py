@@ -38,14 +38,15 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis_connection())
 
 
-def enqueue_after_commit(func, *args, job_id: str | None = None) -> None:
-    """Run `func(*args)` on a worker once the current transaction commits (dropped on rollback)."""
-    _pending().append(("now", func, args, job_id))
+def enqueue_after_commit(func, *args, job_id: str | None = None, timeout: int | None = None) -> None:
+    """Run `func(*args)` on a worker once the current transaction commits (dropped on rollback). `timeout`
+    (seconds) replaces RQ's default of 180 for a job that may run longer."""
+    _pending().append(("now", func, args, (job_id, timeout)))
 
 
 def enqueue_debounced(key: str, func, *args) -> None:
     """After commit, schedule `func(*args)` unless a job for `key` is already waiting to start."""
-    _pending().append(("debounced", func, args, key))
+    _pending().append(("debounced", func, args, (key, None)))
 
 
 def _pending() -> list:
@@ -55,10 +56,10 @@ def _pending() -> list:
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
     pending = session.info.pop("participation_jobs", None)
-    for kind, func, args, key in pending or ():
+    for kind, func, args, (key, timeout) in pending or ():
         try:
             if kind == "now":
-                get_queue().enqueue(func, *args, job_id=key and job_id_for(key), retry=RETRY)
+                get_queue().enqueue(func, *args, job_id=key and job_id_for(key), retry=RETRY, job_timeout=timeout)
             else:
                 schedule_debounced(key, func, *args)
         except RedisError as error:

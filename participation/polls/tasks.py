@@ -90,7 +90,9 @@ def write_tally(poll_id: int) -> None:
         if poll.state == PollState.closed:
             transition(poll, PollState.tallied, None)
             if db.session.get_bind().dialect.name == "postgresql":
-                enqueue_after_commit(rewrite_ballots_in_id_order, poll_id, job_id=f"rewrite-ballots:poll:{poll_id}")
+                # About 37 s for 200,000 ballots on a busy machine: a poll of millions needs far more than 180 s.
+                enqueue_after_commit(rewrite_ballots_in_id_order, poll_id, job_id=f"rewrite-ballots:poll:{poll_id}",
+                                     timeout=6 * 3600)
 
 
 def rewrite_ballots_in_id_order(poll_id: int) -> None:
