@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from participation.accounts.models import (
     DISPLAY_NAME_MAX,
@@ -285,10 +286,12 @@ def hash_token(token: str) -> str:
 
 
 def user_for_token(token: str) -> User | None:
-    # One statement for the token and its (active) user: this runs on every authenticated API request.
-    return db.session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                             .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None),
-                                    User.deleted_at.is_(None)))
+    # One statement for the token, its (active) user and the user's roles: this runs on every authenticated
+    # API request, a vote included.
+    return db.session.scalars(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                              .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None),
+                                     User.deleted_at.is_(None))
+                              .options(joinedload(User.role_rows))).unique().one_or_none()
 
 
 def revoke_token(token: str) -> None:
