@@ -4,12 +4,14 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from participation.core.audit import history
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.petitions.queries import unselective_in
 from participation.proposals.models import Comment, Department, Proposal, ProposalState
+from participation.proposals.services import MAYOR_STATES
 
 LISTED_STATES = (ProposalState.open, ProposalState.closed, ProposalState.under_review, ProposalState.answered)
 SORTS = ("support", "newest", "closing")
@@ -94,6 +96,24 @@ def overdue_count() -> int:
 def under_review_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Proposal)
                              .where(Proposal.state == ProposalState.under_review)) or 0
+
+
+def _awaiting_mayor() -> Select:
+    # Only proposals with a forum are ever asked; naming it lets the forum's unique index narrow the scan to
+    # the few proposals that reached 100 supports instead of reading them all.
+    return select(Proposal).where(Proposal.discussion_forum_id.is_not(None),
+                                  Proposal.mayor_answer_requested_at.is_not(None),
+                                  Proposal.mayor_answered_at.is_(None), Proposal.state.in_(MAYOR_STATES))
+
+
+def awaiting_mayor() -> list[Proposal]:
+    """Proposals waiting for the mayor's answer, longest waiting first."""
+    return list(db.session.scalars(_awaiting_mayor().options(selectinload(Proposal.discussion_forum))
+                                   .order_by(Proposal.mayor_answer_requested_at, Proposal.id)))
+
+
+def awaiting_mayor_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(_awaiting_mayor().subquery())) or 0
 
 
 def departments() -> list[Department]:

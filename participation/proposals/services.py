@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
 from participation.accounts.models import User
 from participation.core import settings
@@ -561,24 +560,6 @@ def answer(proposal: Proposal, actor, outcome, body, follow_up=None) -> Proposal
 
 
 # --- the mayor's answer (시장 답변) ---------------------------------------------------------------------------
-
-def _awaiting_mayor():
-    # Only proposals with a forum are ever asked; naming it lets the forum's unique index narrow the scan to
-    # the few proposals that reached 100 supports instead of reading them all.
-    return select(Proposal).where(Proposal.discussion_forum_id.is_not(None),
-                                  Proposal.mayor_answer_requested_at.is_not(None),
-                                  Proposal.mayor_answered_at.is_(None), Proposal.state.in_(MAYOR_STATES))
-
-
-def awaiting_mayor() -> list[Proposal]:
-    """Proposals waiting for the mayor's answer, longest waiting first."""
-    return list(db.session.scalars(_awaiting_mayor().options(selectinload(Proposal.discussion_forum))
-                                   .order_by(Proposal.mayor_answer_requested_at, Proposal.id)))
-
-
-def awaiting_mayor_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(_awaiting_mayor().subquery())) or 0
-
 
 def request_mayor_answers() -> int:
     """Periodic: every proposal whose forum has as many participants as its mayor threshold (1,000) now

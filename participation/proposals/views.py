@@ -35,7 +35,7 @@ consoles.register(consoles.MODERATION, consoles.ConsoleEntry(
 consoles.register(consoles.STAFF, consoles.ConsoleEntry(
     "proposals", _l("시민제안 부서 검토 (기한 지남)"), queries.overdue_count, "proposals.staff_desk"))
 consoles.register(consoles.STAFF, consoles.ConsoleEntry(
-    "proposals_mayor", _l("시민제안 서울시장 답변 대기"), services.awaiting_mayor_count, "proposals.staff_desk"))
+    "proposals_mayor", _l("시민제안 서울시장 답변 대기"), queries.awaiting_mayor_count, "proposals.staff_desk"))
 
 IMPORT_NAME = re.compile(r"[0-9a-f]{32}\.(csv|xlsx)")
 
@@ -395,7 +395,7 @@ def staff_desk():
             flash(_("부서를 추가했습니다."), "success")
             return redirect(url_for("proposals.staff_desk"), 303)
     return render_template("proposals/staff.html", reviews=queries.under_review(), departments=queries.departments(),
-                           awaiting_mayor=services.awaiting_mayor(), now=utcnow(), form=form), \
+                           awaiting_mayor=queries.awaiting_mayor(), now=utcnow(), form=form), \
         422 if form.errors else 200
 
 

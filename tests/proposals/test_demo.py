@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from participation.core.audit import history
 from participation.core.settings import get_setting
-from participation.proposals import demo, services
+from participation.proposals import demo, queries
 from participation.proposals.models import Proposal
 from tests.factories import UserFactory, admin, moderator, staff
 
@@ -25,4 +25,4 @@ def test_demo_shows_a_forum_and_a_mayors_answer_under_its_own_thresholds(db_sess
     assert [entry.action for entry in history("proposal", answered.id)][-3:] == [
         "under_review->answered", "mayor_answer_requested", "mayor_answered"]
     assert (waiting.discussion_forum.participant_count, waiting.mayor_answer_requested_at) == (15, None)
-    assert services.awaiting_mayor_count() == 0
+    assert queries.awaiting_mayor_count() == 0

@@ -15,7 +15,7 @@ from participation.core.time import utcnow
 from participation.extensions import db
 from participation.forums import tasks as forum_tasks
 from participation.forums.models import Forum
-from participation.proposals import services, tasks
+from participation.proposals import queries, services, tasks
 from participation.proposals.models import Proposal
 from tests import factories
 from tests.conftest import api_token, csrf_token, login
@@ -108,7 +108,7 @@ def test_enough_participants_ask_the_mayor_once_and_followers_hear_it(db_session
     before = notifications_of(author_id)
     take_part(proposal.discussion_forum_id, 3)
     assert services.request_mayor_answers() == 0
-    assert proposal.mayor_answer_requested_at is None and services.awaiting_mayor_count() == 0
+    assert proposal.mayor_answer_requested_at is None and queries.awaiting_mayor_count() == 0
 
     take_part(proposal.discussion_forum_id, 1)
     assert services.request_mayor_answers() == 1
@@ -119,7 +119,7 @@ def test_enough_participants_ask_the_mayor_once_and_followers_hear_it(db_session
     assert [(entry.action, entry.reason) for entry in history("proposal", proposal.id)][-1] == (
         "mayor_answer_requested", "공론장 참여 4명")
     assert notifications_of(author_id) == before + 1
-    assert services.awaiting_mayor() == [proposal] and services.awaiting_mayor_count() == 1
+    assert queries.awaiting_mayor() == [proposal] and queries.awaiting_mayor_count() == 1
 
 
 def test_only_staff_answer_for_the_mayor_once_it_is_asked(db_session, redis):
@@ -144,7 +144,7 @@ def test_only_staff_answer_for_the_mayor_once_it_is_asked(db_session, redis):
     with pytest.raises(Conflict) as error:
         services.answer_as_mayor(proposal, staff, "두 번째 답변")
     assert error.value.code == "mayor_already_answered"
-    assert services.awaiting_mayor_count() == 0
+    assert queries.awaiting_mayor_count() == 0
 
 
 def test_hiding_the_proposal_withdraws_its_text_from_the_forum(db_session, redis):
@@ -156,7 +156,7 @@ def test_hiding_the_proposal_withdraws_its_text_from_the_forum(db_session, redis
     assert (forum.state, forum.title, forum.links) == ("closed", "숨겨진 시민제안의 공론장", "")
     assert "마을버스" not in forum.background
     assert history("forum", forum.id)[-2].action == "subject_withdrawn"
-    assert services.awaiting_mayor_count() == 0
+    assert queries.awaiting_mayor_count() == 0
     assert services.request_mayor_answers() == 0
 
 
