@@ -31,7 +31,6 @@ from participation.petitions.models import (
 )
 
 SUBJECT = "petition"
-MAX_ID = 2**31 - 1
 ANSWER_SUBJECT = "petition_answer"
 
 for _name in ("PETITION_SIGNATURE_DAYS", "PETITION_ANSWER_THRESHOLD", "PETITION_DEBATE_THRESHOLD",
@@ -94,7 +93,7 @@ def can_view(petition: Petition, user) -> bool:
 
 
 def get_visible(petition_id: int, user) -> Petition:
-    petition = db.session.get(Petition, petition_id) if 0 < petition_id <= MAX_ID else None
+    petition = db.session.get(Petition, petition_id)
     if petition is None or not can_view(petition, user):
         raise NotFound(_l("청원을 찾을 수 없습니다."))
     return petition

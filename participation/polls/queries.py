@@ -26,8 +26,6 @@ from participation.polls.models import (
 )
 from participation.polls.services import eligibility_problem, receipt_hash
 
-# Ids beyond a 32-bit integer cannot exist (PostgreSQL would refuse to compare them).
-MAX_ID = 2**31 - 1
 PUBLIC_STATES = (PollState.scheduled, PollState.open, PollState.closed, PollState.tallied, PollState.cancelled)
 
 
@@ -52,8 +50,6 @@ def get_poll(poll_id: int, user, *, for_vote: bool = False) -> Poll:
     is either committed before the close (and in the final tally) or sees the poll closed. It is the lock the
     ballot's foreign keys take on the row anyway, and the tally's UPDATE of the poll does not wait for it.
     SQLite needs no lock: a write request holds the database's one write lock from its first statement."""
-    if not 0 < poll_id <= MAX_ID:
-        raise NotFound()
     # Tags are loaded only where they are shown (a vote or a results read does not need them).
     statement = select(Poll).where(Poll.id == poll_id).options(joinedload(Poll.options), lazyload(Poll.tag_rows))
     if for_vote:

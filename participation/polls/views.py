@@ -225,7 +225,7 @@ def remove_option_image(poll_id, option_id):
 @bp.get("/options/<int:option_id>/image")
 def option_image(option_id):
     """An option's picture, to whoever may see the poll (a draft or a pending citizen poll: 404)."""
-    option = db.session.get(PollOption, option_id) if 0 < option_id <= queries.MAX_ID else None
+    option = db.session.get(PollOption, option_id)
     if option is None or option.image_name is None:
         raise NotFound()
     poll = queries.get_poll(option.poll_id, current_user)
