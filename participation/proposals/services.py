@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, literal, or_, select, update
@@ -423,7 +424,8 @@ def _move_forum(duplicate: Proposal, target: Proposal, actor) -> None:
         audit(actor, SUBJECT, target.id, f"forum_moved_from:{duplicate.id}")
         db.session.flush()
     elif forum.state == ForumState.open:
-        reason = _("제안 %(id)d번에 통합되어 그 공론장에서 토론을 이어 갑니다.", id=target.id)
+        with force_locale("ko"):  # stored for every reader: Korean, not the moderator's language
+            reason = _("제안 %(id)d번에 통합되어 그 공론장에서 토론을 이어 갑니다.", id=target.id)
         forums.transition(forum, ForumState.closed, None, reason, system=True)
 
 
@@ -431,9 +433,11 @@ def _withdraw_forum(proposal: Proposal, actor, reason: str | None) -> None:
     """A hidden proposal's text must not live on in the forum copied from it."""
     if proposal.discussion_forum_id is None:
         return
-    notice = _("이 공론장의 바탕이 된 시민제안은 운영 원칙에 따라 숨겨졌습니다.")
+    with force_locale("ko"):  # the forum's own text, read by everyone: Korean, not the moderator's language
+        title = _("숨겨진 시민제안의 공론장")
+        notice = _("이 공론장의 바탕이 된 시민제안은 운영 원칙에 따라 숨겨졌습니다.")
     forums.withdraw_subject(db.session.get(Forum, proposal.discussion_forum_id), actor,
-                            title=_("숨겨진 시민제안의 공론장"), background=notice, reason=reason)
+                            title=title, background=notice, reason=reason)
 
 
 def add_comment(proposal: Proposal, actor, body, parent_id=None) -> Comment:

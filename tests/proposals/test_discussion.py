@@ -4,6 +4,7 @@
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from participation.accounts.models import User
@@ -158,6 +159,24 @@ def test_hiding_the_proposal_withdraws_its_text_from_the_forum(db_session, redis
     assert history("forum", forum.id)[-2].action == "subject_withdrawn"
     assert queries.awaiting_mayor_count() == 0
     assert services.request_mayor_answers() == 0
+
+
+def test_the_forum_of_a_hidden_proposal_is_withdrawn_in_korean_whatever_the_moderators_language(db_session, redis):
+    proposal = discussed()
+    forum = proposal.discussion_forum
+    with force_locale("en"):  # the moderator reads the site in English
+        services.transition(proposal, "hidden", factories.moderator(), "개인정보가 들어 있습니다")
+    assert forum.title == "숨겨진 시민제안의 공론장"
+    assert forum.background == "이 공론장의 바탕이 된 시민제안은 운영 원칙에 따라 숨겨졌습니다."
+
+
+def test_a_forum_closed_by_a_merge_gives_its_reason_in_korean(db_session, redis):
+    target = discussed(review_threshold=10)
+    second = discussed(review_threshold=10)
+    with force_locale("en"):
+        services.merge(second, target.id, factories.moderator(), "같은 내용")
+    assert history("forum", second.discussion_forum_id)[-1].reason == (
+        f"제안 {target.id}번에 통합되어 그 공론장에서 토론을 이어 갑니다.")
 
 
 def test_merging_moves_the_forum_to_a_target_without_one_or_closes_it(db_session, redis):
