@@ -342,14 +342,9 @@ def open_discussion(proposal: Proposal) -> bool:
             links=f"- [{_('시민제안 %(id)d번 보기', id=proposal.id)}](/proposals/{proposal.id})",
             departments=proposal.department.name if proposal.department else "",
             reason=_("시민제안 %(id)d번 공감 %(count)d명", id=proposal.id, count=proposal.support_count))
-        linked = db.session.execute(
-            update(Proposal).where(Proposal.id == proposal.id, Proposal.discussion_forum_id.is_(None))
-            .values(discussion_forum_id=forum.id, mayor_threshold=mayor_threshold,
-                    discussion_flagged_at=func.coalesce(Proposal.discussion_flagged_at, utcnow()))
-            .execution_options(synchronize_session=False)).rowcount == 1
+        linked = _link_forum(proposal, forum.id, mayor_threshold)
         if not linked:
             savepoint.rollback()
-    db.session.refresh(proposal, ["discussion_forum_id", "discussion_flagged_at", "mayor_threshold"])
     if not linked:
         return False
     audit(None, SUBJECT, proposal.id, f"discussion_opened:{forum.id}")
@@ -357,6 +352,19 @@ def open_discussion(proposal: Proposal) -> bool:
     _tell_followers(proposal, _("제안 '%(title)s'에 %(count)d명이 공감해 공론장이 열렸습니다.",
                                 title=proposal.title, count=proposal.support_count))
     return True
+
+
+def _link_forum(proposal: Proposal, forum_id: int, mayor_threshold: int | None) -> bool:
+    """Make `forum_id` the proposal's forum if it still has none. One conditional UPDATE, because the
+    proposal read by the caller may be stale: of two requests or jobs that both saw no forum (recounts, a
+    merge), one links its forum and the other learns that it did not."""
+    linked = db.session.execute(
+        update(Proposal).where(Proposal.id == proposal.id, Proposal.discussion_forum_id.is_(None))
+        .values(discussion_forum_id=forum_id, mayor_threshold=mayor_threshold,
+                discussion_flagged_at=func.coalesce(Proposal.discussion_flagged_at, utcnow()))
+        .execution_options(synchronize_session=False)).rowcount == 1
+    db.session.refresh(proposal, ["discussion_forum_id", "discussion_flagged_at", "mayor_threshold"])
+    return linked
 
 
 def close_expired() -> int:
@@ -418,12 +426,14 @@ def _move_forum(duplicate: Proposal, target: Proposal, actor) -> None:
     if target.discussion_forum_id is None:
         duplicate.discussion_forum_id = None
         db.session.flush()
-        target.discussion_forum_id = forum.id
-        target.discussion_flagged_at = target.discussion_flagged_at or utcnow()
-        target.mayor_threshold = target.mayor_threshold or duplicate.mayor_threshold
-        audit(actor, SUBJECT, target.id, f"forum_moved_from:{duplicate.id}")
+        if _link_forum(target, forum.id, target.mayor_threshold or duplicate.mayor_threshold):
+            audit(actor, SUBJECT, target.id, f"forum_moved_from:{duplicate.id}")
+            db.session.flush()
+            return
+        # The target's own recount linked a forum since it was read: the duplicate keeps its forum, closed.
+        duplicate.discussion_forum_id = forum.id
         db.session.flush()
-    elif forum.state == ForumState.open:
+    if forum.state == ForumState.open:
         with force_locale("ko"):  # stored for every reader: Korean, not the moderator's language
             reason = _("제안 %(id)d번에 통합되어 그 공론장에서 토론을 이어 갑니다.", id=target.id)
         forums.transition(forum, ForumState.closed, None, reason, system=True)

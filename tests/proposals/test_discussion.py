@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from participation.accounts.models import User
 from participation.core.audit import history
@@ -193,6 +194,19 @@ def test_merging_moves_the_forum_to_a_target_without_one_or_closes_it(db_session
     second = discussed(review_threshold=10)
     services.merge(second, target.id, moderator, "같은 내용")
     assert (second.discussion_forum.state, target.discussion_forum_id) == ("closed", forum_id)
+
+
+def test_a_merge_does_not_unlink_a_forum_the_target_opened_meanwhile(db_session, redis):
+    """The merge read the target just before the target's own recount linked a forum (two requests at
+    once): the target keeps its forum and the duplicate's forum closes, rather than replacing it."""
+    duplicate, target = discussed(review_threshold=10), discussed(review_threshold=10)
+    targets_forum, duplicates_forum = target.discussion_forum_id, duplicate.discussion_forum_id
+    set_committed_value(target, "discussion_forum_id", None)  # what the merge's request had read
+    services.merge(duplicate, target.id, factories.moderator(), "같은 내용")
+    db.session.expire_all()
+    assert (target.discussion_forum_id, duplicate.discussion_forum_id) == (targets_forum, duplicates_forum)
+    assert (db.session.get(Forum, duplicates_forum).state, db.session.get(Forum, targets_forum).state) == (
+        "closed", "open")
 
 
 def test_the_page_shows_the_forum_progress_and_the_mayors_answer(client, redis):
