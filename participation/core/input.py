@@ -5,6 +5,7 @@ field, query parameter or JSON string with a NUL is refused with 422, naming the
 
 from flask import request
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import BadRequest
 
 from participation.api import is_api_request
 from participation.core.errors import ValidationError
@@ -12,17 +13,24 @@ from participation.core.errors import ValidationError
 NUL = "\x00"
 
 
-def _json_fields_with_nul(value, path: str = "") -> set[str]:
-    if isinstance(value, str):
-        return {path or "body"} if NUL in value else set()
-    if isinstance(value, dict):
-        found = {f"{path}.{key}".lstrip(".") for key in value if NUL in str(key)}
-        for key, item in value.items():
-            found |= _json_fields_with_nul(item, f"{path}.{key}".lstrip("."))
-        return found
-    if isinstance(value, list):
-        return set().union(*(_json_fields_with_nul(item, f"{path}[{index}]") for index, item in enumerate(value)))
-    return set()
+def _json_fields_with_nul(body) -> set[str]:
+    """The paths of the JSON strings and keys that hold a NUL. Walked with a list rather than by recursion:
+    the nesting depth is the sender's choice, and a body nested a thousand deep must not end in a 500."""
+    found, pending = set(), [(body, "")]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, str):
+            if NUL in value:
+                found.add(path or "body")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{path}.{key}".lstrip(".")
+                if NUL in str(key):
+                    found.add(name)
+                pending.append((item, name))
+        elif isinstance(value, list):
+            pending.extend((item, f"{path}[{index}]") for index, item in enumerate(value))
+    return found
 
 
 def refuse_nul_characters() -> None:
@@ -31,7 +39,11 @@ def refuse_nul_characters() -> None:
         fields |= {name for name, value in request.form.items(multi=True) if NUL in name or NUL in value}
         fields |= {name for name, upload in request.files.items(multi=True) if NUL in (upload.filename or "")}
         if is_api_request() and request.is_json:
-            fields |= _json_fields_with_nul(request.get_json(silent=True))
+            try:
+                body = request.get_json(silent=True)
+            except RecursionError:  # the decoder's own limit on nesting, not an error of ours
+                raise BadRequest() from None
+            fields |= _json_fields_with_nul(body)
     if fields:
         message = _l("보이지 않는 제어 문자(NUL)는 입력할 수 없습니다.")
         raise ValidationError({name.replace(NUL, "\\0"): [message] for name in sorted(fields)})

@@ -111,6 +111,13 @@ def test_a_nul_character_anywhere_is_refused_naming_the_field(client, db_session
     assert response.status_code == 422  # no referrer to go back to: the error page says why
 
 
+@pytest.mark.parametrize("depth", [900, 5_000])
+def test_deeply_nested_json_is_a_client_error_not_a_500(client, db_session, depth):
+    for body in ("[" * depth + '"x\\u0000"' + "]" * depth, '{"a":' * depth + "1" + "}" * depth):
+        response = client.post("/api/v1/auth/token", data=body, content_type="application/json")
+        assert response.status_code in (400, 422), (depth, body[:10], response.status_code)
+
+
 def test_numbers_beyond_the_database_range_are_a_404_in_urls_and_a_422_in_bodies(client, db_session):
     from tests import factories
     from tests.conftest import api_token
