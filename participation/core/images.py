@@ -12,13 +12,18 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from participation.core.errors import ValidationError
+from participation.extensions import db
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 LONGEST_SIDE = 2000
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+# The session's files written for rows not yet committed (Session.info key).
+UNCOMMITTED = "participation_uncommitted_images"
 
 
 @dataclass
@@ -68,7 +73,23 @@ def check_image(raw: bytes, field: str = "images") -> CheckedImage:
 
 
 def store(part: str, image: CheckedImage) -> str:
-    """Write a checked image under a random name in the part's upload folder; return the name."""
+    """Write a checked image under a random name in the part's upload folder; return the name. The file is
+    written before the row that names it is committed; if that transaction rolls back instead (a refused
+    flush, a failed commit), the file is deleted with it."""
     name = f"{secrets.token_hex(16)}.{image.extension}"
-    (upload_dir(part) / name).write_bytes(image.data)
+    path = upload_dir(part) / name
+    path.write_bytes(image.data)
+    db.session.info.setdefault(UNCOMMITTED, []).append(path)
     return name
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed_files(session) -> None:
+    session.info.pop(UNCOMMITTED, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _delete_rolled_back_files(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction, not a savepoint inside it
+        for path in session.info.pop(UNCOMMITTED, ()):
+            path.unlink(missing_ok=True)

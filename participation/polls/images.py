@@ -42,14 +42,9 @@ def set_image(option: PollOption, raw: bytes, actor) -> Path | None:
     require_editable(option.poll, actor)
     checked = check_image(raw, field="image")
     old = image_path(option) if option.image_name else None
-    name = store(PART, checked)
-    try:
-        option.image_name, option.image_content_type = name, checked.content_type
-        audit(actor, SUBJECT, option.poll_id, "option_image_set", f"option {option.id}")
-        db.session.flush()
-    except Exception:
-        (upload_dir(PART) / name).unlink(missing_ok=True)
-        raise
+    option.image_name, option.image_content_type = store(PART, checked), checked.content_type
+    audit(actor, SUBJECT, option.poll_id, "option_image_set", f"option {option.id}")
+    db.session.flush()
     return old
 
 

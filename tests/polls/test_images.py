@@ -126,3 +126,17 @@ def test_a_pending_citizen_polls_picture_is_not_shown_to_visitors(client, db_ses
     login(client, author)
     assert client.get(f"/polls/options/{option.id}/image").status_code == 200
     assert client.get("/polls/options/99999999999/image").status_code == 404
+
+
+def test_a_picture_whose_change_is_rolled_back_leaves_no_file(db_session):
+    """The commit after the upload can still fail (the database went away): the new file must not stay behind."""
+    from participation.polls import images
+
+    poll = PollFactory(state="draft", opens_at=None)
+    officer = staff()
+    db_session.commit()
+    before = stored_files()
+    images.set_image(poll.options[0], picture("green"), officer)
+    assert len(stored_files() - before) == 1
+    db_session.rollback()
+    assert stored_files() == before

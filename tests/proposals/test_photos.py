@@ -4,6 +4,7 @@
 from sqlalchemy import func, select
 
 from participation.core.audit import history
+from participation.core.images import upload_dir
 from participation.extensions import db
 from participation.proposals import images, services
 from participation.proposals.models import Proposal, ProposalImage
@@ -107,3 +108,13 @@ def test_after_publication_only_a_moderator_removes_a_photo_with_a_reason(client
     assert (entry.action, entry.reason, entry.actor_id) == (f"image_removed:{photo_id}", "다른 사람의 얼굴이 나온 사진",
                                                             moderator.id)
     assert "사진 삭제" in client.get(f"/proposals/{proposal_id}").get_data(as_text=True)
+
+
+def test_photos_of_a_submission_that_is_rolled_back_leave_no_file(db_session):
+    proposal = factories.open_proposal()
+    db_session.commit()
+    before = set(upload_dir("proposals").iterdir())
+    images.attach_images(proposal, [picture().getvalue(), picture("JPEG").getvalue()])
+    assert len(set(upload_dir("proposals").iterdir()) - before) == 2
+    db_session.rollback()
+    assert set(upload_dir("proposals").iterdir()) == before
