@@ -165,7 +165,7 @@ def change_password():
             services.change_password(current_user, form.current_password.data, form.password.data)
         except ValidationError as error:
             db.session.rollback()
-            flash(" ".join(m for ms in error.fields.values() for m in ms), "error")
+            flash(error.summary(), "error")
         else:
             db.session.commit()
             # Every other session has ended; this one goes on under the new generation.
@@ -183,7 +183,7 @@ def delete_account():
             services.delete_account(current_user, form.password.data)
         except ValidationError as error:
             db.session.rollback()
-            flash(" ".join(m for ms in error.fields.values() for m in ms), "error")
+            flash(error.summary(), "error")
             return redirect(url_for("accounts.profile"), 303)
         db.session.commit()
         logout_user()

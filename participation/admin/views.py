@@ -60,7 +60,7 @@ def change_setting(name):
         settings.set_setting(name, request.form.get("value", ""), current_user, request.form.get("note"))
     except ValidationError as error:
         db.session.rollback()
-        flash(" ".join(m for ms in error.fields.values() for m in ms), "error")
+        flash(error.summary(), "error")
     else:
         db.session.commit()
         flash(_("설정을 바꿨습니다."), "success")

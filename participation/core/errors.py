@@ -17,6 +17,12 @@ class DomainError(Exception):
             self.code = code
         super().__init__(str(self.message))
 
+    def summary(self) -> str:
+        """The error in one line, for a flashed message: every field's messages, or else the message."""
+        fields = getattr(self, "fields", None)
+        return " ".join(message for messages in fields.values() for message in messages) if fields \
+            else str(self.message)
+
 
 class NotFound(DomainError):
     status = 404

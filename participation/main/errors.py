@@ -80,7 +80,7 @@ def handle_domain_error(error: DomainError):
     fields = getattr(error, "fields", None)
     if not is_api_request() and request.method == "POST" and error.status in (403, 409, 422, 503):
         # A form action that the rules refuse: say why on the page it came from.
-        flash(str(error.message) if not fields else " ".join(m for ms in fields.values() for m in ms), "error")
+        flash(error.summary(), "error")
         target = request.referrer
         if target and target.startswith(request.host_url):
             return redirect(target, 303)

@@ -35,11 +35,6 @@ consoles.register(consoles.STAFF, consoles.ConsoleEntry(
     "polls", _l("엠보팅 관리 (준비 중·예약)"), queries.drafts_count, "polls.manage"))
 
 
-def error_text(error: DomainError) -> str:
-    fields = getattr(error, "fields", None)
-    return " ".join(m for ms in fields.values() for m in ms) if fields else str(error.message)
-
-
 def parse_choices(values: list[str]) -> list[int]:
     if not all(value.isascii() and value.isdigit() and len(value) <= 10 for value in values):
         raise ValidationError({"choices": _l("이 투표에 없는 선택지입니다.")})
@@ -100,7 +95,7 @@ def vote(poll_id):
         receipt = services.cast_ballot(poll, current_user, parse_choices(request.form.getlist("choice")))
     except DomainError as error:
         db.session.rollback()
-        flash(error_text(error), "error")
+        flash(error.summary(), "error")
         return redirect(url_for("polls.detail", poll_id=poll.id), 303)
     db.session.commit()
     # Shown once on the next page, then forgotten; never logged.
@@ -197,7 +192,7 @@ def set_option_image(poll_id, option_id):
         old = images.set_image(option, form.image.data.read(core_images.MAX_BYTES + 1), current_user)
     except DomainError as error:
         db.session.rollback()
-        flash(error_text(error), "error")
+        flash(error.summary(), "error")
         return redirect(url_for("polls.manage_poll", poll_id=poll.id, _anchor="option-images"), 303)
     db.session.commit()
     if old is not None:
