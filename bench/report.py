@@ -310,7 +310,8 @@ ISSUE_10_JOBS_AND_LISTS = [
     "in a fresh process, on the same data, one right after the other; the machine's load average was 4–10",
     "(other engineers' tests), so single figures vary by ±30 %.",
     "",
-    "**Opinion map** (`forums.tasks.opinion_map`). pyinstrument: 24 of 32 s were reading the reactions — ORM rows,",
+    "**Opinion map** (`forums.tasks.opinion_map`). pyinstrument (SQLite, load 5): 24 of 32 s were reading the",
+    "reactions — ORM rows,",
     "an `ORDER BY user_id`, then a Python loop with a `ReactionValue(value)` and two dict look-ups per reaction; PCA,",
     "k-means and the sampled silhouette took 0.6 s. Now the database maps agree/disagree/pass to 1/−1/0 (`CASE`),",
     "the rows come through Core (half the ORM's cost per row) straight into numpy (`np.fromiter`), and the",
@@ -360,6 +361,12 @@ ISSUE_10_JOBS_AND_LISTS = [
     "bare endpoint. The SQLite search is a scan of title and body (an FTS5 trigram table kept by triggers would",
     "fix it). The deep page's walk is linear in the page number (35–50 ms at page 4,000 of 5,000);",
     "a `?after=` cursor in the links would make following pages constant.",
+    "",
+    "**`make bench`** (the SQLite leg, every scenario at full size) took 13 min 28 s of wall time at 17:00–17:14",
+    "(load average 2–13): the scenarios up to the indicators took 6½ minutes, and the worker scenario, last, ran",
+    "until the leg's 13-minute budget was spent. A steady run of the same jobs outside the bench (load 3–4) did",
+    "13–20 jobs/s with a flat 116.3 MB, so 10,000 jobs need 8–13 minutes on this machine: the worker row names",
+    "how many of the 10,000 fitted.",
 ]
 
 NOTES = [
