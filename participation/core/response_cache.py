@@ -8,8 +8,8 @@ hot path (what nginx calls micro-caching, inside the app so that every deploymen
 Kept: 200 answers to a request with no token and no session cookie (so no one signed in and no flashed
 message), whose body holds nothing of the session it may have started: a page that shows a form with its
 CSRF token is not kept. So a draft (404), hidden results (403), a signed-in page or a form are never
-served to someone else, and whatever changes is seen everywhere within that second. The key is the path
-with its query, the Accept-Language header and the language cookie. 0 turns the cache off."""
+served to someone else, and whatever changes is seen everywhere within that second. The key is the host,
+the path with its query, the Accept-Language header and the language cookie. 0 turns the cache off."""
 
 import time
 from functools import wraps
@@ -31,7 +31,10 @@ def cached_for_anonymous(view):
         seconds = current_app.config["PUBLIC_CACHE_SECONDS"]
         if not seconds or not _anonymous():
             return view(*args, **kwargs)
-        key = (request.full_path, request.headers.get("Accept-Language", ""), request.cookies.get("lang", ""))
+        # The host is part of the key: absolute links in the answer are built from it, and it is whatever the
+        # client sent (a forged Host must not reach other readers' copies).
+        key = (request.host_url, request.full_path, request.headers.get("Accept-Language", ""),
+               request.cookies.get("lang", ""))
         now = time.monotonic()
         entry = _entries.get(key)
         if entry is not None and entry[0] > now:

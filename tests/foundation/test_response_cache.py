@@ -74,3 +74,15 @@ def test_a_body_with_this_visitors_csrf_token_is_not_shareable(app):
 
         flash("서명했습니다.")
         assert not response_cache._shareable(app.response_class("<p>서명 7명</p>"))
+
+
+def test_a_copy_made_for_another_host_name_is_not_served(app, client, db_session, cache_on, monkeypatch):
+    """Pages and answers carry absolute links built from the Host header (the petition's share address, an
+    option's image_url): a visitor sending a forged Host must not plant its links in everyone's copy."""
+    monkeypatch.setitem(app.config, "SERVER_NAME", None)  # as deployed: the host comes from the request
+    petition = factories.open_petition()
+    db_session.commit()
+    forged = client.get(f"/petitions/{petition.id}", base_url="http://evil.example").get_data(as_text=True)
+    assert "http://evil.example/petitions/" in forged
+    page = app.test_client().get(f"/petitions/{petition.id}").get_data(as_text=True)
+    assert "evil.example" not in page and f"http://localhost/petitions/{petition.id}" in page
