@@ -119,6 +119,11 @@ def transition(poll: Poll, to, actor, reason: str | None = None) -> Poll:
         from participation.polls.tasks import tally_poll
 
         enqueue_debounced(f"recount:poll:{poll.id}", tally_poll, poll.id)
+    if current in (PollState.open, PollState.closed) and to in (PollState.cancelled, PollState.hidden):
+        # No final tally will rewrite these ballots (secrecy on PostgreSQL): the end of voting does.
+        from participation.polls.tasks import schedule_ballot_rewrite
+
+        schedule_ballot_rewrite(poll.id)
     db.session.flush()
     return poll
 

@@ -89,15 +89,25 @@ def write_tally(poll_id: int) -> None:
         db.session.refresh(poll)
         if poll.state == PollState.closed:
             transition(poll, PollState.tallied, None)
-            if db.session.get_bind().dialect.name == "postgresql":
-                # About 37 s for 200,000 ballots on a busy machine: a poll of millions needs far more than 180 s.
-                enqueue_after_commit(rewrite_ballots_in_id_order, poll_id, job_id=f"rewrite-ballots:poll:{poll_id}",
-                                     timeout=6 * 3600)
+            schedule_ballot_rewrite(poll_id)
+
+
+# States in which a poll takes no more ballots and its ballots are written again (rewrite_ballots_in_id_order):
+# after the final tally, or when an open or closed poll is cancelled or hidden without one.
+BALLOTS_SETTLED = (PollState.tallied, PollState.cancelled, PollState.hidden)
+
+
+def schedule_ballot_rewrite(poll_id: int) -> None:
+    """After this transaction commits, write the poll's ballots again (PostgreSQL only; see below)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # About 37 s for 200,000 ballots on a busy machine: a poll of millions needs far more than 180 s.
+        enqueue_after_commit(rewrite_ballots_in_id_order, poll_id, job_id=f"rewrite-ballots:poll:{poll_id}",
+                             timeout=6 * 3600)
 
 
 def rewrite_ballots_in_id_order(poll_id: int) -> None:
-    """Job, PostgreSQL only, after the final tally: write the poll's ballots and choices again, in the order of
-    their random ids.
+    """Job, PostgreSQL only, after the final tally (or a cancellation or hiding that ends voting without one):
+    write the poll's ballots and choices again, in the order of their random ids.
 
     On PostgreSQL a row carries the id of the transaction that wrote it (xmin), and a vote writes its
     participation row and its ballot in one transaction; rows also lie in the heap in the order they were
@@ -109,7 +119,7 @@ def rewrite_ballots_in_id_order(poll_id: int) -> None:
     A job of its own, not part of the final tally: it costs about as much as the tally of a big poll (every
     row deleted and inserted again, with their foreign-key checks), and the frozen result must not wait for
     it. The same ballots, receipts and choices before and after, so running it twice changes nothing."""
-    if db.session.scalar(select(Poll.state).where(Poll.id == poll_id)) != PollState.tallied:
+    if db.session.scalar(select(Poll.state).where(Poll.id == poll_id)) not in BALLOTS_SETTLED:
         return
     for statement in (
             "CREATE TEMPORARY TABLE final_ballot ON COMMIT DROP AS "

@@ -2,6 +2,7 @@
 
 import logging
 
+import pytest
 import sqlalchemy as sa
 
 from participation.extensions import db
@@ -72,8 +73,6 @@ def test_final_tally_leaves_no_writer_id_or_storage_order_linking_ballots_to_vot
     order they were written; a vote writes its participation and its ballot in one transaction. After the
     final tally neither links them: a job writes the ballots again, in random-id order."""
     if db.session.get_bind().dialect.name != "postgresql":
-        import pytest
-
         pytest.skip("SQLite keeps no writer id and stores the ballot tables in random-id order (WITHOUT ROWID)")
     from participation.polls.tasks import rewrite_ballots_in_id_order, write_tally
     from tests.factories import staff
@@ -106,3 +105,29 @@ def test_final_tally_leaves_no_writer_id_or_storage_order_linking_ballots_to_vot
         "SELECT ballot_id, option_id FROM poll_ballot_choice WHERE poll_id = :poll ORDER BY ctid"),
         {"poll": poll.id}).all()
     assert choices == sorted(choices) and len(choices) == 20
+
+
+@pytest.mark.parametrize(("ending", "role"), [("cancelled", "staff"), ("hidden", "moderator")])
+def test_a_poll_ended_without_a_final_tally_also_has_its_ballots_written_again(db_session, ending, role):
+    """An open poll that is cancelled or hidden is never tallied, but its ballots stay: they too must stop
+    sharing a writer id (xmin) with the participation rows."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no writer id and stores the ballot tables in random-id order (WITHOUT ROWID)")
+    from participation.polls.tasks import rewrite_ballots_in_id_order
+    from tests import factories
+
+    poll = PollFactory(title="동네 도서관 운영 시간", labels=["가", "나"])
+    for _ in range(4):
+        services.cast_ballot(poll, UserFactory(), [poll.options[0].id])
+        db_session.commit()
+
+    def writer_ids(table):
+        return set(db.session.scalars(sa.text(f"SELECT xmin::text FROM {table} WHERE poll_id = :poll"),
+                                      {"poll": poll.id}))
+
+    assert writer_ids("poll_ballot") & writer_ids("poll_participation")
+    services.transition(poll, ending, getattr(factories, role)(), "운영 원칙 위반")
+    assert rewrite_ballots_in_id_order in [job for _kind, job, *_rest in db.session.info["participation_jobs"]]
+    rewrite_ballots_in_id_order(poll.id)  # as the worker runs it once the transition has committed
+    assert not (writer_ids("poll_ballot") | writer_ids("poll_ballot_choice")) & writer_ids("poll_participation")
+    assert len(writer_ids("poll_ballot")) == 1
