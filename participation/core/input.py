@@ -11,6 +11,7 @@ from participation.api import is_api_request
 from participation.core.errors import ValidationError
 
 NUL = "\x00"
+NUL_MESSAGE = _l("보이지 않는 제어 문자(NUL)는 입력할 수 없습니다.")
 
 
 def _json_fields_with_nul(body) -> set[str]:
@@ -45,5 +46,11 @@ def refuse_nul_characters() -> None:
                 raise BadRequest() from None
             fields |= _json_fields_with_nul(body)
     if fields:
-        message = _l("보이지 않는 제어 문자(NUL)는 입력할 수 없습니다.")
-        raise ValidationError({name.replace(NUL, "\\0"): [message] for name in sorted(fields)})
+        raise ValidationError({name.replace(NUL, "\\0"): [NUL_MESSAGE] for name in sorted(fields)})
+
+
+def refuse_nul_in_file(text: str, field: str) -> None:
+    """The request check above sees an upload's name, not its contents: code that stores text read from an
+    uploaded file calls this on it."""
+    if NUL in text:
+        raise ValidationError({field: [NUL_MESSAGE]})

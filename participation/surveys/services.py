@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from participation.core.audit import audit
 from participation.core.errors import Conflict, Forbidden, InvalidTransition, ValidationError
+from participation.core.input import refuse_nul_in_file
 from participation.core.jobs import enqueue_debounced
 from participation.core.permissions import Role, require_role, require_verified
 from participation.core.seoul import AGE_BANDS, DISTRICTS
@@ -652,6 +653,7 @@ def load_population_frame(actor, data: bytes, *, is_example: bool = False) -> Po
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationError({"file": _l("UTF-8 CSV 파일이어야 합니다.")}) from None
+    refuse_nul_in_file(text, "file")
     reader = csv.DictReader(io.StringIO(text))
     if tuple(reader.fieldnames or ()) != FRAME_COLUMNS:
         raise ValidationError({"file": _l("첫 줄은 %(columns)s 이어야 합니다.", columns=",".join(FRAME_COLUMNS))})

@@ -187,6 +187,25 @@ def test_population_frame_upload(client, db_session):
     assert bad.status_code == 422 and "2번째 줄" in bad.get_data(as_text=True)
 
 
+def test_a_population_file_with_a_nul_character_is_refused_and_nothing_is_stored(client, db_session):
+    """The request check sees form fields, not the contents of an uploaded file: the reader refuses NUL itself
+    (PostgreSQL text cannot hold it)."""
+    from io import BytesIO
+
+    from sqlalchemy import func, select
+
+    from participation.surveys.models import PopulationFrame
+
+    login(client, factories.staff())
+    csv_text = "district,age_band,count,source,as_of\n마포구,20-29,100,예시\x00자료,2024-12-31\n".encode()
+    response = client.post("/surveys/population", data={
+        "csrf_token": csrf_token(client, "/surveys/population"), "file": (BytesIO(csv_text), "frame.csv")},
+        content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "보이지 않는 제어 문자(NUL)는 입력할 수 없습니다." in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(PopulationFrame)) == 0
+
+
 def test_citizens_cannot_reach_staff_pages(client, db_session):
     survey = factories.survey(factories.staff(), [{"type": "likert", "text": "만족하십니까?"}])
     login(client, factories.UserFactory())
