@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from participation.core.audit import audit
 from participation.core.errors import Conflict, ValidationError
+from participation.core.input import refuse_nul_in_file
 from participation.core.permissions import Role, require_role
 from participation.core.seoul import CATEGORIES
 from participation.core.time import KST, utcnow
@@ -112,6 +113,7 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, l
                 continue
         else:
             raise ValidationError({"file": _l("파일의 문자 인코딩을 읽을 수 없습니다 (UTF-8 또는 CP949).")})
+        refuse_nul_in_file(text, "file")
         try:
             table = list(csv.reader(io.StringIO(text, newline="")))
         except csv.Error:

@@ -104,6 +104,15 @@ def test_wrong_columns_and_broken_files_change_nothing(db_session):
     assert plan.count("new") == 2 and proposals() == 2
 
 
+def test_an_export_with_a_nul_character_is_refused_and_nothing_is_imported(db_session):
+    rows = portal_rows(2)
+    rows[1][1] = "공영주차장\x00야간 개방"
+    with pytest.raises(ValidationError) as error:
+        importer.run_import(factories.staff(), as_csv(rows), "export.csv", confirm=True)
+    assert error.value.fields == {"file": ["보이지 않는 제어 문자(NUL)는 입력할 수 없습니다."]}
+    assert proposals() == 0
+
+
 def test_an_xlsx_export_with_date_cells(db_session):
     workbook = Workbook()
     sheet = workbook.active
