@@ -110,6 +110,12 @@ def load_config(app: Flask, overrides: dict | None) -> None:
             "connect_args": {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"]},
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or development_secret(app)
+    if app.config["ENVIRONMENT"] == "production" and not app.config.get("TRUSTED_HOSTS"):
+        # Links in mail (verification, password reset) and cached pages are built from the request's host:
+        # a forged Host header must not reach them.
+        raise ConfigurationError(
+            "TRUSTED_HOSTS is not set. In production set PARTICIPATION_TRUSTED_HOSTS to the site's host names, "
+            "e.g. '[\"participation.seoul.go.kr\"]'; requests for any other host are refused with 400.")
 
 
 class ConfigurationError(RuntimeError):

@@ -2,11 +2,11 @@
 
 import logging
 
-from flask import flash, g, jsonify, make_response, redirect, render_template, request
+from flask import current_app, flash, g, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DataError, OperationalError, PendingRollbackError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from participation.api import is_api_request
 from participation.core.errors import DomainError
@@ -107,6 +107,14 @@ def discard_session() -> None:
         db.session.registry.clear()
 
 
+def handle_untrusted_host(error: SecurityError):
+    """A request for a host name the site does not answer to (TRUSTED_HOSTS). No URL can be built for it, so
+    the answer is the error shape or plain text, never the page template."""
+    if is_api_request():
+        return error_response(400, "bad_request", messages_for(400))
+    return current_app.response_class(str(messages_for(400)), status=400, mimetype="text/plain")
+
+
 def handle_unstorable_value(error):
     """A value the database cannot store (a number beyond its integer range: SQLite's driver raises
     OverflowError, PostgreSQL a DataError) came from the caller: 422, and nothing is written."""
@@ -122,6 +130,7 @@ def handle_unexpected(error: Exception):
 
 
 def register_error_handlers(app) -> None:
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)

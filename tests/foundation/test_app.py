@@ -21,6 +21,19 @@ def test_production_without_secret_refuses_to_start(tmp_path, monkeypatch):
         create_app({"ENVIRONMENT": "production", "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": None})
 
 
+def test_production_needs_its_host_names_and_refuses_any_other_host(tmp_path, monkeypatch):
+    monkeypatch.delenv("PARTICIPATION_TRUSTED_HOSTS", raising=False)
+    config = {"ENVIRONMENT": "production", "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "z" * 64,
+              "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://"}
+    with pytest.raises(ConfigurationError, match="TRUSTED_HOSTS"):
+        create_app(config)
+    production = create_app({**config, "TRUSTED_HOSTS": ["participation.seoul.go.kr"]})
+    client = production.test_client()
+    # A forged Host would put its name into password-reset links and cached pages: refused before any view.
+    assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get("/api/v1/petitions", headers={"Host": "evil.example"}).json["error"]["code"] == "bad_request"
+
+
 def test_development_generates_and_keeps_a_secret(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     first = create_app({"INSTANCE_PATH": str(tmp_path)}).config["SECRET_KEY"]
