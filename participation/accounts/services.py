@@ -219,7 +219,9 @@ def change_password(user: User, current, new) -> None:
     if authenticate(user.email, current) is None:
         raise ValidationError({"current_password": _l("현재 비밀번호가 맞지 않습니다.")})
     user.password_hash = password_hasher.hash(check_password(new))
+    # Signed out everywhere else: other browsers' sessions and the apps' tokens (the caller's session goes on).
     end_sessions(user)
+    revoke_all_tokens(user)
     audit(user, "user", user.id, "password_changed")
 
 

@@ -22,7 +22,7 @@ from participation.accounts.models import User
 from participation.core.audit import AuditEntry
 from participation.core.mail import OutboxMail
 from tests import factories
-from tests.conftest import csrf_token, free_port, login
+from tests.conftest import api_token, csrf_token, free_port, login
 
 SESSION = "session"
 
@@ -106,6 +106,7 @@ def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(app, c
     login(client, citizen)
     phone = app.test_client()
     login(phone, citizen)
+    app_token = api_token(app.test_client(), citizen)
 
     response = client.post("/account/password", data={
         "current_password": factories.PASSWORD, "password": "새비밀번호-2026-서울",
@@ -114,6 +115,7 @@ def test_changing_the_password_ends_the_other_sessions_and_keeps_this_one(app, c
     assert "비밀번호를 바꿨습니다" in client.get("/account").get_data(as_text=True)
     assert signed_in(client)
     assert not signed_in(phone)
+    assert app.test_client().get("/api/v1/me", headers=app_token).status_code == 401
 
 
 def test_login_issues_no_remember_me_cookie(app, client, db_session):
