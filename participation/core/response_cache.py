@@ -1,9 +1,10 @@
 """A one-second, per-process cache of public answers for anonymous readers.
 
-The live result of a city-wide vote or the count of a viral petition is read by everyone at once, and the
-answer is the same for every anonymous reader; it already says when it was counted ("as of"). Keeping the
-finished response for PUBLIC_CACHE_SECONDS takes the database, the serialisation and the template off that
-hot path (what nginx calls micro-caching, inside the app so that every deployment has it).
+The live result of a city-wide vote, the count of a viral petition or the first page of a list is read by
+everyone at once, and the answer is the same for every anonymous reader; counts already say when they were
+counted ("as of"). Keeping the finished response for PUBLIC_CACHE_SECONDS takes the database, the
+serialisation and the template off that hot path (what nginx calls micro-caching, inside the app so that
+every deployment has it).
 
 Kept: 200 answers to a request with no token and no session cookie (so no one signed in and no flashed
 message), whose body holds nothing of the session it may have started: a page that shows a form with its
@@ -16,7 +17,8 @@ from functools import wraps
 
 from flask import current_app, g, request, session
 
-MAX_ENTRIES = 4096
+# At most this many copies per process (a list page is ~50 KB: ~25 MB at worst); when full, all are dropped.
+MAX_ENTRIES = 512
 
 _entries: dict[tuple, tuple[float, bytes, str]] = {}
 

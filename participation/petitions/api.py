@@ -120,6 +120,7 @@ def serialise(petition: Petition, viewer, signed: bool | None = None) -> dict:
 
 @bp.get("/petitions")
 @token_optional
+@cached_for_anonymous
 @bp.arguments(PetitionListArgs, location="query")
 @bp.response(200, page_schema(PetitionSchema, "PetitionPage"))
 def list_petitions(args):

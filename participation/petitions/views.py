@@ -46,6 +46,7 @@ def _staff_only() -> None:
 
 
 @bp.get("")
+@cached_for_anonymous
 def index():
     args = request.args
     status = args.get("status", "open")

@@ -104,6 +104,7 @@ class ProposalTransitionSchema(BaseSchema):
 
 
 @bp.get("/proposals")
+@cached_for_anonymous
 @bp.arguments(ProposalListArgs, location="query")
 @bp.response(200, page_schema(ProposalSchema, "ProposalPage"))
 def index(args):

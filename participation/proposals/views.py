@@ -83,6 +83,7 @@ def _fail(form, error: DomainError) -> None:
 # --- public -------------------------------------------------------------------------------------------------
 
 @bp.get("")
+@cached_for_anonymous
 def index():
     args = request.args
     filters = {name: (args.get(name) or "").strip()[:100] or None

@@ -86,3 +86,17 @@ def test_a_copy_made_for_another_host_name_is_not_served(app, client, db_session
     assert "http://evil.example/petitions/" in forged
     page = app.test_client().get(f"/petitions/{petition.id}").get_data(as_text=True)
     assert "evil.example" not in page and f"http://localhost/petitions/{petition.id}" in page
+
+
+def test_list_pages_are_shared_with_anonymous_readers_only(app, client, db_session, cache_on):
+    from tests.conftest import login
+
+    factories.open_petition(title="따릉이 정류장을 늘려 주세요")
+    db_session.commit()
+    first = client.get("/api/v1/petitions?q=따릉이").json
+    factories.open_petition(title="따릉이 요금을 낮춰 주세요")
+    db_session.commit()
+    assert app.test_client().get("/api/v1/petitions?q=따릉이").json == first
+    citizen = app.test_client()
+    login(citizen, factories.UserFactory())
+    assert citizen.get("/petitions?q=따릉이").get_data(as_text=True).count("따릉이 요금을 낮춰 주세요") == 1
