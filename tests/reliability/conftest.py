@@ -53,3 +53,20 @@ def redis_process(tmp_path):
 def outage_app(instance_dir, redis_process):
     """The app on the test database and on the Redis that the test can stop (rate limits on)."""
     return create_app({**make_test_config(instance_dir), "REDIS_URL": redis_process.url})
+
+
+@pytest.fixture
+def redis_app(app, instance_dir, redis_process):  # `app` has migrated the test database
+    """An app on the test database and the test's own Redis, with committed rows emptied afterwards."""
+    from participation.extensions import db
+    from tests import factories
+    from tests.conftest import empty_tables
+
+    own = create_app({**make_test_config(instance_dir), "REDIS_URL": redis_process.url})
+    with own.app_context():
+        factories.bind(db.session)
+        try:
+            yield own
+        finally:
+            empty_tables()
+            db.engine.dispose()

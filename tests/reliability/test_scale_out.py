@@ -15,31 +15,18 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from participation import create_app
 from participation.accounts.services import issue_token
 from participation.extensions import db
 from participation.petitions.models import Petition, Signature
 from participation.polls.models import BallotChoice, Poll, PollOption
 from participation.proposals.models import Proposal, Support
 from tests import factories
-from tests.conftest import ROOT, empty_tables, free_port, make_test_config, wait_until_serving
+from tests.conftest import ROOT, free_port, wait_until_serving
 
 CITIZENS = 30
 TWICE = CITIZENS // 3
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def stack_app(app, instance_dir, redis_process):  # `app` has migrated the test database
-    own = create_app({**make_test_config(instance_dir), "REDIS_URL": redis_process.url})
-    with own.app_context():
-        factories.bind(db.session)
-        try:
-            yield own
-        finally:
-            empty_tables()
-            db.engine.dispose()
 
 
 def start_stack(web_processes: int, workers: int, instance_dir, redis_url: str) -> tuple[str, list]:
@@ -145,7 +132,7 @@ def run(web_processes: int, workers: int, tokens: list[str], instance_dir, redis
         stop(processes)
 
 
-def test_two_web_processes_and_two_workers_count_what_one_of_each_counts(stack_app, instance_dir, redis_process):
+def test_two_web_processes_and_two_workers_count_what_one_of_each_counts(redis_app, instance_dir, redis_process):
     citizens = factories.UserFactory.create_batch(CITIZENS)
     db.session.flush()
     tokens = [issue_token(citizen) for citizen in citizens]

@@ -18,7 +18,6 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import func, select, text
 
-from participation import create_app
 from participation.core.jobs import RETRY, get_queue
 from participation.extensions import db
 from participation.petitions import services as petition_services
@@ -30,7 +29,7 @@ from participation.polls.tasks import tally_poll
 from participation.schedule import reconcile
 from participation.worker import release_scheduled_jobs
 from tests import factories
-from tests.conftest import ROOT, empty_tables, make_test_config
+from tests.conftest import ROOT
 
 KILLS = 10
 
@@ -61,19 +60,7 @@ def wait_for(condition, seconds: float = 15, what: str = "condition"):
 
 
 @pytest.fixture
-def worker_app(app, instance_dir, redis_process):  # `app` has migrated the test database
-    own = create_app({**make_test_config(instance_dir), "REDIS_URL": redis_process.url})
-    with own.app_context():
-        factories.bind(db.session)
-        try:
-            yield own
-        finally:
-            empty_tables()
-            db.engine.dispose()
-
-
-@pytest.fixture
-def worker(worker_app, instance_dir, redis_process):
+def worker(redis_app, instance_dir, redis_process):
     """A real RQ worker process (forking a work horse per job), like `flask --app wsgi worker`."""
     env = {**os.environ, "PARTICIPATION_TEST_INSTANCE": str(instance_dir), "REDIS_URL": redis_process.url}
     process = subprocess.Popen(
@@ -133,7 +120,7 @@ def published_counts(poll_id: int, petition_id: int) -> dict:
     return counts
 
 
-def test_killed_tallies_and_recounts_are_retried_and_reconciled(worker_app, worker, redis_process):
+def test_killed_tallies_and_recounts_are_retried_and_reconciled(redis_app, worker, redis_process):
     poll = factories.PollFactory()
     petition = factories.open_petition()
     options = [option.id for option in poll.options]
@@ -167,7 +154,7 @@ def test_killed_tallies_and_recounts_are_retried_and_reconciled(worker_app, work
     assert published_counts(poll_id, petition_id) != direct_counts(poll_id, petition_id)
 
     # The retries run (what the scheduler does when their delay is up) and finish.
-    release_scheduled_jobs(worker_app)
+    release_scheduled_jobs(redis_app)
     queue = get_queue()
     wait_for(lambda: queue.count == 0 and not StartedJobRegistry(queue=queue).get_job_ids()
              and all(Job.fetch(job_id, connection=connection).get_status() == "finished" for job_id in killed),
@@ -182,7 +169,7 @@ def test_killed_tallies_and_recounts_are_retried_and_reconciled(worker_app, work
     assert published_counts(poll_id, petition_id) == expected
 
 
-def test_reconciliation_alone_catches_up_after_killed_jobs(worker_app, worker, redis_process):
+def test_reconciliation_alone_catches_up_after_killed_jobs(redis_app, worker, redis_process):
     """Retries spent or Redis flushed: the periodic reconciliation is enough on its own."""
     poll = factories.PollFactory()
     petition = factories.open_petition()

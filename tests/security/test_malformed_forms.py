@@ -49,6 +49,22 @@ def bodies(names: set[str]):
     yield "every field twice", repeated
 
 
+def status_in_savepoint(connection, db_session, send, *args, **kwargs) -> int | str:
+    """The status of `send(*args, **kwargs)`, run in a savepoint that is rolled back. An exception (TESTING
+    propagates what would be a 500) comes back as its name, so that every failure is collected."""
+    savepoint = connection.begin_nested()
+    try:
+        response = send(*args, **kwargs)
+        response.get_data()
+        response.close()
+        return response.status_code
+    except Exception as error:
+        return f"{error.__class__.__name__}: {str(error)[:80]}"
+    finally:
+        db_session.remove()
+        savepoint.rollback()
+
+
 def web_post_routes(app) -> list[str]:
     return sorted(key for key, rule in route_keys(app).items()
                   if key.startswith("POST ") and not rule.rule.startswith(API_PREFIX))
@@ -90,18 +106,8 @@ def test_no_browser_form_post_gets_a_500(app, db_session, redis, role):
             client = web_client(app, user_id)
             with client.session_transaction() as session:
                 session["csrf_token"] = csrf_secret
-            savepoint = connection.begin_nested()
-            try:
-                # TESTING propagates exceptions: what would be a 500 arrives here as the exception.
-                response = client.post(path, data=data, content_type="multipart/form-data")
-                response.get_data()
-                response.close()
-                status = response.status_code
-            except Exception as error:  # every failure is collected, not only the first
-                status = f"{error.__class__.__name__}: {str(error)[:80]}"
-            finally:
-                db_session.remove()
-                savepoint.rollback()
+            status = status_in_savepoint(connection, db_session, client.post, path, data=data,
+                                         content_type="multipart/form-data")
             statuses[status] += 1
             if not isinstance(status, int) or status >= 500:
                 failures.append(f"{key} {path} [{label}]: {status}")
@@ -129,17 +135,8 @@ def test_no_page_gets_a_500_from_hostile_query_parameters(app, db_session, redis
     for value in QUERY_VALUES:
         for key, path in targets:
             client = web_client(app, admin_id)
-            savepoint = connection.begin_nested()
-            try:
-                response = client.get(path, query_string={name: value for name in QUERY_NAMES})
-                response.get_data()
-                response.close()
-                status = response.status_code
-            except Exception as error:  # every failure is collected, not only the first
-                status = f"{error.__class__.__name__}: {str(error)[:80]}"
-            finally:
-                db_session.remove()
-                savepoint.rollback()
+            status = status_in_savepoint(connection, db_session, client.get, path,
+                                         query_string={name: value for name in QUERY_NAMES})
             statuses[status] += 1
             if not isinstance(status, int) or status >= 500:
                 failures.append(f"{key} {path} [{value[:30]}]: {status}")
