@@ -15,7 +15,7 @@ def scenario(name: str):
 
 
 def load_all() -> list[tuple[str, Callable]]:
-    from bench.scenarios import foundation, lists, memory, offline, polls, signatures, sustained  # noqa: F401
+    from bench.scenarios import foundation, lists, memory, offline, polls, signatures, sustained, worker  # noqa: F401
 
     # Importance first, but the cheap load scenarios before the heavy data ones, so that a leg that runs out of
     # its time budget loses the fewest figures.

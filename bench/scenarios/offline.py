@@ -1,5 +1,5 @@
 """Jobs and exports, measured against the raw SQL they need: the poll tally, the indicator refresh, the
-survey export's memory, the opinion map, and the worker's memory over many jobs."""
+survey export's memory and the opinion map."""
 
 import time
 
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from bench.channels import add_ballots, make_petitions, make_poll, make_proposals, require
 from bench.context import Bench
 from bench.data import NOW, bulk_insert, count
-from bench.harness import Row, Skip, rss_mb, stop
+from bench.harness import Row
 from bench.scenarios import scenario
 
 
@@ -179,61 +179,3 @@ def indicators(bench: Bench) -> None:
                        f"first run {job_first:.3f} s",
                   extra={"gap": f"{ratio:.1f}× the raw COUNT queries"}))
     bench.facts.update(indicator_seconds=job, indicator_raw_seconds=raw)
-
-
-# --------------------------------------------------------------------------------------------- worker memory
-@scenario("worker_memory")
-def worker_memory(bench: Bench) -> None:
-    """`flask worker` (participation.worker.AppWorker, a work horse forked per job) through real jobs: the poll tally
-    and the petition recount that votes and signatures enqueue, alternating. Its resident memory after 100 jobs
-    against after all of them."""
-    require("poll", "petition")
-    from participation.core.jobs import get_queue
-    from participation.petitions.tasks import recount_petition
-    from participation.polls.tasks import tally_poll
-
-    poll_id, _options = make_poll(title_text="벤치마크 작업자 메모리 투표")
-    petition_id = make_petitions(1, seed=9)[0]
-    jobs = bench.settings.worker_jobs
-    # Last in the leg: it may use what is left of the leg's budget, up to worker_seconds (at least a minute).
-    budget = min(bench.settings.worker_seconds, max(60.0, bench.seconds_left()))
-    queue = get_queue()
-    queue.empty()
-    for start in range(0, jobs, 1000):
-        with queue.connection.pipeline() as pipe:
-            queue.enqueue_many([queue.prepare_data(tally_poll, (poll_id,), result_ttl=0) if i % 2 else
-                                queue.prepare_data(recount_petition, (petition_id,), result_ttl=0)
-                                for i in range(start, min(jobs, start + 1000))], pipeline=pipe)
-            pipe.execute()
-    worker = bench.leg.worker()
-    t0 = time.monotonic()
-    after_100 = None
-    done = 0
-    peak = 0.0
-    while time.monotonic() - t0 < budget:
-        remaining = len(queue)
-        done = jobs - remaining
-        current = rss_mb(worker.pid)
-        peak = max(peak, current)
-        if after_100 is None and done >= 100:
-            after_100 = current
-        if remaining == 0:
-            break
-        time.sleep(0.2)
-    time.sleep(1)  # the last job's horse has exited and been reaped
-    final = rss_mb(worker.pid)
-    elapsed = time.monotonic() - t0
-    stop(worker)
-    queue.empty()
-    if after_100 is None:
-        raise Skip(f"the worker finished fewer than 100 jobs in {budget:.0f} s")
-    growth = final / after_100
-    bench.add(Row(scenario=f"worker memory over {done:,} jobs (tally_poll and recount_petition, a fork per job)",
-                  figure=f"{final:.0f} MB", ratio=round(growth, 2), target="≤ 1.2× its memory after 100 jobs",
-                  met=growth <= 1.2 and done >= jobs,
-                  note=f"RSS of the `flask worker` process: {after_100:.1f} MB after 100 jobs, {final:.1f} MB after "
-                       f"{done:,} (peak {peak:.1f} MB); {done / elapsed:.0f} jobs/s"
-                       + ("" if done >= jobs else f"; only {done:,} of {jobs:,} jobs within {budget:.0f} s"),
-                  extra={"gap": f"{done:,} of {jobs:,} jobs in the time budget" if done < jobs else
-                         f"grew {growth:.2f}×"}))
-    bench.facts.update(worker_jobs_per_s=done / elapsed)
