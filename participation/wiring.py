@@ -105,6 +105,9 @@ def register_hooks(app: Flask) -> None:
     close_sessions_quietly(app)
     # Korean text travels as UTF-8, not as \u escapes.
     app.json.ensure_ascii = False
+    from participation.core import response_cache
+
+    response_cache.install(app)
     hops = app.config["PROXY_HOPS"]
     if hops:
         # Behind a TLS-terminating proxy: HTTPS (HSTS, secure cookies) and client IPs (rate limits) as the

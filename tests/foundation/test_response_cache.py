@@ -100,3 +100,34 @@ def test_list_pages_are_shared_with_anonymous_readers_only(app, client, db_sessi
     citizen = app.test_client()
     login(citizen, factories.UserFactory())
     assert citizen.get("/petitions?q=따릉이").get_data(as_text=True).count("따릉이 요금을 낮춰 주세요") == 1
+
+
+def test_a_copy_is_served_before_the_app_and_without_the_answers_cookies(app, client, db_session, cache_on):
+    petition = factories.open_petition(signature_count=7)
+    db_session.commit()
+    url = f"/api/v1/petitions/{petition.id}"
+    first = client.get(url)
+    reached = []
+    app.before_request_funcs.setdefault(None, []).insert(0, lambda: reached.append(1))
+    try:
+        copy = app.test_client().get(url)
+        assert copy.json == first.json and reached == []  # no hook, no view: the middleware answered
+        assert "Set-Cookie" not in copy.headers and copy.headers["Content-Security-Policy"]
+        # A reader with a session cookie, a POST or a HEAD reaches the app.
+        with_session = app.test_client()
+        with_session.set_cookie(app.config["SESSION_COOKIE_NAME"], "x")
+        with_session.get(url)
+        app.test_client().head(url)
+        assert len(reached) == 2
+    finally:
+        app.before_request_funcs[None].pop(0)
+
+
+def test_the_language_is_part_of_the_key(app, db_session, cache_on):
+    petition = factories.open_petition(title="청계천 산책로를 넓혀 주세요")
+    db_session.commit()
+    korean = app.test_client().get(f"/petitions/{petition.id}").get_data(as_text=True)
+    english_reader = app.test_client()
+    english_reader.set_cookie("lang", "en")
+    english = english_reader.get(f"/petitions/{petition.id}").get_data(as_text=True)
+    assert 'lang="ko"' in korean and 'lang="en"' in english
