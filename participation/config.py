@@ -45,6 +45,8 @@ DEFAULTS = {
                                  "trashmail.com", "tempmail.com"],
     # Seconds a burst of events waits before its recount runs (one job per burst).
     "RECOUNT_DELAY": 2,
+    # Seconds between a poll's bulletin jobs (receipts digest and turnout) while ballots come in.
+    "BULLETIN_DELAY": 60,
     # Seconds an anonymous reader's copy of a public count or result is reused (core/response_cache.py).
     "PUBLIC_CACHE_SECONDS": 1,
     "RECONCILE_INTERVAL": 300,

@@ -44,9 +44,10 @@ def enqueue_after_commit(func, *args, job_id: str | None = None, timeout: int | 
     _pending().append(("now", func, args, (job_id, timeout)))
 
 
-def enqueue_debounced(key: str, func, *args) -> None:
-    """After commit, schedule `func(*args)` unless a job for `key` is already waiting to start."""
-    _pending().append(("debounced", func, args, (key, None)))
+def enqueue_debounced(key: str, func, *args, delay: int | None = None) -> None:
+    """After commit, schedule `func(*args)` unless a job for `key` is already waiting to start. It runs
+    `delay` seconds later (by default RECOUNT_DELAY)."""
+    _pending().append(("debounced", func, args, (key, delay)))
 
 
 def _pending() -> list:
@@ -56,12 +57,12 @@ def _pending() -> list:
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
     pending = session.info.pop("participation_jobs", None)
-    for kind, func, args, (key, timeout) in pending or ():
+    for kind, func, args, (key, seconds) in pending or ():
         try:
             if kind == "now":
-                get_queue().enqueue(func, *args, job_id=key and job_id_for(key), retry=RETRY, job_timeout=timeout)
+                get_queue().enqueue(func, *args, job_id=key and job_id_for(key), retry=RETRY, job_timeout=seconds)
             else:
-                schedule_debounced(key, func, *args)
+                schedule_debounced(key, func, *args, delay=seconds)
         except RedisError as error:
             # The rows are committed; the periodic reconciliation picks them up.
             log.warning("could not enqueue %s (%s): %s", key or func.__name__, kind, error.__class__.__name__)
@@ -72,8 +73,9 @@ def _drop_pending(session: Session) -> None:
     session.info.pop("participation_jobs", None)
 
 
-def schedule_debounced(key: str, func, *args) -> bool:
-    delay = current_app.config["RECOUNT_DELAY"]
+def schedule_debounced(key: str, func, *args, delay: int | None = None) -> bool:
+    if delay is None:
+        delay = current_app.config["RECOUNT_DELAY"]
     connection = redis_connection()
     # The mark outlives the delay by far, in case no worker runs; a stale mark then only delays.
     if not connection.set(DEBOUNCE_PREFIX + key, "1", nx=True, ex=max(60, delay * 30)):

@@ -79,23 +79,38 @@ class PollResultOptionSchema(PollOptionSchema):
     share = ma.fields.Float(required=True, metadata={"description": "percent of the ballots"})
 
 
+DIGEST_DOC = {"description": "SHA-256 of the receipt hashes, sorted and joined with newlines, as of digest_as_of "
+                             "(recomputed every minute or so while ballots come in, and at the final tally)"}
+DIGEST_COUNT_DOC = {"description": "how many receipt hashes the digest covers"}
+DIGEST_AS_OF_DOC = {"description": "when the digest was computed"}
+
+
+def digest_fields(poll) -> dict:
+    """The receipts digest of the poll's bulletin, with how many receipts it covers and when it was computed."""
+    return {"digest": poll.tally_digest, "digest_count": poll.tally_digest_count, "digest_as_of": poll.bulletin_as_of}
+
+
 class PollResultsSchema(ma.Schema):
     poll_id = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True)
     total_ballots = ma.fields.Integer(required=True)
     options = ma.fields.List(ma.fields.Nested(PollResultOptionSchema), required=True)
-    as_of = ma.fields.DateTime(allow_none=True, required=True)
-    digest = ma.fields.String(allow_none=True)
+    as_of = ma.fields.DateTime(allow_none=True, required=True, metadata={"description": "of the counts"})
+    digest = ma.fields.String(allow_none=True, metadata=DIGEST_DOC)
+    digest_count = ma.fields.Integer(allow_none=True, required=True, metadata=DIGEST_COUNT_DOC)
+    digest_as_of = ma.fields.DateTime(allow_none=True, required=True, metadata=DIGEST_AS_OF_DOC)
     final = ma.fields.Boolean(required=True)
 
 
 class PollReceiptsSchema(ma.Schema):
     items = ma.fields.List(ma.fields.String(), required=True)
-    digest = ma.fields.String(allow_none=True, required=True)
+    digest = ma.fields.String(allow_none=True, required=True, metadata=DIGEST_DOC)
+    digest_count = ma.fields.Integer(allow_none=True, required=True, metadata=DIGEST_COUNT_DOC)
+    digest_as_of = ma.fields.DateTime(allow_none=True, required=True, metadata=DIGEST_AS_OF_DOC)
     total = ma.fields.Integer(required=True)
     page = ma.fields.Integer(required=True)
     per_page = ma.fields.Integer(required=True)
-    as_of = ma.fields.DateTime(allow_none=True)
+    as_of = ma.fields.DateTime(allow_none=True, metadata={"description": "of the last tally of the counts"})
 
 
 class PollTransitionSchema(BaseSchema):
@@ -159,7 +174,7 @@ def results(poll_id):
     """The latest tally (403 while results are hidden until close, for everyone)."""
     poll = queries.get_poll(poll_id, current_api_user())
     queries.require_results_visible(poll)
-    return queries.results(poll)
+    return {**queries.results(poll), **digest_fields(poll)}
 
 
 @bp.get("/polls/<int:poll_id>/receipts")
@@ -167,10 +182,11 @@ def results(poll_id):
 @bp.arguments(PageArgs, location="query")
 @bp.response(200, PollReceiptsSchema)
 def receipts(args, poll_id):
-    """The public bulletin: SHA-256 of every receipt, sorted, and the digest of the last tally."""
+    """The public bulletin: SHA-256 of every receipt, sorted, and their digest with how many receipts it covers
+    and when it was computed (every minute or so while ballots come in, and at the final tally)."""
     poll = queries.get_poll(poll_id, current_api_user())
     page = paginate(queries.receipts(poll), args["page"], args["per_page"])
-    return {"items": page.items, "digest": poll.tally_digest, "total": page.total, "page": page.page,
+    return {"items": page.items, **digest_fields(poll), "total": page.total, "page": page.page,
             "per_page": page.per_page, "as_of": poll.tally_as_of}
 
 

@@ -66,13 +66,17 @@ class Poll(Base):
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
-    # The latest tally by the worker (the ballots are the truth; these are what pages read).
+    # The latest tally by the worker (the ballots are the truth; these are what pages read): the live tally
+    # (every few seconds while open) writes the counts and tally_as_of.
     total_ballots: Mapped[int] = mapped_column(default=0)
-    tally_digest: Mapped[str | None] = mapped_column(String(64))
-    # How many receipt hashes tally_digest covers: ballots are only ever added, so while the count is the
-    # same the digest is too, and the tally does not recompute it.
-    tally_digest_count: Mapped[int | None]
     tally_as_of: Mapped[datetime | None]
+    # The public bulletin, written by the slower bulletin job (every BULLETIN_DELAY seconds while ballots
+    # come in) and by the final tally: the SHA-256 over every receipt hash, how many hashes it covers, and
+    # when it and the turnout cells were computed. Ballots are only ever added, so while the count is the
+    # same the digest is too, and the job does not recompute it.
+    tally_digest: Mapped[str | None] = mapped_column(String(64))
+    tally_digest_count: Mapped[int | None]
+    bulletin_as_of: Mapped[datetime | None]
 
     options: Mapped[list["PollOption"]] = relationship(
         back_populates="poll", order_by="PollOption.position", cascade="all, delete-orphan", lazy="selectin")
@@ -155,7 +159,7 @@ class BallotChoice(Base):
 
 
 class TurnoutCell(Base):
-    """Turnout by one dimension (district or age band), written by the tally job."""
+    """Turnout by one dimension (district or age band), written by the bulletin job and the final tally."""
 
     __tablename__ = "poll_turnout"
 

@@ -1,16 +1,28 @@
 """Jobs of this channel (RQ), idempotent: they take ids and recompute from the database.
 
-The tally reads the ballots (the only truth) with one GROUP BY, digests every receipt hash (only when the
-ballot count changed since the digest was last computed), and writes
-the result onto the poll and its options. A tally is written only if no newer one is already there,
-so two tallies running at once leave the rows of the later snapshot. After a poll closes, the tally
-also moves it to `tallied`, which freezes its result.
+A poll's result is published at two speeds:
+
+- The live tally (`tally_poll`, debounced, RECOUNT_DELAY seconds after a burst of ballots) counts the
+  ballots (the only truth) per option, and their total, with one GROUP BY, and writes that onto the poll
+  and its options. Nothing else: with a million ballots it costs about what the GROUP BY costs.
+- The bulletin job (`publish_bulletin`, debounced with BULLETIN_DELAY, enqueued by the live tally when the
+  ballot count moved past the count the digest covers) computes the public receipts digest (SHA-256 over
+  every receipt hash, seconds for a million) and the turnout by district and age band, with their own
+  "as of" (`bulletin_as_of`) and the number of receipts the digest covers (`tally_digest_count`).
+
+Once a poll has closed, `tally_poll` is the final tally: counts, digest and turnout in one transaction,
+so that the frozen result, its digest and its turnout agree, and the poll moves to `tallied`.
+
+A tally (or a bulletin) is written only if no newer one is already there, so two running at once leave
+the rows of the later snapshot; the guarded UPDATE of the poll row comes first and serialises them.
 """
 
 import hashlib
 import logging
 
-from sqlalchemy import case, func, literal, or_, select, text, update
+from flask import current_app
+from sqlalchemy import case, delete, func, insert, inspect, literal, or_, select, text, update
+from sqlalchemy.orm.util import identity_key
 
 from participation.core.jobs import enqueue_after_commit, enqueue_debounced
 from participation.core.time import utcnow
@@ -50,46 +62,130 @@ def receipts_digest(poll_id: int) -> tuple[str, int]:
 
 
 def tally_poll(poll_id: int) -> None:
-    """Job: count the poll's ballots per option and publish the count, the digest and the turnout."""
+    """Job: the live tally of an open poll (counts only), or the final tally of a closed one."""
     write_tally(poll_id)
     db.session.commit()
 
 
 def write_tally(poll_id: int) -> None:
     """The tally itself (flushes; the caller commits)."""
-    poll = db.session.get(Poll, poll_id)
+    poll = db.session.execute(select(Poll.state, Poll.max_choices, Poll.tally_digest, Poll.tally_digest_count)
+                              .where(Poll.id == poll_id)).one_or_none()
     if poll is None or poll.state not in (PollState.open, PollState.closed):
         # A tallied poll is frozen; drafts and cancelled polls have nothing to count.
         return
     as_of = utcnow()
-    # One statement for every option's count and the ballot total, so that they agree.
-    counts = dict(db.session.execute(
-        select(BallotChoice.option_id, func.count()).where(BallotChoice.poll_id == poll_id)
-        .group_by(BallotChoice.option_id)
-        .union_all(select(literal(0), func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id))).all())
-    total = counts.pop(0, 0)
-    if poll.tally_digest is not None and poll.tally_digest_count == total:
-        # Ballots are only ever added: the same count means the same receipts, hence the same digest.
-        digest, digest_count = poll.tally_digest, total
-    else:
-        digest, digest_count = receipts_digest(poll_id)
+    live = poll.state == PollState.open
+    counts, total = count_ballots(poll_id, count_each_ballot=not live or poll.max_choices > 1)
+    if live:
+        if write_counts(poll_id, PollState.open, counts, total_ballots=total, tally_as_of=as_of) \
+                and total != poll.tally_digest_count:
+            enqueue_debounced(f"bulletin:poll:{poll_id}", publish_bulletin, poll_id,
+                              delay=current_app.config["BULLETIN_DELAY"])
+        return
+    # The final tally: no ballot is taken any more, so counts, digest and turnout describe the same ballots.
+    digest, digest_count = current_digest(poll_id, poll.tally_digest, poll.tally_digest_count, total)
+    turnout = count_turnout(poll_id)
+    if write_counts(poll_id, PollState.closed, counts, total_ballots=total, tally_as_of=as_of,
+                    tally_digest=digest, tally_digest_count=digest_count, bulletin_as_of=as_of):
+        replace_turnout(poll_id, turnout)
+        transition(db.session.get(Poll, poll_id, populate_existing=True), PollState.tallied, None)
+        schedule_ballot_rewrite(poll_id)
+
+
+def count_ballots(poll_id: int, count_each_ballot: bool = True) -> tuple[dict[int, int], int]:
+    """Every option's count (options without a vote are absent) and the ballot total, in one statement so
+    that they agree.
+
+    Without `count_each_ballot` (the live tally of a single-choice poll) the total is the sum of the counts:
+    every ballot of such a poll has exactly one choice, written with it in one transaction (cast_ballot), and
+    options are never removed from a poll that has ballots. That halves the live tally: counting the ballots
+    scans the (poll_id, receipt_hash) index, which costs as much as the GROUP BY itself. The final tally and
+    the bulletin count the ballots themselves."""
+    statement = (select(BallotChoice.option_id, func.count()).where(BallotChoice.poll_id == poll_id)
+                 .group_by(BallotChoice.option_id))
+    if not count_each_ballot:
+        counts = dict(db.session.execute(statement).all())
+        return counts, sum(counts.values())
+    counts = dict(db.session.execute(statement.union_all(
+        select(literal(0), func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id))).all())
+    return counts, counts.pop(0, 0)
+
+
+def write_counts(poll_id: int, state: PollState, counts: dict[int, int], **values) -> bool:
+    """Write `values` onto the poll and `counts` onto its options, unless the poll has left `state` or a
+    newer tally is already there (the UPDATE's row lock serialises concurrent tallies). True if written."""
+    as_of = values["tally_as_of"]
     written = db.session.execute(
-        update(Poll).where(Poll.id == poll_id, or_(Poll.tally_as_of.is_(None), Poll.tally_as_of <= as_of),
-                           Poll.state.in_([PollState.open, PollState.closed]))
-        .values(total_ballots=total, tally_digest=digest, tally_digest_count=digest_count, tally_as_of=as_of)
+        update(Poll).where(Poll.id == poll_id, Poll.state == state,
+                           or_(Poll.tally_as_of.is_(None), Poll.tally_as_of <= as_of))
+        .values(**values).execution_options(synchronize_session=False)).rowcount
+    if written:
+        votes = case(counts, value=PollOption.id, else_=0) if counts else 0
+        db.session.execute(update(PollOption).where(PollOption.poll_id == poll_id).values(votes=votes)
+                           .execution_options(synchronize_session=False))
+        expire_cached(poll_id)
+    return bool(written)
+
+
+def expire_cached(poll_id: int) -> None:
+    """The UPDATEs went around the session: a copy of the poll (and its loaded options) that it holds, e.g.
+    in the caller of write_tally, is read again when next used. No query here."""
+    poll = db.session.identity_map.get(identity_key(Poll, poll_id))
+    if poll is not None:
+        for option in inspect(poll).dict.get("options", ()):
+            db.session.expire(option)
+        db.session.expire(poll)
+
+
+def publish_bulletin(poll_id: int) -> None:
+    """Job (every BULLETIN_DELAY seconds while ballots come in): the public bulletin of an open poll, i.e. the
+    receipts digest (skipped while the receipt count is the one it covers) and the turnout cells.
+
+    A closed poll's bulletin comes with its final tally, and a tallied one is frozen: nothing to do then."""
+    poll = db.session.execute(select(Poll.state, Poll.tally_digest, Poll.tally_digest_count)
+                              .where(Poll.id == poll_id)).one_or_none()
+    if poll is None or poll.state != PollState.open:
+        return
+    as_of = utcnow()
+    total = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id))
+    digest, digest_count = current_digest(poll_id, poll.tally_digest, poll.tally_digest_count, total)
+    turnout = count_turnout(poll_id)
+    written = db.session.execute(
+        update(Poll).where(Poll.id == poll_id, Poll.state == PollState.open,
+                           or_(Poll.bulletin_as_of.is_(None), Poll.bulletin_as_of <= as_of))
+        .values(tally_digest=digest, tally_digest_count=digest_count, bulletin_as_of=as_of)
         .execution_options(synchronize_session=False)).rowcount
     if written:
-        option_ids = db.session.scalars(select(PollOption.id).where(PollOption.poll_id == poll_id)).all()
-        db.session.execute(
-            update(PollOption).where(PollOption.poll_id == poll_id)
-            .values(votes=case({option_id: counts.get(option_id, 0) for option_id in option_ids},
-                               value=PollOption.id, else_=0))
-            .execution_options(synchronize_session=False))
-        write_turnout(poll_id)
-        db.session.refresh(poll)
-        if poll.state == PollState.closed:
-            transition(poll, PollState.tallied, None)
-            schedule_ballot_rewrite(poll_id)
+        replace_turnout(poll_id, turnout)
+        expire_cached(poll_id)
+    db.session.commit()
+
+
+def current_digest(poll_id: int, digest: str | None, digest_count: int | None, total: int) -> tuple[str, int]:
+    """The receipts digest for `total` ballots: the stored one if it covers as many (ballots are only ever
+    added, so the same count means the same receipts), else computed again."""
+    if digest is not None and digest_count == total:
+        return digest, digest_count
+    return receipts_digest(poll_id)
+
+
+def count_turnout(poll_id: int) -> list[dict]:
+    """Participants by district and by age band (a missing value counts as UNKNOWN)."""
+    cells = []
+    for dimension, column in (("district", Participation.district), ("age_band", Participation.age_band)):
+        rows = db.session.execute(select(column, func.count()).where(Participation.poll_id == poll_id)
+                                  .group_by(column)).all()
+        cells += [{"poll_id": poll_id, "dimension": dimension, "value": value or UNKNOWN, "participants": count}
+                  for value, count in rows]
+    return cells
+
+
+def replace_turnout(poll_id: int, cells: list[dict]) -> None:
+    db.session.execute(delete(TurnoutCell).where(TurnoutCell.poll_id == poll_id)
+                       .execution_options(synchronize_session=False))
+    if cells:
+        db.session.execute(insert(TurnoutCell), cells)
 
 
 # States in which a poll takes no more ballots and its ballots are written again (rewrite_ballots_in_id_order):
@@ -134,16 +230,6 @@ def rewrite_ballots_in_id_order(poll_id: int) -> None:
             "SELECT ballot_id, option_id, :poll_id FROM final_ballot_choice ORDER BY ballot_id, option_id"):
         db.session.execute(text(statement), {"poll_id": poll_id})
     db.session.commit()
-
-
-def write_turnout(poll_id: int) -> None:
-    db.session.query(TurnoutCell).filter(TurnoutCell.poll_id == poll_id).delete(synchronize_session=False)
-    for dimension, column in (("district", Participation.district), ("age_band", Participation.age_band)):
-        rows = db.session.execute(select(column, func.count()).where(Participation.poll_id == poll_id)
-                                  .group_by(column)).all()
-        db.session.add_all([TurnoutCell(poll_id=poll_id, dimension=dimension, value=value or UNKNOWN,
-                                        participants=count) for value, count in rows])
-    db.session.flush()
 
 
 def apply_poll_deadlines() -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.polls.models import Ballot, Participation
-from participation.polls.tasks import tally_poll
+from participation.polls.tasks import publish_bulletin, tally_poll
 from tests.conftest import api_token
 from tests.factories import PollFactory, UserFactory, moderator, staff
 
@@ -86,11 +86,19 @@ def test_vote_returns_a_receipt_once_and_a_second_ballot_is_409(client):
     bulletin = client.get(f"/api/v1/polls/{poll.id}/receipts").json
     digest = hashlib.sha256(receipt.encode()).hexdigest()
     assert bulletin["items"] == [digest] and bulletin["total"] == 1
+    # The live tally counts; the digest comes with the bulletin job, which says what it covers and when.
+    assert (bulletin["digest"], bulletin["digest_count"], bulletin["digest_as_of"]) == (None, None, None)
+    publish_bulletin(poll.id)
+    bulletin = client.get(f"/api/v1/polls/{poll.id}/receipts").json
     assert bulletin["digest"] == hashlib.sha256(digest.encode()).hexdigest()
+    assert bulletin["digest_count"] == 1 and bulletin["digest_as_of"] is not None
+    assert bulletin["as_of"] is not None
     results = client.get(f"/api/v1/polls/{poll.id}/results").json
     assert results["total_ballots"] == 1
     assert [option["votes"] for option in results["options"]] == [1, 0, 1]
     assert results["as_of"] is not None and results["poll_id"] == poll.id and results["status"] == "open"
+    assert (results["digest"], results["digest_count"]) == (bulletin["digest"], 1)
+    assert results["digest_as_of"] == bulletin["digest_as_of"]
 
 
 @pytest.mark.parametrize("choices", [[], [123456789], [0, 0], "1", [True], None])

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from participation.core.time import to_kst, utcnow
 from participation.extensions import db
 from participation.polls.models import Ballot, Participation, Poll
-from participation.polls.tasks import tally_poll
+from participation.polls.tasks import publish_bulletin, tally_poll
 from tests.conftest import csrf_token, login
 from tests.factories import PollFactory, UserFactory, moderator, staff
 
@@ -39,6 +39,10 @@ def test_choose_confirm_vote_and_see_the_receipt_once(client):
     tally_poll(poll.id)
     bulletin = client.get(f"/polls/{poll.id}/receipts?receipt={receipt.lower().replace('-', '')}")
     assert "게시판에 있습니다" in bulletin.get_data(as_text=True)
+    assert "아직 집계 전" in bulletin.get_data(as_text=True)  # the digest comes with the bulletin job
+    publish_bulletin(poll.id)
+    bulletin = client.get(f"/polls/{poll.id}/receipts").get_data(as_text=True)
+    assert "영수증 1개 포함" in bulletin and "계산" in bulletin and "아직 집계 전" not in bulletin
     missing = client.get(f"/polls/{poll.id}/receipts?receipt=AAAA-BBBB-CCCC-DDDD-EEEE")
     assert "찾지 못했습니다" in missing.get_data(as_text=True)
 
@@ -88,8 +92,16 @@ def test_results_page_shows_numbers_shares_and_suppressed_turnout(client):
     tally_poll(poll.id)
     page = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
     assert "50.0%" in page and "<progress" in page
-    assert "10명 미만" in page
     assert "기준" in page
+    assert "참여 현황은 아직 집계 전입니다." in page and "영수증 요약값" not in page
+    publish_bulletin(poll.id)
+    page = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
+    assert "10명 미만" in page
+    assert re.search(r"참여 현황은 [^<]+ 기준입니다\.", page)
+    assert "영수증 요약값 (SHA-256)" in page and "영수증 12개 포함" in page
+    client.get("/lang/en")
+    english = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
+    assert "covers 12 receipts" in english and "Turnout as of" in english
 
 
 def test_results_page_of_a_multiple_choice_poll(client):

@@ -1,4 +1,5 @@
-"""The worker's tally: one GROUP BY over the ballots, the digest over every receipt, frozen after close."""
+"""The worker's tally: the live one is one GROUP BY over the ballots; the bulletin job digests every receipt
+and counts the turnout; the final tally after close does all three at once and freezes the result."""
 
 import hashlib
 import threading
@@ -14,7 +15,13 @@ from participation.core.time import utcnow
 from participation.extensions import db
 from participation.polls import queries, services
 from participation.polls.models import Ballot, Poll, PollState, TurnoutCell
-from participation.polls.tasks import apply_poll_deadlines, receipts_digest, tally_all_polls, tally_poll
+from participation.polls.tasks import (
+    apply_poll_deadlines,
+    publish_bulletin,
+    receipts_digest,
+    tally_all_polls,
+    tally_poll,
+)
 from tests.factories import PollFactory, UserFactory, staff
 
 
@@ -25,7 +32,8 @@ def fresh(poll_id):
 
 def snapshot(poll):
     db.session.refresh(poll)
-    return (poll.total_ballots, poll.tally_digest, [(option.id, option.votes) for option in poll.options],
+    return (poll.total_ballots, poll.tally_digest, poll.tally_digest_count,
+            [(option.id, option.votes) for option in poll.options],
             sorted((cell.dimension, cell.value, cell.participants)
                    for cell in db.session.scalars(select(TurnoutCell).where(TurnoutCell.poll_id == poll.id))))
 
@@ -44,9 +52,15 @@ def test_a_burst_of_votes_makes_one_tally_job_with_the_right_counts(db_session, 
     poll = fresh(poll_id)
     assert poll.total_ballots == 4
     assert [option.votes for option in poll.options] == [3, 2, 1]
+    assert poll.tally_as_of is not None
+    # The live tally leaves the digest to the bulletin job, which it has scheduled (BULLETIN_DELAY later).
+    assert (poll.tally_digest, poll.tally_digest_count, poll.bulletin_as_of) == (None, None, None)
+    assert len(get_queue().scheduled_job_registry.get_job_ids()) == 1
+    run_jobs()
+    poll = fresh(poll_id)
     hashes = sorted(hashlib.sha256(receipt.encode()).hexdigest() for receipt in receipts)
     assert poll.tally_digest == hashlib.sha256("\n".join(hashes).encode()).hexdigest()
-    assert poll.tally_as_of is not None
+    assert poll.tally_digest_count == 4 and poll.bulletin_as_of is not None
     assert queries.results(poll)["options"][0] == {"id": first, "label": "가", "votes": 3, "share": 75.0,
                                                    "image_url": None}
 
@@ -56,11 +70,13 @@ def test_tally_twice_gives_identical_rows(db_session):
     for number in range(12):
         services.cast_ballot(poll, UserFactory(district="마포구"), [poll.options[number % 3].id])
     tally_poll(poll.id)
+    publish_bulletin(poll.id)
     once = snapshot(poll)
     tally_poll(poll.id)
+    publish_bulletin(poll.id)
     assert snapshot(poll) == once
-    assert once[0] == 12
-    assert ("district", "마포구", 12) in once[3]
+    assert once[0] == once[2] == 12
+    assert ("district", "마포구", 12) in once[4]
 
 
 def test_closing_then_tallying_freezes_the_result(db_session, redis, run_jobs):
@@ -122,26 +138,99 @@ def expected_digest(receipts):
     return hashlib.sha256("\n".join(hashes).encode()).hexdigest()
 
 
-def test_the_digest_is_recomputed_only_when_ballots_were_added(db_session, monkeypatch):
+def counting_digests(monkeypatch) -> list:
+    """Record every computation of a receipts digest (the expensive part of the bulletin)."""
     from participation.polls import tasks
 
-    poll = PollFactory()
-    receipts = [services.cast_ballot(poll, UserFactory(), [poll.options[number % 3].id]) for number in range(5)]
     digests = []
     real = tasks.receipts_digest
     monkeypatch.setattr(tasks, "receipts_digest", lambda poll_id: digests.append(poll_id) or real(poll_id))
+    return digests
+
+
+def test_the_live_tally_counts_but_never_computes_the_digest_or_the_turnout(db_session, monkeypatch):
+    digests = counting_digests(monkeypatch)
+    poll = PollFactory()
+    for number in range(5):
+        services.cast_ballot(poll, UserFactory(district="마포구"), [poll.options[number % 3].id])
+    tally_poll(poll.id)
     tally_poll(poll.id)
     poll = fresh(poll.id)
-    assert (poll.total_ballots, poll.tally_digest_count, len(digests)) == (5, 5, 1)
-    assert poll.tally_digest == expected_digest(receipts)
-    tally_poll(poll.id)  # no new ballot: the stored digest stands
+    assert poll.total_ballots == 5 and [option.votes for option in poll.options] == [2, 2, 1]
+    assert (poll.tally_digest, poll.tally_digest_count, poll.bulletin_as_of, digests) == (None, None, None, [])
+    assert db.session.scalars(select(TurnoutCell).where(TurnoutCell.poll_id == poll.id)).all() == []
+
+
+def test_the_live_tally_schedules_the_bulletin_only_when_ballots_were_added(db_session, redis):
+    poll = PollFactory()
+    services.cast_ballot(poll, UserFactory(), [poll.options[0].id])
+    db.session.commit()
+    redis.flushdb()  # the vote's own tally job: not the subject here
+    scheduled = get_queue().scheduled_job_registry.get_job_ids
+    tally_poll(poll.id)
+    [job_id] = scheduled()
+    assert job_id.startswith("bulletin-poll-") and get_queue().fetch_job(job_id).func_name.endswith(
+        "publish_bulletin")
+    publish_bulletin(poll.id)
+    redis.flushdb()
+    tally_poll(poll.id)  # the digest covers every ballot: no bulletin job
+    assert scheduled() == []
+
+
+def test_the_bulletin_recomputes_the_digest_only_when_ballots_were_added(db_session, monkeypatch):
+    digests = counting_digests(monkeypatch)
+    poll = PollFactory()
+    receipts = [services.cast_ballot(poll, UserFactory(), [poll.options[number % 3].id]) for number in range(5)]
+    publish_bulletin(poll.id)
     poll = fresh(poll.id)
     assert (poll.tally_digest, poll.tally_digest_count, len(digests)) == (expected_digest(receipts), 5, 1)
+    first_as_of = poll.bulletin_as_of
+    publish_bulletin(poll.id)  # no new ballot: the stored digest stands, the turnout is counted again
+    poll = fresh(poll.id)
+    assert (poll.tally_digest, poll.tally_digest_count, len(digests)) == (expected_digest(receipts), 5, 1)
+    assert poll.bulletin_as_of >= first_as_of
     receipts.append(services.cast_ballot(poll, UserFactory(), [poll.options[0].id]))
+    publish_bulletin(poll.id)
+    poll = fresh(poll.id)
+    assert (poll.tally_digest, poll.tally_digest_count, len(digests)) == (expected_digest(receipts), 6, 2)
+    assert poll.total_ballots == 0  # the bulletin leaves the counts to the tally
+
+
+def test_the_final_tally_makes_counts_digest_and_turnout_agree(db_session, monkeypatch):
+    poll = PollFactory(labels=["가", "나"])
+    receipts = [services.cast_ballot(poll, UserFactory(district="마포구" if number < 11 else "중구"),
+                                     [poll.options[number % 2].id]) for number in range(13)]
+    tally_poll(poll.id)
+    publish_bulletin(poll.id)  # the bulletin of 13 ballots
+    receipts.append(services.cast_ballot(poll, UserFactory(district="마포구"), [poll.options[0].id]))
+    services.transition(poll, "closed", staff(), "조기 마감")
+    poll_id = poll.id
+    tally_poll(poll_id)
+    poll = fresh(poll_id)
+    assert poll.state == PollState.tallied
+    assert (poll.total_ballots, [option.votes for option in poll.options]) == (14, [8, 6])
+    assert (poll.tally_digest, poll.tally_digest_count) == (expected_digest(receipts), 14)
+    assert poll.bulletin_as_of == poll.tally_as_of
+    cells = {(cell.dimension, cell.value): cell.participants
+             for cell in db.session.scalars(select(TurnoutCell).where(TurnoutCell.poll_id == poll_id))}
+    assert (cells[("district", "마포구")], cells[("district", "중구")]) == (12, 2)
+    assert sum(count for (dimension, _), count in cells.items() if dimension == "age_band") == 14
+    # Frozen: the bulletin job leaves a tallied poll alone.
+    frozen = snapshot(poll)
+    publish_bulletin(poll_id)
+    assert snapshot(fresh(poll_id)) == frozen
+
+
+def test_the_final_tally_keeps_a_digest_that_covers_every_ballot(db_session, monkeypatch):
+    poll = PollFactory()
+    receipts = [services.cast_ballot(poll, UserFactory(), [poll.options[0].id]) for _ in range(3)]
+    publish_bulletin(poll.id)
+    services.transition(poll, "closed", staff(), "조기 마감")
+    digests = counting_digests(monkeypatch)
     tally_poll(poll.id)
     poll = fresh(poll.id)
-    assert (poll.total_ballots, poll.tally_digest_count, len(digests)) == (6, 6, 2)
-    assert poll.tally_digest == expected_digest(receipts)
+    assert poll.state == PollState.tallied and digests == []
+    assert (poll.tally_digest, poll.tally_digest_count) == (expected_digest(receipts), 3)
 
 
 def test_the_digest_streams_in_batches_in_hash_order(db_session, monkeypatch):
@@ -159,7 +248,7 @@ def test_turnout_cells_below_ten_are_suppressed(db_session):
         services.cast_ballot(poll, UserFactory(district="마포구"), [poll.options[0].id])
     for _ in range(3):
         services.cast_ballot(poll, UserFactory(district="종로구"), [poll.options[0].id])
-    tally_poll(poll.id)
+    publish_bulletin(poll.id)
     table = dict(queries.turnout(poll)["district"])
     assert table["마포구"] == 10 and table["종로구"] is None and table["강남구"] is None
 
@@ -191,8 +280,9 @@ def test_tally_equals_the_accepted_ballots_per_option(db_session, attempts):
     assert {option.id: option.votes for option in poll.options} == expected
 
 
-def test_concurrent_tallies_agree(app, committed):
-    """Two tally jobs at once, each with its own connection, leave the same rows as one."""
+def test_concurrent_tallies_and_bulletins_agree(app, committed):
+    """Four tally jobs at once, then four bulletin jobs, each with its own connection, leave the same rows
+    as one."""
     from participation.accounts.models import User
     from participation.core.time import utcnow as now
     from participation.polls.models import PollOption
@@ -215,22 +305,41 @@ def test_concurrent_tallies_agree(app, committed):
 
     errors = []
 
-    def run():
+    def run(job):
         try:
             with app.app_context():
-                tally_poll(poll_id)
+                job(poll_id)
                 db.session.remove()
         except Exception as error:  # collected and asserted below
             errors.append(error)
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    def four_at_once(job):
+        threads = [threading.Thread(target=run, args=(job,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+
+    def bulletin():
+        with app.app_context():
+            poll = db.session.get(Poll, poll_id)
+            rows = (poll.tally_digest, poll.tally_digest_count, sorted(
+                (cell.dimension, cell.value, cell.participants)
+                for cell in db.session.scalars(select(TurnoutCell).where(TurnoutCell.poll_id == poll_id))))
+            db.session.remove()
+            return rows
+
+    four_at_once(tally_poll)
     with app.app_context():
         poll = db.session.get(Poll, poll_id)
         assert poll.total_ballots == 15
         assert [option.votes for option in poll.options] == [8, 7]
+        hashes = sorted(db.session.scalars(select(Ballot.receipt_hash).where(Ballot.poll_id == poll_id)))
         db.session.remove()
+    four_at_once(publish_bulletin)
+    concurrent = bulletin()
+    assert concurrent[:2] == (hashlib.sha256("\n".join(hashes).encode()).hexdigest(), 15)
+    assert ("district", "중구", 15) in concurrent[2]
+    run(publish_bulletin)
+    assert errors == [] and bulletin() == concurrent
