@@ -26,3 +26,13 @@ def apply_errors(form, error: ValidationError) -> None:
             field.errors = [*list(field.errors or []), *messages]
         else:
             form.form_errors.extend(messages)
+
+
+def require_valid(form) -> None:
+    """A button's form that does not validate (a field too long, a reason missing) is refused with a 422
+    naming its fields; on a page the message, with the field's label, is flashed on the page it came from
+    (main/errors.py)."""
+    if not form.validate_on_submit():
+        labels = {name: f"{field.label.text}: " for name, field in form._fields.items()}
+        raise ValidationError({name or "form": [labels.get(name, "") + message for message in messages]
+                               for name, messages in form.errors.items()})

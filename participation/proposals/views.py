@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from participation.core import consoles
 from participation.core import images as core_images
 from participation.core.errors import DomainError, NotFound, ValidationError
-from participation.core.forms import ConfirmForm, apply_errors
+from participation.core.forms import ConfirmForm, apply_errors, require_valid
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
@@ -176,11 +176,11 @@ def remove_image(proposal_id, image_id):
     if row is None or row.proposal_id != proposal.id:
         raise NotFound(_l("사진을 찾을 수 없습니다."))
     form = forms.ImageRemovalForm()
-    if form.validate_on_submit():
-        stored_name = images.remove_image(row, current_user, form.reason.data)
-        db.session.commit()
-        images.delete_file(stored_name)
-        flash(_("사진을 지웠습니다."), "success")
+    require_valid(form)
+    stored_name = images.remove_image(row, current_user, form.reason.data)
+    db.session.commit()
+    images.delete_file(stored_name)
+    flash(_("사진을 지웠습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
 
 
@@ -280,10 +280,10 @@ def moderation():
 def transition(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
     form = forms.TransitionForm()
-    if form.validate_on_submit():
-        services.transition(proposal, form.to.data, current_user, form.reason.data)
-        db.session.commit()
-        flash(_("'%(state)s' 상태로 바꿨습니다.", state=proposal.state_label), "success")
+    require_valid(form)
+    services.transition(proposal, form.to.data, current_user, form.reason.data)
+    db.session.commit()
+    flash(_("'%(state)s' 상태로 바꿨습니다.", state=proposal.state_label), "success")
     if request.form.get("back") == "moderation":
         return redirect(url_for("proposals.moderation"), 303)
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
@@ -309,10 +309,10 @@ def hide_comment(comment_id):
     if target is None:
         raise NotFound()
     form = forms.TransitionForm()
-    if form.validate_on_submit():
-        services.hide_comment(target, current_user, form.reason.data)
-        db.session.commit()
-        flash(_("댓글을 숨겼습니다."), "success")
+    require_valid(form)
+    services.hide_comment(target, current_user, form.reason.data)
+    db.session.commit()
+    flash(_("댓글을 숨겼습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=target.proposal_id) + "#comments", 303)
 
 
@@ -335,10 +335,10 @@ def dismiss_reports(subject_type, subject_id):
 def answer(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
     form = forms.AnswerForm()
-    if form.validate_on_submit():
-        services.answer(proposal, current_user, form.outcome.data, form.answer_body.data, form.follow_up.data)
-        db.session.commit()
-        flash(_("답변을 등록했습니다."), "success")
+    require_valid(form)
+    services.answer(proposal, current_user, form.outcome.data, form.answer_body.data, form.follow_up.data)
+    db.session.commit()
+    flash(_("답변을 등록했습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
 
 
@@ -347,10 +347,10 @@ def answer(proposal_id):
 def interim(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
     form = forms.InterimAnswerForm()
-    if form.validate_on_submit():
-        services.write_interim_answer(proposal, current_user, form.interim_answer.data)
-        db.session.commit()
-        flash(_("중간 답변을 등록했습니다."), "success")
+    require_valid(form)
+    services.write_interim_answer(proposal, current_user, form.interim_answer.data)
+    db.session.commit()
+    flash(_("중간 답변을 등록했습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
 
 
@@ -359,10 +359,10 @@ def interim(proposal_id):
 def mayor_answer(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
     form = forms.MayorAnswerForm()
-    if form.validate_on_submit():
-        services.answer_as_mayor(proposal, current_user, form.mayor_answer.data)
-        db.session.commit()
-        flash(_("서울시장 답변을 등록했습니다."), "success")
+    require_valid(form)
+    services.answer_as_mayor(proposal, current_user, form.mayor_answer.data)
+    db.session.commit()
+    flash(_("서울시장 답변을 등록했습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id) + "#mayor-answer", 303)
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from participation.core.consoles import STAFF, ConsoleEntry, register
 from participation.core.errors import Forbidden, NotFound, ValidationError
-from participation.core.forms import ConfirmForm, apply_errors
+from participation.core.forms import ConfirmForm, apply_errors, require_valid
 from participation.core.limits import participation_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
@@ -276,10 +276,10 @@ def edit(survey_id):
 def add_section(survey_id):
     survey = _staff_survey(survey_id)
     form = forms.SectionForm()
-    if form.validate_on_submit():
-        services.add_section(current_user, survey, form.title.data)
-        db.session.commit()
-        flash(_("섹션을 추가했습니다."), "success")
+    require_valid(form)
+    services.add_section(current_user, survey, form.title.data)
+    db.session.commit()
+    flash(_("섹션을 추가했습니다."), "success")
     return redirect(url_for("surveys.edit", survey_id=survey.id), 303)
 
 

@@ -247,3 +247,23 @@ def test_the_page_shows_the_forum_progress_and_the_mayors_answer(client, redis):
     assert detail["discussion_forum_id"] == forum_id and detail["mayor_threshold"] == 4
     assert detail["mayor_answer_requested_at"] and detail["mayor_answered_at"]
     assert detail["mayor_answer"].startswith("막차 연장을")
+
+
+def test_an_over_long_staff_answer_is_refused_with_a_message_and_changes_nothing(app, client, db_session, redis):
+    from participation.proposals.forms import TEXT_MAX
+
+    proposal, staff = discussed(), factories.staff()
+    take_part(proposal.discussion_forum_id, 4)
+    services.request_mayor_answers()
+    db_session.commit()
+    login(client, staff)
+    page = f"/proposals/{proposal.id}"
+    token = csrf_token(client, page)
+    for path, field, label in (("mayor-answer", "mayor_answer", "서울시장 답변"),
+                               ("interim", "interim_answer", "중간 답변")):
+        response = client.post(f"{page}/{path}", data={"csrf_token": token, field: "가" * (TEXT_MAX + 1)},
+                               headers={"Referer": f"http://localhost{page}"})
+        assert response.status_code == 303 and response.headers["Location"].endswith(page)
+        assert f"{label}: 이 항목은 10000자 보다 많을 수 없습니다." in client.get(page).get_data(as_text=True)
+    db.session.expire_all()
+    assert proposal.mayor_answer is None and proposal.interim_answer is None
