@@ -7,12 +7,14 @@ from sqlalchemy import select, text
 from participation.accounts.views import safe_next
 from participation.core.mail import OutboxMail
 from participation.core.permissions import Role
+from participation.core.response_cache import cached_for_anonymous
 from participation.extensions import db
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
+@cached_for_anonymous
 def home():
     from participation.main.queries import home_sections
 

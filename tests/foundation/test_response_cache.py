@@ -131,3 +131,13 @@ def test_the_language_is_part_of_the_key(app, db_session, cache_on):
     english_reader.set_cookie("lang", "en")
     english = english_reader.get(f"/petitions/{petition.id}").get_data(as_text=True)
     assert 'lang="ko"' in korean and 'lang="en"' in english
+
+
+def test_the_home_page_is_shared_with_anonymous_readers(app, db_session, cache_on):
+    factories.open_petition(title="한강 공원에 그늘막을 늘려 주세요")
+    db_session.commit()
+    first = app.test_client().get("/").get_data(as_text=True)
+    assert "한강 공원에 그늘막을 늘려 주세요" in first
+    factories.open_petition(title="북한산 둘레길 안내판을 고쳐 주세요")
+    db_session.commit()
+    assert app.test_client().get("/").get_data(as_text=True) == first
