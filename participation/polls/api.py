@@ -136,6 +136,7 @@ def create(data):
 
 
 @bp.get("/polls")
+@cached_for_anonymous
 @bp.arguments(PollListArgs, location="query")
 @bp.response(200, page_schema(PollSchema, "PollPage"))
 def index(args):

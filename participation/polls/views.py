@@ -42,6 +42,7 @@ def parse_choices(values: list[str]) -> list[int]:
 
 
 @bp.get("")
+@cached_for_anonymous
 def index():
     page, per_page = page_arguments(20)
     finished = paginate(queries.public_polls().where(Poll.state.in_([PollState.closed, PollState.tallied])),

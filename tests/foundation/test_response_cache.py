@@ -141,3 +141,14 @@ def test_the_home_page_is_shared_with_anonymous_readers(app, db_session, cache_o
     factories.open_petition(title="북한산 둘레길 안내판을 고쳐 주세요")
     db_session.commit()
     assert app.test_client().get("/").get_data(as_text=True) == first
+
+
+def test_the_poll_lists_are_shared_with_anonymous_readers(app, db_session, cache_on):
+    factories.PollFactory(title="올해의 10대 뉴스")
+    db_session.commit()
+    page, api = app.test_client().get("/polls").get_data(as_text=True), app.test_client().get("/api/v1/polls").json
+    assert "올해의 10대 뉴스" in page and api["total"] == 1
+    factories.PollFactory(title="올해의 10대 정책")
+    db_session.commit()
+    assert app.test_client().get("/polls").get_data(as_text=True) == page
+    assert app.test_client().get("/api/v1/polls").json == api
