@@ -42,8 +42,25 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        reading = connection.get_execution_options().get(READ_ONLY) or (
+            has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"))
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+# An execution option: this transaction only reads (on SQLite a plain BEGIN instead of BEGIN IMMEDIATE).
+READ_ONLY = "participation_read_only"
+
+
+def begin_reading() -> None:
+    """Begin the session's transaction as one that only reads, for a job's long read: on SQLite a plain BEGIN,
+    so that the read (a snapshot, in WAL mode) does not hold the one write lock and votes go on meanwhile.
+    The caller commits (ends the snapshot) before it writes; the write then takes the lock as usual. A session
+    already in a transaction (a caller's, or a test's) goes on in that one."""
+    from participation.extensions import db
+
+    session = db.session()
+    if session.get_transaction() is None:
+        session.connection(execution_options={READ_ONLY: True})
 
 
 def close_sessions_quietly(app) -> None:

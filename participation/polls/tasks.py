@@ -24,6 +24,7 @@ from flask import current_app
 from sqlalchemy import case, delete, func, insert, inspect, literal, or_, select, text, update
 from sqlalchemy.orm.util import identity_key
 
+from participation.core.database import begin_reading
 from participation.core.jobs import enqueue_after_commit, enqueue_debounced
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -142,7 +143,11 @@ def publish_bulletin(poll_id: int) -> None:
     """Job (every BULLETIN_DELAY seconds while ballots come in): the public bulletin of an open poll, i.e. the
     receipts digest (skipped while the receipt count is the one it covers) and the turnout cells.
 
-    A closed poll's bulletin comes with its final tally, and a tallied one is frozen: nothing to do then."""
+    A closed poll's bulletin comes with its final tally, and a tallied one is frozen: nothing to do then.
+
+    The reads (seconds for a million receipts) are one snapshot that does not hold SQLite's write lock; the
+    write after them is guarded, so a bulletin of an older snapshot never replaces a newer one."""
+    begin_reading()
     poll = db.session.execute(select(Poll.state, Poll.tally_digest, Poll.tally_digest_count)
                               .where(Poll.id == poll_id)).one_or_none()
     if poll is None or poll.state != PollState.open:
@@ -151,6 +156,7 @@ def publish_bulletin(poll_id: int) -> None:
     total = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id))
     digest, digest_count = current_digest(poll_id, poll.tally_digest, poll.tally_digest_count, total)
     turnout = count_turnout(poll_id)
+    db.session.commit()
     written = db.session.execute(
         update(Poll).where(Poll.id == poll_id, Poll.state == PollState.open,
                            or_(Poll.bulletin_as_of.is_(None), Poll.bulletin_as_of <= as_of))
