@@ -147,7 +147,7 @@ def run_jobs(app, redis):
 
     def run() -> None:
         release_scheduled_jobs(app)
-        make_worker(app, in_process=True).work(burst=True, with_scheduler=False)
+        make_worker(app).work(burst=True, with_scheduler=False)
 
     return run
 

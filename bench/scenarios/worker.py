@@ -10,9 +10,9 @@ from bench.scenarios import scenario
 
 @scenario("worker_memory")
 def worker_memory(bench: Bench) -> None:
-    """`flask worker` (participation.worker.AppWorker, a work horse forked per job) through real jobs: the poll tally
-    and the petition recount that votes and signatures enqueue, alternating. Its resident memory after 100 jobs
-    against after all of them."""
+    """`flask worker` (participation.worker.AppWorker: every job runs in the worker process itself, on its pooled
+    connections) through real jobs: the poll tally and the petition recount that votes and signatures enqueue,
+    alternating. The resident memory of that process, where the jobs ran, after 100 jobs against after all."""
     require("poll", "petition")
     from participation.core.jobs import get_queue
     from participation.petitions.tasks import recount_petition
@@ -40,26 +40,28 @@ def worker_memory(bench: Bench) -> None:
         remaining = len(queue)
         done = jobs - remaining
         current = rss_mb(worker.pid)
-        peak = max(peak, current)
         if after_100 is None and done >= 100:
             after_100 = current
-        if remaining == 0:
+        if after_100 is not None:  # not start-up's transient (imports, app set-up)
+            peak = max(peak, current)
+        if remaining == 0 and not queue.started_job_registry.count:  # the last job has finished too
             break
         time.sleep(0.2)
-    time.sleep(1)  # the last job's horse has exited and been reaped
     final = rss_mb(worker.pid)
+    failed = queue.failed_job_registry.count
     elapsed = time.monotonic() - t0
     stop(worker)
     queue.empty()
     if after_100 is None:
         raise Skip(f"the worker finished fewer than 100 jobs in {budget:.0f} s")
     growth = final / after_100
-    bench.add(Row(scenario=f"worker memory over {done:,} jobs (tally_poll and recount_petition, a fork per job)",
+    bench.add(Row(scenario=f"worker memory over {done:,} jobs (tally_poll and recount_petition, in the worker process)",
                   figure=f"{final:.0f} MB", ratio=round(growth, 2), target="≤ 1.2× its memory after 100 jobs",
-                  met=growth <= 1.2 and done >= jobs,
+                  met=growth <= 1.2 and done >= jobs and not failed,
                   note=f"RSS of the `flask worker` process: {after_100:.1f} MB after 100 jobs, {final:.1f} MB after "
-                       f"{done:,} (peak {peak:.1f} MB); {done / elapsed:.0f} jobs/s"
-                       + ("" if done >= jobs else f"; only {done:,} of {jobs:,} jobs within {budget:.0f} s"),
+                       f"{done:,} (peak since then {peak:.1f} MB); {done / elapsed:.0f} jobs/s"
+                       + ("" if done >= jobs else f"; only {done:,} of {jobs:,} jobs within {budget:.0f} s")
+                       + (f"; {failed:,} failed" if failed else ""),
                   extra={"gap": f"{done:,} of {jobs:,} jobs in the time budget" if done < jobs else
                          f"grew {growth:.2f}×"}))
     bench.facts.update(worker_jobs_per_s=done / elapsed)

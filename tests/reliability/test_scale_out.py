@@ -36,7 +36,7 @@ def start_stack(web_processes: int, workers: int, instance_dir, redis_url: str) 
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(web_processes),
          "--threads", "8", "--timeout", "60", "--graceful-timeout", "2", "--log-level", "warning",
          "tests.live_app:app"], cwd=ROOT, env=env)
-    # Like `flask worker --no-cron`: forking work horses, moving debounced jobs to the queue when due.
+    # Like `flask worker --no-cron`: jobs run in the worker process, debounced jobs move to the queue when due.
     worker_command = ("from tests.live_app import app\nfrom participation.worker import make_worker\n"
                       "make_worker(app).work(with_scheduler=True, logging_level='ERROR')")
     processes = [web] + [subprocess.Popen([sys.executable, "-c", worker_command], cwd=ROOT, env=env)
