@@ -16,6 +16,8 @@ from datetime import timedelta
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -42,6 +44,19 @@ def enqueue_after_commit(func, *args, job_id: str | None = None, timeout: int | 
     """Run `func(*args)` on a worker once the current transaction commits (dropped on rollback). `timeout`
     (seconds) replaces RQ's default of 180 for a job that may run longer."""
     _pending().append(("now", func, args, (job_id, timeout)))
+
+
+def job_pending(key: str) -> bool:
+    """Whether the job enqueued under `key` (enqueue_after_commit's job_id) waits, is scheduled or runs. If
+    Redis cannot say, True: the caller asks again next time rather than enqueue a second copy."""
+    try:
+        job = Job.fetch(job_id_for(key), connection=redis_connection())
+    except NoSuchJobError:
+        return False
+    except RedisError:
+        return True
+    return job.get_status(refresh=False) in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED,
+                                             JobStatus.DEFERRED)
 
 
 def enqueue_debounced(key: str, func, *args, delay: int | None = None) -> None:

@@ -77,6 +77,9 @@ class Poll(Base):
     tally_digest: Mapped[str | None] = mapped_column(String(64))
     tally_digest_count: Mapped[int | None]
     bulletin_as_of: Mapped[datetime | None]
+    # PostgreSQL: when the ballots of a poll that takes no more of them were written again in random-id order
+    # (polls.tasks.rewrite_ballots_in_id_order); until then the periodic job keeps asking for it.
+    ballots_rewritten_at: Mapped[datetime | None]
 
     options: Mapped[list["PollOption"]] = relationship(
         back_populates="poll", order_by="PollOption.position", cascade="all, delete-orphan", lazy="selectin")

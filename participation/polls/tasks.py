@@ -25,7 +25,7 @@ from sqlalchemy import case, delete, func, insert, inspect, literal, or_, select
 from sqlalchemy.orm.util import identity_key
 
 from participation.core.database import begin_reading
-from participation.core.jobs import enqueue_after_commit, enqueue_debounced
+from participation.core.jobs import enqueue_after_commit, enqueue_debounced, job_pending
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.polls.models import (
@@ -203,8 +203,12 @@ def schedule_ballot_rewrite(poll_id: int) -> None:
     """After this transaction commits, write the poll's ballots again (PostgreSQL only; see below)."""
     if db.session.get_bind().dialect.name == "postgresql":
         # About 37 s for 200,000 ballots on a busy machine: a poll of millions needs far more than 180 s.
-        enqueue_after_commit(rewrite_ballots_in_id_order, poll_id, job_id=f"rewrite-ballots:poll:{poll_id}",
+        enqueue_after_commit(rewrite_ballots_in_id_order, poll_id, job_id=rewrite_job_id(poll_id),
                              timeout=6 * 3600)
+
+
+def rewrite_job_id(poll_id: int) -> str:
+    return f"rewrite-ballots:poll:{poll_id}"
 
 
 def rewrite_ballots_in_id_order(poll_id: int) -> None:
@@ -235,12 +239,25 @@ def rewrite_ballots_in_id_order(poll_id: int) -> None:
             "INSERT INTO poll_ballot_choice (ballot_id, option_id, poll_id) "
             "SELECT ballot_id, option_id, :poll_id FROM final_ballot_choice ORDER BY ballot_id, option_id"):
         db.session.execute(text(statement), {"poll_id": poll_id})
+    db.session.execute(update(Poll).where(Poll.id == poll_id).values(ballots_rewritten_at=utcnow())
+                       .execution_options(synchronize_session=False))
     db.session.commit()
+
+
+def ballots_awaiting_rewrite() -> list[int]:
+    """PostgreSQL: polls that take no more ballots, have some, and whose ballots were not written again yet
+    (Redis was down when the final tally, the cancellation or the hiding asked for it; or the job failed)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return []
+    return list(db.session.scalars(select(Poll.id).where(
+        Poll.state.in_(BALLOTS_SETTLED), Poll.ballots_rewritten_at.is_(None),
+        select(Ballot.id).where(Ballot.poll_id == Poll.id).exists())))
 
 
 def apply_poll_deadlines() -> None:
     """Periodic: open scheduled polls whose time has come, close open polls whose time is up, and make
-    sure every closed poll gets its final tally (also if Redis was down when it closed)."""
+    sure every closed poll gets its final tally and every settled poll's ballots are written again (also if
+    Redis was down when it closed)."""
     now = utcnow()
     for poll in db.session.scalars(select(Poll).where(Poll.state == PollState.scheduled, Poll.opens_at <= now)).all():
         transition(poll, PollState.open, None)
@@ -248,6 +265,9 @@ def apply_poll_deadlines() -> None:
         transition(poll, PollState.closed, None)
     for poll_id in db.session.scalars(select(Poll.id).where(Poll.state == PollState.closed)).all():
         enqueue_debounced(f"recount:poll:{poll_id}", tally_poll, poll_id)
+    for poll_id in ballots_awaiting_rewrite():
+        if not job_pending(rewrite_job_id(poll_id)):
+            schedule_ballot_rewrite(poll_id)
     db.session.commit()
 
 

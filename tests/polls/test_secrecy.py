@@ -131,3 +131,34 @@ def test_a_poll_ended_without_a_final_tally_also_has_its_ballots_written_again(d
     rewrite_ballots_in_id_order(poll.id)  # as the worker runs it once the transition has committed
     assert not (writer_ids("poll_ballot") | writer_ids("poll_ballot_choice")) & writer_ids("poll_participation")
     assert len(writer_ids("poll_ballot")) == 1
+
+
+def test_the_periodic_job_asks_again_for_a_rewrite_that_redis_could_not_take(db_session, redis):
+    """Redis was down when the poll was cancelled, so the rewrite job was never enqueued: the periodic job
+    (every minute) enqueues it, once, and not again after it ran."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no writer id and stores the ballot tables in random-id order (WITHOUT ROWID)")
+    from participation.core.jobs import get_queue
+    from participation.polls.tasks import apply_poll_deadlines, rewrite_ballots_in_id_order
+    from tests import factories
+
+    poll = PollFactory(title="서울광장 겨울 스케이트장", labels=["가", "나"])
+    empty = PollFactory(title="투표가 없는 취소된 투표", labels=["가", "나"])
+    services.cast_ballot(poll, UserFactory(), [poll.options[0].id])
+    db_session.commit()
+    for ended in (poll, empty):
+        services.transition(ended, "cancelled", factories.staff(), "행사 취소")
+    db.session.info.pop("participation_jobs")  # as if Redis had been down at the commit
+    db_session.commit()
+
+    def rewrites_queued():
+        return [job.args for job in get_queue().jobs if job.func is rewrite_ballots_in_id_order]
+
+    apply_poll_deadlines()
+    apply_poll_deadlines()  # the job is still queued: not a second copy
+    assert rewrites_queued() == [(poll.id,)]  # the poll without ballots needs none
+    get_queue().empty()
+    rewrite_ballots_in_id_order(poll.id)
+    assert poll.ballots_rewritten_at is not None
+    apply_poll_deadlines()
+    assert rewrites_queued() == []
