@@ -19,7 +19,7 @@ from flask import g
 from flask_migrate import upgrade
 
 from participation import create_app
-from participation.extensions import db
+from participation.extensions import api, db, limiter
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,18 @@ def make_test_config(instance: Path) -> dict:
         # Tests read counts right after changing them; tests/foundation/test_response_cache.py turns it on.
         "PUBLIC_CACHE_SECONDS": 0,
     }
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_app_extensions():
+    """create_app() binds the module-level extensions to the new app (Flask-Limiter keeps one storage: the
+    last app's Redis); a test that makes its own app gives them back to the test app afterwards, so that a
+    later test's rate limits do not count in a Redis that test stopped."""
+    saved = {extension: dict(vars(extension)) for extension in (api, limiter)}
+    yield
+    for extension, state in saved.items():
+        vars(extension).clear()
+        vars(extension).update(state)
 
 
 @pytest.fixture(scope="session")

@@ -2,17 +2,6 @@ import pytest
 
 from participation import create_app
 from participation.config import ConfigurationError, normalise_database_url
-from participation.extensions import api, limiter
-
-
-@pytest.fixture(autouse=True)
-def keep_the_test_app_extensions():
-    """create_app() binds the module-level extensions to the new app; give them back to the test app."""
-    saved = {extension: dict(vars(extension)) for extension in (api, limiter)}
-    yield
-    for extension, state in saved.items():
-        vars(extension).clear()
-        vars(extension).update(state)
 
 
 def test_production_without_secret_refuses_to_start(tmp_path, monkeypatch):
