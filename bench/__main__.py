@@ -23,7 +23,7 @@ from bench.report import print_table, save_leg, write_results
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", help="run only these scenarios (auth home categories votes results "
+    parser.add_argument("--only", nargs="*", help="run only these scenarios (auth home categories floor votes results "
                         "signatures lists sustained tally indicators export opinion_map worker_memory)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (app and baseline)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")

@@ -23,3 +23,25 @@ def home(bench: Bench) -> None:
 def categories(bench: Bench) -> None:
     figures = bench.measure([["GET", "/api/v1/categories", None, None]])
     bench.against_baseline("GET /api/v1/categories", figures, None, "no database")
+
+
+@scenario("floor")
+def floor(bench: Bench) -> None:
+    """The cheapest write this stack can make (bench/baseline.py `POST /write`), against the same bare endpoint:
+    what any full-stack write (a vote, a signature) can be held to on this machine."""
+    from sqlalchemy import text
+
+    from bench.baseline import FLOOR_TABLE
+    from bench.harness import load
+    from participation.extensions import db
+
+    key = "INTEGER PRIMARY KEY" if db.engine.dialect.name == "sqlite" else "SERIAL PRIMARY KEY"
+    db.session.execute(text(f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (id {key}, n INTEGER NOT NULL)"))
+    db.session.commit()
+    figures = load(bench.baseline_base, [["POST", "/write", None, {"n": 1}]], duration=bench.settings.duration,
+                   concurrency=bench.settings.concurrency, expect=(201,))
+    stored = db.session.scalar(text(f"SELECT count(*) FROM {FLOOR_TABLE}"))
+    db.session.commit()
+    bench.against_baseline("floor of a write: one INSERT committed (bare Flask + SQLAlchemy Core, no auth, ORM or "
+                           "Redis)", figures, None, f"{stored} rows stored, warm-up included; what any write through "
+                           "this stack can reach here")

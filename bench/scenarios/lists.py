@@ -4,30 +4,12 @@ from urllib.parse import quote
 
 from bench.channels import RARE, make_petitions, make_proposals
 from bench.context import Bench
-from bench.data import count
+from bench.data import analyze, count
 from bench.harness import Row, Skip
 from bench.scenarios import scenario
 
 LISTS = (("petitions", "/api/v1/petitions", "/petitions", make_petitions, "petition"),
          ("proposals", "/api/v1/proposals", "/proposals", make_proposals, "proposal"))
-
-
-def analyze(table: str) -> None:
-    """Fresh statistics and visibility map after the bulk insert, as autovacuum would give: without statistics
-    PostgreSQL guesses a few hundred rows and sorts deep pages instead of walking the index, and without the
-    visibility map it reads the table for every index entry a deep page or a COUNT skips."""
-    import sqlalchemy as sa
-
-    from participation.extensions import db
-
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:  # outside a transaction
-            connection.execute(sa.text(f'VACUUM ANALYZE "{table}"'))
-            connection.execute(sa.text('ANALYZE "user"'))
-        return
-    with db.engine.connect() as connection:
-        connection.execute(sa.text("ANALYZE"))
-        connection.commit()
 
 
 @scenario("lists")
@@ -40,7 +22,7 @@ def lists(bench: Bench) -> None:
         have = count(table)
         if have < n:
             make(n - have)
-        analyze(table)
+        analyze(table, "user")
     for name, api, page, _make, _table in listed:
         deep = max(2, int(n * 0.8) // 20)
         cases = [("first page", f"{api}?page=1&per_page=20"), (f"deep page {deep}", f"{api}?page={deep}&per_page=20"),
