@@ -1,9 +1,10 @@
-"""Database engine set-up that the ORM cannot express in models."""
+"""Database engine set-up that the ORM cannot express in models, and the one statement that differs by dialect."""
 
 import logging
 
 from flask import has_request_context, request
 from sqlalchemy import Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,21 @@ def begin_reading() -> None:
     session = db.session()
     if session.get_transaction() is None:
         session.connection(execution_options={READ_ONLY: True})
+
+
+def insert_once(model, unique: tuple[str, ...], **values):
+    """Insert a row unless one with the same `unique` columns exists: the new object, or None.
+
+    `INSERT … ON CONFLICT (unique) DO NOTHING RETURNING …`, the same statement on PostgreSQL and SQLite: the
+    unique constraint decides, concurrent requests included (PostgreSQL makes the second wait for the first's
+    commit), as when an IntegrityError is caught; but there is no savepoint to set and release around the insert,
+    and a refusal leaves the transaction usable. A second signature, support or ballot is refused this way."""
+    from participation.extensions import db
+
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+                 .returning(model))
+    return db.session.scalar(statement)
 
 
 def close_sessions_quietly(app) -> None:

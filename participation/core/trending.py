@@ -148,6 +148,14 @@ def _note_insert(session, _flush_context) -> None:
         g.participation_inserted = True
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _note_insert_statement(orm_execute_state) -> None:
+    # An INSERT statement through the session (core.database.insert_once), not a flush; a refused one (nothing
+    # inserted) ends the view in a 409, which is not recorded either.
+    if orm_execute_state.is_insert and has_request_context():
+        g.participation_inserted = True
+
+
 @event.listens_for(Session, "after_commit")
 def _note_commit(_session) -> None:
     if has_request_context():

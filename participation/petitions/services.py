@@ -6,9 +6,9 @@ from urllib.parse import urlsplit
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from participation.core.audit import audit
+from participation.core.database import insert_once
 from participation.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from participation.core.jobs import enqueue_debounced
 from participation.core.notifications import notify
@@ -222,13 +222,10 @@ def sign(petition_id: int, user) -> Signature:
     require_verified(user)
     if not is_collecting(petition):
         raise Conflict(_l("서명을 받고 있는 청원이 아닙니다."), code="not_open")
-    signature = Signature(petition_id=petition.id, user_id=user.id, district=user.district,
-                          age_band=user.age_band_on(kst_today()))
-    try:
-        with db.session.begin_nested():
-            db.session.add(signature)
-    except IntegrityError:
-        raise Conflict(_l("이미 서명하셨습니다."), code="already_signed") from None
+    signature = insert_once(Signature, ("petition_id", "user_id"), petition_id=petition.id, user_id=user.id,
+                            district=user.district, age_band=user.age_band_on(kst_today()))
+    if signature is None:
+        raise Conflict(_l("이미 서명하셨습니다."), code="already_signed")
     _schedule_recount(petition.id)
     return signature
 

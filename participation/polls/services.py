@@ -9,9 +9,9 @@ import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from participation.core.audit import audit
+from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from participation.core.jobs import enqueue_debounced
 from participation.core.permissions import Role, require_role, require_user, require_verified
@@ -307,7 +307,7 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
 
     The participation row and the ballot are written in one transaction: both or neither. The ballot
     has no user, a random id and no time. Nothing here logs anything. A second ballot is refused by the
-    unique constraint on (poll, user), not by a look-up first.
+    unique constraint on (poll, user), not by a look-up first (`insert_once`).
     """
     require_participation_open()
     require_verified(actor)
@@ -315,18 +315,13 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
     chosen = check_choices(poll, choices)
     receipt = new_receipt()
     ballot_id = secrets.token_hex(16)
-    try:
-        with db.session.begin_nested():
-            db.session.add(Participation(poll_id=poll.id, user_id=actor.id, created_at=utcnow(),
-                                         district=actor.district, age_band=actor.age_band_on(opening_day(poll))))
-            db.session.flush()
-            db.session.add(Ballot(id=ballot_id, poll_id=poll.id, receipt_hash=receipt_hash(receipt)))
-            db.session.flush()
-            db.session.add_all([BallotChoice(ballot_id=ballot_id, option_id=option_id, poll_id=poll.id)
-                                for option_id in chosen])
-            db.session.flush()
-    except IntegrityError:
-        raise Conflict(_l("이미 투표하셨습니다."), code="already_voted") from None
+    if insert_once(Participation, ("poll_id", "user_id"), poll_id=poll.id, user_id=actor.id, created_at=utcnow(),
+                   district=actor.district, age_band=actor.age_band_on(opening_day(poll))) is None:
+        raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
+    db.session.add(Ballot(id=ballot_id, poll_id=poll.id, receipt_hash=receipt_hash(receipt)))
+    db.session.add_all([BallotChoice(ballot_id=ballot_id, option_id=option_id, poll_id=poll.id)
+                        for option_id in chosen])
+    db.session.flush()  # the ballot first: the unit of work orders inserts by foreign key
     from participation.polls.tasks import tally_poll
 
     enqueue_debounced(f"recount:poll:{poll.id}", tally_poll, poll.id)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from participation.accounts.models import User
 from participation.core import settings
 from participation.core.audit import audit
+from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
 from participation.core.jobs import enqueue_debounced
 from participation.core.notifications import notify
@@ -241,12 +242,9 @@ def support(proposal: Proposal, actor) -> Support:
         raise NotFound(_l("제안을 찾을 수 없습니다."))
     if not proposal.accepts_supports:
         raise Conflict(_l("지금은 이 제안에 공감할 수 없습니다."), code="not_open")
-    row = Support(proposal_id=proposal.id, user_id=actor.id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        raise Conflict(_l("이미 공감하셨습니다."), code="already_supported") from None
+    row = insert_once(Support, ("proposal_id", "user_id"), proposal_id=proposal.id, user_id=actor.id)
+    if row is None:
+        raise Conflict(_l("이미 공감하셨습니다."), code="already_supported")
     _recount_later(proposal.id)
     return row
 
