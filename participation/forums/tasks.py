@@ -12,10 +12,11 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 from threadpoolctl import threadpool_limits
 
 from participation.accounts.models import User
+from participation.core.database import begin_reading
 from participation.core.seoul import AGE_BANDS, DISTRICTS, MIN_CELL_SIZE, age_band
 from participation.core.time import kst_today, utcnow
 from participation.extensions import db
@@ -46,25 +47,47 @@ VALUES = {ReactionValue.agree: 1, ReactionValue.disagree: -1, ReactionValue.pass
 
 
 def recount_forum(forum_id: int) -> None:
-    """Job: refresh one forum's counts, stance summary and opinion map, then commit."""
-    refresh_forum(forum_id)
+    """Job: refresh one forum's counts, stance summary and opinion map, then commit.
+
+    The reads (seconds for a big forum's opinion map) are one snapshot that does not hold SQLite's write lock,
+    so signatures, votes and comments go on meanwhile; the write after them is guarded, so the figures of an
+    older snapshot never replace newer ones."""
+    begin_reading()
+    figures = forum_figures(forum_id)
     db.session.commit()
+    if figures is not None:
+        write_forum_figures(forum_id, figures)
+        db.session.commit()
 
 
 def refresh_forum(forum_id: int) -> None:
-    """Recompute everything shown about a forum from its rows; each table is written in one statement."""
+    """Recompute everything shown about a forum from its rows, in the caller's transaction (no commit)."""
+    figures = forum_figures(forum_id)
+    if figures is not None:
+        write_forum_figures(forum_id, figures)
+
+
+def forum_figures(forum_id: int) -> dict | None:
+    """The forum row's figures, read from the comments, statements and reactions (None: no such forum)."""
     if db.session.get(Forum, forum_id) is None:
-        return
+        return None
+    return {"count_as_of": utcnow(),
+            "comment_count": db.session.scalar(select(func.count()).select_from(Comment)
+                                               .where(Comment.forum_id == forum_id)) or 0,
+            "participant_count": participant_count(forum_id), "stance_summary": stance_summary(forum_id),
+            "opinion_map": opinion_map(forum_id)}
+
+
+def write_forum_figures(forum_id: int, figures: dict) -> None:
+    """Each comment's like count and the forum row, each table in one statement; the forum row only if no
+    later recount has written it."""
     likes = (select(func.count()).select_from(CommentLike).where(CommentLike.comment_id == Comment.id)
              .scalar_subquery())
     db.session.execute(update(Comment).where(Comment.forum_id == forum_id).values(like_count=likes)
                        .execution_options(synchronize_session=False))
-    comment_count = db.session.scalar(select(func.count()).select_from(Comment)
-                                      .where(Comment.forum_id == forum_id)) or 0
-    db.session.execute(update(Forum).where(Forum.id == forum_id).values(
-        comment_count=comment_count, participant_count=participant_count(forum_id),
-        stance_summary=stance_summary(forum_id), opinion_map=opinion_map(forum_id), count_as_of=utcnow(),
-    ).execution_options(synchronize_session=False))
+    db.session.execute(update(Forum).where(Forum.id == forum_id, or_(Forum.count_as_of.is_(None),
+                                                                     Forum.count_as_of <= figures["count_as_of"]))
+                       .values(**figures).execution_options(synchronize_session=False))
     db.session.expire_all()
 
 
