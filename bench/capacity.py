@@ -41,8 +41,9 @@ def capacity_plan(legs: list[dict]) -> list[str]:
     vote_ratio = next((row["ratio"] for name, row in rows.items() if name.startswith("cast a vote")), None)
     read_ratio = next((row["ratio"] for name, row in rows.items() if name.startswith("read live results (API)")),
                       None)
-    # Per core, two ways: what was measured on this shared, overloaded machine (a floor), and the measured
-    # ratio to the bare endpoint times what the bare endpoint does per core on a quiet machine.
+    floor_ratio = next((row["ratio"] for name, row in rows.items() if name.startswith("floor of a write")), None)
+    # Per core, two ways: what was measured on this shared machine, and the measured ratio to the bare endpoint
+    # times what the bare endpoint does per core on a quiet machine.
     measured_vote = facts["vote_rps"] / cores
     measured_read = facts["results_rps"] / cores if facts.get("results_rps") else None
     quiet_vote = vote_ratio * QUIET_BASELINE_PER_CORE if vote_ratio else None
@@ -51,32 +52,34 @@ def capacity_plan(legs: list[dict]) -> list[str]:
     def cores_for(vote_core, read_core):
         return peak / vote_core + (peak * READS_PER_VOTE / read_core if read_core else 0)
 
-    floor_cores = cores_for(measured_vote, measured_read)
-    web_cores = cores_for(quiet_vote, quiet_read) if quiet_vote else floor_cores
+    literal_cores = cores_for(measured_vote, measured_read)
+    web_cores = cores_for(quiet_vote, quiet_read) if quiet_vote else literal_cores
     web = math.ceil(web_cores * 1.3)  # 30 % headroom
-    target_web = math.ceil(cores_for(0.4 * QUIET_BASELINE_PER_CORE, 0.9 * QUIET_BASELINE_PER_CORE) * 1.3)
     out += [f"Measured on the **{leg['leg']}** leg ({leg['date']}; {cores} cores shared by gunicorn, the database, "
             f"Redis, the load generator and other people's test runs — load average "
             f"{leg['machine'].get('loadavg_start', '?')} at its start): {facts['vote_rps']:.0f} votes/s"
             + (f" ({vote_ratio:.2f}× the bare endpoint)" if vote_ratio else "")
             + (f" and {facts['results_rps']:.0f} result reads/s" if facts.get("results_rps") else "")
             + (f" ({read_ratio:.2f}×)" if read_ratio else "") + ".", "",
-            f"- Literal floor from those figures: {measured_vote:.0f} votes/s per core"
+            f"- Literal figure: {measured_vote:.0f} votes/s per core"
             + (f", {measured_read:.0f} reads/s per core" if measured_read else "")
-            + f" → {floor_cores:,.0f} cores. This is inflated by the machine's load (a load average of ~20 on 2 "
-            "cores leaves each process a fraction of a core); do not plan from it.",
+            + f" → {literal_cores:,.0f} cores. This is inflated by the machine's load (other work shares these "
+            "cores, the load generator and the database included); do not plan from it.",
             f"- Planning figure: the ratio to the bare endpoint (measured in the same run, so the load cancels) × "
             f"{QUIET_BASELINE_PER_CORE:,} req/s per core for the bare endpoint (its best figure here at a quiet "
             "moment: 3,342 req/s on 2 cores with the load generator on the same cores)"
             + (f" = {quiet_vote:.0f} votes/s and {quiet_read:.0f} reads/s per core → **{web_cores:,.0f} cores**."
                if quiet_vote and quiet_read else "."),
-            "- With the fixes named above (cached auth and poll reads, fewer statements per ballot), the vote ratio "
-            f"should reach the 0.4× target (and reads 0.9×): {0.4 * QUIET_BASELINE_PER_CORE:.0f} votes/s and "
-            f"{0.9 * QUIET_BASELINE_PER_CORE:.0f} reads/s per core → {target_web} web processes with headroom.", ""]
+            (f"- The ceiling of any write here: the floor row (one INSERT committed, nothing else) measured "
+             f"{floor_ratio:.2f}× the bare endpoint in the same run, and a vote {vote_ratio:.2f}× "
+             f"({vote_ratio / floor_ratio:.0%} of the floor). A vote as cheap as a bare INSERT would plan at "
+             f"{floor_ratio * QUIET_BASELINE_PER_CORE:.0f} votes/s per core; plan with today's figure."
+             if floor_ratio and vote_ratio else
+             "- The floor row (one INSERT committed, nothing else) was not measured on this leg."), ""]
     out += ["| resource | need at peak | reasoning |", "|---|---|---|",
             f"| web (gunicorn gthread, 1 process per core, 4 threads) | **{web} processes/cores** (today's code) | "
             f"{web_cores:,.1f} cores from the planning figure + 30 % headroom; stateless, spread over machines behind "
-            f"the proxy; {target_web} once the vote and read paths meet their targets |"]
+            "the proxy |"]
     jobs_per_vote = facts.get("sustained_jobs", 0) / facts["sustained_votes"] if facts.get("sustained_votes") else None
     tally = facts.get("tally_seconds")
     jobs_s = facts.get("worker_jobs_per_s")
@@ -88,7 +91,8 @@ def capacity_plan(legs: list[dict]) -> list[str]:
                    f"recount per poll per 2 s burst) → at most 0.5 tallies/s for the hot poll; a tally of "
                    f"{facts.get('tally_ballots', 0):,} ballots took {tally:.1f} s, so one worker is "
                    f"{busy:.0%} busy with it; one more for every other channel's recounts and the periodic jobs"
-                   + (f" (a worker ran {jobs_s:.0f} small jobs/s, a fork each)" if jobs_s else "") + ", one spare |"
+                   + (f" (a worker ran {jobs_s:.0f} small jobs/s, in its own process)" if jobs_s else "")
+                   + ", one spare |"
                    if jobs_per_vote is not None else
                    f"| RQ workers | **{workers} processes** | a tally of {facts.get('tally_ballots', 0):,} "
                    f"ballots took {tally:.1f} s; debounced to one per poll per 2 s |")
@@ -98,14 +102,14 @@ def capacity_plan(legs: list[dict]) -> list[str]:
     total = sum(rows[name] * sizes.get(name, DEFAULT_BYTES[name]) for name in rows)
     measured = "measured on the PostgreSQL leg" if sizes else "typical sizes (the PostgreSQL leg measures them)"
     detail = ", ".join(f"{name} {rows[name]:,} × {sizes.get(name, DEFAULT_BYTES[name]):.0f} B" for name in rows)
-    connections = target_web * POOL_PER_PROCESS + 3 * 2 + 10
+    connections = web * POOL_PER_PROCESS + 3 * 2 + 10
     out += [f"| PostgreSQL rows | **{sum(rows.values()):,} rows** | one account (+ token for app voters), one "
             f"participation, one ballot and one choice row per voter (single-choice poll) |",
             f"| PostgreSQL size | **{total / 1e9:.1f} GB** (tables + indexes) | {detail} ({measured}); keep it in RAM: "
             f"shared_buffers ≥ {max(1, math.ceil(total / 1e9 * 1.5))} GB |",
-            f"| PostgreSQL connections | **max_connections ≥ {connections}** | {target_web} web processes (fixed "
-            f"paths) × {POOL_PER_PROCESS} (pool_size 10 + max_overflow 10) + 3 workers × 2 + 10 for admin; with "
-            f"today's {web} processes, PgBouncer (transaction mode) in front and pool_size lowered to the thread "
+            f"| PostgreSQL connections | **{connections:,} client connections** | {web} web processes × "
+            f"{POOL_PER_PROCESS} (pool_size 10 + max_overflow 10) + 3 workers × 2 + 10 for admin: too many for "
+            "PostgreSQL itself, so PgBouncer (transaction mode) in front and pool_size lowered to the thread "
             "count (4): ≈ 200 server connections |",
             f"| PostgreSQL writes | **{peak:,.0f} transactions/s** at peak | one transaction per ballot (3–4 "
             "inserts); WAL on a fast disk, synchronous_commit on |",
