@@ -76,7 +76,14 @@ def insert_once(model, unique: tuple[str, ...], **values):
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
                  .returning(model))
-    return db.session.scalar(statement)
+    row = db.session.scalar(statement)
+    if row is not None:
+        db.session.info[INSERTED_ONCE] = True  # a flush of new objects shows itself; this statement does not
+    return row
+
+
+# session.info key: this transaction inserted a row with insert_once (core/trending.py counts such requests).
+INSERTED_ONCE = "participation_inserted_once"
 
 
 def close_sessions_quietly(app) -> None:

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from participation.core.audit import audit
+from participation.core.database import insert_once
 from participation.core.errors import Conflict, ValidationError
 from participation.core.models import Base
 from participation.core.permissions import Role, require_role, require_user
@@ -49,12 +49,10 @@ def file_report(actor, subject_type: str, subject_id: int, reason: str) -> Repor
         raise ValidationError({"reason": _l("신고 사유를 적어 주세요.")})
     if len(reason) > REASON_MAX:
         raise ValidationError({"reason": _l("%(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
-    report = Report(subject_type=subject_type, subject_id=subject_id, reporter_id=actor.id, reason=reason)
-    try:
-        with db.session.begin_nested():
-            db.session.add(report)
-    except IntegrityError:
-        raise Conflict(_l("이미 신고하셨습니다."), code="already_reported") from None
+    report = insert_once(Report, ("subject_type", "subject_id", "reporter_id"), subject_type=subject_type,
+                         subject_id=subject_id, reporter_id=actor.id, reason=reason)
+    if report is None:
+        raise Conflict(_l("이미 신고하셨습니다."), code="already_reported")
     return report
 
 

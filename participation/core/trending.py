@@ -22,6 +22,7 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from participation.core.database import INSERTED_ONCE
 from participation.core.redis import redis_connection
 
 log = logging.getLogger(__name__)
@@ -148,18 +149,17 @@ def _note_insert(session, _flush_context) -> None:
         g.participation_inserted = True
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _note_insert_statement(orm_execute_state) -> None:
-    # An INSERT statement through the session (core.database.insert_once), not a flush; a refused one (nothing
-    # inserted) ends the view in a 409, which is not recorded either.
-    if orm_execute_state.is_insert and has_request_context():
-        g.participation_inserted = True
-
-
 @event.listens_for(Session, "after_commit")
-def _note_commit(_session) -> None:
+def _note_commit(session) -> None:
+    if session.info.pop(INSERTED_ONCE, False) and has_request_context():
+        g.participation_inserted = True
     if has_request_context():
         g.participation_committed = True
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_inserts(session) -> None:
+    session.info.pop(INSERTED_ONCE, None)
 
 
 def counted(view):

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from participation.core.audit import audit
+from participation.core.database import insert_once
 from participation.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from participation.core.jobs import enqueue_debounced
 from participation.core.notifications import notify
@@ -275,11 +275,8 @@ def like_comment(forum: Forum, comment: Comment, actor) -> None:
     _require_open(forum)
     if comment.is_hidden:
         raise Conflict(_l("숨겨진 댓글입니다."), code="comment_hidden")
-    try:
-        with db.session.begin_nested():
-            db.session.add(CommentLike(comment_id=comment.id, user_id=actor.id))
-    except IntegrityError:
-        raise Conflict(_l("이미 좋아요를 눌렀습니다."), code="already_liked") from None
+    if insert_once(CommentLike, ("comment_id", "user_id"), comment_id=comment.id, user_id=actor.id) is None:
+        raise Conflict(_l("이미 좋아요를 눌렀습니다."), code="already_liked")
     _recount(forum.id)
 
 
@@ -372,11 +369,9 @@ def react(forum: Forum, statement: Statement, actor, value) -> tuple[Reaction, b
     reaction = db.session.get(Reaction, (statement.id, actor.id))
     created = reaction is None
     if created:
-        try:
-            with db.session.begin_nested():
-                reaction = Reaction(statement_id=statement.id, user_id=actor.id, value=value)
-                db.session.add(reaction)
-        except IntegrityError:
+        reaction = insert_once(Reaction, ("statement_id", "user_id"), statement_id=statement.id, user_id=actor.id,
+                               value=value)
+        if reaction is None:
             # Someone (the same person, in another tab) reacted in between: change that row instead.
             created = False
             reaction = db.session.get(Reaction, (statement.id, actor.id))

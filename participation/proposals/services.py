@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from participation.accounts.models import User
 from participation.core import settings
@@ -485,11 +484,7 @@ def follow(proposal: Proposal, actor) -> None:
     require_user(actor)
     if not can_see(proposal, actor):
         raise NotFound(_l("제안을 찾을 수 없습니다."))
-    try:
-        with db.session.begin_nested():
-            db.session.add(Follow(proposal_id=proposal.id, user_id=actor.id))
-    except IntegrityError:
-        pass  # already following: following twice is following
+    insert_once(Follow, ("proposal_id", "user_id"), proposal_id=proposal.id, user_id=actor.id)  # twice is once
 
 
 def unfollow(proposal: Proposal, actor) -> None:
@@ -510,12 +505,9 @@ def add_department(actor, name, is_example: bool = False) -> Department:
     name = name.strip() if isinstance(name, str) else ""
     if not name or len(name) > DEPARTMENT_NAME_MAX:
         raise ValidationError({"name": _l("부서 이름을 %(max)d자 이내로 적어 주세요.", max=DEPARTMENT_NAME_MAX)})
-    department = Department(name=name, is_example=is_example)
-    try:
-        with db.session.begin_nested():
-            db.session.add(department)
-    except IntegrityError:
-        raise Conflict(_l("이미 있는 부서입니다."), code="department_exists") from None
+    department = insert_once(Department, ("name",), name=name, is_example=is_example)
+    if department is None:
+        raise Conflict(_l("이미 있는 부서입니다."), code="department_exists")
     audit(actor, "proposal_department", department.id, "created")
     return department
 

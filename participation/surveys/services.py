@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 
 from participation.core.audit import audit
+from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from participation.core.input import refuse_nul_in_file
 from participation.core.jobs import enqueue_debounced
@@ -442,14 +442,8 @@ def find_response(survey: Survey, user) -> Response | None:
 
 def _new_response(survey: Survey, actor) -> Response:
     """Insert the person's response row, or find the one that is already there (one per person)."""
-    response = Response(survey_id=survey.id, user_id=actor.id, district=actor.district,
-                        age_band=actor.age_band_on(kst_today()))
-    try:
-        with db.session.begin_nested():
-            db.session.add(response)
-    except IntegrityError:
-        response = find_response(survey, actor)
-    return response
+    return insert_once(Response, ("survey_id", "user_id"), survey_id=survey.id, user_id=actor.id,
+                       district=actor.district, age_band=actor.age_band_on(kst_today())) or find_response(survey, actor)
 
 
 def start_response(survey: Survey, actor) -> Response:
