@@ -17,11 +17,13 @@ FLOOR_TABLE = "bench_floor"
 
 
 def floor_engine():
-    from participation import create_app
+    # Only the engine, not the app: the baseline's processes stay as light as a bare Flask app.
+    from participation.config import engine_settings
     from participation.core.database import configure_sqlite
 
-    settings = create_app(json.loads(os.environ["BENCH_CONFIG"])).config
-    engine = create_engine(settings["SQLALCHEMY_DATABASE_URI"], **settings["SQLALCHEMY_ENGINE_OPTIONS"])
+    config = json.loads(os.environ["BENCH_CONFIG"])
+    url, options = engine_settings(config["DATABASE_URL"], config["INSTANCE_PATH"])
+    engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine)
     return engine

@@ -81,6 +81,20 @@ DEFAULTS = {
 }
 
 
+def engine_settings(database_url: str | None, instance_path: str, options: dict | None = None,
+                    connect_timeout: int = DEFAULTS["DATABASE_CONNECT_TIMEOUT"]) -> tuple[str, dict]:
+    """The SQLAlchemy URL and engine options for DATABASE_URL (None: the embedded SQLite file)."""
+    options = DEFAULTS["SQLALCHEMY_ENGINE_OPTIONS"] if options is None else options
+    url = normalise_database_url(database_url or "sqlite:///" + os.path.join(instance_path, "participation.sqlite"))
+    if url.startswith("sqlite"):
+        # SQLite: one writer at a time; wait for the lock instead of failing at once.
+        return url, {**options, "connect_args": {"timeout": 30}}
+    # connect_timeout: a database that accepts connections but does not answer (restarting, a dead route)
+    # costs a request seconds, then a 503, instead of hanging until the client gives up.
+    return url, {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_timeout": 5,
+                 "connect_args": {"connect_timeout": connect_timeout}, **options}
+
+
 def load_config(app: Flask, overrides: dict | None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config["INSTANCE_DIR"] = app.instance_path
@@ -97,20 +111,9 @@ def load_config(app: Flask, overrides: dict | None) -> None:
                 app.config[name] = True
 
     os.makedirs(app.instance_path, exist_ok=True)
-    database_url = app.config.get("DATABASE_URL") or (
-        "sqlite:///" + os.path.join(app.instance_path, "participation.sqlite"))
-    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # SQLite: one writer at a time; wait for the lock instead of failing at once.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": 30}}
-    else:
-        # connect_timeout: a database that accepts connections but does not answer (restarting, a dead
-        # route) costs a request seconds, then a 503, instead of hanging until the client gives up.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_timeout": 5,
-            "connect_args": {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"]},
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_settings(
+        app.config.get("DATABASE_URL"), app.instance_path, app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        app.config["DATABASE_CONNECT_TIMEOUT"])
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or development_secret(app)
     if app.config["ENVIRONMENT"] == "production" and not app.config.get("TRUSTED_HOSTS"):
         # Links in mail (verification, password reset) and cached pages are built from the request's host:
