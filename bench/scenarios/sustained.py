@@ -62,9 +62,9 @@ def sustained(bench: Bench) -> None:
                   median_ms=vote_figures["median_ms"], p99_ms=vote_figures["p99_ms"],
                   note=f"p99/median {ratio:.1f}; accepted {accepted}, stored {stored}, tally {tally}",
                   extra={"rate": s.sustained_rate,
-                         "gap": "" if ok else f"{vote_figures['rps']:.0f} of {s.sustained_rate} votes/s kept, errors "
-                                              f"{vote_figures['statuses']}, p99/median {ratio:.1f}, tally {tally} vs "
-                                              f"accepted {accepted}"}))
+                         "gap": "" if ok else f"{vote_figures['rps']:.0f} of {s.sustained_rate} votes/s kept, "
+                                              f"{vote_figures['errors']} errors (statuses {vote_figures['statuses']}), "
+                                              f"p99/median {ratio:.1f}, tally {tally} vs accepted {accepted}"}))
     bench.add(Row(scenario=f"sustained: {s.pollers} clients polling results every {s.poll_interval:g} s",
                   figure=f"{poll_figures['rps']:.0f} req/s", target="0 errors", met=poll_figures["errors"] == 0,
                   rps=poll_figures["rps"], errors=poll_figures["errors"], median_ms=poll_figures["median_ms"],
