@@ -64,6 +64,10 @@ def begin_reading() -> None:
         session.connection(execution_options={READ_ONLY: True})
 
 
+# session.info key: this transaction inserted a row with insert_once (core/trending.py counts such requests).
+INSERTED_ONCE = "participation_inserted_once"
+
+
 def insert_once(model, unique: tuple[str, ...], **values):
     """Insert a row unless one with the same `unique` columns exists: the new object, or None.
 
@@ -80,10 +84,6 @@ def insert_once(model, unique: tuple[str, ...], **values):
     if row is not None:
         db.session.info[INSERTED_ONCE] = True  # a flush of new objects shows itself; this statement does not
     return row
-
-
-# session.info key: this transaction inserted a row with insert_once (core/trending.py counts such requests).
-INSERTED_ONCE = "participation_inserted_once"
 
 
 def close_sessions_quietly(app) -> None:

@@ -151,10 +151,11 @@ def _note_insert(session, _flush_context) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _note_commit(session) -> None:
-    if session.info.pop(INSERTED_ONCE, False) and has_request_context():
-        g.participation_inserted = True
+    inserted_once = session.info.pop(INSERTED_ONCE, False)
     if has_request_context():
         g.participation_committed = True
+        if inserted_once:
+            g.participation_inserted = True
 
 
 @event.listens_for(Session, "after_rollback")
