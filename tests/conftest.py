@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -180,6 +181,36 @@ def run_jobs(app, redis):
         make_worker(app).work(burst=True, with_scheduler=False)
 
     return run
+
+
+@contextlib.contextmanager
+def job_paused_in(app, monkeypatch, module, name: str, job):
+    """Run `job()` in a thread (with its own app context) and hold it right after `module.name` returns, inside
+    the job's read; the body of the `with` runs meanwhile, then the job goes on and is waited for."""
+    reading, release = threading.Event(), threading.Event()
+    original = getattr(module, name)
+
+    def held(*args, **kwargs):
+        result = original(*args, **kwargs)
+        reading.set()
+        release.wait(60)
+        return result
+
+    monkeypatch.setattr(module, name, held)
+
+    def run():
+        with app.app_context():
+            job()
+            db.session.remove()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert reading.wait(30)
+        yield
+    finally:
+        release.set()
+        thread.join(60)
 
 
 def free_port() -> int:

@@ -2,7 +2,6 @@
 on (on SQLite its read is a WAL snapshot, not a hold on the one write lock), and the figures of an older
 snapshot never replace newer ones."""
 
-import threading
 from datetime import timedelta
 
 import requests
@@ -13,6 +12,7 @@ from participation.extensions import db
 from participation.forums import tasks
 from participation.forums.models import Forum
 from tests import factories
+from tests.conftest import job_paused_in
 
 
 def test_a_signature_commits_while_the_forum_recount_is_reading(app, live_server, monkeypatch):
@@ -26,32 +26,11 @@ def test_a_signature_commits_while_the_forum_recount_is_reading(app, live_server
         forum_id, petition_id = forum.id, petition.id
         db.session.remove()
 
-    reading, release = threading.Event(), threading.Event()
-    opinion_map = tasks.opinion_map
-
-    def slow_opinion_map(forum_id):
-        result = opinion_map(forum_id)
-        reading.set()
-        release.wait(60)  # the recount's read transaction stays open until the signature has answered
-        return result
-
-    monkeypatch.setattr(tasks, "opinion_map", slow_opinion_map)
-
-    def recount():
-        with app.app_context():
-            tasks.recount_forum(forum_id)
-            db.session.remove()
-
-    job = threading.Thread(target=recount)
-    job.start()
-    try:
-        assert reading.wait(30)
+    # The recount's read transaction stays open (held after the opinion map) until the signature has answered.
+    with job_paused_in(app, monkeypatch, tasks, "opinion_map", lambda: tasks.recount_forum(forum_id)):
         signed = requests.post(f"{live_server}/api/v1/petitions/{petition_id}/signatures",
                                headers={"Authorization": f"Bearer {token}"}, timeout=15)
         assert signed.status_code == 201
-    finally:
-        release.set()
-        job.join(60)
     with app.app_context():
         forum = db.session.execute(select(Forum.comment_count, Forum.count_as_of).where(Forum.id == forum_id)).one()
         assert forum.comment_count == 1 and forum.count_as_of is not None

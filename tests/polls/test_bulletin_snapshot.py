@@ -1,8 +1,6 @@
 """The bulletin job reads a million receipts for seconds: meanwhile votes go on (on SQLite its read is a WAL
 snapshot, not a hold on the one write lock)."""
 
-import threading
-
 import requests
 from sqlalchemy import select
 
@@ -11,6 +9,7 @@ from participation.extensions import db
 from participation.polls import services, tasks
 from participation.polls.models import Poll
 from tests import factories
+from tests.conftest import job_paused_in
 
 
 def test_a_vote_commits_while_the_bulletin_is_reading(app, live_server, monkeypatch):
@@ -24,32 +23,11 @@ def test_a_vote_commits_while_the_bulletin_is_reading(app, live_server, monkeypa
         poll_id, option_id = poll.id, poll.options[1].id
         db.session.remove()
 
-    reading, release = threading.Event(), threading.Event()
-    digest = tasks.receipts_digest
-
-    def slow_digest(poll_id):
-        result = digest(poll_id)
-        reading.set()
-        release.wait(60)  # the bulletin's read transaction stays open until the vote has answered
-        return result
-
-    monkeypatch.setattr(tasks, "receipts_digest", slow_digest)
-
-    def bulletin():
-        with app.app_context():
-            tasks.publish_bulletin(poll_id)
-            db.session.remove()
-
-    job = threading.Thread(target=bulletin)
-    job.start()
-    try:
-        assert reading.wait(30)
+    # The bulletin's read transaction stays open (held after the digest) until the vote has answered.
+    with job_paused_in(app, monkeypatch, tasks, "receipts_digest", lambda: tasks.publish_bulletin(poll_id)):
         vote = requests.post(f"{live_server}/api/v1/polls/{poll_id}/ballots", json={"choices": [option_id]},
                              headers={"Authorization": f"Bearer {token}"}, timeout=15)
         assert vote.status_code == 201
-    finally:
-        release.set()
-        job.join(60)
     with app.app_context():
         # The bulletin of the snapshot it read: one receipt, written after the vote without replacing anything.
         assert db.session.execute(select(Poll.tally_digest_count, Poll.bulletin_as_of)
