@@ -39,7 +39,7 @@ def update(part: str) -> None:
     catalogue = directory / "en" / "LC_MESSAGES" / "messages.po"
     command = "update" if catalogue.exists() else "init"
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", "--quiet", command, "-i", str(template),
-                    "-d", str(directory), "-l", "en", "--no-wrap"], cwd=ROOT, check=True)
+                    "-d", str(directory), "-l", "en", "--no-wrap", "--ignore-pot-creation-date"], cwd=ROOT, check=True)
 
 
 def missing(part: str) -> list[str]:
