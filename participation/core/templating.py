@@ -7,6 +7,7 @@ from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 from participation.core.seoul import district_label
+from participation.core.settings import get_setting
 from participation.core.text import render_markdown
 from participation.core.time import days_left
 
@@ -38,3 +39,6 @@ def register(app: Flask) -> None:
         kst=kst, number=number, in_unit=in_unit, markdown=render_markdown, days_left=days_left,
         district=lambda name: district_label(name, str(get_locale())) if name else "",
     )
+    # A threshold or period shown on a page is the one in force (`setting("PETITION_ANSWER_THRESHOLD")`),
+    # never a number written into the template.
+    app.jinja_env.globals["setting"] = get_setting

@@ -125,3 +125,21 @@ def test_translations_format_as_their_source_does():
                     except (ValueError, TypeError, KeyError) as error:
                         problems.append(f"{part}: {translation!r}: {error}")
     assert problems == []
+
+
+def test_promises_on_the_pages_are_the_settings_in_force(client, db_session):
+    """The home page and the proposal list quote the thresholds in force, not numbers written into templates."""
+    from participation.core.settings import set_setting
+    from tests.factories import admin
+
+    who = admin()
+    for name, value in (("PETITION_ANSWER_THRESHOLD", 2500), ("PETITION_SIGNATURE_DAYS", 45),
+                        ("PROPOSAL_REVIEW_THRESHOLD", 70), ("PROPOSAL_DISCUSSION_THRESHOLD", 140),
+                        ("PROPOSAL_SUPPORT_DAYS", 20)):
+        set_setting(name, value, who)
+    db_session.commit()
+    home = client.get("/").get_data(as_text=True)
+    assert "45일 동안 2,500명이 서명하면" in home and "70명이 공감하면" in home and "140명이면 공론장" in home
+    assert "1,000명" not in home
+    proposals = client.get("/proposals").get_data(as_text=True)
+    assert "20일 동안 70명이 공감하면" in proposals and "140명이 공감하면 공론장" in proposals
