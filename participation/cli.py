@@ -22,6 +22,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(worker)
     app.cli.add_command(tally)
     app.cli.add_command(serve)
+    app.cli.add_command(storage)
     from participation.indicators.cli import indicators
 
     app.cli.add_command(indicators)
@@ -161,3 +162,23 @@ def _stop_embedded_redis(app: Flask) -> None:
 
     with app.app_context(), contextlib.suppress(redis.exceptions.RedisError):
         redis_connection().shutdown(save=True)
+
+
+@click.group()
+def storage():
+    """Uploaded and staged files (core/storage.py)."""
+
+
+@storage.command("move-from-disk")
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The uploads folder of an earlier version (default: instance/uploads).")
+def move_from_disk(folder):
+    """Move the files that earlier versions kept under instance/uploads/ into the configured storage (the
+    database, or S3 with PARTICIPATION_STORAGE_URL). Each file leaves the disk once it is stored; run it again
+    after an interruption to move what is left."""
+    from participation.core.storage import move_from_disk as move
+
+    folder = folder or Path(current_app.instance_path) / "uploads"
+    moved, already = move(folder)
+    click.echo(f"moved {moved} files from {folder} into {current_app.config.get('STORAGE_URL') or 'the database'}"
+               + (f"; {already} were stored already and left the disk" if already else ""))

@@ -17,6 +17,9 @@ DEFAULTS = {
     # Seconds to wait for a PostgreSQL connection to be established (then 503 with Retry-After).
     "DATABASE_CONNECT_TIMEOUT": 3,
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+    # Where uploaded and staged files live (core/storage.py): None is the database; "s3://bucket/prefix" is
+    # S3-compatible object storage through boto3.
+    "STORAGE_URL": None,
     "JSON_MAX_CONTENT_LENGTH": 256 * 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -6,6 +6,7 @@ from participation.core.mail import OutboxMail  # noqa: F401
 from participation.core.notifications import Notification  # noqa: F401
 from participation.core.reports import Report  # noqa: F401
 from participation.core.settings import SettingChange  # noqa: F401
+from participation.core.storage import StoredFile  # noqa: F401
 from participation.forums import models as forums  # noqa: F401
 from participation.indicators import models as indicators  # noqa: F401
 from participation.petitions import models as petitions  # noqa: F401

@@ -264,3 +264,79 @@ def live_server(app, redis, live_server_process):
     finally:
         with app.app_context():
             empty_tables()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """moto's standalone S3 server on a free 127.0.0.1 port: a real HTTP endpoint that boto3 talks to, nothing
+    leaves the machine. Its URL; the AWS_* variables a client needs are set for the session."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    saved = {name: os.environ.get(name) for name in S3_ENVIRONMENT}
+    os.environ.update({**S3_ENVIRONMENT, "AWS_ENDPOINT_URL_S3": url})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"moto's server exited with {process.returncode}")
+            try:
+                urllib.request.urlopen(url + "/moto-api/", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+# Credentials of moto's test account; the endpoint is added by s3_endpoint.
+S3_ENVIRONMENT = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                  "AWS_DEFAULT_REGION": "ap-northeast-2", "AWS_ENDPOINT_URL_S3": ""}
+
+
+def new_bucket() -> str:
+    """A fresh bucket on moto's server (after s3_endpoint); its name."""
+    import secrets
+
+    import boto3
+
+    name = f"participation-test-{secrets.token_hex(6)}"
+    boto3.client("s3").create_bucket(Bucket=name, CreateBucketConfiguration={
+        "LocationConstraint": os.environ["AWS_DEFAULT_REGION"]})
+    return name
+
+
+@pytest.fixture(params=["database", "s3"])
+def storage_backend(request, app):
+    """Each storage backend in turn for the test app: the database, then S3 (a fresh bucket on moto's server,
+    under a prefix). Yields the STORAGE_URL in force (None: the database)."""
+    url = None
+    if request.param == "s3":
+        request.getfixturevalue("s3_endpoint")
+        url = f"s3://{new_bucket()}/uploads"
+    saved = app.config.get("STORAGE_URL")
+    app.config["STORAGE_URL"] = url
+    app.extensions.pop("participation_storage", None)
+    try:
+        yield url
+    finally:
+        app.config["STORAGE_URL"] = saved
+        app.extensions.pop("participation_storage", None)
+
+
+def stored_names(part: str) -> set[str]:
+    """Names of the files in the database storage (the tests' default backend) under `part/`."""
+    from participation.core.storage import StoredFile
+
+    keys = db.session.scalars(sa.select(StoredFile.key).where(StoredFile.key.startswith(f"{part}/")))
+    return {key.split("/", 1)[1] for key in keys}

@@ -1,29 +1,23 @@
 """Uploaded pictures (proposal photos, poll option images). Every upload is opened with Pillow, must be a
 JPEG, PNG or WebP picture within the limits, and is re-encoded: metadata and anything smuggled after the
-pixels are dropped. Files live under instance/uploads/<part>/ — outside the code tree, named at random, and
+pixels are dropped. Files live in the shared storage (core/storage.py) under `<part>/<random name>`, and are
 served only with the content type recorded when they were stored."""
 
 import secrets
 import warnings
 from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
+from participation.core import storage
 from participation.core.errors import ValidationError
-from participation.extensions import db
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 LONGEST_SIDE = 2000
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
-# The session's files written for rows not yet committed (Session.info key).
-UNCOMMITTED = "participation_uncommitted_images"
 
 
 @dataclass
@@ -33,12 +27,6 @@ class CheckedImage:
     extension: str
     width: int
     height: int
-
-
-def upload_dir(part: str) -> Path:
-    path = Path(current_app.instance_path) / "uploads" / part
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def check_image(raw: bytes, field: str = "images") -> CheckedImage:
@@ -73,23 +61,8 @@ def check_image(raw: bytes, field: str = "images") -> CheckedImage:
 
 
 def store(part: str, image: CheckedImage) -> str:
-    """Write a checked image under a random name in the part's upload folder; return the name. The file is
-    written before the row that names it is committed; if that transaction rolls back instead (a refused
-    flush, a failed commit), the file is deleted with it."""
+    """Store a checked image under a random name in the part's folder of the shared storage; return the name.
+    It is stored in the transaction of the row that names it: if that rolls back, the image goes with it."""
     name = f"{secrets.token_hex(16)}.{image.extension}"
-    path = upload_dir(part) / name
-    path.write_bytes(image.data)
-    db.session.info.setdefault(UNCOMMITTED, []).append(path)
+    storage.save(f"{part}/{name}", image.data, image.content_type)
     return name
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_committed_files(session) -> None:
-    session.info.pop(UNCOMMITTED, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _delete_rolled_back_files(session, previous_transaction) -> None:
-    if previous_transaction.parent is None:  # the whole transaction, not a savepoint inside it
-        for path in session.info.pop(UNCOMMITTED, ()):
-            path.unlink(missing_ok=True)

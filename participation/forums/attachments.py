@@ -1,19 +1,18 @@
 """Documents attached to a forum's background (첨부 문서). Staff upload PDF, PNG, JPEG, HWP/HWPX (한글), DOCX,
 XLSX or PPTX files; each upload is recognised by its content (magic bytes, or the parts inside the ZIP
-container) and must agree with its extension. Files live under instance/uploads/forums/ with a random name —
-outside the code tree — and are only ever served as downloads (Content-Disposition: attachment)."""
+container) and must agree with its extension. Files live in the shared storage (core/storage.py) under
+forums/<random name>, and are only ever served as downloads (Content-Disposition: attachment)."""
 
 import secrets
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from participation.core import storage
 from participation.core.audit import audit
 from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.permissions import Role, require_role
@@ -54,14 +53,11 @@ class Upload:
     data: bytes
 
 
-def upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads" / "forums"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+PART = "forums"
 
 
-def attachment_path(attachment: ForumAttachment) -> Path:
-    return upload_dir() / attachment.stored_name
+def attachment_key(attachment: ForumAttachment) -> str:
+    return f"{PART}/{attachment.stored_name}"
 
 
 def type_label(content_type: str) -> str:
@@ -143,7 +139,7 @@ def count_for(forum_id: int) -> int:
 
 
 def attach(forum: Forum, actor, upload: Upload) -> ForumAttachment:
-    """Check the upload (nothing is stored when it is refused), write the file, add the row, audit. Flushes."""
+    """Check the upload (nothing is stored when it is refused), store the file, add the row, audit. Flushes."""
     _require_editable(forum, actor)
     name, kind = check_upload(upload)
     # One upload at a time per forum, so that two staff members cannot pass the limit together.
@@ -151,19 +147,14 @@ def attach(forum: Forum, actor, upload: Upload) -> ForumAttachment:
     if count_for(forum.id) >= MAX_PER_FORUM:
         raise ValidationError({"file": _l("공론장 하나에 문서는 %(max)d개까지 첨부할 수 있습니다.", max=MAX_PER_FORUM)})
     stored_name = f"{secrets.token_hex(16)}.{kind}"
-    path = upload_dir() / stored_name
-    path.write_bytes(upload.data)
-    try:
-        attachment = ForumAttachment(forum_id=forum.id, original_name=name, stored_name=stored_name,
-                                     content_type=CONTENT_TYPES[kind], size=len(upload.data),
-                                     uploaded_by_id=getattr(actor, "id", None))
-        db.session.add(attachment)
-        db.session.flush()
-        audit(actor, SUBJECT, attachment.id, "attached", f"forum {forum.id}: {name}")
-        db.session.flush()
-    except Exception:
-        path.unlink(missing_ok=True)
-        raise
+    storage.save(f"{PART}/{stored_name}", upload.data, CONTENT_TYPES[kind])
+    attachment = ForumAttachment(forum_id=forum.id, original_name=name, stored_name=stored_name,
+                                 content_type=CONTENT_TYPES[kind], size=len(upload.data),
+                                 uploaded_by_id=getattr(actor, "id", None))
+    db.session.add(attachment)
+    db.session.flush()
+    audit(actor, SUBJECT, attachment.id, "attached", f"forum {forum.id}: {name}")
+    db.session.flush()
     return attachment
 
 
@@ -174,14 +165,13 @@ def get_attachment(forum: Forum, attachment_id: int) -> ForumAttachment:
     return attachment
 
 
-def remove(forum: Forum, attachment: ForumAttachment, actor) -> Path:
-    """Delete the row and audit it; returns the file to unlink once the request has committed. Flushes."""
+def remove(forum: Forum, attachment: ForumAttachment, actor) -> None:
+    """Delete the row and audit it; the file goes when this commits. Flushes."""
     _require_editable(forum, actor)
-    path = attachment_path(attachment)
     audit(actor, SUBJECT, attachment.id, "removed", f"forum {forum.id}: {attachment.original_name}")
+    storage.delete(attachment_key(attachment))
     db.session.delete(attachment)
     db.session.flush()
-    return path
 
 
 def attachments_of(forum_id: int) -> list[ForumAttachment]:

@@ -1,12 +1,12 @@
 """Forum pages (공론장): the list, a forum with its stance summary, opinion map, statements and comments,
 the staff's forms and the moderators' review queue. Refusals from the services are flashed on the page."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from participation.core import consoles
+from participation.core import consoles, storage
 from participation.core.errors import ValidationError
 from participation.core.forms import ConfirmForm, ReasonForm, apply_errors
 from participation.core.limits import filing_limit, participation_limit
@@ -176,15 +176,9 @@ def upload_attachment(forum_id):
 def attachment(forum_id, attachment_id):
     forum = _forum(forum_id)
     row = attachments.get_attachment(forum, attachment_id)
-    path = attachments.attachment_path(row)
-    if not path.is_file():
-        abort(404)
-    # send_file writes filename*=UTF-8''… (RFC 5987) for a Korean name, with an ASCII fallback.
-    response = send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.original_name,
-                         max_age=0, conditional=True)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    # filename*=UTF-8''… (RFC 5987) for a Korean name, with an ASCII fallback.
+    return storage.send(attachments.attachment_key(row), row.content_type, private=True,
+                        download_name=row.original_name)
 
 
 @bp.post("/<int:forum_id>/attachments/<int:attachment_id>/delete")
@@ -195,9 +189,8 @@ def remove_attachment(forum_id, attachment_id):
     _checked(ConfirmForm())
     row = attachments.get_attachment(forum, attachment_id)
     name = row.original_name
-    path = attachments.remove(forum, row, current_user)
+    attachments.remove(forum, row, current_user)
     db.session.commit()
-    path.unlink(missing_ok=True)
     flash(_("첨부 문서 '%(name)s'을(를) 지웠습니다.", name=name), "success")
     return _back(forum, "attachments")
 

@@ -1,15 +1,14 @@
 """Pictures of poll options (e.g. a photo for each of the 10대 뉴스), checked and re-encoded by core.images and
-stored under instance/uploads/polls/. Staff add, replace or remove them while the poll is a draft or scheduled;
-once voting starts the ballot paper is fixed. Files of replaced or removed pictures are deleted by the caller
-after its commit (a rollback keeps the row, so the file must still be there)."""
-
-from pathlib import Path
+kept in the shared storage under polls/<random name>. Staff add, replace or remove them while the poll is a draft
+or scheduled; once voting starts the ballot paper is fixed. A replaced or removed picture goes when the change
+commits (a rollback keeps the row, and so the picture)."""
 
 from flask_babel import lazy_gettext as _l
 
+from participation.core import storage
 from participation.core.audit import audit
 from participation.core.errors import Conflict, NotFound
-from participation.core.images import check_image, store, upload_dir
+from participation.core.images import check_image, store
 from participation.core.permissions import Role, require_role
 from participation.extensions import db
 from participation.polls.models import Poll, PollOption, PollState
@@ -19,8 +18,8 @@ EDITABLE_STATES = (PollState.draft, PollState.scheduled)
 SUBJECT = "poll"
 
 
-def image_path(option: PollOption) -> Path:
-    return upload_dir(PART) / option.image_name
+def image_key(option: PollOption) -> str:
+    return f"{PART}/{option.image_name}"
 
 
 def get_option(poll: Poll, option_id: int) -> PollOption:
@@ -37,24 +36,23 @@ def require_editable(poll: Poll, actor) -> None:
                        code="poll_not_editable")
 
 
-def set_image(option: PollOption, raw: bytes, actor) -> Path | None:
-    """Give the option a picture (replacing any). Returns the old file, to delete once this commits. Flushes."""
+def set_image(option: PollOption, raw: bytes, actor) -> None:
+    """Give the option a picture (replacing any). Flushes."""
     require_editable(option.poll, actor)
     checked = check_image(raw, field="image")
-    old = image_path(option) if option.image_name else None
+    if option.image_name:
+        storage.delete(image_key(option))
     option.image_name, option.image_content_type = store(PART, checked), checked.content_type
     audit(actor, SUBJECT, option.poll_id, "option_image_set", f"option {option.id}")
     db.session.flush()
-    return old
 
 
-def remove_image(option: PollOption, actor) -> Path | None:
-    """Take the option's picture away. Returns its file, to delete once this commits. Flushes."""
+def remove_image(option: PollOption, actor) -> None:
+    """Take the option's picture away. Flushes."""
     require_editable(option.poll, actor)
     if option.image_name is None:
-        return None
-    old = image_path(option)
+        return
+    storage.delete(image_key(option))
     option.image_name = option.image_content_type = None
     audit(actor, SUBJECT, option.poll_id, "option_image_removed", f"option {option.id}")
     db.session.flush()
-    return old

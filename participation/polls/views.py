@@ -3,13 +3,13 @@
 import csv
 import io
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from participation.core import consoles
+from participation.core import consoles, storage
 from participation.core import images as core_images
 from participation.core.audit import history
 from participation.core.errors import Conflict, DomainError, NotFound, ValidationError
@@ -190,14 +190,12 @@ def set_option_image(poll_id, option_id):
     try:
         if not form.validate_on_submit():
             raise ValidationError({"image": form.errors.get("image") or [_l("이미지 파일을 골라 주세요.")]})
-        old = images.set_image(option, form.image.data.read(core_images.MAX_BYTES + 1), current_user)
+        images.set_image(option, form.image.data.read(core_images.MAX_BYTES + 1), current_user)
     except DomainError as error:
         db.session.rollback()
         flash(error.summary(), "error")
         return redirect(url_for("polls.manage_poll", poll_id=poll.id, _anchor="option-images"), 303)
     db.session.commit()
-    if old is not None:
-        old.unlink(missing_ok=True)
     flash(_("선택지 '%(label)s'의 이미지를 올렸습니다.", label=option.label), "success")
     return redirect(url_for("polls.manage_poll", poll_id=poll.id, _anchor="option-images"), 303)
 
@@ -210,10 +208,8 @@ def remove_option_image(poll_id, option_id):
     option = images.get_option(poll, option_id)
     if not ConfirmForm().validate_on_submit():
         raise ValidationError({"csrf_token": _l("페이지를 다시 열고 시도해 주세요.")})
-    old = images.remove_image(option, current_user)
+    images.remove_image(option, current_user)
     db.session.commit()
-    if old is not None:
-        old.unlink(missing_ok=True)
     flash(_("선택지 '%(label)s'의 이미지를 지웠습니다.", label=option.label), "success")
     return redirect(url_for("polls.manage_poll", poll_id=poll.id, _anchor="option-images"), 303)
 
@@ -225,15 +221,8 @@ def option_image(option_id):
     if option is None or option.image_name is None:
         raise NotFound()
     poll = queries.get_poll(option.poll_id, current_user)
-    path = images.image_path(option)
-    if not path.is_file():
-        raise NotFound()
-    response = send_file(path, mimetype=option.image_content_type, max_age=3600, conditional=True)
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    if poll.state not in queries.PUBLIC_STATES:
-        response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return storage.send(images.image_key(option), option.image_content_type, max_age=3600,
+                        private=poll.state not in queries.PUBLIC_STATES)
 
 
 @bp.post("/<int:poll_id>/transitions/<to>")

@@ -1,13 +1,12 @@
-"""Photos attached to proposals, checked and re-encoded by core.images and stored under
-instance/uploads/proposals/."""
-
-from pathlib import Path
+"""Photos attached to proposals, checked and re-encoded by core.images and kept in the shared storage under
+proposals/<random name>."""
 
 from flask_babel import lazy_gettext as _l
 
+from participation.core import storage
 from participation.core.audit import audit
 from participation.core.errors import Conflict, NotFound, ValidationError
-from participation.core.images import check_image, store, upload_dir
+from participation.core.images import check_image, store
 from participation.core.permissions import Role, require_user
 from participation.extensions import db
 from participation.proposals.models import Proposal, ProposalImage, ProposalState
@@ -38,14 +37,14 @@ def attach_images(proposal: Proposal, uploads: list[bytes]) -> list[ProposalImag
     return rows
 
 
-def image_path(image: ProposalImage) -> Path:
-    return upload_dir(PART) / image.stored_name
+def image_key(image: ProposalImage) -> str:
+    return f"{PART}/{image.stored_name}"
 
 
-def remove_image(image: ProposalImage, actor, reason: str | None = None) -> str:
+def remove_image(image: ProposalImage, actor, reason: str | None = None) -> None:
     """The author removes a photo while the proposal can still be edited (pending); a moderator removes one
-    from any proposal (an abusive picture), with a reason. Audited either way. Returns the stored name: the
-    caller deletes the file once the removal is committed (`delete_file`)."""
+    from any proposal (an abusive picture), with a reason. Audited either way; the file goes when the removal
+    commits."""
     require_user(actor)
     proposal = image.proposal
     reason = (reason or "").strip() or None
@@ -57,12 +56,7 @@ def remove_image(image: ProposalImage, actor, reason: str | None = None) -> str:
             raise Conflict(_l("공개된 제안의 사진은 지울 수 없습니다."), code="not_editable")
         if not reason:
             raise ValidationError({"reason": _l("사진을 지우는 사유를 적어 주세요.")})
-    stored_name = image.stored_name
     audit(actor, SUBJECT, proposal.id, f"image_removed:{image.id}", reason)
+    storage.delete(image_key(image))
     proposal.images.remove(image)
     db.session.flush()
-    return stored_name
-
-
-def delete_file(stored_name: str) -> None:
-    (upload_dir(PART) / stored_name).unlink(missing_ok=True)

@@ -6,13 +6,11 @@ importing the same export twice changes nothing; rows with errors are never impo
 
 import csv
 import io
-import time as clock
+import secrets
 import zipfile
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from pathlib import Path
+from datetime import UTC, date, datetime, time, timedelta
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
@@ -20,6 +18,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from participation.core import storage
 from participation.core.audit import audit
 from participation.core.errors import Conflict, ValidationError
 from participation.core.input import refuse_nul_in_file
@@ -50,22 +49,31 @@ CHANGED_LABELS = {"title": FIELDS["title"][0], "body": FIELDS["body"][0], "probl
                   "district": FIELDS["district"][0], "submitted_at": FIELDS["received_at"][0]}
 
 
-# Uploaded exports wait here between the dry run and the confirmation; unconfirmed ones are removed.
-STALE_AFTER = 24 * 3600
+# Uploaded exports wait in the shared storage between the dry run and the confirmation, which any web process
+# may receive; unconfirmed ones are removed after a day.
+STAGED = "imports"
+STALE_AFTER = timedelta(hours=24)
+STAGED_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "uploads" / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def stage(data: bytes, extension: str) -> str:
+    """Keep an uploaded export until it is confirmed; its stored name (the caller commits)."""
+    name = f"{secrets.token_hex(16)}.{extension}"
+    storage.save(f"{STAGED}/{name}", data, STAGED_TYPES[extension])
+    return name
+
+
+def staged(name: str) -> bytes | None:
+    return storage.read(f"{STAGED}/{name}")
+
+
+def unstage(name: str) -> None:
+    """The export is imported: remove it with the import's commit."""
+    storage.delete(f"{STAGED}/{name}")
 
 
 def remove_stale_uploads() -> int:
-    cutoff = clock.time() - STALE_AFTER
-    stale = [path for path in upload_dir().iterdir() if path.is_file() and path.stat().st_mtime < cutoff]
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return len(stale)
+    return storage.remove_older_than(f"{STAGED}/", STALE_AFTER)
 
 
 @dataclass

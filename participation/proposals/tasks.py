@@ -39,7 +39,10 @@ def request_mayor_answers() -> None:
 
 def remove_stale_import_uploads() -> None:
     """Delete national portal exports that were uploaded for a dry run and never confirmed."""
-    importer.remove_stale_uploads()
+    removed = importer.remove_stale_uploads()
+    db.session.commit()
+    if removed:
+        log.info("proposals: removed %d unconfirmed import uploads", removed)
 
 
 # (function, seconds between runs), run by the worker's cron scheduler.

@@ -2,14 +2,13 @@
 (departments, due dates, national portal import, youth committee entry)."""
 
 import re
-import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from participation.core import consoles
+from participation.core import consoles, storage
 from participation.core import images as core_images
 from participation.core.errors import DomainError, NotFound, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors, require_valid
@@ -160,12 +159,7 @@ def image(image_id):
     if row is None:
         raise NotFound()
     services.get_visible(row.proposal_id, current_user)
-    path = images.image_path(row)
-    if not path.is_file():
-        raise NotFound()
-    response = send_file(path, mimetype=row.content_type, max_age=3600, conditional=True)
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return storage.send(images.image_key(row), row.content_type, max_age=3600)
 
 
 @bp.post("/<int:proposal_id>/images/<int:image_id>/remove")
@@ -177,9 +171,8 @@ def remove_image(proposal_id, image_id):
         raise NotFound(_l("사진을 찾을 수 없습니다."))
     form = forms.ImageRemovalForm()
     require_valid(form)
-    stored_name = images.remove_image(row, current_user, form.reason.data)
+    images.remove_image(row, current_user, form.reason.data)
     db.session.commit()
-    images.delete_file(stored_name)
     flash(_("사진을 지웠습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
 
@@ -423,15 +416,17 @@ def import_upload():
     require_role(current_user, Role.staff)
     form = forms.ImportUploadForm()
     if form.validate_on_submit():
-        storage = form.file.data
-        filename = getattr(storage, "filename", "") or ""
+        upload = form.file.data
+        filename = getattr(upload, "filename", "") or ""
         extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-        if extension not in ("csv", "xlsx"):
+        if extension not in importer.STAGED_TYPES:
             form.file.errors = [_("CSV 또는 XLSX 파일을 올려 주세요.")]
         else:
-            stored = f"{secrets.token_hex(16)}.{extension}"
-            storage.save(importer.upload_dir() / stored)
-            return _import_preview(stored, filename, None)
+            data = upload.read()
+            # Committed before the dry run: the confirmation may reach another web process.
+            stored = importer.stage(data, extension)
+            db.session.commit()
+            return _import_preview(stored, data, filename, None)
     return render_template("proposals/import.html", form=form), 422 if form.errors else 200
 
 
@@ -439,18 +434,17 @@ def import_upload():
 @login_required
 def import_review(stored):
     require_role(current_user, Role.staff)
-    if not IMPORT_NAME.fullmatch(stored) or not (importer.upload_dir() / stored).is_file():
+    data = importer.staged(stored) if IMPORT_NAME.fullmatch(stored) else None
+    if data is None:
         raise NotFound(_l("올린 파일을 찾을 수 없습니다. 다시 올려 주세요."))
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("proposals.import_upload"), 303)
     mapping = {name: request.form.get(f"map_{name}", "") for name in importer.FIELDS}
-    return _import_preview(stored, request.form.get("original", "")[:200], mapping,
+    return _import_preview(stored, data, request.form.get("original", "")[:200], mapping,
                            confirm=request.form.get("action") == "confirm")
 
 
-def _import_preview(stored: str, original: str, mapping: dict | None, confirm: bool = False):
-    path = importer.upload_dir() / stored
-    data = path.read_bytes()
+def _import_preview(stored: str, data: bytes, original: str, mapping: dict | None, confirm: bool = False):
     headers, problems = [], {}
     try:
         plan = importer.run_import(current_user, data, stored, mapping, confirm=confirm)
@@ -461,8 +455,8 @@ def _import_preview(stored: str, original: str, mapping: dict | None, confirm: b
         if "file" not in problems:
             headers, _table = importer.read_table(data, stored)
     if plan is not None and plan.imported:
+        importer.unstage(stored)
         db.session.commit()
-        path.unlink(missing_ok=True)
         flash(_("가져오기를 마쳤습니다: 새 제안 %(new)d건, 바뀐 제안 %(updated)d건, 그대로 %(same)d건, "
                 "오류로 건너뛴 행 %(errors)d건.", new=plan.count("new"), updated=plan.count("update"),
                 same=plan.count("unchanged"), errors=len(plan.errors)), "success")

@@ -9,12 +9,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from participation.core import storage
 from participation.core.audit import AuditEntry
 from participation.extensions import db
 from participation.forums import attachments
 from participation.forums.models import ForumAttachment
 from tests import factories
-from tests.conftest import api_token, csrf_token, login
+from tests.conftest import api_token, csrf_token, login, stored_names
 
 REFUSED_TYPE = "PDF, PNG, JPEG, 한글(HWP·HWPX), 워드(DOCX), 엑셀(XLSX), 파워포인트(PPTX) 문서만 올릴 수 있습니다."
 
@@ -59,7 +60,7 @@ PDF = SAMPLES["공론장 배경 자료.pdf"][0]
 
 
 def stored_files() -> set[str]:
-    return {path.name for path in attachments.upload_dir().iterdir()}
+    return stored_names(attachments.PART)
 
 
 def count(model) -> int:
@@ -95,8 +96,7 @@ def test_staff_attach_each_accepted_kind_of_document(client, name):
         forum.id, name, content_type, len(data), staff.id)
     assert row.stored_name != name and "/" not in row.stored_name
     assert stored_files() - before == {row.stored_name}
-    assert attachments.attachment_path(row).read_bytes() == data
-    assert attachments.attachment_path(row).parent.parts[-2:] == ("uploads", "forums")
+    assert storage.read(attachments.attachment_key(row)) == data
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.subject_type == "forum_attachment"))
     assert (entry.actor_id, entry.subject_id, entry.action) == (staff.id, row.id, "attached")
 
@@ -239,15 +239,15 @@ def test_staff_remove_a_document_and_it_is_audited(client):
     _, forum = staff_with_forum(client)
     upload(client, forum, "잘못 올린 자료.pdf", PDF)
     row = db.session.scalar(select(ForumAttachment))
-    row_id, path = row.id, attachments.attachment_path(row)
+    row_id, key = row.id, attachments.attachment_key(row)
     token = csrf_token(client, f"/forums/{forum.id}")
     assert client.post(f"/forums/{forum.id}/attachments/{row_id}/delete").status_code == 400  # no CSRF token
-    assert path.is_file()
+    assert storage.exists(key)
 
     response = client.post(f"/forums/{forum.id}/attachments/{row_id}/delete", data={"csrf_token": token})
 
     assert response.status_code == 303
-    assert count(ForumAttachment) == 0 and not path.exists()
+    assert count(ForumAttachment) == 0 and not storage.exists(key)
     actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.subject_type == "forum_attachment")
                                  .order_by(AuditEntry.id)).all()
     assert actions == ["attached", "removed"]

@@ -6,10 +6,10 @@ from io import BytesIO
 
 from PIL import Image
 
-from participation.core.images import upload_dir
+from participation.core import storage
 from participation.extensions import db
 from participation.polls import services
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, stored_names
 from tests.factories import PollFactory, UserFactory, staff
 
 
@@ -20,7 +20,7 @@ def picture(color: str = "red", kind: str = "PNG") -> bytes:
 
 
 def stored_files() -> set[str]:
-    return {path.name for path in upload_dir("polls").iterdir()}
+    return stored_names("polls")
 
 
 def upload(client, poll, option, data: bytes, filename: str = "따릉이.png"):
@@ -120,7 +120,7 @@ def test_a_pending_citizen_polls_picture_is_not_shown_to_visitors(client, db_ses
     poll = PollFactory(state="pending", by_staff=False, author_id=author.id, opens_at=None)
     option = poll.options[0]
     option.image_name, option.image_content_type = "0123456789abcdef0123456789abcdef.png", "image/png"
-    (upload_dir("polls") / option.image_name).write_bytes(picture())
+    storage.save(f"polls/{option.image_name}", picture(), "image/png")
     db_session.commit()
     assert client.get(f"/polls/options/{option.id}/image").status_code == 404
     login(client, author)

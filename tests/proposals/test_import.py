@@ -2,10 +2,8 @@
 
 import csv
 import io
-import os
 import re
-import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import Workbook
@@ -159,12 +157,12 @@ def test_the_import_pages_preview_then_confirm(client):
     assert refused.status_code == 422 and "CSV 또는 XLSX" in refused.get_data(as_text=True)
 
 
-def test_unconfirmed_uploads_are_removed_after_a_day(app, db_session):
-    fresh, stale = importer.upload_dir() / f"{'a' * 32}.csv", importer.upload_dir() / f"{'b' * 32}.csv"
-    for path in (fresh, stale):
-        path.write_bytes(as_csv(portal_rows(1)))
-    day_old = time.time() - importer.STALE_AFTER - 60
-    os.utime(stale, (day_old, day_old))
+def test_unconfirmed_uploads_are_removed_after_a_day(app, db_session, time_machine):
+    stale = importer.stage(as_csv(portal_rows(1)), "csv")
+    db_session.commit()
+    time_machine.move_to(datetime.now(UTC) + importer.STALE_AFTER - timedelta(hours=1))
+    fresh = importer.stage(as_csv(portal_rows(1)), "csv")
+    db_session.commit()
+    time_machine.move_to(datetime.now(UTC) + timedelta(hours=1, minutes=1))
     assert importer.remove_stale_uploads() == 1
-    assert fresh.exists() and not stale.exists()
-    fresh.unlink()
+    assert importer.staged(stale) is None and importer.staged(fresh) is not None

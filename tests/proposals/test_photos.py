@@ -1,15 +1,15 @@
 """Removing a photo: the author while the proposal can still be edited, a moderator from any proposal
-(with a reason, audited). The file leaves the disk once the removal is committed."""
+(with a reason, audited). The file leaves the storage once the removal is committed."""
 
 from sqlalchemy import func, select
 
+from participation.core import storage
 from participation.core.audit import history
-from participation.core.images import upload_dir
 from participation.extensions import db
 from participation.proposals import images, services
 from participation.proposals.models import Proposal, ProposalImage
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, stored_names
 from tests.factories import UserFactory
 from tests.proposals.test_pages import picture, proposal_form
 
@@ -36,8 +36,8 @@ def image_count() -> int:
 def test_the_author_removes_a_photo_before_publication(client):
     author = UserFactory(display_name="김제안")
     proposal_id, (first, second) = propose_with_photos(client, author)
-    first_id, first_path = first.id, images.image_path(first)
-    assert first_path.is_file()
+    first_id, first_key = first.id, images.image_key(first)
+    assert storage.exists(first_key)
     page = client.get(f"/proposals/{proposal_id}").get_data(as_text=True)
     assert f'action="/proposals/{proposal_id}/images/{first_id}/remove"' in page and "사진 1 지우기" in page
     edit_page = client.get(f"/proposals/{proposal_id}/edit").get_data(as_text=True)
@@ -45,19 +45,19 @@ def test_the_author_removes_a_photo_before_publication(client):
 
     response = client.post(f"/proposals/{proposal_id}/images/{first_id}/remove")
     assert response.status_code == 400  # no CSRF token
-    assert image_count() == 2 and first_path.is_file()
+    assert image_count() == 2 and storage.exists(first_key)
 
     response = client.post(f"/proposals/{proposal_id}/images/{first_id}/remove",
                            data={"csrf_token": csrf_token(client, f"/proposals/{proposal_id}")})
     assert response.status_code == 303
-    assert image_count() == 1 and not first_path.is_file() and images.image_path(second).is_file()
+    assert image_count() == 1 and not storage.exists(first_key) and storage.exists(images.image_key(second))
     assert history("proposal", proposal_id)[-1].action == f"image_removed:{first_id}"
     assert client.get(f"/proposals/images/{first_id}").status_code == 404
 
 
 def test_another_citizen_cannot_remove_a_photo_and_nothing_changes(client):
     proposal_id, (photo, _second) = propose_with_photos(client, UserFactory())
-    photo_id, path = photo.id, images.image_path(photo)
+    photo_id, key = photo.id, images.image_key(photo)
     logout(client)
     stranger = UserFactory()
     login(client, stranger)
@@ -69,20 +69,20 @@ def test_another_citizen_cannot_remove_a_photo_and_nothing_changes(client):
     db.session.commit()
     assert client.post(f"/proposals/{own.id}/images/{photo_id}/remove",
                        data={"csrf_token": token}).status_code == 404
-    assert image_count() == 2 and path.is_file()
+    assert image_count() == 2 and storage.exists(key)
 
     # Published, a stranger still gets a 404 rather than a hint.
     services.transition(db.session.get(Proposal, proposal_id), "open", factories.moderator())
     db.session.commit()
     assert client.post(f"/proposals/{proposal_id}/images/{photo_id}/remove",
                        data={"csrf_token": token}).status_code == 404
-    assert image_count() == 2 and path.is_file()
+    assert image_count() == 2 and storage.exists(key)
 
 
 def test_after_publication_only_a_moderator_removes_a_photo_with_a_reason(client):
     author = UserFactory()
     proposal_id, (photo, _second) = propose_with_photos(client, author)
-    photo_id, path = photo.id, images.image_path(photo)
+    photo_id, key = photo.id, images.image_key(photo)
     services.transition(db.session.get(Proposal, proposal_id), "open", factories.moderator())
     moderator = factories.moderator()
     db.session.commit()
@@ -90,7 +90,7 @@ def test_after_publication_only_a_moderator_removes_a_photo_with_a_reason(client
     token = csrf_token(client, f"/proposals/{proposal_id}")
     assert client.post(f"/proposals/{proposal_id}/images/{photo_id}/remove",
                        data={"csrf_token": token}).status_code == 409
-    assert image_count() == 2 and path.is_file()
+    assert image_count() == 2 and storage.exists(key)
     logout(client)
 
     login(client, moderator)
@@ -99,11 +99,11 @@ def test_after_publication_only_a_moderator_removes_a_photo_with_a_reason(client
     token = csrf_token(client, f"/proposals/{proposal_id}")
     response = client.post(f"/proposals/{proposal_id}/images/{photo_id}/remove", data={"csrf_token": token})
     assert response.status_code == 422
-    assert image_count() == 2 and path.is_file()
+    assert image_count() == 2 and storage.exists(key)
     response = client.post(f"/proposals/{proposal_id}/images/{photo_id}/remove",
                            data={"csrf_token": token, "reason": "다른 사람의 얼굴이 나온 사진"})
     assert response.status_code == 303
-    assert image_count() == 1 and not path.is_file()
+    assert image_count() == 1 and not storage.exists(key)
     entry = history("proposal", proposal_id)[-1]
     assert (entry.action, entry.reason, entry.actor_id) == (f"image_removed:{photo_id}", "다른 사람의 얼굴이 나온 사진",
                                                             moderator.id)
@@ -113,8 +113,8 @@ def test_after_publication_only_a_moderator_removes_a_photo_with_a_reason(client
 def test_photos_of_a_submission_that_is_rolled_back_leave_no_file(db_session):
     proposal = factories.open_proposal()
     db_session.commit()
-    before = set(upload_dir("proposals").iterdir())
+    before = stored_names("proposals")
     images.attach_images(proposal, [picture().getvalue(), picture("JPEG").getvalue()])
-    assert len(set(upload_dir("proposals").iterdir()) - before) == 2
+    assert len(stored_names("proposals") - before) == 2
     db_session.rollback()
-    assert set(upload_dir("proposals").iterdir()) == before
+    assert stored_names("proposals") == before

@@ -73,8 +73,9 @@ def section(survey_state: str = "open"):
 
 
 def forum_attachment(state: str = "open"):
-    """A PDF attached to the World's forum, with its file on disk."""
+    """A PDF attached to the World's forum, with its file in the storage."""
     def make(w):
+        from participation.core import storage
         from participation.extensions import db
         from participation.forums import attachments
         from participation.forums.models import ForumAttachment
@@ -83,7 +84,7 @@ def forum_attachment(state: str = "open"):
             row = ForumAttachment(forum_id=w.forum(state).id, original_name="배경 자료.pdf",
                                   stored_name=f"route-{state}-{w.forum(state).id}.pdf",
                                   content_type="application/pdf", size=9, uploaded_by_id=w.staff.id)
-            (attachments.upload_dir() / row.stored_name).write_bytes(b"%PDF-1.7\n")
+            storage.save(f"{attachments.PART}/{row.stored_name}", b"%PDF-1.7\n", row.content_type)
             db.session.add(row)
             return row
         return w.item(("forum_attachment", state), attach).id
@@ -91,8 +92,9 @@ def forum_attachment(state: str = "open"):
 
 
 def proposal_image():
-    """A photo of the citizen's pending proposal, with its file on disk."""
+    """A photo of the citizen's pending proposal, with its file in the storage."""
     def make(w):
+        from participation.core import storage
         from participation.extensions import db
         from participation.proposals import images
         from participation.proposals.models import ProposalImage
@@ -102,7 +104,7 @@ def proposal_image():
                                 content_type="image/png", width=1, height=1, size=1)
             db.session.add(row)
             db.session.flush()
-            images.image_path(row).write_bytes(b"\x89PNG")
+            storage.save(images.image_key(row), b"\x89PNG", row.content_type)
             return row
         return w.item("proposal_image", attach).id
     return make
@@ -117,14 +119,15 @@ def draft_poll_option():
 
 
 def poll_option_image():
-    """A picture of the first option of the World's open poll, with its file on disk."""
+    """A picture of the first option of the World's open poll, with its file in the storage."""
     def make(w):
+        from participation.core import storage
         from participation.polls import images
 
         def attach():
             option = w.poll().options[0]
             option.image_name, option.image_content_type = f"route-{option.id}.png", "image/png"
-            images.image_path(option).write_bytes(b"\x89PNG")
+            storage.save(images.image_key(option), b"\x89PNG", "image/png")
             return option
         return w.item("poll_option_image", attach).id
     return make
