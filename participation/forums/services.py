@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.jobs import enqueue_debounced
+from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.reports import Report, file_report, open_report_count, resolve_reports
@@ -35,14 +36,31 @@ from participation.forums.models import (
     StatementState,
 )
 
-ALLOWED = {
-    ForumState.draft: {ForumState.open},
-    ForumState.open: {ForumState.closed},
-    ForumState.closed: {ForumState.answered},
-    ForumState.answered: set(),
-}
+F = ForumState
+# A forum's life cycle (core/lifecycle.py): draft → open → closed → answered, by staff. The system opens the
+# forums the platform itself starts (a proposal's discussion) and closes forums at their time.
+LIFECYCLE = Lifecycle("forum", F, [
+    Edge(F.draft, F.open, Role.staff, system=True),
+    Edge(F.open, F.closed, Role.staff, system=True),
+    Edge(F.closed, F.answered, Role.staff),  # with the official answer: transition(..., answer="…")
+])
 AUTO_HIDE_REPORTS = 3
 COMMENT_SUBJECT = "forum_comment"
+M = Role.moderator
+# A comment is hidden by a moderator, or by the system at AUTO_HIDE_REPORTS open reports until a moderator
+# reviews it; a moderator shows a hidden comment again.
+COMMENT_LIFECYCLE = Lifecycle(COMMENT_SUBJECT, CommentState, [
+    Edge(CommentState.visible, CommentState.auto_hidden, system=True),
+    Edge(CommentState.visible, CommentState.hidden, M, reason=True),
+    Edge(CommentState.auto_hidden, CommentState.hidden, M, reason=True),
+    Edge(CommentState.auto_hidden, CommentState.visible, M),
+    Edge(CommentState.hidden, CommentState.visible, M),
+])
+# Citizens' statements wait for a moderator (staff's are approved when written).
+STATEMENT_LIFECYCLE = Lifecycle("forum_statement", StatementState, [
+    Edge(StatementState.pending, StatementState.approved, M),
+    Edge(StatementState.pending, StatementState.rejected, M),
+])
 
 
 def _text(errors: dict, name: str, value, maximum: int, *, required: bool = True) -> str:
@@ -115,7 +133,7 @@ def open_for_platform(*, title: str, background: str, links: str = "", departmen
     db.session.add(forum)
     db.session.flush()
     audit(None, "forum", forum.id, "created", reason)
-    return transition(forum, ForumState.open, None, reason, system=True)
+    return transition(forum, ForumState.open, None, reason)
 
 
 def withdraw_subject(forum: Forum, actor, *, title: str, background: str, reason: str) -> Forum:
@@ -125,49 +143,50 @@ def withdraw_subject(forum: Forum, actor, *, title: str, background: str, reason
     forum.title, forum.background, forum.key_facts, forum.links = title, background, "", ""
     audit(actor, "forum", forum.id, "subject_withdrawn", reason)
     if forum.state == ForumState.open:
-        transition(forum, ForumState.closed, None, reason, system=True)
+        transition(forum, ForumState.closed, None, reason)
     db.session.flush()
     return forum
 
 
-def transition(forum: Forum, to, actor, reason: str | None = None, *, answer: str | None = None,
-               system: bool = False) -> Forum:
-    """The one way a forum changes state: draft → open → closed → answered.
+def transition(forum: Forum, to, actor, reason: str | None = None, *, answer: str | None = None) -> Forum:
+    """The one way a forum changes state; `actor` None is the system. Answering needs the official answer
+    (Markdown); everyone who took part is told."""
+    return LIFECYCLE.move(forum, to, actor, reason, answer=answer)
 
-    Staff do every step; the deadline job closes due forums as the system (`system=True`, no actor).
-    Answering needs the official answer (Markdown); everyone who took part is told."""
-    try:
-        to = ForumState(to)
-    except ValueError:
-        raise InvalidTransition(forum.state, to, ALLOWED[forum.state]) from None
-    if to not in ALLOWED[forum.state]:
-        raise InvalidTransition(forum.state, to, ALLOWED[forum.state])
-    if not system:
-        require_role(actor, Role.staff)
-    now = utcnow()
-    if to == ForumState.open:
-        if forum.closes_at is None:
-            forum.closes_at = end_of_kst_day(kst_today() + timedelta(days=forum.discussion_days))
-        elif forum.closes_at <= now:
-            raise ValidationError({"closes_at": _l("마감 시각이 이미 지났습니다.")})
-        forum.opened_at = now
-    elif to == ForumState.closed:
-        forum.closed_at = now
-    elif to == ForumState.answered:
-        errors: dict = {}
-        forum.answer = _text(errors, "answer", answer, TEXT_MAX)
-        if errors:
-            raise ValidationError(errors)
-        forum.answered_at = now
-    audit(actor, "forum", forum.id, f"{forum.state}->{to}", reason)
-    forum.state = to
-    db.session.flush()
-    if to == ForumState.closed:
-        _close_closing_poll(forum, actor, reason)
-    if to == ForumState.answered:
-        notify(participants(forum.id), str(_l("공론장 '%(title)s'에 서울시의 답변이 올라왔습니다.", title=forum.title)),
-               f"/forums/{forum.id}#answer")
-    return forum
+
+@LIFECYCLE.guard(F.open)
+def _closes_later(forum: Forum, step) -> None:
+    if forum.closes_at is not None and forum.closes_at <= step.at:
+        raise ValidationError({"closes_at": _l("마감 시각이 이미 지났습니다.")})
+
+
+@LIFECYCLE.guard(F.answered)
+def _answer_given(_forum: Forum, step) -> None:
+    errors: dict = {}
+    _text(errors, "answer", step.context.get("answer"), TEXT_MAX)
+    if errors:
+        raise ValidationError(errors)
+
+
+@LIFECYCLE.on_enter(F.open)
+def _opened(forum: Forum, step) -> None:
+    if forum.closes_at is None:
+        forum.closes_at = end_of_kst_day(kst_today() + timedelta(days=forum.discussion_days))
+    forum.opened_at = step.at
+
+
+@LIFECYCLE.on_enter(F.closed)
+def _closed(forum: Forum, step) -> None:
+    forum.closed_at = step.at
+    _close_closing_poll(forum, step.actor, step.reason)
+
+
+@LIFECYCLE.on_enter(F.answered)
+def _answered(forum: Forum, step) -> None:
+    forum.answer = step.context["answer"].strip()
+    forum.answered_at = step.at
+    notify(participants(forum.id), str(_l("공론장 '%(title)s'에 서울시의 답변이 올라왔습니다.", title=forum.title)),
+           f"/forums/{forum.id}#answer")
 
 
 def attach_closing_poll(forum: Forum, actor, options, max_choices=1):
@@ -218,7 +237,7 @@ def close_due_forums(now: datetime | None = None) -> int:
     forums = db.session.scalars(select(Forum).where(Forum.state == ForumState.open, Forum.closes_at <= now))
     closed = 0
     for forum in forums:
-        transition(forum, ForumState.closed, None, "deadline", system=True)
+        transition(forum, ForumState.closed, None, "deadline")
         closed += 1
     return closed
 
@@ -296,27 +315,20 @@ def report_comment(comment: Comment, actor, reason: str) -> Report:
     report = file_report(actor, COMMENT_SUBJECT, comment.id, reason)
     if comment.state == CommentState.visible \
             and open_report_count(COMMENT_SUBJECT, comment.id) >= AUTO_HIDE_REPORTS:
-        audit(None, COMMENT_SUBJECT, comment.id, f"{comment.state}->{CommentState.auto_hidden}",
-              "reports")
-        comment.state = CommentState.auto_hidden
+        COMMENT_LIFECYCLE.move(comment, CommentState.auto_hidden, None, "reports")
     db.session.flush()
     return report
 
 
 def moderate_comment(comment: Comment, actor, hide: bool, reason: str | None = None) -> Comment:
     """A moderator hides a comment (upholding its reports) or shows it again (dismissing them)."""
-    require_role(actor, Role.moderator)
-    target = CommentState.hidden if hide else CommentState.visible
-    if hide and not (reason or "").strip():
-        raise ValidationError({"reason": _l("숨기는 사유를 적어 주세요.")})
-    if comment.state == target:
-        raise Conflict(_l("이미 처리되었습니다."))
-    audit(actor, COMMENT_SUBJECT, comment.id, f"{comment.state}->{target}", reason)
-    comment.state = target
-    resolve_reports(actor, COMMENT_SUBJECT, comment.id, upheld=hide)
-    db.session.flush()
+    return COMMENT_LIFECYCLE.move(comment, CommentState.hidden if hide else CommentState.visible, actor, reason)
+
+
+@COMMENT_LIFECYCLE.on_enter(CommentState.hidden, CommentState.visible)
+def _comment_moderated(comment: Comment, step) -> None:
+    resolve_reports(step.actor, COMMENT_SUBJECT, comment.id, upheld=step.target == CommentState.hidden)
     _recount(comment.forum_id)
-    return comment
 
 
 def add_statement(forum: Forum, actor, text) -> Statement:
@@ -337,15 +349,13 @@ def add_statement(forum: Forum, actor, text) -> Statement:
 
 
 def moderate_statement(statement: Statement, actor, approve: bool, reason: str | None = None) -> Statement:
-    require_role(actor, Role.moderator)
     target = StatementState.approved if approve else StatementState.rejected
-    if statement.state != StatementState.pending:
-        raise InvalidTransition(statement.state, target, ())
-    audit(actor, "forum_statement", statement.id, f"{statement.state}->{target}", reason)
-    statement.state = target
-    db.session.flush()
+    return STATEMENT_LIFECYCLE.move(statement, target, actor, reason)
+
+
+@STATEMENT_LIFECYCLE.on_enter(StatementState.approved, StatementState.rejected)
+def _statement_moderated(statement: Statement, _step) -> None:
     _recount(statement.forum_id)
-    return statement
 
 
 def get_statement(forum: Forum, statement_id: int) -> Statement:

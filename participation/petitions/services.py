@@ -9,10 +9,12 @@ from sqlalchemy import delete, select
 
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.jobs import enqueue_debounced
+from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
+from participation.core.reports import resolve_reports
 from participation.core.seoul import CATEGORIES
 from participation.core.settings import get_setting, register, require_participation_open
 from participation.core.time import end_of_kst_day, kst_today, to_kst, utcnow
@@ -38,24 +40,19 @@ for _name in ("PETITION_SIGNATURE_DAYS", "PETITION_ANSWER_THRESHOLD", "PETITION_
     register(_name, int)
 
 State = PetitionState
-ALLOWED = {
-    State.draft: {State.pending},
-    State.pending: {State.open, State.rejected},
-    State.open: {State.closed, State.hidden},
-    State.closed: {State.answered, State.hidden},
-    State.answered: set(),
-    State.rejected: set(),
-    State.hidden: set(),
-}
-ROLE_FOR = {
-    State.pending: Role.citizen,
-    State.open: Role.moderator,
-    State.rejected: Role.moderator,
-    State.hidden: Role.moderator,
-    State.closed: Role.moderator,
-    State.answered: Role.staff,
-}
-NEEDS_REASON = {State.rejected, State.hidden}
+# A petition's life cycle (core/lifecycle.py): draft → pending → open → closed → answered, with pending → rejected
+# and open|closed → hidden. The enter-hooks below are what each arrival sets off.
+LIFECYCLE = Lifecycle(SUBJECT, State, [
+    Edge(State.draft, State.pending, Role.citizen),  # the author submits (a guard: their own draft only)
+    Edge(State.pending, State.open, Role.moderator),
+    Edge(State.pending, State.rejected, Role.moderator, reason=True),
+    Edge(State.open, State.closed, Role.moderator, system=True),  # the deadline job, or a moderator early
+    Edge(State.open, State.hidden, Role.moderator, reason=True),
+    Edge(State.closed, State.answered, Role.staff),  # through answer(), which writes the answer first
+    Edge(State.closed, State.hidden, Role.moderator, reason=True),
+])
+# The one way a petition changes state; `actor` None is the system (the deadline job).
+transition = LIFECYCLE.move
 
 # Reasons a moderator picks when rejecting; the free text is added after the label.
 REJECTION_REASONS = {
@@ -140,73 +137,68 @@ def update_draft(petition: Petition, actor, title, body, kind, category) -> None
     audit(actor, SUBJECT, petition.id, "edited")
 
 
-def transition(petition: Petition, to, actor, reason: str | None = None) -> Petition:
-    """The one way a petition changes state. `actor` None is the system (the deadline job)."""
-    try:
-        to = State(to)
-    except ValueError:
-        raise ValidationError({"to": _l("알 수 없는 상태입니다.")}) from None
-    current = State(petition.state)
-    if to not in ALLOWED[current]:
-        raise InvalidTransition(current, to, ALLOWED[current])
-    if actor is not None or to != State.closed:
-        require_role(actor, ROLE_FOR[to])
-    if to == State.pending and not is_author(petition, actor):
+@LIFECYCLE.guard(State.pending)
+def _only_the_author_submits(petition: Petition, step) -> None:
+    if not is_author(petition, step.actor):
         raise NotFound(_l("청원을 찾을 수 없습니다."))
-    reason = (reason or "").strip() or None
-    if to in NEEDS_REASON and not reason:
-        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
-    if reason and len(reason) > REASON_MAX:
-        raise ValidationError({"reason": _l("사유는 %(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
-    if to == State.answered and petition.answer is None:
+
+
+@LIFECYCLE.guard(State.answered)
+def _answer_written(petition: Petition, _step) -> None:
+    if petition.answer is None:
         raise Conflict(_l("답변을 먼저 작성해 주세요."), code="answer_missing")
-    audit(actor, SUBJECT, petition.id, f"{current}->{to}", reason)
-    now = utcnow()
-    if to == State.pending:
-        petition.submitted_at = now
-    elif to == State.open:
-        _open(petition, now)
-    elif to == State.rejected:
-        petition.rejection_reason = reason
-    elif to == State.closed:
-        _close(petition, now)
-    petition.state = to
-    db.session.flush()
-    _tell_author(petition, to)
-    return petition
 
 
-def _open(petition: Petition, now) -> None:
+@LIFECYCLE.on_enter(State.pending)
+def _submitted(petition: Petition, step) -> None:
+    petition.submitted_at = step.at
+
+
+@LIFECYCLE.on_enter(State.open)
+def _open(petition: Petition, step) -> None:
     """Publish with the rules in force today; they stay with the petition."""
-    petition.published_at = now
+    petition.published_at = step.at
     petition.signature_days = get_setting("PETITION_SIGNATURE_DAYS")
     petition.answer_threshold = get_setting("PETITION_ANSWER_THRESHOLD")
     petition.debate_threshold = get_setting("PETITION_DEBATE_THRESHOLD")
     petition.answer_days = get_setting("PETITION_ANSWER_DAYS")
-    petition.closes_at = end_of_kst_day(to_kst(now).date() + timedelta(days=petition.signature_days))
-    petition.count_as_of = now
+    petition.closes_at = end_of_kst_day(to_kst(step.at).date() + timedelta(days=petition.signature_days))
+    petition.count_as_of = step.at
 
 
-def _close(petition: Petition, now) -> None:
+@LIFECYCLE.on_enter(State.rejected)
+def _rejected(petition: Petition, step) -> None:
+    petition.rejection_reason = step.reason
+
+
+@LIFECYCLE.on_enter(State.closed)
+def _close(petition: Petition, step) -> None:
+    """The final count decides whether an answer is owed."""
     from participation.petitions.tasks import recount
 
-    petition.closed_at = now
-    # The final count decides whether an answer is owed.
+    petition.closed_at = step.at
     recount(petition.id)
-    db.session.refresh(petition)
+    db.session.expire(petition, ["signature_count", "district_counts", "count_as_of"])  # written by recount
     if petition.signature_count >= petition.answer_threshold:
-        petition.answer_due_at = end_of_kst_day(to_kst(now).date() + timedelta(days=petition.answer_days))
+        petition.answer_due_at = end_of_kst_day(to_kst(step.at).date() + timedelta(days=petition.answer_days))
 
 
-def _tell_author(petition: Petition, to: State) -> None:
+@LIFECYCLE.on_enter(State.hidden)
+def _hidden(petition: Petition, step) -> None:
+    """Hiding upholds the reports against the petition: they leave the moderation queue, however it was hidden."""
+    resolve_reports(step.actor, SUBJECT, petition.id, upheld=True)
+
+
+@LIFECYCLE.on_enter(State.open, State.rejected, State.hidden, State.answered)
+def _tell_author(petition: Petition, step) -> None:
     messages = {
         State.open: _l("청원 '%(title)s'이(가) 공개되었습니다."),
         State.rejected: _l("청원 '%(title)s'이(가) 반려되었습니다. 사유를 확인해 주세요."),
         State.hidden: _l("청원 '%(title)s'이(가) 운영 원칙에 따라 숨김 처리되었습니다."),
         State.answered: _l("청원 '%(title)s'에 서울시 답변이 등록되었습니다."),
     }
-    if to in messages and petition.author is not None:
-        message = str(messages[to]) % {"title": petition.title[:60]}
+    if petition.author is not None:
+        message = str(messages[step.target]) % {"title": petition.title[:60]}
         notify([petition.author], message[:300], petition_path(petition.id))
 
 
@@ -271,8 +263,7 @@ def check_links(raw) -> str:
 def answer(petition: Petition, actor, department, body, links="") -> PetitionAnswer:
     """The official answer; the petition becomes answered."""
     require_role(actor, Role.staff)
-    if petition.state != State.closed:
-        raise InvalidTransition(petition.state, State.answered, ALLOWED[State(petition.state)])
+    LIFECYCLE.check(petition, State.answered, actor)
     errors = {}
     department = department.strip() if isinstance(department, str) else ""
     body = body.strip() if isinstance(body, str) else ""

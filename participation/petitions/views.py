@@ -265,7 +265,6 @@ def hide(petition_id):
     if not form.validate_on_submit():
         raise ValidationError({"reason": _("사유를 적어 주세요.")})
     services.transition(petition, PetitionState.hidden, current_user, form.reason.data)
-    resolve_reports(current_user, services.SUBJECT, petition.id, upheld=True)
     db.session.commit()
     flash(_("'%(title)s' 청원을 숨겼습니다.", title=petition.title), "success")
     return redirect(url_for("petitions.detail", petition_id=petition.id), 303)

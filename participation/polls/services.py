@@ -12,8 +12,9 @@ from flask_babel import lazy_gettext as _l
 
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, Forbidden, InvalidTransition, ValidationError
+from participation.core.errors import Conflict, Forbidden, ValidationError
 from participation.core.jobs import enqueue_debounced
+from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.reports import file_report, resolve_reports
 from participation.core.seoul import AGE_BANDS, DISTRICTS
@@ -41,91 +42,81 @@ from participation.polls.models import (
 SUBJECT = "poll"
 TAG_PATTERN = re.compile(rf"^[a-z0-9_]{{1,{TAG_MAX}}}$")
 TAGS_MAX = 10
-REASON_MAX = 2000
 # Receipt codes: 20 characters of an alphabet without look-alikes, shown in groups of four.
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-ALLOWED = {
-    PollState.pending: {PollState.open, PollState.scheduled, PollState.rejected},
-    PollState.draft: {PollState.scheduled, PollState.open, PollState.cancelled},
-    PollState.scheduled: {PollState.draft, PollState.open, PollState.cancelled},
-    PollState.open: {PollState.closed, PollState.cancelled, PollState.hidden},
-    PollState.closed: {PollState.tallied, PollState.hidden},
-    PollState.tallied: {PollState.hidden},
-    PollState.rejected: set(),
-    PollState.cancelled: set(),
-    PollState.hidden: set(),
-}
-# Transitions the system (a job, actor None) applies when their time comes.
-SYSTEM = {(PollState.scheduled, PollState.open), (PollState.open, PollState.closed),
-          (PollState.closed, PollState.tallied)}
-NEEDS_REASON = {PollState.rejected, PollState.hidden, PollState.cancelled}
+S = PollState
+M, STAFF = Role.moderator, Role.staff
+# A poll's life cycle (core/lifecycle.py). Staff prepare, schedule, open, close early and cancel; moderators
+# decide on citizens' polls and hide; the system opens scheduled polls, closes them at their time and freezes
+# the final tally (only the system: a poll tallied by hand would skip the final count).
+LIFECYCLE = Lifecycle(SUBJECT, S, [
+    Edge(S.pending, S.open, M),
+    Edge(S.pending, S.scheduled, M),
+    Edge(S.pending, S.rejected, M, reason=True),
+    Edge(S.draft, S.scheduled, STAFF),
+    Edge(S.draft, S.open, STAFF),
+    Edge(S.draft, S.cancelled, STAFF, reason=True),
+    Edge(S.scheduled, S.draft, STAFF),
+    Edge(S.scheduled, S.open, STAFF, system=True),
+    Edge(S.scheduled, S.cancelled, STAFF, reason=True),
+    Edge(S.open, S.closed, STAFF, reason=True, system=True),  # early by staff (with a reason), or at closes_at
+    Edge(S.open, S.cancelled, STAFF, reason=True),
+    Edge(S.open, S.hidden, M, reason=True),
+    Edge(S.closed, S.tallied, system=True),  # the final tally (tasks.write_tally)
+    Edge(S.closed, S.hidden, M, reason=True),
+    Edge(S.tallied, S.hidden, M, reason=True),
+], reread=("opens_at", "closes_at", "closed_at"))
+# The one way a poll changes state; `actor` None is the system applying a due date. Leaving `open` waits for the
+# ballots in flight: they hold the row FOR KEY SHARE (queries.get_poll) and the move locks it FOR UPDATE, so
+# each ballot is committed before the close (then in the final tally) or sees the poll closed, and the close
+# time is taken after the wait: no ballot is accepted after closed_at.
+transition = LIFECYCLE.move
 
 
-def required_role(poll: Poll, to: PollState) -> Role:
-    if poll.state == PollState.pending or to in (PollState.rejected, PollState.hidden):
-        return Role.moderator
-    return Role.staff
-
-
-def transition(poll: Poll, to, actor, reason: str | None = None) -> Poll:
-    """Move a poll along its life cycle; actor None is the system applying a due date."""
-    try:
-        to = PollState(to)
-    except ValueError:
-        raise InvalidTransition(poll.state, to, ALLOWED[poll.state]) from None
-    current = PollState(poll.state)
-    if to not in ALLOWED[current]:
-        raise InvalidTransition(current, to, ALLOWED[current])
-    if actor is None:
-        if (current, to) not in SYSTEM:
-            raise InvalidTransition(current, to, ALLOWED[current])
-    else:
-        require_role(actor, required_role(poll, to))
-    if current == PollState.open:
-        # Ballots in flight hold the row FOR KEY SHARE (queries.get_poll): wait for them, so that each is either
-        # committed before the close (then in the final tally) or sees the poll closed. The close time is
-        # taken after the wait, so no ballot is accepted after closed_at. Someone else may have moved the
-        # poll meanwhile: check again.
-        db.session.refresh(poll, ["state", "opens_at", "closes_at", "closed_at"], with_for_update=True)
-        current = PollState(poll.state)
-        if to not in ALLOWED[current]:
-            raise InvalidTransition(current, to, ALLOWED[current])
-    reason = (reason or "").strip() or None
-    early_close = actor is not None and to == PollState.closed
-    if (to in NEEDS_REASON or early_close) and not reason:
-        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
-    if reason and len(reason) > REASON_MAX:
-        raise ValidationError({"reason": _l("%(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
-    now = utcnow()
-    if to == PollState.scheduled and (poll.opens_at is None or poll.opens_at <= now):
+@LIFECYCLE.guard(S.scheduled)
+def _opens_later(poll: Poll, step) -> None:
+    if poll.opens_at is None or poll.opens_at <= step.at:
         raise ValidationError({"opens_at": _l("예약하려면 시작 시각이 미래여야 합니다.")})
-    if to == PollState.open:
-        # The system opens a scheduled poll even if its window has passed (a worker was down); the same
-        # deadline run then closes it. A person must extend the close time first.
-        if actor is not None and poll.closes_at <= now:
-            raise ValidationError({"closes_at": _l("마감 시각이 이미 지났습니다. 마감을 미룬 뒤 여세요.")})
-        if poll.opens_at is None or poll.opens_at > now:
-            poll.opens_at = now
-    if to == PollState.closed:
-        poll.closed_at = now
-        if poll.closes_at > now:
-            poll.closes_at = now
-    audit(actor, SUBJECT, poll.id, f"{current}->{to}", reason)
-    poll.state = to
-    if to == PollState.hidden:
-        resolve_reports(actor, SUBJECT, poll.id, upheld=True)
-    if to == PollState.closed:
-        from participation.polls.tasks import tally_poll
 
-        enqueue_debounced(f"recount:poll:{poll.id}", tally_poll, poll.id)
-    if current in (PollState.open, PollState.closed) and to in (PollState.cancelled, PollState.hidden):
+
+@LIFECYCLE.guard(S.open)
+def _closes_later(poll: Poll, step) -> None:
+    # The system opens a scheduled poll even if its window has passed (a worker was down); the same deadline
+    # run then closes it. A person must extend the close time first.
+    if not step.by_system and poll.closes_at <= step.at:
+        raise ValidationError({"closes_at": _l("마감 시각이 이미 지났습니다. 마감을 미룬 뒤 여세요.")})
+
+
+@LIFECYCLE.on_enter(S.open)
+def _opened(poll: Poll, step) -> None:
+    if poll.opens_at is None or poll.opens_at > step.at:
+        poll.opens_at = step.at
+
+
+@LIFECYCLE.on_enter(S.closed)
+def _closed(poll: Poll, step) -> None:
+    """Voting ends now (an early close moves the close time too); the final tally follows."""
+    poll.closed_at = step.at
+    if poll.closes_at > step.at:
+        poll.closes_at = step.at
+    from participation.polls.tasks import tally_poll
+
+    enqueue_debounced(f"recount:poll:{poll.id}", tally_poll, poll.id)
+
+
+@LIFECYCLE.on_enter(S.hidden)
+def _hidden(poll: Poll, step) -> None:
+    resolve_reports(step.actor, SUBJECT, poll.id, upheld=True)
+
+
+@LIFECYCLE.on_enter(S.cancelled, S.hidden)
+def _voting_ended_without_a_tally(poll: Poll, step) -> None:
+    if step.source in (S.open, S.closed):
         # No final tally will rewrite these ballots (secrecy on PostgreSQL): the end of voting does.
         from participation.polls.tasks import schedule_ballot_rewrite
 
         schedule_ballot_rewrite(poll.id)
-    db.session.flush()
-    return poll
 
 
 def create_poll(actor, *, title, options, closes_at, description="", max_choices=1, opens_at=None, tags=(),

@@ -174,7 +174,7 @@ def manage_poll(poll_id):
     require_role(current_user, Role.staff)
     poll = queries.get_poll(poll_id, current_user)
     return render_template("polls/manage_poll.html", poll=poll, reason_form=TransitionForm(),
-                           extend_form=ExtendForm(), allowed=services.ALLOWED[PollState(poll.state)],
+                           extend_form=ExtendForm(), allowed=services.LIFECYCLE.allowed(poll.state),
                            entries=history(services.SUBJECT, poll.id), image_form=OptionImageForm(),
                            images_editable=poll.by_staff and poll.state in images.EDITABLE_STATES)
 

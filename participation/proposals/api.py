@@ -180,7 +180,7 @@ def transition(data, proposal_id):
     (`merged` with `target_id`); staff answer (`answered` with `outcome`, `answer`, `follow_up`)."""
     user = current_api_user()
     proposal = services.get_visible(proposal_id, user)
-    to = services.parse_state(data["to"])
+    to = data["to"]
     if to == ProposalState.merged:
         services.merge(proposal, data["target_id"], user, data["reason"])
     elif to == ProposalState.answered:

@@ -12,8 +12,9 @@ from participation.accounts.models import User
 from participation.core import settings
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationError
+from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.jobs import enqueue_debounced
+from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.reports import resolve_reports
@@ -46,20 +47,26 @@ SUBJECT = "proposal"
 COMMENT_SUBJECT = "proposal_comment"
 S = ProposalState
 
-ALLOWED = {
-    S.pending: {S.open, S.rejected, S.hidden, S.merged},
-    S.open: {S.under_review, S.closed, S.hidden, S.merged},
-    S.closed: {S.under_review, S.hidden, S.merged},
-    S.under_review: {S.answered, S.hidden},
-    S.answered: {S.hidden},
-    S.rejected: set(),
-    S.hidden: set(),
-    S.merged: set(),
-}
-# Who may make each move; `closed` only happens by the deadline job, `under_review` also by the threshold.
-ROLE_FOR = {S.open: Role.moderator, S.rejected: Role.moderator, S.hidden: Role.moderator, S.merged: Role.moderator,
-            S.under_review: Role.moderator, S.answered: Role.staff}
-REASON_REQUIRED = {S.rejected, S.hidden}
+M = Role.moderator
+# A proposal's life cycle (core/lifecycle.py): pending → open (30 days of 공감) → under_review → answered, with
+# rejection, hiding and merging into another proposal. The system sends a proposal to its department when the
+# support count reaches the review threshold, and closes the ones that stay below it at the end of the period.
+LIFECYCLE = Lifecycle(SUBJECT, S, [
+    Edge(S.pending, S.open, M),
+    Edge(S.pending, S.rejected, M, reason=True),
+    Edge(S.pending, S.hidden, M, reason=True),
+    Edge(S.pending, S.merged, M),  # through merge(), which moves the supports first
+    Edge(S.open, S.under_review, M, system=True),  # a moderator forwards early, or the review threshold
+    Edge(S.open, S.closed, system=True),  # the support period ended below the review threshold
+    Edge(S.open, S.hidden, M, reason=True),
+    Edge(S.open, S.merged, M),
+    Edge(S.closed, S.under_review, M),
+    Edge(S.closed, S.hidden, M, reason=True),
+    Edge(S.closed, S.merged, M),
+    Edge(S.under_review, S.answered, Role.staff),  # through answer(), which writes the answer first
+    Edge(S.under_review, S.hidden, M, reason=True),
+    Edge(S.answered, S.hidden, M, reason=True),
+])
 PUBLIC_STATES = {S.open, S.closed, S.under_review, S.answered, S.merged}
 COMMENTABLE_STATES = {S.open, S.closed, S.under_review, S.answered}
 MERGE_TARGET_STATES = {S.open, S.closed, S.under_review, S.answered}
@@ -90,47 +97,44 @@ def get_visible(proposal_id: int, user) -> Proposal:
 
 # --- the state machine --------------------------------------------------------------------------------------
 
-def parse_state(value) -> ProposalState:
-    try:
-        return ProposalState(value)
-    except ValueError:
-        raise ValidationError({"to": _l("알 수 없는 상태입니다.")}) from None
+# The one way a proposal changes state; `actor` None is the system (threshold and deadline jobs).
+transition = LIFECYCLE.move
 
 
-def transition(proposal: Proposal, to, actor, reason: str | None = None) -> Proposal:
-    """Move a proposal to another state. `actor` None is the system (threshold and deadline jobs)."""
-    to = parse_state(to)
-    current = ProposalState(proposal.state)
-    if to not in ALLOWED[current]:
-        raise InvalidTransition(current, to, ALLOWED[current])
-    if actor is not None:
-        role = ROLE_FOR.get(to)
-        if role is None:
-            raise Forbidden()
-        require_role(actor, role)
-    reason = (reason or "").strip() or None
-    if to in REASON_REQUIRED and not reason:
-        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
-    if to == S.answered and not proposal.answer_body:
+@LIFECYCLE.guard(S.answered)
+def _answer_written(proposal: Proposal, _step) -> None:
+    if not proposal.answer_body:
         raise ValidationError({"answer_body": _l("답변 내용을 적어 주세요.")})
-    audit(actor, SUBJECT, proposal.id, f"{current}->{to}", reason)
-    proposal.state = to
-    if to == S.hidden:
-        resolve_reports(actor, SUBJECT, proposal.id, upheld=True)
-        _withdraw_forum(proposal, actor, reason)
-    now = utcnow()
-    if to == S.open:
-        start_support_period(proposal, now)
-    elif to == S.rejected:
-        proposal.rejection_reason = reason
-    elif to == S.under_review:
-        proposal.review_started_at = now
-        proposal.forwarded = actor is not None
-        proposal.answer_due_at = end_of_kst_day(kst_today() + timedelta(days=proposal.answer_days or 0))
-    db.session.flush()
+
+
+@LIFECYCLE.on_enter(S.open)
+def _published(proposal: Proposal, step) -> None:
+    start_support_period(proposal, step.at)
+
+
+@LIFECYCLE.on_enter(S.rejected)
+def _rejected(proposal: Proposal, step) -> None:
+    proposal.rejection_reason = step.reason
+
+
+@LIFECYCLE.on_enter(S.under_review)
+def _forwarded(proposal: Proposal, step) -> None:
+    """To the responsible department: by a moderator (forwarded early) or by the review threshold."""
+    proposal.review_started_at = step.at
+    proposal.forwarded = not step.by_system
+    proposal.answer_due_at = end_of_kst_day(kst_today() + timedelta(days=proposal.answer_days or 0))
+
+
+@LIFECYCLE.on_enter(S.hidden)
+def _hidden(proposal: Proposal, step) -> None:
+    resolve_reports(step.actor, SUBJECT, proposal.id, upheld=True)
+    _withdraw_forum(proposal, step.actor, step.reason)
+
+
+@LIFECYCLE.on_enter(*S)
+def _tell_followers_of_the_move(proposal: Proposal, _step) -> None:
     _tell_followers(proposal, _("제안 '%(title)s'이(가) '%(state)s' 상태가 되었습니다.",
                                 title=proposal.title, state=proposal.state_label))
-    return proposal
 
 
 def opening_rules() -> dict:
@@ -389,8 +393,7 @@ def merge(duplicate: Proposal, target_id, actor, reason: str | None = None) -> P
     target = db.session.get(Proposal, target_id) if isinstance(target_id, int) else None
     if target is None or target.id == duplicate.id or target.state not in MERGE_TARGET_STATES:
         raise ValidationError({"target_id": _l("통합할 수 있는 공개된 다른 제안의 번호를 적어 주세요.")})
-    if S.merged not in ALLOWED[ProposalState(duplicate.state)]:
-        raise InvalidTransition(duplicate.state, S.merged, ALLOWED[ProposalState(duplicate.state)])
+    LIFECYCLE.check(duplicate, S.merged, actor)
     db.session.execute(
         _insert_ignoring_duplicates(Support.__table__)
         .from_select(["proposal_id", "user_id", "created_at"],
@@ -433,7 +436,7 @@ def _move_forum(duplicate: Proposal, target: Proposal, actor) -> None:
     if forum.state == ForumState.open:
         with force_locale("ko"):  # stored for every reader: Korean, not the moderator's language
             reason = _("제안 %(id)d번에 통합되어 그 공론장에서 토론을 이어 갑니다.", id=target.id)
-        forums.transition(forum, ForumState.closed, None, reason, system=True)
+        forums.transition(forum, ForumState.closed, None, reason)
 
 
 def _withdraw_forum(proposal: Proposal, actor, reason: str | None) -> None:
@@ -555,9 +558,7 @@ def answer(proposal: Proposal, actor, outcome, body, follow_up=None) -> Proposal
         errors["follow_up"] = _l("채택한 제안은 후속 조치를 적어 주세요.")
     if errors:
         raise ValidationError(errors)
-    current = ProposalState(proposal.state)
-    if S.answered not in ALLOWED[current]:
-        raise InvalidTransition(current, S.answered, ALLOWED[current])
+    LIFECYCLE.check(proposal, S.answered, actor)
     proposal.answer_outcome, proposal.answer_body, proposal.follow_up = outcome, body, follow_up or None
     proposal.answered_at, proposal.answered_by_id = utcnow(), actor.id
     return transition(proposal, S.answered, actor)

@@ -150,7 +150,7 @@ def detail(proposal_id):
         comment_form=forms.CommentForm(), transition_form=forms.TransitionForm(), merge_form=forms.MergeForm(),
         answer_form=forms.AnswerForm(), interim_form=forms.InterimAnswerForm(), assign_form=assign,
         mayor_form=forms.MayorAnswerForm(), image_form=forms.ImageRemovalForm(), report_form=forms.ReportForm(),
-        allowed=services.ALLOWED[proposal.state], describe=describe)
+        allowed=services.LIFECYCLE.allowed(proposal.state), describe=describe)
 
 
 @bp.get("/images/<int:image_id>")

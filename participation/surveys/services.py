@@ -11,9 +11,10 @@ from sqlalchemy import delete, select, update
 
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, Forbidden, InvalidTransition, ValidationError
+from participation.core.errors import Conflict, Forbidden, ValidationError
 from participation.core.input import refuse_nul_in_file
 from participation.core.jobs import enqueue_debounced
+from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_verified
 from participation.core.seoul import AGE_BANDS, DISTRICTS
 from participation.core.settings import require_participation_open
@@ -39,11 +40,14 @@ from participation.surveys.models import (
     SurveyState,
 )
 
-ALLOWED = {
-    SurveyState.draft: {SurveyState.open},
-    SurveyState.open: {SurveyState.closed},
-    SurveyState.closed: set(),
-}
+# A survey's life cycle (core/lifecycle.py): draft → open → closed, by staff, or by the system at the survey's
+# own opening and closing times.
+LIFECYCLE = Lifecycle("survey", SurveyState, [
+    Edge(SurveyState.draft, SurveyState.open, Role.staff, system=True),
+    Edge(SurveyState.open, SurveyState.closed, Role.staff, system=True),
+])
+# The one way a survey changes state; `actor` None is the scheduler (due openings and closings).
+transition = LIFECYCLE.move
 MAX_OPTIONS = 50
 MAX_QUESTIONS = 200
 LABEL_MAX = 60
@@ -392,32 +396,25 @@ def definition_problems(survey: Survey) -> list[str]:
     return problems
 
 
-def transition(survey: Survey, to: SurveyState | str, actor, reason: str | None = None) -> None:
-    """draft → open → closed. `actor` None is the scheduler (due openings and closings)."""
-    current = SurveyState(survey.state)
-    try:
-        to = SurveyState(to)
-    except ValueError:
-        raise InvalidTransition(current, to, ALLOWED[current]) from None
-    if to not in ALLOWED[current]:
-        raise InvalidTransition(current, to, ALLOWED[current])
-    if actor is not None:
-        require_role(actor, Role.staff)
-    now = utcnow()
-    if to == SurveyState.open:
-        problems = definition_problems(survey)
-        if problems:
-            raise ValidationError({"questions": problems}, message=_l("이 여론조사는 아직 열 수 없습니다."))
-        if survey.closes_at is not None and survey.closes_at <= now:
-            raise ValidationError({"closes_at": _l("마감 시각이 이미 지났습니다.")},
-                                  message=_l("이 여론조사는 아직 열 수 없습니다."))
-        survey.opened_at = now
-    else:
-        survey.closed_at = now
-        recount_later(survey.id)
-    audit(actor, "survey", survey.id, f"{current}->{to}", reason)
-    survey.state = to
-    db.session.flush()
+@LIFECYCLE.guard(SurveyState.open)
+def _ready_to_open(survey: Survey, step) -> None:
+    problems = definition_problems(survey)
+    if problems:
+        raise ValidationError({"questions": problems}, message=_l("이 여론조사는 아직 열 수 없습니다."))
+    if survey.closes_at is not None and survey.closes_at <= step.at:
+        raise ValidationError({"closes_at": _l("마감 시각이 이미 지났습니다.")},
+                              message=_l("이 여론조사는 아직 열 수 없습니다."))
+
+
+@LIFECYCLE.on_enter(SurveyState.open)
+def _opened(survey: Survey, step) -> None:
+    survey.opened_at = step.at
+
+
+@LIFECYCLE.on_enter(SurveyState.closed)
+def _closed(survey: Survey, step) -> None:
+    survey.closed_at = step.at
+    recount_later(survey.id)
 
 
 # ---------------------------------------------------------------------------------------------------

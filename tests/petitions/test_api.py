@@ -37,7 +37,10 @@ def test_life_cycle_through_the_api(client, db_session, run_jobs):
                  "invalid_transition")
     assert "open, rejected" in body["message"]
     error(client.post(f"{url}/transitions", headers=as_reviewer, json={"to": "rejected"}), 422)
-    error(client.post(f"{url}/transitions", headers=as_reviewer, json={"to": "게시"}), 422)
+    # A state that petitions do not have is refused like any edge that is not there: 409, naming the allowed ones.
+    body = error(client.post(f"{url}/transitions", headers=as_reviewer, json={"to": "게시"}), 409,
+                 "invalid_transition")
+    assert "open, rejected" in body["message"]
     opened = client.post(f"{url}/transitions", headers=as_reviewer, json={"to": "open"})
     assert opened.status_code == 200 and opened.json["status"] == "open"
     rules = opened.json["answer_threshold"], opened.json["debate_threshold"], opened.json["days_left"]
@@ -99,6 +102,22 @@ def test_hidden_petition_keeps_its_id_but_not_its_text(client, db_session):
     public = client.get(f"/api/v1/petitions/{petition.id}").json
     assert (public["status"], public["title"], public["body"]) == ("hidden", None, None)
     assert client.get("/api/v1/petitions").json["total"] == 0
+
+
+def test_hiding_through_the_api_resolves_the_reports(client, db_session):
+    """Hiding a petition upholds its open reports whichever way it is hidden: through the API as on the page
+    (the reports were resolved only in the web view, so an API hide left them in the moderation queue)."""
+    from participation.core.reports import ReportStatus, file_report, open_report_count, open_reports
+
+    petition = open_petition(title="특정인의 연락처가 담긴 청원")
+    first = file_report(UserFactory(), services.SUBJECT, petition.id, "개인 연락처가 공개되어 있습니다")
+    file_report(UserFactory(), services.SUBJECT, petition.id, "명예훼손 소지가 있습니다")
+    assert open_report_count(services.SUBJECT, petition.id) == 2
+    response = client.post(f"/api/v1/petitions/{petition.id}/transitions", headers=api_token(client, moderator()),
+                           json={"to": "hidden", "reason": "개인정보 노출"})
+    assert response.status_code == 200 and response.json["status"] == "hidden"
+    assert open_report_count(services.SUBJECT, petition.id) == 0 and open_reports() == []
+    assert first.status == ReportStatus.upheld
 
 
 @pytest.mark.parametrize(("body", "fields"), [

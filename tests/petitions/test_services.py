@@ -41,8 +41,9 @@ def test_transitions_follow_the_table(db_session):
     with pytest.raises(InvalidTransition) as error:
         services.transition(draft, "open", reviewer)
     assert error.value.allowed == ["pending"]
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidTransition) as error:
         services.transition(draft, "없는상태", citizen)
+    assert error.value.allowed == ["pending"]
     with pytest.raises(NotFound):
         services.transition(draft, "pending", UserFactory())
     services.transition(draft, "pending", citizen)

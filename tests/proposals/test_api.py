@@ -61,7 +61,8 @@ def test_life_cycle_through_transitions(client, run_jobs):
     assert client.post(url, headers=mod, json={"to": "answered"}).status_code == 403  # staff answer
     refused = client.post(url, headers=mod, json={"to": "closed"})
     assert refused.status_code == 409 and "open" in refused.json["error"]["message"]
-    assert client.post(url, headers=mod, json={"to": "flying"}).status_code == 422
+    unknown = client.post(url, headers=mod, json={"to": "flying"})
+    assert unknown.status_code == 409 and unknown.json["error"]["code"] == "invalid_transition"
     opened = client.post(url, headers=mod, json={"to": "open"})
     assert (opened.status_code, opened.json["status"], opened.json["review_threshold"]) == (200, "open", 50)
     forwarded = client.post(url, headers=mod, json={"to": "under_review", "reason": "안전 관련 시급"})
