@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg | cksum | cut -d' ' -f1)
 CATALOGUES := $(wildcard translations/*/en/LC_MESSAGES/messages.po)
-TRANSLATION_PARTS := core accounts petitions proposals polls forums surveys indicators
+TRANSLATION_PARTS := core accounts petitions proposals polls forums surveys budgets indicators
 PYTEST_ARGS ?=
 
 .PHONY: install run test test-deps translations extract-messages lint bench soak clean

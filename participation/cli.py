@@ -23,9 +23,11 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(tally)
     app.cli.add_command(serve)
     app.cli.add_command(storage)
+    from participation.budgets.cli import budgets
     from participation.indicators.cli import indicators
 
     app.cli.add_command(indicators)
+    app.cli.add_command(budgets)
 
 
 @click.group()

@@ -8,6 +8,7 @@ RECOUNTS at once."""
 
 import logging
 
+from participation.budgets import tasks as budgets
 from participation.extensions import db
 from participation.forums import tasks as forums
 from participation.indicators import tasks as indicators
@@ -16,7 +17,7 @@ from participation.polls import tasks as polls
 from participation.proposals import tasks as proposals
 from participation.surveys import tasks as surveys
 
-CHANNEL_TASKS = (petitions, proposals, polls, forums, surveys)
+CHANNEL_TASKS = (petitions, proposals, polls, forums, surveys, budgets)
 
 # Indicators come last: they count what the channels' recounts have just settled.
 log = logging.getLogger(__name__)

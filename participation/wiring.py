@@ -15,9 +15,10 @@ from participation.config import REPOSITORY_ROOT
 from participation.core.redis import redis_connection, storage_uri
 
 WEB_BLUEPRINTS = ("main", "accounts", "admin", "moderation", "staff", "petitions", "proposals", "polls", "forums",
-                  "surveys", "indicators")
-API_BLUEPRINTS = ("accounts", "petitions", "proposals", "polls", "forums", "surveys", "indicators")
-TRANSLATION_PARTS = ("core", "accounts", "petitions", "proposals", "polls", "forums", "surveys", "indicators")
+                  "surveys", "budgets", "indicators")
+API_BLUEPRINTS = ("accounts", "petitions", "proposals", "polls", "forums", "surveys", "budgets", "indicators")
+TRANSLATION_PARTS = ("core", "accounts", "petitions", "proposals", "polls", "forums", "surveys", "budgets",
+                     "indicators")
 
 
 class NoCookiesForApiSessionInterface(SecureCookieSessionInterface):

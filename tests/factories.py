@@ -252,3 +252,52 @@ class IndicatorValueFactory(BaseFactory):
     value = 0
     source = "manual"
     computed_at = factory.LazyFunction(utcnow)
+
+
+# --- Participatory budgeting (시민참여예산) ---------------------------------------------------------------
+
+from participation.budgets.models import BudgetProcess, BudgetProject  # noqa: E402
+
+
+class BudgetProcessFactory(BaseFactory):
+    """A 마포구 process of 5억원 in its voting phase with a knapsack ballot; pass `state=` for another phase."""
+
+    class Meta:
+        model = BudgetProcess
+
+    title = factory.Sequence(lambda n: f"마포구 주민참여예산 {n}")
+    description = "우리 동네에 필요한 사업을 주민이 직접 고릅니다."
+    state = "voting"
+    district = "마포구"
+    budget = 500_000_000
+    ballot_kind = "knapsack"
+    rule = "greedy"
+    categories = factory.LazyFunction(list)
+    eligible_age_bands = factory.LazyFunction(list)
+    voting_opens_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+    voting_opened_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
+    voting_closes_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=7))
+
+
+class BudgetProjectFactory(BaseFactory):
+    """A feasible project of 1억원; pass `process=` (required) and `status=`/`cost=`."""
+
+    class Meta:
+        model = BudgetProject
+
+    process = None
+    title = factory.Sequence(lambda n: f"골목길 안심 조명 설치 {n}")
+    description = "어두운 골목에 LED 보안등을 설치합니다."
+    district = "마포구"
+    category = "safety"
+    cost = 100_000_000
+    estimated_cost = factory.LazyAttribute(lambda project: project.cost)
+    status = "feasible"
+
+
+def budget_with_projects(costs=(100_000_000, 200_000_000, 300_000_000), **fields):
+    """A process (BudgetProcessFactory fields) with one feasible project per cost."""
+    process = BudgetProcessFactory(**fields)
+    for cost in costs:
+        BudgetProjectFactory(process=process, cost=cost)
+    return process

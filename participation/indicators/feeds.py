@@ -69,6 +69,9 @@ FEEDS: dict[str, Feed] = {
     "surveys_opened": Feed("participation.surveys.queries", "count_opened", {}, "surveys opened in the year"),
     # 3.1.f 공론장: deliberation forums opened in the year
     "forums_opened": Feed("participation.forums.queries", "count_opened", {}, "forums opened in the year"),
+    # 3.2.b 시민참여예산제 심의 예산: the budget (원) of the city's processes whose voting ended in the year
+    "participatory_budget": Feed("participation.budgets.queries", "budget_reviewed", {},
+                                 "budget (won) of participatory-budgeting processes whose voting ended in the year"),
 }
 
 

@@ -2,7 +2,7 @@
 
 import importlib
 
-HOME_CHANNELS = ("petitions", "proposals", "polls", "forums", "surveys")
+HOME_CHANNELS = ("petitions", "proposals", "polls", "forums", "surveys", "budgets")
 
 
 def home_sections() -> list[dict]:

@@ -12,6 +12,9 @@ from participation.indicators.services import load_catalogue, read_catalogue
 
 PLAN = Path(__file__).resolve().parents[2].parent / "shared" / "plan" / "indicators.md"
 SCALES = {"천건": 1000, "만명": 10000, "억원": 100_000_000}
+# Measures the platform has learnt to count since the plan's table was written (the issue that made each one
+# automatic): manual in the table, auto in the catalogue.
+AUTOMATED_SINCE = {"3.2.b": "#22 participatory budgeting"}
 
 
 def plan_rows() -> list[dict]:
@@ -53,7 +56,7 @@ def test_every_number_of_the_catalogue_matches_the_plan():
         assert mine["baseline_2024"] == row["baseline"] * scale, code
         assert mine["target_2027"] == row["target"] * scale, code
         assert mine["total_4yr"] == row["total"] * scale, code
-        assert (mine["feed"] == "manual") == (row["feed"] == "manual"), code
+        assert (mine["feed"] == "manual") == (row["feed"] == "manual" and code not in AUTOMATED_SINCE), code
         assert mine["feed"] == "manual" or mine["feed"].startswith("auto:"), code
         # "1 적극적 정보 제공 · 1 디지털 행정정보 공개" where the plan names them, "1 · 1" elsewhere
         strategy, task = (part.strip() for part in row["where"].split("·"))
@@ -71,7 +74,7 @@ def test_the_plans_units_and_notes_are_read_as_the_notes_say():
     assert shipped["1.1.a"]["stock_or_flow"] == "stock"
     assert shipped["2.4.d"]["total_4yr"] == 160_000
     assert sorted(code for code, row in shipped.items() if row["feed"] != "manual") == [
-        "2.1.a", "2.2.a", "2.2.b", "2.2.c", "2.4.d", "3.1.c", "3.1.d", "3.1.e", "3.1.f", "3.3.b"]
+        "2.1.a", "2.2.a", "2.2.b", "2.2.c", "2.4.d", "3.1.c", "3.1.d", "3.1.e", "3.1.f", "3.2.b", "3.3.b"]
 
 
 def test_implied_2025_plus_2026(catalogue):

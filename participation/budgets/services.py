@@ -1,0 +1,483 @@
+"""Budgeting writes: processes and their life cycle, projects (propose, support, assess, merge), the secret
+ballot and the implementation status of funded projects. Flush, never commit.
+
+The life cycle is one declared table (`LIFECYCLE`: each allowed edge with the role that may take it, whether
+it needs a reason and whether the system takes it when its date comes) and enter-hooks for what entering a
+state sets off (`ON_ENTER`); `transition()` reads them and does nothing else. It is written in the shape of
+the shared life-cycle engine (core.lifecycle, issue #17) so that it moves there unchanged when that lands.
+"""
+
+import itertools
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from participation.budgets.models import (
+    AMOUNT_MAX,
+    DESCRIPTION_MAX,
+    NOTES_MAX,
+    PLACE_MAX,
+    TITLE_MAX,
+    BallotKind,
+    BudgetBallot,
+    BudgetBallotProject,
+    BudgetParticipation,
+    BudgetProcess,
+    BudgetProject,
+    Implementation,
+    ProcessState,
+    ProjectStatus,
+    ProjectSupport,
+    Rule,
+)
+from participation.core.audit import audit
+from participation.core.database import insert_once
+from participation.core.errors import Conflict, Forbidden, InvalidTransition, ValidationError
+from participation.core.jobs import enqueue_debounced
+from participation.core.permissions import Role, require_role, require_user, require_verified
+from participation.core.seoul import AGE_BANDS, CATEGORIES, DISTRICTS
+from participation.core.settings import require_participation_open
+from participation.core.time import to_kst, utcnow
+from participation.extensions import db
+from participation.polls.services import new_receipt, receipt_hash
+
+SUBJECT = "budget"
+PROJECT_SUBJECT = "budget_project"
+REASON_MAX = 2000
+MAX_PROJECTS_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An allowed move: who may take it (None: only the system), whether it needs a reason, and whether the
+    system (a job, actor None) takes it when the process's date for it comes."""
+
+    role: Role | None
+    reason: bool = False
+    system: bool = False
+
+
+S = ProcessState
+LIFECYCLE: dict[tuple[ProcessState, ProcessState], Edge] = {
+    (S.draft, S.proposing): Edge(Role.staff),
+    (S.draft, S.cancelled): Edge(Role.staff, reason=True),
+    (S.proposing, S.reviewing): Edge(Role.staff, system=True),
+    (S.proposing, S.cancelled): Edge(Role.staff, reason=True),
+    (S.reviewing, S.voting): Edge(Role.staff, system=True),
+    (S.reviewing, S.cancelled): Edge(Role.staff, reason=True),
+    # Closing before the planned date needs a reason; the system closes at voting_closes_at.
+    (S.voting, S.closed): Edge(Role.staff, reason=True, system=True),
+    (S.voting, S.cancelled): Edge(Role.staff, reason=True),
+    # Only the allocation job tallies.
+    (S.closed, S.tallied): Edge(None, system=True),
+}
+
+
+def allowed_from(state: ProcessState) -> set[ProcessState]:
+    return {to for (start, to) in LIFECYCLE if start == state}
+
+
+def enter_proposing(process: BudgetProcess, now) -> None:
+    if process.proposing_closes_at is not None and process.proposing_closes_at <= now:
+        raise ValidationError({"proposing_closes_at": _l(
+            "제안 마감 시각이 이미 지났습니다. 날짜를 고친 뒤 시작하세요.")})
+
+
+def enter_voting(process: BudgetProcess, now) -> None:
+    waiting = [project for project in process.projects if project.status == ProjectStatus.proposed]
+    if waiting:
+        raise Conflict(_l("검토가 끝나지 않은 사업이 %(count)d건 있습니다. 모두 검토한 뒤 투표를 시작하세요.",
+                          count=len(waiting)), code="projects_not_assessed")
+    if not any(project.status == ProjectStatus.feasible for project in process.projects):
+        raise Conflict(_l("투표에 올릴 (실행 가능한) 사업이 없습니다."), code="no_feasible_projects")
+    if process.voting_closes_at is None or process.voting_closes_at <= now:
+        raise ValidationError({"voting_closes_at": _l("투표 마감 시각이 미래여야 합니다.")})
+    process.voting_opened_at = now
+
+
+def enter_closed(process: BudgetProcess, now) -> None:
+    process.closed_at = now
+    if process.voting_closes_at is None or process.voting_closes_at > now:
+        process.voting_closes_at = now
+    from participation.budgets.tasks import tally_budget
+
+    enqueue_debounced(f"recount:budget:{process.id}", tally_budget, process.id)
+
+
+ON_ENTER: dict[ProcessState, Callable] = {
+    S.proposing: enter_proposing,
+    S.voting: enter_voting,
+    S.closed: enter_closed,
+}
+
+
+def transition(process: BudgetProcess, to, actor, reason: str | None = None) -> BudgetProcess:
+    """Move a process along LIFECYCLE; actor None is the system applying a date that has come."""
+    try:
+        to = ProcessState(to)
+    except ValueError:
+        raise InvalidTransition(process.state, to, allowed_from(ProcessState(process.state))) from None
+    if process.state == ProcessState.voting:
+        # Ballots in flight hold the row FOR KEY SHARE (queries.get_process(for_vote=True)): wait for them, so
+        # that each is committed before the close (and counted) or sees the process closed.
+        db.session.refresh(process, ["state"], with_for_update=True)
+    current = ProcessState(process.state)
+    edge = LIFECYCLE.get((current, to))
+    if edge is None or (actor is None and not edge.system) or (actor is not None and edge.role is None):
+        raise InvalidTransition(current, to, allowed_from(current))
+    if actor is not None:
+        require_role(actor, edge.role)
+    reason = (reason or "").strip() or None
+    if edge.reason and actor is not None and not reason:
+        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
+    if reason and len(reason) > REASON_MAX:
+        raise ValidationError({"reason": _l("%(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
+    hook = ON_ENTER.get(to)
+    if hook is not None:
+        hook(process, utcnow())
+    audit(actor, SUBJECT, process.id, f"{current}->{to}", reason)
+    process.state = to
+    db.session.flush()
+    return process
+
+
+# --- processes ------------------------------------------------------------------------------------------
+
+
+def text_field(errors: dict, name: str, value, maximum: int, required: bool = False) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if required and not text:
+        errors[name] = _l("입력해 주세요.")
+    elif len(text) > maximum:
+        errors[name] = _l("%(max)d자 이내로 입력해 주세요.", max=maximum)
+    return text
+
+
+def amount_field(errors: dict, name: str, value, maximum: int | None = None) -> int | None:
+    """A whole amount in 원, above zero and at most `maximum` (the budget, for a cost)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[name] = _l("원 단위의 정수로 입력해 주세요.")
+        return None
+    if value <= 0:
+        errors[name] = _l("0보다 커야 합니다.")
+        return None
+    if value > AMOUNT_MAX:
+        errors[name] = _l("금액이 너무 큽니다.")
+        return None
+    if maximum is not None and value > maximum:
+        errors[name] = _l("전체 예산(%(budget)s원)보다 클 수 없습니다.", budget=f"{maximum:,}")
+        return None
+    return value
+
+
+def check_process_fields(*, title, description, budget, district, categories, ballot, max_projects, rule,
+                         eligible_age_bands, proposing_closes_at, voting_opens_at, voting_closes_at) -> dict:
+    errors: dict = {}
+    fields = {"title": text_field(errors, "title", title, TITLE_MAX, required=True),
+              "description": text_field(errors, "description", description, DESCRIPTION_MAX),
+              "budget": amount_field(errors, "budget", budget)}
+    if district is not None and district not in DISTRICTS:
+        errors["district"] = _l("서울시 25개 자치구 이름이어야 합니다 (시 전체는 비워 두세요).")
+    if not isinstance(categories, list | tuple) or not all(isinstance(code, str) for code in categories) \
+            or not set(categories) <= set(CATEGORIES):
+        errors["categories"] = _l("알 수 없는 분야입니다.")
+        categories = []
+    if ballot not in set(BallotKind):
+        errors["ballot"] = _l("투표 방식은 knapsack 또는 approval입니다.")
+    elif ballot == BallotKind.approval:
+        if isinstance(max_projects, bool) or not isinstance(max_projects, int) \
+                or not 1 <= max_projects <= MAX_PROJECTS_LIMIT:
+            errors["max_projects"] = _l("고를 수 있는 사업 수는 1에서 %(max)d 사이여야 합니다.", max=MAX_PROJECTS_LIMIT)
+    else:
+        max_projects = None
+    if rule not in set(Rule):
+        errors["rule"] = _l("배분 방식은 greedy 또는 equal_shares입니다.")
+    bands = list(eligible_age_bands) if isinstance(eligible_age_bands, list | tuple) else None
+    if bands is None or not set(bands) <= set(AGE_BANDS):
+        errors["eligible_age_bands"] = _l("알 수 없는 연령대입니다.")
+        bands = []
+    moments = {"proposing_closes_at": proposing_closes_at, "voting_opens_at": voting_opens_at,
+               "voting_closes_at": voting_closes_at}
+    for name, moment in moments.items():
+        if moment is not None and (not hasattr(moment, "tzinfo") or moment.tzinfo is None):
+            errors[name] = _l("시간대가 있는 ISO 8601 시각이어야 합니다.")
+    ordered = [(name, moment) for name, moment in moments.items() if moment is not None and name not in errors]
+    for (_first, earlier), (name, later) in itertools.pairwise(ordered):
+        if later <= earlier:
+            errors[name] = _l("단계의 날짜는 제안 마감 → 투표 시작 → 투표 마감 순서여야 합니다.")
+    if errors:
+        raise ValidationError(errors)
+    return {**fields, "district": district, "categories": [code for code in CATEGORIES if code in categories],
+            "ballot_kind": BallotKind(ballot), "max_projects": max_projects, "rule": Rule(rule),
+            "eligible_age_bands": [band for band in AGE_BANDS if band in bands], **moments}
+
+
+def create_process(actor, *, title, budget, description="", district=None, categories=(), ballot="knapsack",
+                   max_projects=None, rule="greedy", eligible_age_bands=(), proposing_closes_at=None,
+                   voting_opens_at=None, voting_closes_at=None) -> BudgetProcess:
+    """Staff open a process as a draft; its rules (ballot, allocation rule, budget) are fixed from voting on."""
+    require_role(actor, Role.staff)
+    fields = check_process_fields(
+        title=title, description=description, budget=budget, district=district, categories=list(categories or ()),
+        ballot=ballot, max_projects=max_projects, rule=rule, eligible_age_bands=list(eligible_age_bands or ()),
+        proposing_closes_at=proposing_closes_at, voting_opens_at=voting_opens_at, voting_closes_at=voting_closes_at)
+    process = BudgetProcess(**fields, state=ProcessState.draft, author_id=actor.id)
+    db.session.add(process)
+    db.session.flush()
+    audit(actor, SUBJECT, process.id, "created:draft")
+    return process
+
+
+# --- projects -------------------------------------------------------------------------------------------
+
+PROPOSING_STATES = (ProcessState.proposing,)
+# Staff may add projects (a department's own) until voting opens.
+STAFF_PROPOSING_STATES = (ProcessState.draft, ProcessState.proposing, ProcessState.reviewing)
+ASSESSING_STATES = (ProcessState.proposing, ProcessState.reviewing)
+
+
+def propose_project(process: BudgetProcess, actor, *, title, cost, description="", district=None, category=None,
+                    place="") -> BudgetProject:
+    """A citizen proposes a project while the process takes proposals; staff may also add one before voting."""
+    require_user(actor)
+    is_staff = actor.has_role(Role.staff)
+    if process.state not in (STAFF_PROPOSING_STATES if is_staff else PROPOSING_STATES):
+        raise Conflict(_l("지금은 사업을 제안할 수 없습니다 (제안 기간이 아닙니다)."), code="not_proposing")
+    if not is_staff:
+        require_participation_open()
+        require_verified(actor)
+    errors: dict = {}
+    fields = {"title": text_field(errors, "title", title, TITLE_MAX, required=True),
+              "description": text_field(errors, "description", description, DESCRIPTION_MAX),
+              "place": text_field(errors, "place", place, PLACE_MAX),
+              "estimated_cost": amount_field(errors, "cost", cost, maximum=process.budget)}
+    if process.district is not None:
+        if district not in (None, "", process.district):
+            errors["district"] = _l("이 사업은 %(district)s 사업만 받습니다.", district=process.district)
+        district = process.district
+    elif district in ("", None):
+        district = None
+    elif district not in DISTRICTS:
+        errors["district"] = _l("서울시 25개 자치구 이름이어야 합니다.")
+    allowed = process.categories or list(CATEGORIES)
+    if category in ("", None):
+        category = None
+    elif category not in allowed:
+        errors["category"] = _l("이 사업의 분야가 아닙니다.")
+    if errors:
+        raise ValidationError(errors)
+    project = BudgetProject(budget_id=process.id, **fields, cost=fields["estimated_cost"], district=district,
+                            category=category, author_id=actor.id, status=ProjectStatus.proposed)
+    db.session.add(project)
+    db.session.flush()
+    audit(actor, PROJECT_SUBJECT, project.id, "proposed")
+    return project
+
+
+def support_project(project: BudgetProject, actor) -> ProjectSupport:
+    """A citizen's support (공감) while the process takes proposals; once per person per project."""
+    require_participation_open()
+    require_verified(actor)
+    if project.process.state != ProcessState.proposing or project.status in (
+            ProjectStatus.infeasible, ProjectStatus.merged):
+        raise Conflict(_l("지금은 공감할 수 없습니다."), code="not_proposing")
+    support = insert_once(ProjectSupport, ("project_id", "user_id"), project_id=project.id, user_id=actor.id,
+                          created_at=utcnow())
+    if support is None:
+        raise Conflict(_l("이미 공감하셨습니다."), code="already_supported")
+    schedule_support_recount(project.budget_id)
+    return support
+
+
+def schedule_support_recount(budget_id: int) -> None:
+    from participation.budgets.tasks import recount_supports
+
+    enqueue_debounced(f"recount:budget-supports:{budget_id}", recount_supports, budget_id)
+
+
+def assess_project(project: BudgetProject, actor, *, feasible, cost=None, notes="") -> BudgetProject:
+    """A department's assessment (staff): feasible, with the revised cost (or the estimate) and notes; or not
+    feasible, with the reason shown publicly. It can be revised until voting opens."""
+    require_role(actor, Role.staff)
+    process = project.process
+    if process.state not in ASSESSING_STATES:
+        raise Conflict(_l("투표가 시작된 뒤에는 검토 결과를 바꿀 수 없습니다."), code="not_reviewing")
+    if project.status == ProjectStatus.merged:
+        raise Conflict(_l("다른 사업에 합쳐진 사업입니다."), code="merged")
+    errors: dict = {}
+    if not isinstance(feasible, bool):
+        errors["feasible"] = _l("참 또는 거짓이어야 합니다.")
+    notes = text_field(errors, "notes", notes, NOTES_MAX)
+    if feasible is False and not notes and "notes" not in errors:
+        errors["notes"] = _l("실행할 수 없는 이유를 적어 주세요 (공개됩니다).")
+    revised = project.cost if cost is None else amount_field(errors, "cost", cost, maximum=process.budget)
+    if errors:
+        raise ValidationError(errors)
+    project.status = ProjectStatus.feasible if feasible else ProjectStatus.infeasible
+    project.cost = revised if feasible else project.cost
+    project.assessment = notes
+    project.assessed_at = utcnow()
+    audit(actor, PROJECT_SUBJECT, project.id, f"assessed:{project.status}",
+          f"{project.cost}: {notes}" if feasible else notes)
+    db.session.flush()
+    return project
+
+
+def merge_projects(project: BudgetProject, into: BudgetProject, actor, reason: str) -> BudgetProject:
+    """Fold a project into a similar one of the same process (staff, before voting): its supporters support
+    the other one too; it stays visible, marked as merged, with a link."""
+    require_role(actor, Role.staff)
+    reason = (reason or "").strip()
+    if project.budget_id != into.budget_id or project.id == into.id:
+        raise ValidationError({"into": _l("같은 사업의 다른 제안과만 합칠 수 있습니다.")})
+    if project.process.state not in ASSESSING_STATES:
+        raise Conflict(_l("투표가 시작된 뒤에는 합칠 수 없습니다."), code="not_reviewing")
+    if ProjectStatus.merged in (project.status, into.status):
+        raise Conflict(_l("이미 합쳐진 제안입니다."), code="merged")
+    if not reason:
+        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
+    supporters = db.session.scalars(db.select(ProjectSupport.user_id).where(ProjectSupport.project_id == project.id))
+    for user_id in supporters.all():
+        insert_once(ProjectSupport, ("project_id", "user_id"), project_id=into.id, user_id=user_id,
+                    created_at=utcnow())
+    project.status, project.merged_into_id = ProjectStatus.merged, into.id
+    audit(actor, PROJECT_SUBJECT, project.id, f"merged:{into.id}", reason[:REASON_MAX])
+    schedule_support_recount(project.budget_id)
+    db.session.flush()
+    return project
+
+
+# --- voting ---------------------------------------------------------------------------------------------
+
+
+def opening_day(process: BudgetProcess):
+    """The KST day voting opened (or opens): ages for eligibility are counted on this day."""
+    return to_kst(process.voting_opened_at or process.voting_opens_at or utcnow()).date()
+
+
+def eligibility_problem(process: BudgetProcess, user) -> str | None:
+    """Why this person may not vote in this process (a message), or None."""
+    if process.district and user.district != process.district:
+        return _l("이 사업은 %(district)s 주민만 투표할 수 있습니다.", district=process.district)
+    if process.eligible_age_bands and user.age_band_on(opening_day(process)) not in process.eligible_age_bands:
+        return _l("이 사업에 투표할 수 있는 연령대가 아닙니다.")
+    return None
+
+
+def is_open_for_voting(process: BudgetProcess, now=None) -> bool:
+    now = now or utcnow()
+    return process.state == ProcessState.voting and (
+        process.voting_closes_at is None or now < process.voting_closes_at)
+
+
+def require_may_vote(process: BudgetProcess, user) -> None:
+    if not is_open_for_voting(process):
+        raise Conflict(_l("지금은 투표할 수 없습니다 (투표 기간이 아닙니다)."), code="not_voting")
+    problem = eligibility_problem(process, user)
+    if problem:
+        raise Forbidden(problem, code="not_eligible")
+
+
+def ballot_projects(process: BudgetProcess) -> list[BudgetProject]:
+    """The projects on the ballot: the feasible ones."""
+    return [project for project in process.projects if project.status == ProjectStatus.feasible]
+
+
+def check_ballot(process: BudgetProcess, project_ids) -> list[BudgetProject]:
+    """The chosen projects: ids of feasible projects of this process, none twice, at least one, and within
+    the budget (knapsack) or at most max_projects (approval)."""
+    if not isinstance(project_ids, list | tuple) or not all(
+            isinstance(value, int) and not isinstance(value, bool) for value in project_ids):
+        raise ValidationError({"projects": _l("사업 번호의 목록이어야 합니다.")})
+    if not project_ids:
+        message = _l("사업을 하나 이상 골라 주세요.")
+        raise ValidationError({"projects": message}, message)
+    if len(set(project_ids)) != len(project_ids):
+        raise ValidationError({"projects": _l("같은 사업을 두 번 고를 수 없습니다.")})
+    by_id = {project.id: project for project in process.projects}
+    unknown = [value for value in project_ids if value not in by_id]
+    if unknown:
+        message = _l("이 사업에 없는 제안입니다: %(ids)s", ids=", ".join(map(str, unknown[:5])))
+        raise ValidationError({"projects": message}, message)
+    off_ballot = [by_id[value] for value in project_ids if by_id[value].status != ProjectStatus.feasible]
+    if off_ballot:
+        message = _l("투표 대상이 아닌 제안입니다 (검토 결과 실행 불가이거나 합쳐짐): %(titles)s",
+                     titles=", ".join(project.title for project in off_ballot[:3]))
+        raise ValidationError({"projects": message}, message)
+    chosen = [by_id[value] for value in project_ids]
+    if process.ballot_kind == BallotKind.knapsack:
+        total = sum(project.cost for project in chosen)
+        if total > process.budget:
+            message = _l("고른 사업의 합계 %(total)s원이 예산 %(budget)s원을 %(over)s원 넘습니다.",
+                         total=f"{total:,}", budget=f"{process.budget:,}", over=f"{total - process.budget:,}")
+            raise ValidationError({"projects": message}, message)
+    elif len(chosen) > process.max_projects:
+        message = _l("최대 %(max)d개까지 고를 수 있습니다.", max=process.max_projects)
+        raise ValidationError({"projects": message}, message)
+    return chosen
+
+
+def cast_ballot(process: BudgetProcess, actor, project_ids) -> str:
+    """Check and record a secret ballot; return its receipt code (shown once)."""
+    require_participation_open()
+    require_verified(actor)
+    require_may_vote(process, actor)
+    chosen = check_ballot(process, project_ids)
+    receipt = record_ballot(process, actor, [project.id for project in chosen])
+    from participation.budgets.tasks import count_participants
+
+    enqueue_debounced(f"recount:budget-participants:{process.id}", count_participants, process.id)
+    return receipt
+
+
+def record_ballot(process: BudgetProcess, actor, project_ids: list[int]) -> str:
+    """The one place a ballot is written: that the actor voted (the participation row, unique per person) and,
+    apart from it, what was voted (a random id, no user, no time) with the receipt's hash. Both in the caller's
+    transaction, or neither. A second ballot is refused by the unique constraint, not by a look-up first.
+
+    (The sealed-ballot machinery of the secrecy work, issue #19, replaces the plaintext rows here when it
+    lands: this function is the switch.)"""
+    if insert_once(BudgetParticipation, ("budget_id", "user_id"), budget_id=process.id, user_id=actor.id,
+                   created_at=utcnow(), district=actor.district,
+                   age_band=actor.age_band_on(opening_day(process))) is None:
+        raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
+    receipt = new_receipt()
+    ballot_id = secrets.token_hex(16)
+    db.session.add(BudgetBallot(id=ballot_id, budget_id=process.id, receipt_hash=receipt_hash(receipt)))
+    db.session.add_all([BudgetBallotProject(ballot_id=ballot_id, project_id=project_id, budget_id=process.id)
+                        for project_id in project_ids])
+    db.session.flush()
+    return receipt
+
+
+# --- after the vote -------------------------------------------------------------------------------------
+
+IMPLEMENTATION_ORDER = (Implementation.planned, Implementation.in_progress, Implementation.done)
+
+
+def set_implementation(project: BudgetProject, actor, *, status, percent, note="") -> BudgetProject:
+    """Staff record how a funded project is carried out: planned → in progress → done, with % and notes."""
+    require_role(actor, Role.staff)
+    if project.process.state != ProcessState.tallied or not project.funded:
+        raise Conflict(_l("선정된 사업만 추진 현황을 적을 수 있습니다."), code="not_funded")
+    errors: dict = {}
+    if status not in set(Implementation):
+        errors["status"] = _l("planned, in_progress, done 중 하나여야 합니다.")
+    if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
+        errors["percent"] = _l("0에서 100 사이의 정수여야 합니다.")
+    elif status == Implementation.done and percent != 100:
+        errors["percent"] = _l("완료된 사업의 진행률은 100이어야 합니다.")
+    elif status == Implementation.planned and percent != 0:
+        errors["percent"] = _l("계획 단계의 진행률은 0이어야 합니다.")
+    note = text_field(errors, "note", note, NOTES_MAX)
+    if errors:
+        raise ValidationError(errors)
+    project.implementation = Implementation(status)
+    project.implementation_percent = percent
+    project.implementation_note = note
+    project.implementation_updated_at = utcnow()
+    audit(actor, PROJECT_SUBJECT, project.id, f"implementation:{status}:{percent}", note or None)
+    db.session.flush()
+    return project
