@@ -45,6 +45,7 @@ def seed() -> bool:
             district=demo_district(number), birth_year=1950 + number % 58, password_hash=password_hash))
     db.session.flush()
 
+    from participation.budgets import demo as budgets_demo
     from participation.forums import demo as forums_demo
     from participation.indicators import demo as indicators_demo
     from participation.petitions import demo as petitions_demo
@@ -52,7 +53,8 @@ def seed() -> bool:
     from participation.proposals import demo as proposals_demo
     from participation.surveys import demo as surveys_demo
 
-    for module in (petitions_demo, proposals_demo, polls_demo, forums_demo, surveys_demo, indicators_demo):
+    for module in (petitions_demo, proposals_demo, polls_demo, forums_demo, surveys_demo, budgets_demo,
+                   indicators_demo):
         module.seed(people)
         db.session.flush()
     return True

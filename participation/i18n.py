@@ -37,9 +37,10 @@ def update(part: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     extract(part, template)
     catalogue = directory / "en" / "LC_MESSAGES" / "messages.po"
-    command = "update" if catalogue.exists() else "init"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "--quiet", command, "-i", str(template),
-                    "-d", str(directory), "-l", "en", "--no-wrap", "--ignore-pot-creation-date"], cwd=ROOT, check=True)
+    # A new part's catalogue is made with `init`, which knows no --ignore-pot-creation-date.
+    command = ["update", "--ignore-pot-creation-date"] if catalogue.exists() else ["init"]
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "--quiet", command[0], "-i", str(template),
+                    "-d", str(directory), "-l", "en", "--no-wrap", *command[1:]], cwd=ROOT, check=True)
 
 
 def missing(part: str) -> list[str]:

@@ -54,6 +54,12 @@ BY_SHARES = "equal_shares"                 # paid by its supporters' shares
 BY_COMPLETION = "completion"               # from what the shares left over, greedily by votes
 
 
+def exact(value) -> Fraction:
+    """A pabutools number (gmpy2's mpq, or an int) as a plain Fraction of Python ints."""
+    value = Fraction(value)
+    return Fraction(int(value.numerator), int(value.denominator))
+
+
 def natural_key(name: str) -> tuple:
     """"2" before "10"; names with letters compare by their runs of digits and text ("P0064")."""
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.findall(r"\d+|\D+", name))
@@ -186,16 +192,16 @@ def explain_equal_shares(outcome: Outcome, shares, profile: ApprovalMultiProfile
     groups = [entry.ballot for entry in profile.as_sat_profile(Cost_Sat)]
     multiplicity = shares.details.voter_multiplicity
     first = iterations[0].voters_budget
-    outcome.share_per_voter = Fraction(first[0]) if first else Fraction(0)
+    outcome.share_per_voter = exact(first[0]) if first else Fraction(0)
     if outcome.voters:
         step = Fraction(outcome.budget, 100)
-        outcome.raises = round((outcome.share_per_voter * outcome.voters - outcome.budget) / step)
+        outcome.raises = int(round((outcome.share_per_voter * outcome.voters - outcome.budget) / step))
     money_left = iterations[-1].voters_budget_after_selection or iterations[-1].voters_budget
     for iteration in iterations:
         if iteration.selected_project is None:
             continue
         project = outcome.projects[iteration.selected_project.name]
-        payments = [(Fraction(before) - Fraction(after), count) for before, after, count in zip(
+        payments = [(exact(before) - exact(after), int(count)) for before, after, count in zip(
             iteration.voters_budget, iteration.voters_budget_after_selection, multiplicity, strict=True)]
         project.payers = sum(count for paid, count in payments if paid > 0)
         project.largest_payment = max((paid for paid, _count in payments), default=Fraction(0))
@@ -203,6 +209,6 @@ def explain_equal_shares(outcome: Outcome, shares, profile: ApprovalMultiProfile
     for name, project in outcome.projects.items():
         if name not in selected:
             project.supporters_money_left = sum(
-                (Fraction(money) * count for ballot, money, count in zip(groups, money_left, multiplicity,
+                (exact(money) * int(count) for ballot, money, count in zip(groups, money_left, multiplicity,
                                                                          strict=True)
                  if any(item.name == name for item in ballot)), Fraction(0))

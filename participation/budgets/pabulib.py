@@ -94,9 +94,13 @@ def read(text: str) -> PabulibFile:
         if section is None:
             raise PabulibError(line, _l("파일은 META 구역으로 시작해야 합니다."))
         if header is None:
-            header = [cell.strip().lower() for cell in row]
-            check_header(section, header, line)
-            continue
+            cells = [cell.strip().lower() for cell in row]
+            if section != "meta" or cells == ["key", "value"]:
+                header = cells
+                check_header(section, header, line)
+                continue
+            # Some published files start META without its `key;value` header: the row is data.
+            header = ["key", "value"]
         if len(row) != len(header):
             raise PabulibError(line, _l("칸이 %(found)d개입니다. 머리글에 맞게 %(expected)d개여야 합니다.",
                                         found=len(row), expected=len(header)))

@@ -129,6 +129,7 @@ def results(process: BudgetProcess) -> dict:
             "budget": amount(process, process.budget), "spent": amount(process, process.spent),
             "currency": process.currency, "total_ballots": process.total_ballots, "digest": process.tally_digest,
             "projects": [{"id": project.id, "title": project.title, "cost": amount(process, project.cost),
+                          "cost_units": project.cost,
                           "votes": project.votes, "funded": project.funded, "reason": project.outcome_reason,
                           "reason_label": str(REASON_LABELS[project.outcome_reason])
                           if project.outcome_reason else None,
