@@ -43,10 +43,10 @@ def explain(process: BudgetProcess, project) -> str:
     remaining = outcome.get("remaining")
     if project.funded:
         if outcome.get("how") == allocation.BY_SHARES:
+            payers = format(outcome.get("payers") or 0, ",")
             return _("지지한 %(payers)s명이 균등하게 나눠 받은 몫에서 비용을 나눠 냈습니다 "
                      "(한 사람이 낸 금액은 많아야 %(largest)s).",
-                     payers=f"{outcome.get('payers') or 0:,}",
-                     largest=money(process, outcome.get("largest_payment")))
+                     payers=payers, largest=money(process, outcome.get("largest_payment")))
         if outcome.get("how") == allocation.BY_COMPLETION:
             return _("균등 배분 뒤 남은 예산 %(remaining)s으로 득표순에 따라 선정되었습니다.",
                      remaining=money(process, remaining))

@@ -167,7 +167,7 @@ def amount_field(errors: dict, name: str, value, maximum: int | None = None) -> 
         errors[name] = _l("금액이 너무 큽니다.")
         return None
     if maximum is not None and value > maximum:
-        errors[name] = _l("전체 예산(%(budget)s원)보다 클 수 없습니다.", budget=f"{maximum:,}")
+        errors[name] = _l("전체 예산(%(budget)s원)보다 클 수 없습니다.", budget=format(maximum, ","))
         return None
     return value
 
@@ -411,7 +411,8 @@ def check_ballot(process: BudgetProcess, project_ids) -> list[BudgetProject]:
         total = sum(project.cost for project in chosen)
         if total > process.budget:
             message = _l("고른 사업의 합계 %(total)s원이 예산 %(budget)s원을 %(over)s원 넘습니다.",
-                         total=f"{total:,}", budget=f"{process.budget:,}", over=f"{total - process.budget:,}")
+                         total=format(total, ","), budget=format(process.budget, ","),
+                         over=format(total - process.budget, ","))
             raise ValidationError({"projects": message}, message)
     elif len(chosen) > process.max_projects:
         message = _l("최대 %(max)d개까지 고를 수 있습니다.", max=process.max_projects)

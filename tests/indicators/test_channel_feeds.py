@@ -32,6 +32,13 @@ def test_every_channel_feeds_its_measures_by_kst_year(catalogue):
         factories.ForumFactory(opened_at=when)
         survey = factories.survey(factories.staff(), [{"type": "likert", "text": "따릉이에 만족하십니까?"}])
         survey.opened_at = when
+        # 3.2.b: a budgeting process whose voting ended at that moment (its budget, in 원)
+        factories.BudgetProcessFactory(state="tallied", budget=5_000_000_000 if when.year == 2025 else 700_000_000,
+                                       closed_at=when)
+    # Not counted: a process still voting, a cancelled one, and a Pabulib file imported for comparison.
+    factories.BudgetProcessFactory(state="voting", closed_at=None)
+    factories.BudgetProcessFactory(state="cancelled", closed_at=LAST_EVENING_2025)
+    factories.BudgetProcessFactory(state="tallied", source="pabulib", closed_at=LAST_EVENING_2025)
     factories.PetitionFactory(kind="general", submitted_at=None, state="draft")  # a draft is not received
     news = factories.PollFactory(tags=["top10_news"])
     other = factories.PollFactory()
@@ -46,6 +53,6 @@ def test_every_channel_feeds_its_measures_by_kst_year(catalogue):
     tasks.refresh_year(2026)
 
     assert values(2025) == {"2.1.a": 1, "2.2.a": 3, "2.2.b": 1, "2.2.c": 1, "2.4.d": 3, "3.1.c": 1, "3.1.d": 5,
-                            "3.1.e": 1, "3.1.f": 1, "3.3.b": 1}
+                            "3.1.e": 1, "3.1.f": 1, "3.2.b": 5_000_000_000, "3.3.b": 1}
     assert values(2026) == {"2.1.a": 1, "2.2.a": 3, "2.2.b": 1, "2.2.c": 1, "2.4.d": 1, "3.1.c": 1, "3.1.d": 1,
-                            "3.1.e": 1, "3.1.f": 1, "3.3.b": 1}
+                            "3.1.e": 1, "3.1.f": 1, "3.2.b": 700_000_000, "3.3.b": 1}

@@ -83,6 +83,26 @@ class World:
                 {"type": "single", "text": "주로 타는 교통수단은?", "section": 0, "options": ["지하철", "버스"]},
                 {"type": "text", "text": "하고 싶은 말", "section": 1, "required": False}]))
 
+    def budget(self, state: str = "voting"):
+        """A city-wide budgeting process with two feasible projects the citizen proposed; "tallied" has one ballot
+        and its allocation."""
+        def make():
+            from participation.budgets import services
+            from participation.budgets.tasks import write_allocation
+
+            process = factories.BudgetProcessFactory(state="voting" if state == "tallied" else state, district=None,
+                                                     author_id=self.staff.id)
+            status = "proposed" if state in ("draft", "proposing", "reviewing") else "feasible"
+            for cost in (100_000_000, 200_000_000):
+                factories.BudgetProjectFactory(process=process, cost=cost, status=status, author_id=self.citizen.id)
+            if state == "tallied":
+                db.session.flush()
+                services.cast_ballot(process, self.other, [process.projects[0].id])
+                services.transition(process, "closed", self.staff, "시험 마감")
+                write_allocation(process.id)
+            return process
+        return self.item(("budget", state), make)
+
     def indicator(self):
         from sqlalchemy import select
 

@@ -110,6 +110,14 @@ def proposal_image():
     return make
 
 
+def budget(state: str = "voting"):
+    return lambda w: w.budget(state).id
+
+
+def budget_project(state: str = "voting", number: int = 0):
+    return lambda w: w.budget(state).projects[number].id
+
+
 def draft_poll():
     return lambda w: w.poll("draft").id
 
@@ -138,6 +146,7 @@ DEFAULT_VALUES = {
     "petition_id": petition(), "proposal_id": proposal(), "poll_id": lambda w: w.poll().id,
     "forum_id": forum(), "statement_id": statement(), "survey_id": survey(), "number": 1,
     "code": lambda w: w.indicator().code, "year": 2024,
+    "budget_id": lambda w: w.budget().id, "project_id": lambda w: w.budget().projects[0].id,
 }
 
 
@@ -406,6 +415,53 @@ ROUTES: dict[str, Expect] = {
     "POST surveys_api.create_survey":         r("login   no      no      no      go      go", body=NEW_SURVEY),
     "POST surveys_api.transition_survey":     r("login   hidden  hidden  hidden  go      go",
                                                 body={"to": "open"}, survey_id=survey("draft")),
+    # ── budgets ───────────────────────────────────────────────────────────────────────────────
+    "GET budgets.index":                      r(PUBLIC),
+    "GET budgets.detail":                     r(PUBLIC),
+    "GET budgets.project":                    r(PUBLIC),
+    "GET budgets.bulletin":                   r(PUBLIC),
+    "GET budgets.results":                    r(PUBLIC, budget_id=budget("tallied")),
+    "GET budgets.chart":                      r(PUBLIC, budget_id=budget("tallied")),
+    "GET budgets.pabulib":                    r(PUBLIC, budget_id=budget("tallied")),
+    "GET budgets.receipt":                    r(MEMBERS),
+    "GET budgets.propose":                    r(MEMBERS, budget_id=budget("proposing")),
+    "GET budgets.create":                     r(STAFF),
+    "GET budgets.manage":                     r(STAFF),
+    "GET budgets.manage_process":             r(STAFF),
+    "POST budgets.propose":                   r(MEMBERS_GO, budget_id=budget("proposing")),
+    "POST budgets.support":                   r(MEMBERS_GO, budget_id=budget("proposing"),
+                                                project_id=budget_project("proposing")),
+    "POST budgets.confirm":                   r(MEMBERS_GO),
+    "POST budgets.vote":                      r(MEMBERS_GO),
+    "POST budgets.create":                    r("login   no      no      no      go      go"),
+    "POST budgets.change_state":              r("login   no      no      no      go      go", to="closed"),
+    "POST budgets.assess":                    r("login   no      no      no      go      go",
+                                                budget_id=budget("reviewing"), project_id=budget_project("reviewing")),
+    "POST budgets.merge":                     r("login   no      no      no      go      go",
+                                                budget_id=budget("reviewing"), project_id=budget_project("reviewing")),
+    "POST budgets.implementation":            r("login   no      no      no      go      go",
+                                                budget_id=budget("tallied"), project_id=budget_project("tallied")),
+    "GET budgets_api.index":                  r(PUBLIC),
+    "GET budgets_api.detail":                 r(PUBLIC),
+    "GET budgets_api.projects":               r(PUBLIC),
+    "GET budgets_api.project_detail":         r(PUBLIC),
+    "GET budgets_api.results":                r(PUBLIC, budget_id=budget("tallied")),
+    "GET budgets_api.receipts":               r(PUBLIC, budget_id=budget("tallied")),
+    "POST budgets_api.create":                r("login   no      no      no      go      go",
+                                                body={"title": "예산", "budget": 1000}),
+    "POST budgets_api.change_state":          r("login   no      no      no      go      go", body={"to": "closed"}),
+    "POST budgets_api.propose":               r(MEMBERS_GO, body={"title": "공원 의자", "cost": 1000}),
+    "POST budgets_api.support":               r(MEMBERS_GO),
+    "POST budgets_api.vote":                  r(MEMBERS_GO),
+    "POST budgets_api.assess":                r("login   no      no      no      go      go",
+                                                budget_id=budget("reviewing"), project_id=budget_project("reviewing"),
+                                                body={"feasible": True}),
+    "POST budgets_api.merge":                 r("login   no      no      no      go      go",
+                                                budget_id=budget("reviewing"), project_id=budget_project("reviewing"),
+                                                body={"into": budget_project("reviewing", 1), "reason": "같은 제안"}),
+    "POST budgets_api.implementation":        r("login   no      no      no      go      go",
+                                                budget_id=budget("tallied"), project_id=budget_project("tallied"),
+                                                body={"status": "in_progress", "percent": 50}),
     # ── indicators ────────────────────────────────────────────────────────────────────────────
     "GET indicators.index":                   r("ok      ok      ok      ok      ok      ok"),
     "GET indicators.chart":                   r("ok      ok      ok      ok      ok      ok"),

@@ -37,7 +37,8 @@ def run_operation(operation, mode: GenerationMode, headers: dict, checks: list) 
 def test_every_api_operation_survives_generated_requests(app, db_session, redis):
     world = World()  # people and one item of each kind, so that ids 1, 2 … exist and not only 404s
     for make in (world.petition, world.proposal, world.proposal_comment, world.poll, world.forum,
-                 world.forum_comment, world.forum_statement, world.survey, world.indicator):
+                 world.forum_comment, world.forum_statement, world.survey, lambda: world.budget("tallied"),
+                 world.indicator):
         make()
     headers = bearer(factories.staff(display_name="담당공무원"))
     db_session.commit()
