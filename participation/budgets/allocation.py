@@ -195,7 +195,7 @@ def explain_equal_shares(outcome: Outcome, shares, profile: ApprovalMultiProfile
     outcome.share_per_voter = exact(first[0]) if first else Fraction(0)
     if outcome.voters:
         step = Fraction(outcome.budget, 100)
-        outcome.raises = int(round((outcome.share_per_voter * outcome.voters - outcome.budget) / step))
+        outcome.raises = round((outcome.share_per_voter * outcome.voters - outcome.budget) / step)
     money_left = iterations[-1].voters_budget_after_selection or iterations[-1].voters_budget
     for iteration in iterations:
         if iteration.selected_project is None:

@@ -102,7 +102,7 @@ def receipts_digest(budget_id: int) -> str | None:
 
 def as_int(value: Fraction | None) -> int | None:
     """An explanation figure in the process's smallest unit, rounded half up."""
-    return None if value is None else int(math.floor(value + Fraction(1, 2)))
+    return None if value is None else math.floor(value + Fraction(1, 2))
 
 
 def write_allocation(budget_id: int) -> bool:

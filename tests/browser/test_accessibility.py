@@ -7,7 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 pytestmark = pytest.mark.browser
 
 MAIN_PAGES = ("/", "/login", "/register", "/petitions", "/proposals", "/polls", "/forums", "/surveys",
-              "/indicators")
+              "/budgets", "/indicators")
 BLOCKING = {"serious", "critical"}
 
 

@@ -20,7 +20,7 @@ def count(model) -> int:
 
 def test_pick_projects_under_the_budget_confirm_vote_and_see_the_receipt_once(client):
     process = budget_with_projects((100_000_000, 200_000_000, 300_000_000), title="2026 마포구 주민참여예산")
-    small, middle, large = process.projects
+    small, _middle, large = process.projects
     login(client, UserFactory(district="마포구"))
     page = client.get(f"/budgets/{process.id}").get_data(as_text=True)
     assert 'type="checkbox" name="project"' in page and 'data-cost="300000000"' in page

@@ -154,7 +154,7 @@ def test_an_infeasible_project_needs_a_public_reason(db_session):
 
 def test_a_knapsack_ballot_within_the_budget_is_recorded_without_its_voter(db_session):
     process = budget_with_projects((100_000_000, 200_000_000, 300_000_000))
-    small, middle, large = process.projects
+    _small, middle, large = process.projects
     receipt = services.cast_ballot(process, UserFactory(), [middle.id, large.id])
     assert len(receipt) == 24 and ballot_rows() == (1, 1, 2)
     ballot = db.session.scalars(select(BudgetBallot)).one()
