@@ -1,16 +1,14 @@
 """Budgeting writes: processes and their life cycle, projects (propose, support, assess, merge), the secret
 ballot and the implementation status of funded projects. Flush, never commit.
 
-The life cycle is one declared table (`LIFECYCLE`: each allowed edge with the role that may take it, whether
-it needs a reason and whether the system takes it when its date comes) and enter-hooks for what entering a
-state sets off (`ON_ENTER`); `transition()` reads them and does nothing else. It is written in the shape of
-the shared life-cycle engine (core.lifecycle, issue #17) so that it moves there unchanged when that lands.
+The life cycle is one declared table for the shared engine (`core.lifecycle`): each edge with the role that may
+take it, whether it needs a reason and whether the platform takes it when the process's date comes; guards for
+what must hold before a move (voting opens only when every project is assessed), and enter-hooks for what
+arriving sets off (closing schedules the allocation).
 """
 
 import itertools
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
@@ -34,8 +32,9 @@ from participation.budgets.models import (
 )
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, Forbidden, InvalidTransition, ValidationError
+from participation.core.errors import Conflict, Forbidden, ValidationError
 from participation.core.jobs import enqueue_debounced
+from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.seoul import AGE_BANDS, CATEGORIES, DISTRICTS
 from participation.core.settings import require_participation_open
@@ -45,47 +44,44 @@ from participation.polls.services import new_receipt, receipt_hash
 
 SUBJECT = "budget"
 PROJECT_SUBJECT = "budget_project"
-REASON_MAX = 2000
 MAX_PROJECTS_LIMIT = 100
 
 
-@dataclass(frozen=True)
-class Edge:
-    """An allowed move: who may take it (None: only the system), whether it needs a reason, and whether the
-    system (a job, actor None) takes it when the process's date for it comes."""
-
-    role: Role | None
-    reason: bool = False
-    system: bool = False
-
-
 S = ProcessState
-LIFECYCLE: dict[tuple[ProcessState, ProcessState], Edge] = {
-    (S.draft, S.proposing): Edge(Role.staff),
-    (S.draft, S.cancelled): Edge(Role.staff, reason=True),
-    (S.proposing, S.reviewing): Edge(Role.staff, system=True),
-    (S.proposing, S.cancelled): Edge(Role.staff, reason=True),
-    (S.reviewing, S.voting): Edge(Role.staff, system=True),
-    (S.reviewing, S.cancelled): Edge(Role.staff, reason=True),
-    # Closing before the planned date needs a reason; the system closes at voting_closes_at.
-    (S.voting, S.closed): Edge(Role.staff, reason=True, system=True),
-    (S.voting, S.cancelled): Edge(Role.staff, reason=True),
+LIFECYCLE = Lifecycle(SUBJECT, S, [
+    Edge(S.draft, S.proposing, Role.staff),
+    Edge(S.draft, S.cancelled, Role.staff, reason=True),
+    Edge(S.proposing, S.reviewing, Role.staff, system=True),     # … or the job, when proposals close
+    Edge(S.proposing, S.cancelled, Role.staff, reason=True),
+    Edge(S.reviewing, S.voting, Role.staff, system=True),        # … or the job, when voting opens
+    Edge(S.reviewing, S.cancelled, Role.staff, reason=True),
+    # Closing before the planned date needs a reason; the job closes at voting_closes_at.
+    Edge(S.voting, S.closed, Role.staff, reason=True, system=True),
+    Edge(S.voting, S.cancelled, Role.staff, reason=True),
     # Only the allocation job tallies.
-    (S.closed, S.tallied): Edge(None, system=True),
-}
+    Edge(S.closed, S.tallied, None, system=True),
+])
+transition = LIFECYCLE.move
 
 
-def allowed_from(state: ProcessState) -> set[ProcessState]:
-    return {to for (start, to) in LIFECYCLE if start == state}
+def allowed_from(state) -> list[ProcessState]:
+    return LIFECYCLE.allowed(state)
 
 
-def enter_proposing(process: BudgetProcess, now) -> None:
-    if process.proposing_closes_at is not None and process.proposing_closes_at <= now:
+@LIFECYCLE.guard(S.proposing)
+def proposals_close_ahead(process: BudgetProcess, step) -> None:
+    if process.proposing_closes_at is not None and process.proposing_closes_at <= step.at:
         raise ValidationError({"proposing_closes_at": _l(
             "제안 마감 시각이 이미 지났습니다. 날짜를 고친 뒤 시작하세요.")})
 
 
-def enter_voting(process: BudgetProcess, now) -> None:
+@LIFECYCLE.guard(S.voting)
+def ready_to_vote(process: BudgetProcess, step) -> None:
+    check_ready_to_vote(process, step.at)
+
+
+def check_ready_to_vote(process: BudgetProcess, now) -> None:
+    """Every project assessed, one of them feasible, and a close date ahead (else the domain error)."""
     waiting = [project for project in process.projects if project.status == ProjectStatus.proposed]
     if waiting:
         raise Conflict(_l("검토가 끝나지 않은 사업이 %(count)d건 있습니다. 모두 검토한 뒤 투표를 시작하세요.",
@@ -94,53 +90,22 @@ def enter_voting(process: BudgetProcess, now) -> None:
         raise Conflict(_l("투표에 올릴 (실행 가능한) 사업이 없습니다."), code="no_feasible_projects")
     if process.voting_closes_at is None or process.voting_closes_at <= now:
         raise ValidationError({"voting_closes_at": _l("투표 마감 시각이 미래여야 합니다.")})
-    process.voting_opened_at = now
 
 
-def enter_closed(process: BudgetProcess, now) -> None:
-    process.closed_at = now
-    if process.voting_closes_at is None or process.voting_closes_at > now:
-        process.voting_closes_at = now
+@LIFECYCLE.on_enter(S.voting)
+def voting_opens(process: BudgetProcess, step) -> None:
+    process.voting_opened_at = step.at
+
+
+@LIFECYCLE.on_enter(S.closed)
+def voting_ends(process: BudgetProcess, step) -> None:
+    """Voting has ended (indicator 3.2.b counts the process in this KST year); the worker allocates."""
+    process.closed_at = step.at
+    if process.voting_closes_at is None or process.voting_closes_at > step.at:
+        process.voting_closes_at = step.at
     from participation.budgets.tasks import tally_budget
 
     enqueue_debounced(f"recount:budget:{process.id}", tally_budget, process.id)
-
-
-ON_ENTER: dict[ProcessState, Callable] = {
-    S.proposing: enter_proposing,
-    S.voting: enter_voting,
-    S.closed: enter_closed,
-}
-
-
-def transition(process: BudgetProcess, to, actor, reason: str | None = None) -> BudgetProcess:
-    """Move a process along LIFECYCLE; actor None is the system applying a date that has come."""
-    try:
-        to = ProcessState(to)
-    except ValueError:
-        raise InvalidTransition(process.state, to, allowed_from(ProcessState(process.state))) from None
-    if process.state == ProcessState.voting:
-        # Ballots in flight hold the row FOR KEY SHARE (queries.get_process(for_vote=True)): wait for them, so
-        # that each is committed before the close (and counted) or sees the process closed.
-        db.session.refresh(process, ["state"], with_for_update=True)
-    current = ProcessState(process.state)
-    edge = LIFECYCLE.get((current, to))
-    if edge is None or (actor is None and not edge.system) or (actor is not None and edge.role is None):
-        raise InvalidTransition(current, to, allowed_from(current))
-    if actor is not None:
-        require_role(actor, edge.role)
-    reason = (reason or "").strip() or None
-    if edge.reason and actor is not None and not reason:
-        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
-    if reason and len(reason) > REASON_MAX:
-        raise ValidationError({"reason": _l("%(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
-    hook = ON_ENTER.get(to)
-    if hook is not None:
-        hook(process, utcnow())
-    audit(actor, SUBJECT, process.id, f"{current}->{to}", reason)
-    process.state = to
-    db.session.flush()
-    return process
 
 
 # --- processes ------------------------------------------------------------------------------------------

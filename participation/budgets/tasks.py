@@ -28,7 +28,7 @@ from participation.budgets.models import (
     ProjectStatus,
     ProjectSupport,
 )
-from participation.budgets.services import enter_voting, transition
+from participation.budgets.services import check_ready_to_vote, transition
 from participation.core.errors import DomainError
 from participation.core.jobs import enqueue_debounced
 from participation.core.time import utcnow
@@ -167,13 +167,10 @@ def ready_to_vote(process: BudgetProcess) -> bool:
     """Whether voting can open (every project assessed, one feasible, a close date ahead); if not, the
     process waits in review for staff, and the log says why."""
     try:
-        with db.session.no_autoflush:
-            enter_voting(process, utcnow())
+        check_ready_to_vote(process, utcnow())
     except DomainError as error:
         log.info("budget %s stays in review: %s", process.id, error.summary())
         return False
-    finally:
-        process.voting_opened_at = None
     return True
 
 

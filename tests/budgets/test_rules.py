@@ -79,7 +79,7 @@ def test_life_cycle_follows_the_table_and_is_audited(db_session):
         services.transition(process, "closed", officer)
     services.transition(process, "closed", officer, "예산 편성 일정이 당겨져 조기 마감")
     assert process.closed_at is not None
-    with pytest.raises(InvalidTransition):  # only the allocation job tallies
+    with pytest.raises(Forbidden):  # only the allocation job tallies: no person may
         services.transition(process, "tallied", officer)
     assert [entry.action for entry in history(services.SUBJECT, process.id)] == [
         "created:draft", "draft->proposing", "proposing->reviewing", "reviewing->voting", "voting->closed"]

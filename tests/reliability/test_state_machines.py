@@ -14,6 +14,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import func, select
 
 from participation.accounts.models import User
+from participation.budgets import services as budgets
+from participation.budgets.models import BudgetProcess, ProcessState
 from participation.core.audit import AuditEntry
 from participation.core.errors import DomainError
 from participation.core.time import utcnow
@@ -71,6 +73,13 @@ def _make_comment(start: str, _author):
     return factories.ForumCommentFactory(state=start)
 
 
+def _make_budget(start: str, _author):
+    """A process with one feasible project (so that voting can open) and dates ahead."""
+    process = factories.BudgetProcessFactory(state=start, voting_opened_at=None if start == "draft" else utcnow())
+    factories.BudgetProjectFactory(process=process, status="feasible")
+    return process
+
+
 def _answering(move):
     """A forum's move to `answered` takes the official answer: the reason stands in for it here."""
     return lambda item, to, actor, reason: move(item, to, actor, reason, answer=reason)
@@ -85,6 +94,8 @@ CHANNELS = {
                  _make_proposal),
     "forum": (Forum, ForumState, forums.LIFECYCLE, _answering(forums.transition), ("draft", "open"), _make_forum),
     "survey": (Survey, SurveyState, surveys.LIFECYCLE, surveys.transition, ("draft", "open"), _make_survey),
+    "budget": (BudgetProcess, ProcessState, budgets.LIFECYCLE, budgets.transition, ("draft", "reviewing", "voting"),
+               _make_budget),
     "forum_comment": (Comment, CommentState, forums.COMMENT_LIFECYCLE, forums.COMMENT_LIFECYCLE.move,
                       ("visible", "auto_hidden"), _make_comment),
 }

@@ -1,15 +1,15 @@
 """budgets: participatory budgeting (시민참여예산) processes, projects, supports, participations and ballots
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 """
 from alembic import op
 import sqlalchemy as sa
 import participation.core.models
 
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
