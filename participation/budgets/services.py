@@ -103,9 +103,9 @@ def voting_ends(process: BudgetProcess, step) -> None:
     process.closed_at = step.at
     if process.voting_closes_at is None or process.voting_closes_at > step.at:
         process.voting_closes_at = step.at
-    from participation.budgets.tasks import tally_budget
+    from participation.budgets.tasks import schedule_allocation
 
-    enqueue_debounced(f"recount:budget:{process.id}", tally_budget, process.id)
+    schedule_allocation(process.id)
 
 
 # --- processes ------------------------------------------------------------------------------------------

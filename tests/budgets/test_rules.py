@@ -246,3 +246,22 @@ def test_implementation_status_only_for_funded_projects(db_session):
     assert set(caught.value.fields) == {"percent"}
     services.set_implementation(funded, staff(), status="in_progress", percent=40, note="설계 완료, 공사 착수")
     assert (funded.implementation, funded.implementation_percent) == ("in_progress", 40)
+
+
+def test_closing_asks_a_worker_for_the_allocation_once(db_session, redis, run_jobs):
+    from participation.budgets.tasks import allocation_job_id, apply_budget_deadlines
+    from participation.core.jobs import job_pending
+
+    process = budget_with_projects((300_000_000, 300_000_000))
+    for choice in ([process.projects[0].id], [process.projects[0].id], [process.projects[1].id]):
+        services.cast_ballot(process, UserFactory(), choice)
+    services.transition(process, "closed", staff(), "시험 마감")
+    db.session.commit()
+    budget_id = process.id
+    assert job_pending(allocation_job_id(budget_id))
+    apply_budget_deadlines()  # the periodic job does not ask twice while the first one waits
+    run_jobs()
+    process = db.session.get(type(process), budget_id, populate_existing=True)
+    assert process.state == ProcessState.tallied and process.total_ballots == 3
+    assert [project.funded for project in process.projects] == [True, False]
+    assert process.participants == 3  # the participants' recount ran too
