@@ -13,9 +13,9 @@ STYLE = Style(
     background="white", plot_background="white", foreground="#1b1f24", foreground_strong="#1b1f24",
     foreground_subtle="#d0d5dd", colors=("#0b4ea2", "#8a94a3"),
     font_family='"Noto Sans KR", "Noto Sans CJK KR", "Apple SD Gothic Neo", "Malgun Gothic", sans-serif',
-    label_font_size=12, major_label_font_size=12, legend_font_size=12, value_font_size=11,
+    label_font_size=14, major_label_font_size=14, legend_font_size=14, value_font_size=13,
 )
-LABEL_MAX = 28
+LABEL_MAX = 16
 
 
 def ballot_projects(process: BudgetProcess) -> list:
@@ -26,7 +26,7 @@ def ballot_projects(process: BudgetProcess) -> list:
 def votes_chart(process: BudgetProcess) -> bytes:
     """Votes per project, funded projects in the first colour."""
     projects = ballot_projects(process)
-    chart = pygal.HorizontalBar(width=720, height=120 + 28 * len(projects), style=STYLE, js=[],
+    chart = pygal.HorizontalBar(width=560, height=120 + 30 * len(projects), style=STYLE, js=[],
                                 disable_xml_declaration=True, legend_at_bottom=True, legend_at_bottom_columns=2,
                                 print_values=True, show_y_guides=False, margin=8, truncate_label=LABEL_MAX)
     # A horizontal bar chart draws its first label at the bottom: reversed, the most voted is on top.

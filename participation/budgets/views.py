@@ -249,7 +249,7 @@ def manage_process(budget_id):
     merge_form.into.choices = [(item.id, item.title) for item in process.projects
                                if item.status != ProjectStatus.merged]
     return render_template("budgets/manage_process.html", process=process, reason_form=TransitionForm(),
-                           allowed=sorted(services.allowed_from(ProcessState(process.state))),
+                           allowed=services.allowed_from(ProcessState(process.state)),
                            assessment_form=AssessmentForm(), merge_form=merge_form,
                            implementation_form=ImplementationForm(), entries=history(services.SUBJECT, process.id),
                            state_labels=queries.STATE_LABELS, status_labels=queries.PROJECT_STATUS_LABELS,
