@@ -12,7 +12,7 @@ REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = {
     # "production" refuses to start without SECRET_KEY; anything else is a developer machine.
     "ENVIRONMENT": "development",
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SQLALCHEMY_RECORD_QUERIES": False,
     # Seconds to wait for a PostgreSQL connection to be established (then 503 with Retry-After).
     "DATABASE_CONNECT_TIMEOUT": 3,
@@ -90,7 +90,8 @@ def engine_settings(database_url: str | None, instance_path: str, options: dict 
     options = DEFAULTS["SQLALCHEMY_ENGINE_OPTIONS"] if options is None else options
     url = normalise_database_url(database_url or "sqlite:///" + os.path.join(instance_path, "participation.sqlite"))
     if url.startswith("sqlite"):
-        # SQLite: one writer at a time; wait for the lock instead of failing at once.
+        # SQLite: one writer at a time; wait for the lock instead of failing at once. No pre-ping: a file does
+        # not drop a connection, and the ping was a statement on every request.
         return url, {**options, "connect_args": {"timeout": 30}}
     # connect_timeout: a database that accepts connections but does not answer (restarting, a dead route)
     # costs a request seconds, then a 503, instead of hanging until the client gives up.

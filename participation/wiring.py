@@ -22,7 +22,13 @@ TRANSLATION_PARTS = ("core", "accounts", "petitions", "proposals", "polls", "for
 
 
 class NoCookiesForApiSessionInterface(SecureCookieSessionInterface):
-    """The API authenticates with bearer tokens only: it never sets a cookie."""
+    """The API authenticates with bearer tokens only: it never reads or sets a cookie (an API request gets an
+    empty session without a signature to check)."""
+
+    def open_session(self, app, request):
+        if is_api_request():
+            return self.session_class()
+        return super().open_session(app, request)
 
     def should_set_cookie(self, app, session):
         return not is_api_request() and super().should_set_cookie(app, session)
@@ -98,6 +104,16 @@ def register_blueprints(app: Flask, api) -> None:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
 
 
+# Sent with every answer unless the view set its own.
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+)
+
+
 def register_hooks(app: Flask) -> None:
     from participation.core.database import close_sessions_quietly
     from participation.main.errors import register_error_handlers
@@ -128,12 +144,7 @@ def register_hooks(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Content-Security-Policy",
-                           "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                           "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+        headers.extend([(name, value) for name, value in SECURITY_HEADERS if name not in headers])
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if not is_api_request() and current_user.is_authenticated:

@@ -1,6 +1,10 @@
 """Accounts in the API: registration, bearer tokens, the caller's profile, shared code lists."""
 
+import json
+
 import marshmallow as ma
+from flask import Response, current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from participation.accounts import services
@@ -97,15 +101,29 @@ def me():
     return current_api_user()
 
 
+# (list, language) -> the finished JSON body: the lists are fixed, only their labels' language varies.
+_code_lists: dict[tuple[str, str], bytes] = {}
+
+
+def code_list(name: str, pairs) -> Response:
+    """A code list in the request's language, translated and serialised once per language and process."""
+    key = (name, str(get_locale()))
+    body = _code_lists.get(key)
+    if body is None:
+        items = CodeListSchema().dump({"items": [{"code": code, "label": str(label)} for code, label in pairs]})
+        body = _code_lists[key] = json.dumps(items, ensure_ascii=False).encode()
+    return current_app.response_class(body, mimetype="application/json")
+
+
 @bp.get("/categories")
 @bp.response(200, CodeListSchema)
 def categories():
     """Category codes of petitions and proposals, with their labels."""
-    return {"items": [{"code": code, "label": str(label)} for code, label in CATEGORIES.items()]}
+    return code_list("categories", CATEGORIES.items())
 
 
 @bp.get("/districts")
 @bp.response(200, CodeListSchema)
 def districts():
     """The 25 autonomous districts (자치구)."""
-    return {"items": [{"code": name, "label": name} for name in DISTRICTS]}
+    return code_list("districts", ((name, name) for name in DISTRICTS))
