@@ -1,9 +1,10 @@
 """Database engine set-up that the ORM cannot express in models, and the one statement that differs by dialect."""
 
 import logging
+import threading
 
 from flask import has_request_context, request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, Select, bindparam, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -45,7 +46,53 @@ def configure_sqlite(engine: Engine) -> None:
     def on_begin(connection):
         reading = connection.get_execution_options().get(READ_ONLY) or (
             has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"))
-        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+        if reading:
+            connection.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        _take_writer(dbapi_connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _give_writer_back(dbapi_connection)
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def on_end(connection):
+        if not connection.invalidated:
+            _give_writer_back(connection.connection.dbapi_connection)
+
+    @event.listens_for(engine.pool, "reset")
+    def on_reset(dbapi_connection, _record, _state):
+        _give_writer_back(dbapi_connection)
+
+    @event.listens_for(engine.pool, "invalidate")
+    @event.listens_for(engine.pool, "close")
+    def on_lost(dbapi_connection, *_args):
+        _give_writer_back(dbapi_connection)
+
+
+# SQLite has one writer at a time. The threads of one process queue for it here, each woken the moment the
+# writer before it ends, instead of in SQLite's busy handler, which sleeps 1, 2, 5 … 25 ms between tries and
+# leaves the lock idle while its waiters sleep: with four threads writing, most of a vote's time was that
+# sleep. Only the other processes' writers still wait in the busy handler. A connection holds the lock from
+# its BEGIN IMMEDIATE to its commit or rollback (or until the pool resets, invalidates or closes it).
+SQLITE_BUSY_TIMEOUT = 30
+_writer = threading.Lock()
+_writers: set = set()  # the DBAPI connections that hold _writer
+
+
+def _take_writer(dbapi_connection) -> None:
+    # Past the busy timeout, BEGIN IMMEDIATE goes ahead and fails on SQLite's own lock, as it would without this.
+    if _writer.acquire(timeout=SQLITE_BUSY_TIMEOUT):
+        _writers.add(dbapi_connection)
+
+
+def _give_writer_back(dbapi_connection) -> None:
+    if dbapi_connection in _writers:
+        _writers.discard(dbapi_connection)
+        _writer.release()
 
 
 # An execution option: this transaction only reads (on SQLite a plain BEGIN instead of BEGIN IMMEDIATE).
@@ -66,6 +113,8 @@ def begin_reading() -> None:
 
 # session.info key: this transaction inserted a row with insert_once (core/trending.py counts such requests).
 INSERTED_ONCE = "participation_inserted_once"
+# (model, unique columns, value names, dialect name) -> the statement, built and compiled once per process.
+_insert_once_statements: dict[tuple, Select] = {}
 
 
 def insert_once(model, unique: tuple[str, ...], **values):
@@ -74,16 +123,46 @@ def insert_once(model, unique: tuple[str, ...], **values):
     `INSERT … ON CONFLICT (unique) DO NOTHING RETURNING …`, the same statement on PostgreSQL and SQLite: the
     unique constraint decides, concurrent requests included (PostgreSQL makes the second wait for the first's
     commit), as when an IntegrityError is caught; but there is no savepoint to set and release around the insert,
-    and a refusal leaves the transaction usable. A second signature, support or ballot is refused this way."""
+    and a refusal leaves the transaction usable. A second signature, support or ballot is refused this way.
+
+    SQLAlchemy does not cache the dialects' `ON CONFLICT` inserts (no cache key: every call built and compiled
+    the statement again, a sixth of a vote's time); the statement is rendered once per shape and process as
+    text with typed parameters, which SQLAlchemy's statement cache keeps. Python-side column defaults
+    (`default=utcnow`) are filled in here, as the insert construct would have."""
     from participation.extensions import db
 
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=list(unique))
-                 .returning(model))
-    row = db.session.scalar(statement)
+    session = db.session()
+    dialect = session.get_bind().dialect
+    key = (model, unique, tuple(values), dialect.name)
+    statement = _insert_once_statements.get(key)
+    if statement is None:
+        statement = _insert_once_statements[key] = _insert_once_statement(model, unique, tuple(values), dialect)
+    table = model.__table__
+    parameters = dict(values)
+    for column in table.columns:
+        if column.key not in parameters and column.default is not None:
+            parameters[column.key] = column.default.arg(None) if column.default.is_callable else column.default.arg
+    row = session.scalar(statement, parameters)
     if row is not None:
-        db.session.info[INSERTED_ONCE] = True  # a flush of new objects shows itself; this statement does not
+        session.info[INSERTED_ONCE] = True  # a flush of new objects shows itself; this statement does not
     return row
+
+
+def _insert_once_statement(model, unique: tuple[str, ...], names: tuple[str, ...], dialect) -> Select:
+    table = model.__table__
+    defaults = [column for column in table.columns if column.key not in names and column.default is not None]
+    for column in defaults:
+        if not (column.default.is_scalar or column.default.is_callable):
+            raise TypeError(f"insert_once cannot fill the default of {table.name}.{column.key}")
+    columns = [table.c[name] for name in names] + defaults
+    module = postgresql if dialect.name == "postgresql" else sqlite
+    insert = (module.insert(table).values({column.key: bindparam(column.key, type_=column.type) for column in columns})
+              .on_conflict_do_nothing(index_elements=list(unique)).returning(*table.columns))
+    # Rendered with named parameters (:name), the form a text() statement takes.
+    sql = str(insert.compile(dialect=module.dialect(paramstyle="named")))
+    textual = (text(sql).bindparams(*(bindparam(column.key, type_=column.type) for column in columns))
+               .columns(*table.columns))
+    return select(model).from_statement(textual)
 
 
 def close_sessions_quietly(app) -> None:
