@@ -32,11 +32,14 @@ run: translations
 	$(FLASK) seed-demo
 	$(FLASK) serve
 
-# Debian's chromium and the CJK fonts (without them Korean renders as empty boxes in screenshots).
+# Debian's chromium and the CJK fonts (without them Korean renders as empty boxes in screenshots), and
+# pgbouncer (the PostgreSQL leg checks the app through it in transaction mode).
 test-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
-	  echo "installing chromium and fonts-noto-cjk (apt)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+	    || ! command -v pgbouncer >/dev/null 2>&1; then \
+	  echo "installing chromium, fonts-noto-cjk and pgbouncer (apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk pgbouncer \
+	    >/dev/null; \
 	fi
 
 test: install test-deps translations

@@ -16,6 +16,10 @@ DEFAULTS = {
     "SQLALCHEMY_RECORD_QUERIES": False,
     # Seconds to wait for a PostgreSQL connection to be established (then 503 with Retry-After).
     "DATABASE_CONNECT_TIMEOUT": 3,
+    # psycopg prepares a statement on the server after its fifth run. Behind PgBouncer in transaction mode
+    # (before 1.21's max_prepared_statements) the next transaction may get another server connection that
+    # lacks it: set this to false there.
+    "DATABASE_PREPARED_STATEMENTS": True,
     "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
     # Where uploaded and staged files live (core/storage.py): None is the database; "s3://bucket/prefix" is
     # S3-compatible object storage through boto3.
@@ -85,7 +89,8 @@ DEFAULTS = {
 
 
 def engine_settings(database_url: str | None, instance_path: str, options: dict | None = None,
-                    connect_timeout: int = DEFAULTS["DATABASE_CONNECT_TIMEOUT"]) -> tuple[str, dict]:
+                    connect_timeout: int = DEFAULTS["DATABASE_CONNECT_TIMEOUT"],
+                    prepared_statements: bool = True) -> tuple[str, dict]:
     """The SQLAlchemy URL and engine options for DATABASE_URL (None: the embedded SQLite file)."""
     options = DEFAULTS["SQLALCHEMY_ENGINE_OPTIONS"] if options is None else options
     url = normalise_database_url(database_url or "sqlite:///" + os.path.join(instance_path, "participation.sqlite"))
@@ -95,8 +100,11 @@ def engine_settings(database_url: str | None, instance_path: str, options: dict 
         return url, {**options, "connect_args": {"timeout": 30}}
     # connect_timeout: a database that accepts connections but does not answer (restarting, a dead route)
     # costs a request seconds, then a 503, instead of hanging until the client gives up.
+    connect_args = {"connect_timeout": connect_timeout}
+    if not prepared_statements:
+        connect_args["prepare_threshold"] = None
     return url, {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10, "pool_timeout": 5,
-                 "connect_args": {"connect_timeout": connect_timeout}, **options}
+                 "connect_args": connect_args, **options}
 
 
 def load_config(app: Flask, overrides: dict | None) -> None:
@@ -117,7 +125,7 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_settings(
         app.config.get("DATABASE_URL"), app.instance_path, app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-        app.config["DATABASE_CONNECT_TIMEOUT"])
+        app.config["DATABASE_CONNECT_TIMEOUT"], app.config["DATABASE_PREPARED_STATEMENTS"])
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or development_secret(app)
     if app.config["ENVIRONMENT"] == "production" and not app.config.get("TRUSTED_HOSTS"):
         # Links in mail (verification, password reset) and cached pages are built from the request's host:

@@ -2,16 +2,25 @@
 database, one Redis and one worker, as the README's scale-out describes — once with files in the database and
 once in S3 (moto's server). What one machine takes, the other serves: a proposal photo uploaded on A is read
 on B; the national-portal import uploaded on A is confirmed on B; a vote cast on A is refused a second time on B,
-and B shows its result. Neither instance folder ends up holding an uploaded file."""
+and B shows its result. Neither instance folder ends up holding an uploaded file. On the PostgreSQL leg the
+same machines also vote through PgBouncer in transaction mode."""
 
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy.engine import make_url
 
 from participation.accounts.services import issue_token
 from participation.extensions import db
@@ -24,10 +33,11 @@ from tests.proposals.test_pages import picture
 pytestmark = pytest.mark.slow
 
 
-def start(app_module: str, instance, redis_url: str, storage_url: str | None, web: bool = True):
+def start(app_module: str, instance, redis_url: str, storage_url: str | None, web: bool = True,
+          database_url: str | None = None):
     env = {**os.environ, "PARTICIPATION_TEST_INSTANCE": str(instance), "REDIS_URL": redis_url,
            # The test database itself (on SQLite a file in the test session's instance folder, not this one).
-           "DATABASE_URL": db.engine.url.render_as_string(hide_password=False)}
+           "DATABASE_URL": database_url or db.engine.url.render_as_string(hide_password=False)}
     if storage_url:
         env["PARTICIPATION_STORAGE_URL"] = storage_url
     if not web:  # the worker, like `flask worker --no-cron`
@@ -141,3 +151,113 @@ def test_what_one_machine_takes_the_other_serves(redis_app, redis_process, stora
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+class PgBouncer:
+    """Debian's pgbouncer in transaction mode on a free port, in front of the test database, with fewer server
+    connections than the two machines have threads, so that their transactions really share them."""
+
+    def __init__(self, server_connections: int = 3):
+        # A folder of its own under the system's temp directory: run as root, pgbouncer drops to the postgres
+        # user, who cannot enter pytest's folders.
+        self.folder, self.port = Path(tempfile.mkdtemp(prefix="participation-pgbouncer-")), free_port()
+        url = make_url(db.engine.url.render_as_string(hide_password=False))
+        folder = self.folder
+        (folder / "users.txt").write_text(f'"{url.username}" "{url.password or ""}"\n')
+        (folder / "pgbouncer.ini").write_text(
+            f"[databases]\n{url.database} = host={url.host} port={url.port or 5432}\n"
+            f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {self.port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {folder / 'users.txt'}\npool_mode = transaction\n"
+            f"default_pool_size = {server_connections}\nmax_client_conn = 200\nlogfile = {folder / 'log'}\n")
+        self.url = url.set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
+
+    def __enter__(self):
+        command = [shutil.which("pgbouncer"), str(self.folder / "pgbouncer.ini")]
+        if os.geteuid() == 0:  # pgbouncer refuses to run as root
+            shutil.chown(self.folder, "postgres")
+            for path in self.folder.iterdir():
+                shutil.chown(path, "postgres")
+            command[1:1] = ["-u", "postgres"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    log = self.folder / "log"
+                    raise RuntimeError(f"pgbouncer did not start: {log.read_text()[-500:] if log.exists() else ''}") \
+                        from None
+                time.sleep(0.1)
+
+    def __exit__(self, *_exc):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def test_two_machines_work_through_pgbouncer_in_transaction_mode(redis_app, redis_process, tmp_path):
+    """The README's production shape: the web processes reach PostgreSQL through PgBouncer in transaction mode
+    (with DATABASE_PREPARED_STATEMENTS off). 40 voters at once over two machines, 10 of them twice: exactly
+    one ballot each, the rest 409, and the final result read through PgBouncer too."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PgBouncer stands in front of PostgreSQL (PostgreSQL leg)")
+    if shutil.which("pgbouncer") is None:
+        pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
+    voters = factories.UserFactory.create_batch(40)
+    staff = factories.staff()
+    poll = factories.PollFactory(labels=("광화문 광장", "서울숲"))
+    db.session.flush()
+    poll_id, option_ids = poll.id, [option.id for option in poll.options]
+    tokens = [issue_token(voter) for voter in voters]
+    staff_token = issue_token(staff)
+    db.session.commit()
+
+    with PgBouncer() as bouncer:
+        os.environ["PARTICIPATION_DATABASE_PREPARED_STATEMENTS"] = "false"  # without it: 500s, prepared statements lost
+        processes = []
+        try:
+            machines = []
+            for name in ("a", "b", "worker"):
+                (tmp_path / name).mkdir()
+            for name in ("a", "b"):
+                base, process = start("tests.live_app:app", tmp_path / name, redis_process.url, None,
+                                      database_url=bouncer.url)
+                machines.append(base)
+                processes.append(process)
+            processes.append(start("", tmp_path / "worker", redis_process.url, None, web=False,
+                                   database_url=bouncer.url)[1])
+            work = [(machines[number % 2], token, option_ids[number % 2]) for number, token in enumerate(tokens)]
+            work += [(machines[(number + 1) % 2], token, option_ids[number % 2])
+                     for number, token in enumerate(tokens[:10])]  # the same ballot again, through the other
+            barrier = threading.Barrier(len(work))
+
+            def vote(item):
+                base, token, option = item
+                barrier.wait(timeout=30)
+                return requests.post(f"{base}/api/v1/polls/{poll_id}/ballots", json={"choices": [option]},
+                                     headers={"Authorization": f"Bearer {token}"}, timeout=60).status_code
+
+            with ThreadPoolExecutor(max_workers=len(work)) as pool:
+                answers = Counter(pool.map(vote, work))
+            assert answers == {201: 40, 409: 10}
+            closed = requests.post(f"{machines[1]}/api/v1/polls/{poll_id}/transitions",
+                                   json={"to": "closed", "reason": "시험"},
+                                   headers={"Authorization": f"Bearer {staff_token}"}, timeout=30)
+            assert closed.status_code == 200
+            deadline = time.monotonic() + 60
+            while (results := requests.get(f"{machines[0]}/api/v1/polls/{poll_id}/results", timeout=30).json()) \
+                    .get("final") is not True and time.monotonic() < deadline:
+                time.sleep(0.25)
+            assert results["total_ballots"] == 40
+            assert [option["votes"] for option in results["options"]] == [20, 20]
+        finally:
+            os.environ.pop("PARTICIPATION_DATABASE_PREPARED_STATEMENTS", None)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
