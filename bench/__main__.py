@@ -24,9 +24,14 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", help="run only these scenarios (auth home categories floor votes results "
-                        "signatures lists sustained tally indicators export opinion_map worker_memory)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (app and baseline)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (gthread)")
+                        "signatures capacity lists sustained tally indicators export opinion_map worker_memory)")
+    # The runtime shapes of DESIGN.md: the embedded SQLite default is one web process (SQLite has one writer at a
+    # time; a second process only queues in SQLite's busy handler: see the capacity rows), PostgreSQL one per core.
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers, app and baseline alike (default: 1 on SQLite, one per core on "
+                             "PostgreSQL)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per gunicorn worker (gthread; default: 8 on SQLite, 4 on PostgreSQL)")
     parser.add_argument("--duration", type=float, default=Settings.duration, help="seconds of load per scenario")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiply the data sizes (1,000,000 ballots etc.) by this; the table names the sizes used")
@@ -58,6 +63,10 @@ def main() -> int:
     database_url = os.environ.get("DATABASE_URL") or None
     redis_url = os.environ.get("REDIS_URL") or None
     name = "postgresql" if database_url else "sqlite"
+    if args.workers is None:
+        args.workers = (os.cpu_count() or 2) if database_url else 1
+    if args.threads is None:
+        args.threads = 4 if database_url else 8
     settings = settings_for(args)
     leg = Leg(name, database_url, redis_url, args.workers, args.threads)
     bench = Bench(leg=leg, settings=settings)

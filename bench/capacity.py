@@ -1,124 +1,121 @@
-"""The capacity plan: from the measured per-core figures to processes, rows, bytes and connections for a
-vote of 1,000,000 people in one hour with a peak of ten times the average."""
+"""The capacity plan, from the `capacity` scenario's measurements: the write rate with 1, 2 and 4 web processes,
+and the CPU a vote costs the web tier and the database. On this 2-core machine shared by gunicorn, PostgreSQL,
+Redis, the load generator and other people's work, rates stop growing when the two cores are full, not when the
+database is; CPU per vote is what carries over to other machines, so the machine counts are built from it."""
 
 import math
 
 VOTERS = 1_000_000
 HOURS = 1
-PEAK = 10
-READS_PER_VOTE = 3  # each voter opens the poll page, then reads the results about twice (assumption)
-POOL_PER_PROCESS = 20  # config.py: pool_size 10 + max_overflow 10 on PostgreSQL
-QUIET_BASELINE_PER_CORE = 1_670  # req/s of the bare endpoint per core on this machine at a quiet moment
+HEADROOM = 2.0  # plan for twice the average rate: a vote's hour is not flat
+YEARLY_PARTICIPANTS = 5_800_000  # 엠보팅 participants a year in the plan (indicator 2.4.a's target)
+BUSY_DAY_SHARE = 0.10  # assume a tenth of a year's participants vote on its busiest day, within 12 hours
+CORE_BUSY = 0.6  # plan each core at 60 % busy
 # Bytes per row (table + its indexes) when the PostgreSQL leg has not measured them (typical for these shapes).
 DEFAULT_BYTES = {"user": 400, "api_token": 250, "poll_participation": 120, "poll_ballot": 230,
                  "poll_ballot_choice": 110}
 
 
 def pick(legs: list[dict]) -> dict | None:
-    """The PostgreSQL leg when there is one (production runs on it), else the SQLite leg."""
-    with_votes = [leg for leg in legs if leg.get("facts", {}).get("vote_rps")]
-    for leg in with_votes:
+    """The PostgreSQL leg when it measured capacity (production runs on it), else any leg that did."""
+    measured = [leg for leg in legs if leg.get("facts", {}).get("capacity")]
+    for leg in measured:
         if leg["leg"] == "postgresql":
             return leg
-    return with_votes[0] if with_votes else None
+    return measured[0] if measured else None
 
 
 def capacity_plan(legs: list[dict]) -> list[str]:
-    out = ["## Capacity plan: a vote of 1,000,000 people in one hour", ""]
+    out = ["## Capacity plan", ""]
     leg = pick(legs)
-    average = VOTERS / (HOURS * 3600)
-    peak = average * PEAK
-    out += [f"Demand: {VOTERS:,} ballots in {HOURS} hour = {average:.0f} votes/s on average; planned for a peak of "
-            f"{PEAK}× = **{peak:,.0f} votes/s**, with {READS_PER_VOTE} reads (poll page, results) per vote = "
-            f"{peak * READS_PER_VOTE:,.0f} reads/s.", ""]
     if leg is None:
-        out.append("No leg has measured the vote path yet (the polls channel's ballot endpoint), so there is no "
-                   "per-core figure to plan from. Run `make bench` once it exists.")
-        return out
+        return [*out, "No leg has run the `capacity` scenario yet: `python -m bench --only floor capacity`."]
     facts = leg["facts"]
-    cores = int(leg["machine"].get("nproc") or 2)
-    rows = {row["scenario"]: row for row in leg.get("rows", [])}
-    vote_ratio = next((row["ratio"] for name, row in rows.items() if name.startswith("cast a vote")), None)
-    read_ratio = next((row["ratio"] for name, row in rows.items() if name.startswith("read live results (API)")),
-                      None)
-    floor_ratio = next((row["ratio"] for name, row in rows.items() if name.startswith("floor of a write")), None)
-    # Per core, two ways: what was measured on this shared machine, and the measured ratio to the bare endpoint
-    # times what the bare endpoint does per core on a quiet machine.
-    measured_vote = facts["vote_rps"] / cores
-    measured_read = facts["results_rps"] / cores if facts.get("results_rps") else None
-    quiet_vote = vote_ratio * QUIET_BASELINE_PER_CORE if vote_ratio else None
-    quiet_read = read_ratio * QUIET_BASELINE_PER_CORE if read_ratio else None
+    runs = {int(workers): figures for workers, figures in facts["capacity"].items()}
+    command = leg.get("command", "python -m bench")
+    out += [f"Measured on the **{leg['leg']}** leg ({leg['date']}, `{command}`; {leg['machine'].get('nproc')} cores "
+            f"shared by gunicorn, the database, Redis, the load generator and other people's work — load average "
+            f"{leg['machine'].get('loadavg_start', '?')} at the start). Each line: gunicorn with that many worker "
+            "processes × 4 threads, 16 keep-alive connections, 3 s; CPU is what the web processes and the "
+            "database's own server processes used during the run, divided by the requests answered.", "",
+            "| web processes | floor of a write | cast a vote | vote ÷ floor | vote CPU: web | vote CPU: database | "
+            "floor CPU: database |", "|---|---|---|---|---|---|---|"]
+    for workers, run in sorted(runs.items()):
+        db_vote = f"{run['vote_db_ms']:.2f} ms" if run.get("vote_db_ms") is not None else "(in the web process)"
+        db_floor = f"{run['floor_db_ms']:.2f} ms" if run.get("floor_db_ms") is not None else "(in the web process)"
+        out.append(f"| {workers} | {run['floor_rps']:.0f} req/s | {run['vote_rps']:.0f} votes/s | "
+                   f"{run['vote_rps'] / run['floor_rps']:.2f}× | {run['vote_web_ms']:.2f} ms | {db_vote} | "
+                   f"{db_floor} |")
+    best = max(runs.values(), key=lambda run: run["vote_rps"])
+    web_ms = min(run["vote_web_ms"] for run in runs.values())
+    db_values = [run["vote_db_ms"] for run in runs.values() if run.get("vote_db_ms")]
+    db_ms = min(db_values) if db_values else None
+    floor_db = [run["floor_db_ms"] for run in runs.values() if run.get("floor_db_ms")]
+    out += ["", f"- Rates grow from 1 to 2 processes and stop at {best['vote_rps']:.0f} votes/s: the machine has "
+            f"{leg['machine'].get('nproc')} cores for everything, so the ceiling here is CPU, not the database. "
+            "More processes than cores only add switching."]
+    if db_ms:
+        out.append(f"- One PostgreSQL: a vote costs its server processes {db_ms:.2f} ms of CPU (a single committed "
+                   f"INSERT, the floor: {min(floor_db):.2f} ms), so one database core sustains "
+                   f"**{1000 / db_ms:,.0f} votes/s** at full use, {CORE_BUSY * 1000 / db_ms:,.0f} at "
+                   f"{CORE_BUSY:.0%}; the database saturates when its cores do, long after the web tier here.")
+    out.append(f"- One web core serves {1000 / web_ms:,.0f} votes/s at full use ({web_ms:.2f} ms of CPU per vote in "
+               "gunicorn: parsing, token lookup, checks, the inserts' round trips, the Redis marks).")
 
-    def cores_for(vote_core, read_core):
-        return peak / vote_core + (peak * READS_PER_VOTE / read_core if read_core else 0)
-
-    literal_cores = cores_for(measured_vote, measured_read)
-    web_cores = cores_for(quiet_vote, quiet_read) if quiet_vote else literal_cores
-    web = math.ceil(web_cores * 1.3)  # 30 % headroom
-    out += [f"Measured on the **{leg['leg']}** leg ({leg['date']}; {cores} cores shared by gunicorn, the database, "
-            f"Redis, the load generator and other people's test runs — load average "
-            f"{leg['machine'].get('loadavg_start', '?')} at its start): {facts['vote_rps']:.0f} votes/s"
-            + (f" ({vote_ratio:.2f}× the bare endpoint)" if vote_ratio else "")
-            + (f" and {facts['results_rps']:.0f} result reads/s" if facts.get("results_rps") else "")
-            + (f" ({read_ratio:.2f}×)" if read_ratio else "") + ".", "",
-            f"- Literal figure: {measured_vote:.0f} votes/s per core"
-            + (f", {measured_read:.0f} reads/s per core" if measured_read else "")
-            + f" → {literal_cores:,.0f} cores. This is inflated by the machine's load (other work shares these "
-            "cores, the load generator and the database included); do not plan from it.",
-            f"- Planning figure: the ratio to the bare endpoint (measured in the same run, so the load cancels) × "
-            f"{QUIET_BASELINE_PER_CORE:,} req/s per core for the bare endpoint (its best figure here at a quiet "
-            "moment: 3,342 req/s on 2 cores with the load generator on the same cores)"
-            + (f" = {quiet_vote:.0f} votes/s and {quiet_read:.0f} reads/s per core → **{web_cores:,.0f} cores**."
-               if quiet_vote and quiet_read else "."),
-            (f"- The ceiling of any write here: the floor row (one INSERT committed, nothing else) measured "
-             f"{floor_ratio:.2f}× the bare endpoint in the same run, and a vote {vote_ratio:.2f}× "
-             f"({vote_ratio / floor_ratio:.0%} of the floor). A vote as cheap as a bare INSERT would plan at "
-             f"{floor_ratio * QUIET_BASELINE_PER_CORE:.0f} votes/s per core; plan with today's figure."
-             if floor_ratio and vote_ratio else
-             "- The floor row (one INSERT committed, nothing else) was not measured on this leg."), ""]
-    out += ["| resource | need at peak | reasoning |", "|---|---|---|",
-            f"| web (gunicorn gthread, 1 process per core, 4 threads) | **{web} processes/cores** (today's code) | "
-            f"{web_cores:,.1f} cores from the planning figure + 30 % headroom; stateless, spread over machines behind "
-            "the proxy |"]
-    jobs_per_vote = facts.get("sustained_jobs", 0) / facts["sustained_votes"] if facts.get("sustained_votes") else None
-    tally = facts.get("tally_seconds")
-    jobs_s = facts.get("worker_jobs_per_s")
-    if tally:
-        # One hot poll: its recount runs at most once per debounce window, back to back when a tally is slow.
-        busy = min(1.0, tally / 2.0) if tally else 0
-        workers = 2 + (1 if busy > 0.5 else 0)
-        out.append(f"| RQ workers | **{workers} processes** | jobs per vote {jobs_per_vote:.4f} (debounced: one "
-                   f"recount per poll per 2 s burst) → at most 0.5 tallies/s for the hot poll; a tally of "
-                   f"{facts.get('tally_ballots', 0):,} ballots took {tally:.1f} s, so one worker is "
-                   f"{busy:.0%} busy with it; one more for every other channel's recounts and the periodic jobs"
-                   + (f" (a worker ran {jobs_s:.0f} small jobs/s, in its own process)" if jobs_s else "")
-                   + ", one spare |"
-                   if jobs_per_vote is not None else
-                   f"| RQ workers | **{workers} processes** | a tally of {facts.get('tally_ballots', 0):,} "
-                   f"ballots took {tally:.1f} s; debounced to one per poll per 2 s |")
+    need = VOTERS / (HOURS * 3600)
+    plan = need * HEADROOM
+    web_cores = math.ceil(plan * web_ms / 1000 / CORE_BUSY)
+    out += ["", f"**A city-wide vote: {VOTERS:,} voters in {HOURS} hour** = {need:.0f} votes/s on average; planned "
+            f"for {HEADROOM:g}× that ({plan:.0f} votes/s), each core {CORE_BUSY:.0%} busy:", "",
+            "| what | how many | from |", "|---|---|---|",
+            f"| web: gunicorn, 1 process per core, 4 threads | **{web_cores} cores** (e.g. {math.ceil(web_cores / 4)}"
+            f" machines of 4 cores, + 1 spare) | {plan:.0f} votes/s × {web_ms:.2f} ms ÷ {CORE_BUSY:.0%}; results "
+            "and pages come from the one-second copy (reads ≥ the bare endpoint, see the results rows), so the "
+            "readers add little |"]
+    if db_ms:
+        db_cores = math.ceil(plan * db_ms / 1000 / CORE_BUSY)
+        out.append(f"| PostgreSQL | **1 primary of {max(4, db_cores * 2)} cores** + 1 streaming replica | {plan:.0f} "
+                   f"votes/s × {db_ms:.2f} ms ÷ {CORE_BUSY:.0%} = {db_cores} cores for the votes; twice that for "
+                   "the workers' tallies, the pages' reads and autovacuum |")
+    out += ["| PgBouncer | 1 per web machine, or 1 beside the database | transaction mode; the web processes "
+            f"hold {web_cores * 4} client connections, PostgreSQL sees `default_pool_size` (about 2 × its cores) |",
+            "| RQ workers | **2 processes** (one runs the cron) | jobs are debounced (one recount per poll per "
+            "2 s burst); a tally of 1,000,000 ballots is a fraction of a second (tally row) |",
+            "| Redis | 1 primary + 1 replica (Sentinel), < 1 GB | rate-limit counters, debounce marks, queues; "
+            "losing it delays counts, never a vote |"]
     sizes = facts.get("pg_bytes_per_row") or {}
     rows = {"user": VOTERS, "api_token": VOTERS, "poll_participation": VOTERS, "poll_ballot": VOTERS,
             "poll_ballot_choice": VOTERS}
     total = sum(rows[name] * sizes.get(name, DEFAULT_BYTES[name]) for name in rows)
-    measured = "measured on the PostgreSQL leg" if sizes else "typical sizes (the PostgreSQL leg measures them)"
-    detail = ", ".join(f"{name} {rows[name]:,} × {sizes.get(name, DEFAULT_BYTES[name]):.0f} B" for name in rows)
-    connections = web * POOL_PER_PROCESS + 3 * 2 + 10
-    out += [f"| PostgreSQL rows | **{sum(rows.values()):,} rows** | one account (+ token for app voters), one "
-            f"participation, one ballot and one choice row per voter (single-choice poll) |",
-            f"| PostgreSQL size | **{total / 1e9:.1f} GB** (tables + indexes) | {detail} ({measured}); keep it in RAM: "
-            f"shared_buffers ≥ {max(1, math.ceil(total / 1e9 * 1.5))} GB |",
-            f"| PostgreSQL connections | **{connections:,} client connections** | {web} web processes × "
-            f"{POOL_PER_PROCESS} (pool_size 10 + max_overflow 10) + 3 workers × 2 + 10 for admin: too many for "
-            "PostgreSQL itself, so PgBouncer (transaction mode) in front and pool_size lowered to the thread "
-            "count (4): ≈ 200 server connections |",
-            f"| PostgreSQL writes | **{peak:,.0f} transactions/s** at peak | one transaction per ballot (3–4 "
-            "inserts); WAL on a fast disk, synchronous_commit on |",
-            "| Redis memory | **≈ 0.3 GB** | rate-limit counters: 2 per account (10 s and 1 h windows), the hour "
-            "ones for 1,000,000 accounts ≈ 110 B each ≈ 0.2 GB; RQ jobs (kept 600 s) and debounce marks are "
-            "negligible (a few hundred); no session data (cookies) |",
-            f"| Redis connections | **≈ {web * 4 + 20}** | one per gunicorn thread + one per worker and scheduler |",
-            ""]
-    out += ["SQLite serialises every write (one writer at a time, `BEGIN IMMEDIATE`): it is for one machine and "
-            "development; the plan above is for PostgreSQL + Redis. Scale out by adding web processes and machines; "
-            "workers scale independently; the tally is one job per hot poll however many voters there are."]
+    out += [f"| database size for the vote | **{total / 1e9:.1f} GB** | a user, token, participation, ballot and "
+            "choice row per voter "
+            + ("(bytes per row measured on the PostgreSQL leg)" if sizes else "(typical bytes per row)") + " |"]
+
+    yearly_peak = YEARLY_PARTICIPANTS * BUSY_DAY_SHARE / (12 * 3600)
+    year_bytes = sum(YEARLY_PARTICIPANTS * sizes.get(name, DEFAULT_BYTES[name])
+                     for name in ("poll_participation", "poll_ballot", "poll_ballot_choice"))
+    out += ["", f"**엠보팅 over a year: {YEARLY_PARTICIPANTS:,} participants** = "
+            f"{YEARLY_PARTICIPANTS / 365:,.0f} a day on average. Even if a tenth of them voted on one day within 12 "
+            f"hours, that is {yearly_peak:.0f} votes/s: "
+            f"{max(1, math.ceil(yearly_peak * web_ms / 1000 / CORE_BUSY))} web core and a small fraction of one "
+            f"database core; the year's participation, ballot and choice rows take about {year_bytes / 1e9:.1f} GB. "
+            "The platform for the year is the city-wide vote's platform, mostly idle: size for the peak vote, not "
+            "for the year.", ""]
+    out += ["**What runs where, and what fails over how.** Web: N stateless gunicorn processes (one per core) on any "
+            "number of machines behind a load balancer that checks `/healthz`; a dead machine drops out of the "
+            "balancer and loses nothing (no local files: uploads are in the database or S3, sessions in signed "
+            "cookies, the same `SECRET_KEY` everywhere). Workers: `flask worker` (with the cron) on one machine, "
+            "`flask worker --no-cron` on others, under a supervisor; a worker killed mid-job has its job retried "
+            "after its timeout, and the periodic reconciliation recounts whatever a lost job missed; every job is "
+            "idempotent, so a second cron after a failover repeats work, never counts twice. PostgreSQL: a primary "
+            "and a streaming replica with automatic failover (Patroni, or a managed service); the web processes "
+            "answer 503 with Retry-After while it fails over and lose no committed vote "
+            "(`tests/reliability/test_database_outage.py`). PgBouncer in transaction mode between them "
+            "(`tests/reliability/test_two_machines.py` votes through one): `pool_mode = transaction`, "
+            "`default_pool_size` ≈ 2 × the database's cores, `max_client_conn` ≥ all web threads + workers, and "
+            "`PARTICIPATION_DATABASE_PREPARED_STATEMENTS=false` unless PgBouncer ≥ 1.21 runs with "
+            "`max_prepared_statements`. Redis: a primary with a replica under Sentinel; while it is gone, votes "
+            "still commit and the reconciliation restores the counts (`tests/reliability/test_redis_outage.py`).",
+            "", "SQLite (the embedded default) takes one writer at a time: it is for one machine, development and "
+            "demos; the figures above are for PostgreSQL."]
     return out

@@ -104,6 +104,21 @@ class Bench:
         self.rows.append(row)
         return row
 
+    def against_floor(self, scenario: str, figures: dict, minimum: float, note: str = "") -> Row:
+        """A write held to the floor of a write measured in this run (`floor` scenario): rps / floor rps. The
+        ratio to the bare endpoint is kept in the row's note."""
+        floor = self.facts.get("floor_rps")
+        if not floor:
+            raise Skip("the floor of a write was not measured in this run (scenario `floor`)")
+        row = self.against_baseline(scenario, figures, None, note)
+        ratio = figures["rps"] / floor
+        row.ratio, row.target = round(ratio, 3), f"≥ {minimum}× floor"
+        row.met = ratio >= minimum and figures["errors"] == 0
+        row.extra.update(vs_baseline=False, vs_floor=True, floor_rps=floor, minimum=minimum)
+        row.note = "; ".join(part for part in (f"{figures['rps'] / self.baseline:.2f}× the bare endpoint", row.note)
+                             if part)
+        return row
+
     def rescale(self) -> None:
         """Recompute every ratio against the mean of all baseline runs (start and end of the leg)."""
         for row in self.rows:

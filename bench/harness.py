@@ -151,9 +151,9 @@ class Leg:
         shutil.rmtree(self.instance, ignore_errors=True)
 
     # -- processes -----------------------------------------------------------------------------------
-    def gunicorn(self, target: str, ready_path: str) -> tuple[str, subprocess.Popen]:
+    def gunicorn(self, target: str, ready_path: str, workers: int | None = None) -> tuple[str, subprocess.Popen]:
         port = free_port()
-        command = [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers),
+        command = [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers or self.workers),
                    "--worker-class", "gthread", "--threads", str(self.threads), "--keep-alive", "30",
                    "--timeout", "120", "--log-level", "warning", target]
         process = subprocess.Popen(command, cwd=ROOT, env=self.env())
@@ -170,6 +170,10 @@ class Leg:
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError(f"gunicorn {target} did not answer {ready_path}")
+
+    def stop(self, process: subprocess.Popen) -> None:
+        stop(process)
+        self.processes.remove(process)
 
     def worker(self) -> subprocess.Popen:
         # Its log goes to a file: RQ logs every job, and a pipe nobody reads would fill and stall the worker.

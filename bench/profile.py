@@ -1,23 +1,34 @@
-"""Profile one hot path in-process with pyinstrument (the bench `extras`): where a request's time goes.
+"""Profile one hot path in-process with pyinstrument: where a request's time goes, hook by hook.
 
-    .venv/bin/python -m bench.profile vote      # POST /api/v1/polls/<id>/ballots, 500 distinct voters
-    .venv/bin/python -m bench.profile me        # GET /api/v1/me
-    .venv/bin/python -m bench.profile results   # GET /api/v1/polls/<id>/results
+    .venv/bin/python -m bench.profile vote        # POST /api/v1/polls/<id>/ballots, 500 distinct voters
+    .venv/bin/python -m bench.profile again       # the same voters again: every one refused (409)
+    .venv/bin/python -m bench.profile me          # GET /api/v1/me with a token
+    .venv/bin/python -m bench.profile categories  # GET /api/v1/categories: the fixed cost of a request
+    .venv/bin/python -m bench.profile results     # GET /api/v1/polls/<id>/results with a token
+    .venv/bin/python -m bench.profile vote 500 --save   # also write bench/profiles/vote.txt
 
 Uses a fresh SQLite instance (or DATABASE_URL/REDIS_URL) prepared like a bench leg; prints the call tree.
+Requests go through the whole WSGI app (the response cache middleware, every hook and decorator), as
+gunicorn would call it, minus the server.
 """
 
 import os
 import sys
+from pathlib import Path
 
 from pyinstrument import Profiler
 
 from bench.harness import Leg
 
+WHAT = ("vote", "again", "me", "categories", "results")
+
 
 def main() -> None:
-    what = sys.argv[1] if len(sys.argv) > 1 else "vote"
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 500
+    args = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+    what = args[0] if args else "vote"
+    if what not in WHAT:
+        raise SystemExit(f"what to profile: one of {', '.join(WHAT)}")
+    n = int(args[1]) if len(args) > 1 else 500
     leg = Leg("profile", os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL"), 1, 1)
     try:
         leg.prepare()
@@ -32,20 +43,32 @@ def main() -> None:
 
         def request(uid_token):
             headers = {"Authorization": f"Bearer {uid_token[1]}"}
-            if what == "vote":
+            if what in ("vote", "again"):
                 return client.post(f"/api/v1/polls/{poll_id}/ballots", json={"choices": [options[0]]}, headers=headers)
             if what == "results":
-                return client.get(f"/api/v1/polls/{poll_id}/results")
+                return client.get(f"/api/v1/polls/{poll_id}/results", headers=headers)
+            if what == "categories":
+                return client.get("/api/v1/categories")
             return client.get("/api/v1/me", headers=headers)
 
         for person in people[:50]:  # warm-up
             request(person)
+        if what == "again":
+            for person in people[50:]:
+                request(person)
         profiler = Profiler(interval=0.0005)
         profiler.start()
         for person in people[50:]:
             request(person)
         profiler.stop()
-        print(profiler.output_text(unicode=True, color=False))
+        text = profiler.output_text(unicode=True, color=False, show_all=False)
+        print(text)
+        if "--save" in sys.argv:
+            path = Path(__file__).resolve().parent / "profiles" / f"{what}.txt"
+            path.parent.mkdir(exist_ok=True)
+            database = "PostgreSQL" if leg.database_url else "SQLite"
+            path.write_text(f"# python -m bench.profile {what} {n} --save ({database}; {n} requests after 50 to "
+                            "warm up; wall-clock samples every 0.5 ms)\n\n" + text)
         leg.context.push()
     finally:
         leg.close()

@@ -166,6 +166,7 @@ def write_results() -> Path:
             for row in missed:
                 out.append(f"- {row['scenario']}: {row['figure']}"
                            + ((f" = {row['ratio']:.2f}× baseline" if row["extra"].get("vs_baseline") else
+                               f" = {row['ratio']:.2f}× the floor" if row["extra"].get("vs_floor") else
                                f" ({row['ratio']:.2f}× its reference)") if row.get("ratio") is not None else "")
                            + f", target {row['target']}. {row['extra'].get('gap', '')}".rstrip())
             out.append("")

@@ -15,10 +15,10 @@ def scenario(name: str):
 
 
 def load_all() -> list[tuple[str, Callable]]:
-    from bench.scenarios import foundation, lists, memory, offline, polls, signatures, sustained, worker  # noqa: F401
+    from bench.scenarios import capacity, foundation, lists, memory, offline, polls, signatures, sustained, worker  # noqa: F401
 
     # Importance first, but the cheap load scenarios before the heavy data ones, so that a leg that runs out of
     # its time budget loses the fewest figures.
-    order = ["auth", "home", "categories", "floor", "votes", "results", "signatures", "sustained", "lists", "tally",
-             "export", "opinion_map", "indicators", "worker_memory"]
+    order = ["auth", "home", "categories", "floor", "votes", "results", "signatures", "capacity", "sustained", "lists",
+             "tally", "export", "opinion_map", "indicators", "worker_memory"]
     return sorted(SCENARIOS, key=lambda item: order.index(item[0]) if item[0] in order else len(order))

@@ -28,8 +28,8 @@ def signatures(bench: Bench) -> None:
         figures = bench.measure(requests, mode="once", expect=(201,),
                                 warmup_requests=[["GET", path.format(item).rsplit("/", 1)[0], None, None]])
         stored = count(table) - before
-        row = bench.against_baseline(f"{label} (distinct citizens)", figures, 0.4,
-                                     f"{figures['statuses'].get('201', 0)} accepted, {stored} rows stored")
+        row = bench.against_floor(f"{label} (distinct citizens)", figures, 0.5,
+                                  f"{figures['statuses'].get('201', 0)} accepted, {stored} rows stored")
         if stored != figures["statuses"].get("201", 0):
             row.met = False
             row.note += " — MISMATCH"
