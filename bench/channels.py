@@ -5,6 +5,8 @@ import random
 import secrets
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from bench.data import NOW, bulk_insert, has_table, max_id, reset_sequences
 from bench.harness import Skip
 
@@ -42,12 +44,17 @@ def body(rnd: random.Random) -> str:
 
 
 # -------------------------------------------------------------------------------------------------- polls
-def make_poll(options: int = 4, title_text: str = "벤치마크 투표: 올해의 정책") -> tuple[int, list[int]]:
-    """An open staff poll with live results. Returns (poll id, option ids)."""
+def make_poll(options: int = 4, title_text: str = "벤치마크 투표: 올해의 정책",
+              max_choices: int = 1) -> tuple[int, list[int]]:
+    """An open staff poll with live results and its key pair (as the worker's job makes it). Returns (poll id,
+    option ids)."""
+    from participation.core import tally_keys
+
     require("poll", "poll_option")
     poll_id = max_id("poll") + 1
     bulk_insert("poll", [{"id": poll_id, "title": title_text, "description": "벤치마크", "state": "open",
-                          "by_staff": True, "max_choices": 1, "results_visibility": "live",
+                          "public_key": tally_keys.create("poll", poll_id),
+                          "by_staff": True, "max_choices": max_choices, "results_visibility": "live",
                           "eligible_districts": [], "eligible_age_bands": [], "created_at": NOW - timedelta(days=1),
                           "opens_at": NOW - timedelta(days=1), "closes_at": NOW + timedelta(days=30),
                           "total_ballots": 0}])
@@ -60,15 +67,21 @@ def make_poll(options: int = 4, title_text: str = "벤치마크 투표: 올해�
 
 
 def add_ballots(poll_id: int, option_ids: list[int], n: int, user_ids: list[int] | None = None) -> None:
-    """n secret ballots (one choice each); with user_ids also their participation rows."""
+    """n opened secret ballots (one choice each) with their receipts, as one batch the worker opened; with
+    user_ids also their participation rows."""
     rnd = random.Random(poll_id)
     ids = [secrets.token_hex(16) for _ in range(n)]
     choices = [option_ids[min(len(option_ids) - 1, int(rnd.expovariate(1.0)))] for _ in range(n)]
-    bulk_insert("poll_ballot", ({"id": ids[i], "poll_id": poll_id,
-                                 "receipt_hash": hashlib.sha256(f"{poll_id}-{i}-{ids[i]}".encode()).hexdigest()}
-                                for i in range(n)))
+    bulk_insert("poll_ballot", ({"id": ids[i], "poll_id": poll_id} for i in range(n)))
     bulk_insert("poll_ballot_choice", ({"ballot_id": ids[i], "option_id": choices[i], "poll_id": poll_id}
                                        for i in range(n)))
+    bulk_insert("poll_receipt", ({"poll_id": poll_id, "batch": 1,
+                                  "receipt_hash": hashlib.sha256(f"{poll_id}-{i}-{ids[i]}".encode()).hexdigest()}
+                                 for i in range(n)))
+    from participation.extensions import db
+
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE poll SET mixed_batches = 1 WHERE id = :id"), {"id": poll_id})
     if user_ids:
         bulk_insert("poll_participation", ({"poll_id": poll_id, "user_id": uid, "created_at": NOW,
                                             "district": DISTRICTS[uid % len(DISTRICTS)], "age_band": "30s"}

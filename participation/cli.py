@@ -23,6 +23,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(tally)
     app.cli.add_command(serve)
     app.cli.add_command(storage)
+    app.cli.add_command(tally_keys)
     from participation.budgets.cli import budgets
     from participation.indicators.cli import indicators
 
@@ -98,6 +99,84 @@ def tally(now):
         else:
             get_queue().enqueue(func, job_id=job_id_for(f"tally:{func.__module__}.{func.__name__}"))
             click.echo(f"enqueued {func.__module__}.{func.__name__}")
+
+
+@click.group("tally-keys")
+def tally_keys():
+    """The ballot boxes' private keys in PARTICIPATION_TALLY_KEY_DIR: back up, restore, check."""
+
+
+def box_and_row(kind: str, box_id: int):
+    from participation import schedule  # noqa: F401  (every channel's tasks register their ballot boxes)
+    from participation.core.ballot_box import BOXES
+
+    if kind not in BOXES:
+        raise click.BadParameter(f"one of {', '.join(sorted(BOXES))}", param_hint="KIND")
+    box = BOXES[kind]
+    row = db.session.get(box.model, box_id)
+    if row is None:
+        raise click.BadParameter(f"no {kind} {box_id}", param_hint="ID")
+    return box, row
+
+
+@tally_keys.command("export")
+@click.argument("kind")
+@click.argument("box_id", metavar="ID", type=int)
+@click.argument("destination", metavar="FILE", type=click.Path(dir_okay=False, writable=True))
+def export_key(kind, box_id, destination):
+    """Copy a box's private key to FILE (mode 0600, refused if FILE exists) for offline backup."""
+    from pathlib import Path
+
+    from participation.core import tally_keys as keys
+
+    _box, row = box_and_row(kind, box_id)
+    try:
+        keys.export(kind, box_id, row.public_key, Path(destination))
+    except FileExistsError:
+        raise click.ClickException(f"{destination} exists; choose a new file") from None
+    except keys.TallyKeyError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"exported the key of {kind} {box_id} to {destination}; keep it offline")
+
+
+@tally_keys.command("import")
+@click.argument("kind")
+@click.argument("box_id", metavar="ID", type=int)
+@click.argument("source", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+def import_key(kind, box_id, source):
+    """Put a backed-up key back into the key directory (it must be the box's own key)."""
+    from pathlib import Path
+
+    from participation.core import tally_keys as keys
+
+    _box, row = box_and_row(kind, box_id)
+    try:
+        keys.restore(kind, box_id, row.public_key, Path(source))
+    except keys.TallyKeyError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"the key of {kind} {box_id} is in place; the next tally opens its ballots")
+
+
+@tally_keys.command("check")
+def check_keys():
+    """List every box that has a public key, with whether its private key is in the directory and its own."""
+    from participation import schedule  # noqa: F401
+    from participation.core import tally_keys as keys
+    from participation.core.ballot_box import BOXES
+
+    missing = 0
+    for kind, box in sorted(BOXES.items()):
+        for box_id, public_key in db.session.execute(
+                db.select(box.model.id, box.model.public_key).where(box.model.public_key.is_not(None))
+                .order_by(box.model.id)):
+            try:
+                keys.load(kind, box_id, public_key)
+                state = "ok"
+            except keys.TallyKeyError as error:
+                state, missing = error.problem, missing + 1
+            click.echo(f"{kind} {box_id}: {state}")
+    if missing:
+        raise click.ClickException(f"{missing} key(s) missing or not their box's own")
 
 
 @click.command()

@@ -54,6 +54,12 @@ DEFAULTS = {
     "RECOUNT_DELAY": 2,
     # Seconds between a poll's bulletin jobs (receipts digest and turnout) while ballots come in.
     "BULLETIN_DELAY": 60,
+    # Secret ballots (core/ballot_box.py): the worker opens sealed ballots only when at least this many wait
+    # (or at the close), so that results never move by one ballot. At least 2.
+    "MIX_BATCH": 20,
+    # The directory of the ballot boxes' private keys (core/tally_keys.py): give it to the tally worker only.
+    # Unset: `<instance>/tally-keys` in development; in production it must be set on the workers.
+    "TALLY_KEY_DIR": None,
     # Seconds an anonymous reader's copy of a public count or result is reused (core/response_cache.py).
     "PUBLIC_CACHE_SECONDS": 1,
     "RECONCILE_INTERVAL": 300,
@@ -127,6 +133,12 @@ def load_config(app: Flask, overrides: dict | None) -> None:
         app.config.get("DATABASE_URL"), app.instance_path, app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         app.config["DATABASE_CONNECT_TIMEOUT"], app.config["DATABASE_PREPARED_STATEMENTS"])
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or development_secret(app)
+    if not app.config.get("TALLY_KEY_DIR") and app.config["ENVIRONMENT"] != "production":
+        app.config["TALLY_KEY_DIR"] = os.path.join(app.instance_path, "tally-keys")
+    if isinstance(app.config["MIX_BATCH"], bool) or not isinstance(app.config["MIX_BATCH"], int) \
+            or app.config["MIX_BATCH"] < 2:
+        raise ConfigurationError("MIX_BATCH must be a whole number of at least 2: a batch of one ballot would "
+                                 "publish that ballot's choice.")
     if app.config["ENVIRONMENT"] == "production" and not app.config.get("TRUSTED_HOSTS"):
         # Links in mail (verification, password reset) and cached pages are built from the request's host:
         # a forged Host header must not reach them.

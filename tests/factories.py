@@ -161,6 +161,24 @@ class PollFactory(BaseFactory):
         for tag in extracted or ():
             poll.tag_rows.append(PollTag(tag=tag))
 
+    @factory.post_generation
+    def sealed(poll, create, extracted, **kwargs):
+        """The poll's key pair, as the worker's job makes it (pass `sealed=False` for a poll without one)."""
+        if extracted is not False:
+            give_key(poll)
+
+
+def give_key(poll):
+    """Make the poll's key pair in the test's key directory, as tasks.make_poll_key does (the poll is flushed)."""
+    from participation.core import tally_keys
+
+    session = PollFactory._meta.sqlalchemy_session
+    if poll.id is None:
+        session.flush()
+    poll.public_key = tally_keys.create("poll", poll.id)
+    session.flush()
+    return poll
+
 
 # --- Surveys (온라인 여론조사) ------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """Seoul facts the whole platform shares: districts, age bands, categories."""
 
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 
@@ -45,6 +47,27 @@ CATEGORIES = {
 
 # Statistics never show a cell with fewer people than this.
 MIN_CELL_SIZE = 10
+K = TypeVar("K")
+
+
+def suppressed(cells: Mapping[K, int], minimum: int = MIN_CELL_SIZE, hidden: Iterable[K] = ()) -> dict[K, int | None]:
+    """The cells of one breakdown (people per district, per age band, …) as they may be shown: None for a cell
+    that is not.
+
+    Primary suppression: a cell of fewer than `minimum` people is not shown, zero included, so a hidden cell
+    always means the same ("0 to minimum - 1 people, or hidden to protect such a cell"), never "nobody".
+    Secondary suppression: the breakdown's total is public (or follows from other figures), so if any cell is
+    hidden, the hidden cells together must be at least two and hold at least `minimum` people; otherwise the
+    smallest shown cells are hidden too, one by one. Then no hidden cell can be worked out from the total and
+    the shown cells, and neither can a small sum of hidden cells. `hidden` names cells never shown (e.g.
+    "unknown district"): they count as hidden. Ties go by the order of `cells`."""
+    never_shown = set(hidden)
+    hide = {key for key, count in cells.items() if count < minimum or key in never_shown}
+    if hide:
+        candidates = sorted((key for key in cells if key not in hide), key=lambda key: cells[key])
+        while candidates and (len(hide) < 2 or sum(cells[key] for key in hide) < minimum):
+            hide.add(candidates.pop(0))
+    return {key: None if key in hide else count for key, count in cells.items()}
 
 
 def age_on(birth_year: int, day: date) -> int:

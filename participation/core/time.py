@@ -25,6 +25,11 @@ def kst_year_bounds(year: int) -> tuple[datetime, datetime]:
     return start, end
 
 
+def start_of_kst_day(moment: datetime) -> datetime:
+    """00:00 KST of the moment's KST day, as UTC: a time that keeps the day and drops the hour."""
+    return datetime.combine(to_kst(moment).date(), time(), tzinfo=KST).astimezone(UTC)
+
+
 def kst_year(moment: datetime) -> int:
     return moment.astimezone(KST).year
 

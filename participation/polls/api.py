@@ -80,7 +80,8 @@ class PollResultOptionSchema(PollOptionSchema):
 
 
 DIGEST_DOC = {"description": "SHA-256 of the receipt hashes, sorted and joined with newlines, as of digest_as_of "
-                             "(recomputed every minute or so while ballots come in, and at the final tally)"}
+                             "(recomputed about a minute after a batch of ballots is opened, and at the final "
+                             "tally); the bulletin lists exactly the receipts it covers"}
 DIGEST_COUNT_DOC = {"description": "how many receipt hashes the digest covers"}
 DIGEST_AS_OF_DOC = {"description": "when the digest was computed"}
 
@@ -100,6 +101,11 @@ class PollResultsSchema(ma.Schema):
     digest_count = ma.fields.Integer(allow_none=True, required=True, metadata=DIGEST_COUNT_DOC)
     digest_as_of = ma.fields.DateTime(allow_none=True, required=True, metadata=DIGEST_AS_OF_DOC)
     final = ma.fields.Boolean(required=True)
+    invalid_ballots = ma.fields.Integer(required=True, metadata={
+        "description": "sealed ballots set aside: they did not open or were not valid ballots of this poll"})
+    batches = ma.fields.Integer(required=True, metadata={
+        "description": "batches of sealed ballots opened so far: the counts change only when one is opened "
+                       "(at least MIX_BATCH ballots, or the rest at the close)"})
 
 
 class PollReceiptsSchema(ma.Schema):
@@ -183,8 +189,9 @@ def results(poll_id):
 @bp.arguments(PageArgs, location="query")
 @bp.response(200, PollReceiptsSchema)
 def receipts(args, poll_id):
-    """The public bulletin: SHA-256 of every receipt, sorted, and their digest with how many receipts it covers
-    and when it was computed (every minute or so while ballots come in, and at the final tally)."""
+    """The public bulletin: the receipts' SHA-256 values that the published digest covers, sorted, with the
+    digest, how many receipts it covers and when it was computed. Receipts appear batch by batch, never one at
+    a time: a ballot's receipt is listed once the batch it was opened in is covered by a digest."""
     poll = queries.get_poll(poll_id, current_api_user())
     page = paginate(queries.receipts(poll), args["page"], args["per_page"])
     return {"items": page.items, **digest_fields(poll), "total": page.total, "page": page.page,

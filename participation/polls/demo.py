@@ -1,19 +1,26 @@
 """This channel's part of the Korean demo: the yearly "올해의 10대 뉴스" vote (30 items, choose up to 5)
 with votes from the demo citizens, a closed and tallied poll, a poll whose results stay hidden until
 it closes, and a citizen's poll waiting for moderation. The news items are examples written for the demo;
-the options of the rest-space poll have plain pictures drawn here (no photos are shipped)."""
+the options of the rest-space poll have plain pictures drawn here (no photos are shipped).
+
+Ballots are sealed as in real use: the demo makes each poll's key pair in the tally key directory (the seed
+runs where the worker runs) and opens the news poll's ballots in batches, leaving MIX_BATCH - 1 sealed, so
+that the next ballot a visitor casts completes a batch and the results move by a whole batch at once."""
 
 import random
 from datetime import timedelta
 from io import BytesIO
 
+from flask import current_app
 from PIL import Image, ImageDraw
 
+from participation.core import ballot_box
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.polls import images, services
+from participation.polls.box import POLL_BOX
 from participation.polls.models import PollState
-from participation.polls.tasks import write_tally
+from participation.polls.tasks import read_bulletin, write_bulletin, write_tally
 
 NEWS_ITEMS = (
     "기후동행카드 출시와 이용자 증가", "한강 리버버스 운항 준비", "서울국제정원박람회 개최", "손목닥터 9988 참여 확대",
@@ -42,6 +49,12 @@ def demo_picture(color: str, number: int) -> bytes:
     return output.getvalue()
 
 
+def with_key(poll):
+    """The poll's key pair, as the worker's job makes it when a poll is created."""
+    poll.public_key = ballot_box.prepare_key(POLL_BOX, poll.id)
+    return poll
+
+
 def seed(people) -> None:
     """Add demo polls; `people` maps a role name to demo accounts."""
     officer = people["staff"][0]
@@ -54,14 +67,23 @@ def seed(people) -> None:
         description="올 한 해 서울시의 소식 가운데 가장 중요했다고 생각하는 뉴스를 **최대 5개**까지 골라 주세요.\n\n"
                     "(데모용 예시 항목입니다.)",
         closes_at=utcnow() + timedelta(days=14))
-    services.transition(news, PollState.open, officer)
-    for voter in voters[:150]:
-        services.cast_ballot(news, voter, [option.id for option in chooser.sample(news.options, chooser.randint(1, 5))])
-    write_tally(news.id)
+    services.transition(with_key(news), PollState.open, officer)
+    batch = current_app.config["MIX_BATCH"]
+    # Six batches opened one after another (the results moved six times), then one ballot short of the next.
+    sizes = [batch + chooser.randint(0, 5) for _ in range(6)] + [batch - 1]
+    start = 0
+    for size in sizes:
+        for voter in voters[start:start + size]:
+            services.cast_ballot(news, voter, [option.id for option in chooser.sample(news.options,
+                                                                                       chooser.randint(1, 5))])
+        start += size
+        write_tally(news.id)
+    write_bulletin(news.id, read_bulletin(news.id))
 
     rest = services.create_poll(
         officer, title="도심 속 휴식 공간, 무엇이 더 필요할까요?", options=list(REST_OPTIONS),
         description="내년 공원 정비 계획에 참고합니다. 하나만 골라 주세요.", closes_at=utcnow() + timedelta(days=1))
+    with_key(rest)
     for number, (option, color) in enumerate(zip(rest.options, REST_COLORS, strict=True), start=1):
         images.set_image(option, demo_picture(color, number), officer)
     services.transition(rest, PollState.open, officer)
@@ -77,7 +99,7 @@ def seed(people) -> None:
         tags=["top10_policy"], results_visibility="after_close", eligible_age_bands=["14-19", "20-29", "30-39"],
         description="14~39세 시민이 참여할 수 있습니다. 결과는 마감 후에 공개됩니다.",
         closes_at=utcnow() + timedelta(days=10))
-    services.transition(youth, PollState.open, officer)
+    services.transition(with_key(youth), PollState.open, officer)
     for voter in voters:
         if services.eligibility_problem(youth, voter) is None:
             services.cast_ballot(youth, voter, [option.id for option in chooser.sample(youth.options, 2)])

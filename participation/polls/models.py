@@ -1,9 +1,11 @@
 """Mobile voting (엠보팅): polls, their options, who took part, and the secret ballots.
 
-Secrecy lives in the schema: `Participation` says who voted (poll, user, when, district and age band
-for turnout), `Ballot` says what was voted (poll, receipt hash, choices) and carries no user, no exact
-time and a random id. On SQLite both ballot tables are WITHOUT ROWID, so not even the storage order
-links a ballot to a participation row. Bulletins list receipt hashes sorted by hash, never by insertion.
+Secrecy lives in the schema and in who writes what (core/ballot_box.py): `Participation` says who voted (poll,
+user, the KST day, district and age band for turnout) and is written with the ballot *sealed* to the poll's
+public key (`SealedBallot`); the tally worker opens sealed ballots in shuffled batches and writes what was
+voted (`Ballot`, `BallotChoice`: a random id, the poll, the options) and, apart, the receipts (`Receipt`: the
+poll and a hash), each in random order, in transactions of its own. No ballot table has a user, a time or a
+link to a receipt. On SQLite they are WITHOUT ROWID: stored in the order of their random ids or hashes.
 """
 
 import enum
@@ -12,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from participation.core.ballot_box import BoxColumns, ReceiptColumns, SealedBallotColumns
 from participation.core.models import Base
 from participation.core.time import utcnow
 
@@ -41,7 +44,7 @@ class ResultsVisibility(enum.StrEnum):
     after_close = "after_close"
 
 
-class Poll(Base):
+class Poll(BoxColumns, Base):
     __tablename__ = "poll"
     __table_args__ = (
         CheckConstraint("max_choices >= 1", name="max_choices_positive"),
@@ -66,20 +69,18 @@ class Poll(Base):
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
-    # The latest tally by the worker (the ballots are the truth; these are what pages read): the live tally
-    # (every few seconds while open) writes the counts and tally_as_of.
+    # The latest tally by the worker (the opened ballots are the truth; these are what pages read), written with
+    # each batch of opened ballots (so they move batch by batch) and by the final tally: counts and tally_as_of.
     total_ballots: Mapped[int] = mapped_column(default=0)
     tally_as_of: Mapped[datetime | None]
-    # The public bulletin, written by the slower bulletin job (every BULLETIN_DELAY seconds while ballots
-    # come in) and by the final tally: the SHA-256 over every receipt hash, how many hashes it covers, and
-    # when it and the turnout cells were computed. Ballots are only ever added, so while the count is the
-    # same the digest is too, and the job does not recompute it.
+    # The public bulletin, written by the slower bulletin job (every BULLETIN_DELAY seconds while batches
+    # come in) and by the final tally: the SHA-256 over the receipt hashes of batches 1..bulletin_batch (the
+    # bulletin lists exactly those), how many hashes it covers, and when it and the turnout cells were
+    # computed. Receipts are only ever added, so while the count is the same the digest is too.
     tally_digest: Mapped[str | None] = mapped_column(String(64))
     tally_digest_count: Mapped[int | None]
+    bulletin_batch: Mapped[int] = mapped_column(default=0, server_default="0")
     bulletin_as_of: Mapped[datetime | None]
-    # PostgreSQL: when the ballots of a poll that takes no more of them were written again in random-id order
-    # (polls.tasks.rewrite_ballots_in_id_order); until then the periodic job keeps asking for it.
-    ballots_rewritten_at: Mapped[datetime | None]
 
     options: Mapped[list["PollOption"]] = relationship(
         back_populates="poll", order_by="PollOption.position", cascade="all, delete-orphan", lazy="selectin")
@@ -131,22 +132,38 @@ class Participation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The KST day of the vote, as that day's 00:00 KST (core.time.start_of_kst_day): the indicators count by
+    # year and the statistics by month; the second would order the voters for anyone who reads the table.
+    created_at: Mapped[datetime] = mapped_column(index=True)
     # Snapshots for turnout statistics, as on the poll's opening day.
     district: Mapped[str | None] = mapped_column(String(10))
     age_band: Mapped[str | None] = mapped_column(String(10))
 
 
+class SealedBallot(SealedBallotColumns, Base):
+    """A ballot as cast, sealed to the poll's public key, until the worker opens it (core/ballot_box.py)."""
+
+    __tablename__ = "poll_sealed_ballot"
+    __box_table__ = "poll"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class Receipt(ReceiptColumns, Base):
+    """A receipt's SHA-256 on the public bulletin, written per batch in random order; no link to a ballot."""
+
+    __tablename__ = "poll_receipt"
+    __box_table__ = "poll"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
 class Ballot(Base):
-    """What was voted: a random id, the poll and the receipt's hash. No user, no time."""
+    """An opened ballot: a random id (not the sealed one's) and the poll. No user, no time, no receipt."""
 
     __tablename__ = "poll_ballot"
-    __table_args__ = (Index("ix_poll_ballot_poll_id_receipt_hash", "poll_id", "receipt_hash"),
-                      {"sqlite_with_rowid": False})
+    __table_args__ = (Index("ix_poll_ballot_poll_id", "poll_id"), {"sqlite_with_rowid": False})
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
-    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 class BallotChoice(Base):

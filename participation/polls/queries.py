@@ -10,23 +10,26 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
+from participation.core import ballot_box
 from participation.core.errors import Forbidden, NotFound
 from participation.core.permissions import Role
-from participation.core.seoul import AGE_BANDS, DISTRICTS, MIN_CELL_SIZE
+from participation.core.seoul import AGE_BANDS, DISTRICTS, suppressed
 from participation.core.time import days_left
 from participation.extensions import db
+from participation.polls.box import POLL_BOX
 from participation.polls.models import (
-    Ballot,
     Participation,
     Poll,
     PollOption,
     PollState,
     PollTag,
+    Receipt,
     ResultsVisibility,
     TurnoutCell,
 )
 from participation.polls.services import eligibility_problem, receipt_hash
 
+UNKNOWN = "-"  # a participant without a district or an age band (tasks.count_turnout)
 PUBLIC_STATES = (PollState.scheduled, PollState.open, PollState.closed, PollState.tallied, PollState.cancelled)
 
 
@@ -110,32 +113,35 @@ def option_image_url(option: PollOption, external: bool = False) -> str | None:
 
 
 def results(poll: Poll) -> dict:
-    """The latest tally: per-option votes with shares of the ballots, as the worker wrote them."""
+    """The latest tally: per-option votes with shares of the ballots, as the worker wrote them (batch by batch
+    while the poll is open); and the ballots set aside as invalid."""
     total = poll.total_ballots
     options = [{"id": option.id, "label": option.label, "votes": option.votes,
                 "share": round(option.votes / total * 100, 1) if total else 0.0,
                 "image_url": option_image_url(option, external=True)} for option in poll.options]
     return {"poll_id": poll.id, "status": str(poll.state), "total_ballots": total, "options": options,
-            "as_of": poll.tally_as_of, "digest": poll.tally_digest, "final": poll.state == PollState.tallied}
+            "as_of": poll.tally_as_of, "digest": poll.tally_digest, "final": poll.state == PollState.tallied,
+            "invalid_ballots": poll.invalid_ballots, "batches": poll.mixed_batches}
 
 
 def turnout(poll: Poll) -> dict[str, list[tuple[str, int | None]]]:
-    """Participants by district and by age band; a cell under MIN_CELL_SIZE shows None (suppressed)."""
+    """Participants by district and by age band, None where a cell is not shown (core.seoul.suppressed: small
+    cells, and enough others that none can be worked out from the total). People without a district or age
+    band (UNKNOWN) are never shown but count in the total."""
     cells = {(cell.dimension, cell.value): cell.participants for cell in db.session.scalars(
         select(TurnoutCell).where(TurnoutCell.poll_id == poll.id))}
     table = {}
     for dimension, values in (("district", DISTRICTS), ("age_band", AGE_BANDS)):
-        rows = []
-        for value in values:
-            count = cells.get((dimension, value), 0)
-            rows.append((value, count if count >= MIN_CELL_SIZE else None))
-        table[dimension] = rows
+        counts = {value: cells.get((dimension, value), 0) for value in (*values, UNKNOWN)}
+        shown = suppressed(counts, hidden=(UNKNOWN,))
+        table[dimension] = [(value, shown[value]) for value in values]
     return table
 
 
 def receipts(poll: Poll) -> Select:
-    """The bulletin: receipt hashes, sorted by hash (never by the order of voting)."""
-    return select(Ballot.receipt_hash).where(Ballot.poll_id == poll.id).order_by(Ballot.receipt_hash)
+    """The bulletin: the receipt hashes that the published digest covers (batches 1..bulletin_batch), sorted by
+    hash (never by the order of voting)."""
+    return ballot_box.receipts(POLL_BOX, poll.id, poll.bulletin_batch)
 
 
 def find_receipt(poll: Poll, text: str) -> tuple[str, bool]:
@@ -146,7 +152,8 @@ def find_receipt(poll: Poll, text: str) -> tuple[str, bool]:
     else:
         code = re.sub(r"[^A-Z0-9]", "", lowered.upper())
         wanted = receipt_hash("-".join(code[start:start + 4] for start in range(0, len(code), 4)))
-    found = db.session.scalar(select(Ballot.id).where(Ballot.poll_id == poll.id, Ballot.receipt_hash == wanted))
+    found = db.session.scalar(select(Receipt.batch).where(Receipt.box_id == poll.id, Receipt.receipt_hash == wanted,
+                                                          Receipt.batch <= poll.bulletin_batch))
     return wanted, found is not None
 
 

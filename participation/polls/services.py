@@ -9,19 +9,19 @@ import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert
 
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, ValidationError
-from participation.core.jobs import enqueue_debounced
+from participation.core.jobs import enqueue_after_commit, enqueue_debounced
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.reports import file_report, resolve_reports
 from participation.core.seoul import AGE_BANDS, DISTRICTS
 from participation.core.settings import require_participation_open
-from participation.core.time import to_kst, utcnow
+from participation.core.time import start_of_kst_day, to_kst, utcnow
 from participation.extensions import db
+from participation.polls.box import POLL_BOX
 from participation.polls.models import (
     DESCRIPTION_MAX,
     OPTION_DESCRIPTION_MAX,
@@ -30,8 +30,6 @@ from participation.polls.models import (
     OPTIONS_MIN,
     TAG_MAX,
     TITLE_MAX,
-    Ballot,
-    BallotChoice,
     Participation,
     Poll,
     PollOption,
@@ -111,13 +109,17 @@ def _hidden(poll: Poll, step) -> None:
     resolve_reports(step.actor, SUBJECT, poll.id, upheld=True)
 
 
-@LIFECYCLE.on_enter(S.cancelled, S.hidden)
-def _voting_ended_without_a_tally(poll: Poll, step) -> None:
-    if step.source in (S.open, S.closed):
-        # No final tally will rewrite these ballots (secrecy on PostgreSQL): the end of voting does.
-        from participation.polls.tasks import schedule_ballot_rewrite
+@LIFECYCLE.on_enter(S.scheduled, S.open)
+def _needs_its_key(poll: Poll, step) -> None:
+    if poll.public_key is None:
+        request_key(poll.id)  # asked for at creation; again in case Redis lost that job
 
-        schedule_ballot_rewrite(poll.id)
+
+def request_key(poll_id: int) -> None:
+    """After commit, a worker makes the poll's key pair (tasks.make_poll_key; the web never holds the key)."""
+    from participation.polls.tasks import key_job_id, make_poll_key
+
+    enqueue_after_commit(make_poll_key, poll_id, job_id=key_job_id(poll_id))
 
 
 def create_poll(actor, *, title, options, closes_at, description="", max_choices=1, opens_at=None, tags=(),
@@ -142,6 +144,7 @@ def create_poll(actor, *, title, options, closes_at, description="", max_choices
     db.session.add(poll)
     db.session.flush()
     audit(actor, SUBJECT, poll.id, f"created:{poll.state}")
+    request_key(poll.id)
     return poll
 
 
@@ -295,26 +298,29 @@ def receipt_hash(receipt: str) -> str:
 
 
 def cast_ballot(poll: Poll, actor, choices) -> str:
-    """Record that the actor voted and, separately, what was voted; return the receipt code (shown once).
+    """Record that the actor voted and the ballot sealed to the poll's public key; return the receipt code
+    (shown once).
 
-    The participation row and the ballot are written in one transaction: both or neither. The ballot
-    has no user, a random id and no time. Nothing here logs anything. A second ballot is refused by the
-    unique constraint on (poll, user), not by a look-up first (`insert_once`).
+    Two rows in one transaction, both or neither: the participation row (the KST day, no time) and the sealed
+    ballot (a random id and ciphertext: the choices and the receipt's hash, padded to max_choices). What was
+    chosen is written only by the tally worker, when it opens a batch (core/ballot_box.py). Nothing here logs
+    anything. A second ballot is refused by the unique constraint on (poll, user), not by a look-up first
+    (`insert_once`).
     """
     require_participation_open()
     require_verified(actor)
     require_may_vote(poll, actor)
     chosen = check_choices(poll, choices)
+    if poll.public_key is None:
+        # The worker makes the poll's key pair when the poll is created (tasks.make_poll_key): seconds.
+        raise Conflict(_l("투표함을 준비하고 있습니다. 잠시 후 다시 투표해 주세요."), code="ballot_box_not_ready")
     receipt = new_receipt()
-    ballot_id = secrets.token_hex(16)
-    if insert_once(Participation, ("poll_id", "user_id"), poll_id=poll.id, user_id=actor.id, created_at=utcnow(),
-                   district=actor.district, age_band=actor.age_band_on(opening_day(poll))) is None:
+    sealed = POLL_BOX.seal(poll, receipt_hash(receipt), chosen)
+    if insert_once(Participation, ("poll_id", "user_id"), poll_id=poll.id, user_id=actor.id,
+                   created_at=start_of_kst_day(utcnow()), district=actor.district,
+                   age_band=actor.age_band_on(opening_day(poll))) is None:
         raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
-    # Plain inserts, the ballot first (the choices' foreign key): no unit of work to sort two rows.
-    db.session.execute(insert(Ballot.__table__), {"id": ballot_id, "poll_id": poll.id,
-                                                  "receipt_hash": receipt_hash(receipt)})
-    db.session.execute(insert(BallotChoice.__table__), [{"ballot_id": ballot_id, "option_id": option_id,
-                                                         "poll_id": poll.id} for option_id in chosen])
+    POLL_BOX.cast(poll.id, sealed)
     from participation.polls.tasks import tally_poll
 
     enqueue_debounced(f"recount:poll:{poll.id}", tally_poll, poll.id)

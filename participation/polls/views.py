@@ -3,13 +3,24 @@
 import csv
 import io
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from participation.core import consoles, storage
+from participation.core import consoles, shown_once, storage
 from participation.core import images as core_images
 from participation.core.audit import history
 from participation.core.errors import Conflict, DomainError, NotFound, ValidationError
@@ -99,8 +110,12 @@ def vote(poll_id):
         flash(error.summary(), "error")
         return redirect(url_for("polls.detail", poll_id=poll.id), 303)
     db.session.commit()
-    # Shown once on the next page, then forgotten; never logged.
-    session[RECEIPTS_KEY] = {**session.get(RECEIPTS_KEY, {}), str(poll.id): receipt}
+    # Shown once on the next page from a server-side entry (the session carries only its random token: a signed
+    # cookie is readable); never logged. Without Redis, shown at once on this answer instead.
+    token = shown_once.keep(receipt)
+    if token is None:
+        return receipt_page(poll, receipt, voted=True)
+    session[RECEIPTS_KEY] = {**session.get(RECEIPTS_KEY, {}), str(poll.id): token}
     return redirect(url_for("polls.receipt", poll_id=poll.id), 303)
 
 
@@ -108,13 +123,19 @@ def vote(poll_id):
 @login_required
 def receipt(poll_id):
     poll = queries.get_poll(poll_id, current_user)
-    receipts = dict(session.get(RECEIPTS_KEY, {}))
-    code = receipts.pop(str(poll.id), None)
-    if code is not None:
-        session[RECEIPTS_KEY] = receipts
-    return render_template("polls/receipt.html", poll=poll, receipt=code,
-                           receipt_hash=services.receipt_hash(code) if code else None,
-                           voted=queries.participated(poll, current_user))
+    tokens = dict(session.get(RECEIPTS_KEY, {}))
+    token = tokens.pop(str(poll.id), None)
+    if token is not None:
+        session[RECEIPTS_KEY] = tokens
+    return receipt_page(poll, shown_once.take(token), voted=queries.participated(poll, current_user))
+
+
+def receipt_page(poll, code: str | None, voted: bool):
+    response = make_response(render_template(
+        "polls/receipt.html", poll=poll, receipt=code, receipt_hash=services.receipt_hash(code) if code else None,
+        voted=voted, batch=current_app.config["MIX_BATCH"]))
+    response.headers["Cache-Control"] = "no-store"  # not kept by the browser: shown once
+    return response
 
 
 @bp.get("/<int:poll_id>/results")
@@ -122,7 +143,8 @@ def results(poll_id):
     poll = queries.get_poll(poll_id, current_user)
     queries.require_results_visible(poll)
     return render_template("polls/results.html", poll=poll, results=queries.results(poll),
-                           turnout=queries.turnout(poll), age_labels=AGE_BAND_LABELS)
+                           turnout=queries.turnout(poll), age_labels=AGE_BAND_LABELS,
+                           batch=current_app.config["MIX_BATCH"])
 
 
 @bp.get("/<int:poll_id>/receipts")
@@ -132,7 +154,7 @@ def bulletin(poll_id):
     lookup = (request.args.get("receipt") or "").strip()[:100]
     found = queries.find_receipt(poll, lookup) if lookup else None
     return render_template("polls/bulletin.html", poll=poll, page=paginate(queries.receipts(poll), page, per_page),
-                           lookup=lookup, found=found)
+                           lookup=lookup, found=found, batch=current_app.config["MIX_BATCH"])
 
 
 @bp.route("/new", methods=["GET", "POST"])

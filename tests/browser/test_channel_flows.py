@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from participation.extensions import db
 from participation.petitions.models import Petition, Signature
-from participation.polls.models import Ballot, Poll
+from participation.polls.models import Ballot, Poll, SealedBallot
 from participation.surveys.models import Response as SurveyResponse
 from tests import factories
 from tests.browser.conftest import PHONE, log_in
@@ -81,7 +81,11 @@ def test_citizen_votes_on_a_phone(open_page, live_data):
     click_and_wait(page, page.get_by_role("button", name="투표하기"))
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"the receipt page scrolls sideways on a phone: {widths}"
-    assert count(live_data, Ballot, Ballot.poll_id == poll_id) == 1
+    receipt = page.locator(".receipt-code").inner_text()
+    assert len(receipt) == 24
+    # Kept sealed until a batch is opened: nothing in the clear yet.
+    assert count(live_data, SealedBallot, SealedBallot.box_id == poll_id) == 1
+    assert count(live_data, Ballot, Ballot.poll_id == poll_id) == 0
 
 
 def test_citizen_answers_a_survey(open_page, live_data):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.polls.models import Ballot, Participation
+from participation.polls.models import Ballot, Participation, SealedBallot
 from participation.polls.tasks import publish_bulletin, tally_poll
 from tests.conftest import api_token
 from tests.factories import PollFactory, UserFactory, moderator, staff
@@ -72,7 +72,8 @@ def test_body_that_is_not_an_object_is_400(client):
     assert response.status_code == 400
 
 
-def test_vote_returns_a_receipt_once_and_a_second_ballot_is_409(client):
+def test_vote_returns_a_receipt_once_and_a_second_ballot_is_409(client, batch_size):
+    batch_size(2)
     poll = PollFactory(labels=["가", "나", "다"], max_choices=2)
     headers = api_token(client, UserFactory())
     choices = [poll.options[0].id, poll.options[2].id]
@@ -81,23 +82,27 @@ def test_vote_returns_a_receipt_once_and_a_second_ballot_is_409(client):
     receipt = response.json["receipt"]
     again = client.post(f"/api/v1/polls/{poll.id}/ballots", json={"choices": choices}, headers=headers)
     assert again.status_code == 409 and again.json["error"]["code"] == "already_voted"
-    assert count(Participation) == 1 and count(Ballot) == 1
+    assert count(Participation) == 1 and count(SealedBallot) == 1 and count(Ballot) == 0
+    tally_poll(poll.id)  # one ballot waits sealed: a batch is two here
+    assert client.get(f"/api/v1/polls/{poll.id}/results").json["total_ballots"] == 0
+    other = client.post(f"/api/v1/polls/{poll.id}/ballots", json={"choices": [poll.options[1].id]},
+                        headers=api_token(client, UserFactory())).json["receipt"]
     tally_poll(poll.id)
     bulletin = client.get(f"/api/v1/polls/{poll.id}/receipts").json
-    digest = hashlib.sha256(receipt.encode()).hexdigest()
-    assert bulletin["items"] == [digest] and bulletin["total"] == 1
-    # The live tally counts; the digest comes with the bulletin job, which says what it covers and when.
-    assert (bulletin["digest"], bulletin["digest_count"], bulletin["digest_as_of"]) == (None, None, None)
+    # The tally opened the batch; its receipts join the bulletin with the digest that covers them.
+    assert (bulletin["items"], bulletin["total"], bulletin["digest"]) == ([], 0, None)
     publish_bulletin(poll.id)
     bulletin = client.get(f"/api/v1/polls/{poll.id}/receipts").json
-    assert bulletin["digest"] == hashlib.sha256(digest.encode()).hexdigest()
-    assert bulletin["digest_count"] == 1 and bulletin["digest_as_of"] is not None
+    hashes = sorted(hashlib.sha256(code.encode()).hexdigest() for code in (receipt, other))
+    assert bulletin["items"] == hashes and bulletin["total"] == 2
+    assert bulletin["digest"] == hashlib.sha256("\n".join(hashes).encode()).hexdigest()
+    assert bulletin["digest_count"] == 2 and bulletin["digest_as_of"] is not None
     assert bulletin["as_of"] is not None
     results = client.get(f"/api/v1/polls/{poll.id}/results").json
-    assert results["total_ballots"] == 1
-    assert [option["votes"] for option in results["options"]] == [1, 0, 1]
+    assert results["total_ballots"] == 2 and results["batches"] == 1 and results["invalid_ballots"] == 0
+    assert [option["votes"] for option in results["options"]] == [1, 1, 1]
     assert results["as_of"] is not None and results["poll_id"] == poll.id and results["status"] == "open"
-    assert (results["digest"], results["digest_count"]) == (bulletin["digest"], 1)
+    assert (results["digest"], results["digest_count"]) == (bulletin["digest"], 2)
     assert results["digest_as_of"] == bulletin["digest_as_of"]
 
 
@@ -186,7 +191,7 @@ def test_a_vote_is_stored_even_when_redis_is_down(client, monkeypatch):
     response = client.post(f"/api/v1/polls/{poll.id}/ballots", json={"choices": [poll.options[0].id]},
                            headers=headers)
     assert response.status_code == 201
-    assert count(Participation) == 1 and count(Ballot) == 1
+    assert count(Participation) == 1 and count(SealedBallot) == 1
 
 
 def test_staff_extends_the_close_time_with_a_reason(client):

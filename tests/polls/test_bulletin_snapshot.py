@@ -13,11 +13,14 @@ from tests.conftest import job_paused_in
 
 
 def test_a_vote_commits_while_the_bulletin_is_reading(app, live_server, monkeypatch):
+    monkeypatch.setitem(app.config, "MIX_BATCH", 2)
     with app.app_context():
         factories.bind(db.session)
         poll = factories.PollFactory(title="덕수궁 돌담길 야간 개방", labels=("찬성", "반대"))
         early, late = factories.UserFactory(), factories.UserFactory()
-        services.cast_ballot(poll, early, [poll.options[0].id])
+        for voter in (early, factories.UserFactory()):
+            services.cast_ballot(poll, voter, [poll.options[0].id])
+        tasks.write_tally(poll.id)  # the two are opened as one batch
         token = issue_token(late)
         db.session.commit()
         poll_id, option_id = poll.id, poll.options[1].id
@@ -29,7 +32,7 @@ def test_a_vote_commits_while_the_bulletin_is_reading(app, live_server, monkeypa
                              headers={"Authorization": f"Bearer {token}"}, timeout=15)
         assert vote.status_code == 201
     with app.app_context():
-        # The bulletin of the snapshot it read: one receipt, written after the vote without replacing anything.
+        # The bulletin of the snapshot it read: two receipts, written after the vote without replacing anything.
         assert db.session.execute(select(Poll.tally_digest_count, Poll.bulletin_as_of)
-                                  .where(Poll.id == poll_id)).one()[0] == 1
+                                  .where(Poll.id == poll_id)).one()[0] == 2
         db.session.remove()

@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from participation.accounts.models import User, UserRole
 from participation.accounts.services import issue_token
+from participation.core import tally_keys
 from participation.core.jobs import get_queue
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.polls.models import Ballot, BallotChoice, Participation, Poll, PollOption
+from participation.polls.models import BallotChoice, Participation, Poll, PollOption, SealedBallot
 from participation.polls.tasks import tally_poll
 
 
@@ -29,6 +30,7 @@ def make_poll_and_voters(app, voters: int) -> tuple[int, list[int], list[str]]:
                              for n, label in enumerate(["음악회", "장터", "영화"], 1)])
         db.session.add_all([*users, poll])
         db.session.flush()
+        poll.public_key = tally_keys.create("poll", poll.id)  # as the worker's key job does
         tokens = [issue_token(user) for user in users]
         db.session.commit()
         result = poll.id, [option.id for option in poll.options], tokens
@@ -49,9 +51,14 @@ def post_all(url: str, requests_to_send: list[tuple[dict, dict]]) -> list[int]:
 
 
 def counts(app, poll_id: int) -> tuple[int, int, int]:
+    """Participation rows, sealed ballots waiting, opened ballots' choices."""
     with app.app_context():
-        result = tuple(db.session.scalar(select(func.count()).select_from(model).where(model.poll_id == poll_id))
-                       for model in (Participation, Ballot, BallotChoice))
+        result = (db.session.scalar(select(func.count()).select_from(Participation)
+                                    .where(Participation.poll_id == poll_id)),
+                  db.session.scalar(select(func.count()).select_from(SealedBallot)
+                                    .where(SealedBallot.box_id == poll_id)),
+                  db.session.scalar(select(func.count()).select_from(BallotChoice)
+                                    .where(BallotChoice.poll_id == poll_id)))
         db.session.remove()
         return result
 
@@ -61,7 +68,7 @@ def test_many_distinct_voters_at_once(app, redis, live_server):
     statuses = post_all(f"{live_server}/api/v1/polls/{poll_id}/ballots",
                         [({"Authorization": f"Bearer {token}"}, {"choices": option_ids[:2]}) for token in tokens])
     assert statuses == [201] * 40
-    assert counts(app, poll_id) == (40, 40, 80)
+    assert counts(app, poll_id) == (40, 40, 0)  # forty voters, forty sealed ballots, nothing in the clear
     # The burst asked for one tally job, not forty (nobody ran it yet).
     with app.app_context():
         assert len(get_queue().scheduled_job_registry.get_job_ids()) == 1
@@ -73,7 +80,7 @@ def test_one_voter_submitting_thirty_times_at_once_gets_one_ballot(app, live_ser
     statuses = post_all(f"{live_server}/api/v1/polls/{poll_id}/ballots",
                         [(headers, {"choices": [option_ids[0]]})] * 30)
     assert sorted(statuses) == [201] + [409] * 29
-    assert counts(app, poll_id) == (1, 1, 1)
+    assert counts(app, poll_id) == (1, 1, 0)
 
 
 def test_votes_in_flight_while_staff_closes_early_are_in_the_final_tally_or_refused(app, redis, live_server):
@@ -127,4 +134,4 @@ def test_votes_in_flight_while_staff_closes_early_are_in_the_final_tally_or_refu
             Participation.poll_id == poll_id))
         assert latest_vote is None or latest_vote <= poll.closed_at
         db.session.remove()
-    assert counts(app, poll_id) == (accepted, accepted, accepted)
+    assert counts(app, poll_id) == (accepted, 0, accepted)  # every sealed ballot opened by the final tally

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from participation.core.time import to_kst, utcnow
 from participation.extensions import db
-from participation.polls.models import Ballot, Participation, Poll
+from participation.polls import services
+from participation.polls.models import Ballot, Participation, Poll, SealedBallot
 from participation.polls.tasks import publish_bulletin, tally_poll
 from tests.conftest import csrf_token, login
 from tests.factories import PollFactory, UserFactory, moderator, staff
@@ -17,7 +18,8 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_choose_confirm_vote_and_see_the_receipt_once(client):
+def test_choose_confirm_vote_and_see_the_receipt_once(client, batch_size):
+    batch_size(2)
     poll = PollFactory(title="한강 공원 새 이름", labels=["햇살", "물결", "바람"])
     login(client, UserFactory())
     page = client.get(f"/polls/{poll.id}").get_data(as_text=True)
@@ -31,20 +33,47 @@ def test_choose_confirm_vote_and_see_the_receipt_once(client):
     assert count(Ballot) == 0  # nothing stored at the confirm step
     response = client.post(f"/polls/{poll.id}/vote", data={"choice": str(chosen), "csrf_token": token})
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/polls/{poll.id}/receipt")
-    receipt_page = client.get(f"/polls/{poll.id}/receipt").get_data(as_text=True)
+    # The session cookie carries no receipt (a signed cookie is readable), only a token for a server-side entry.
+    assert "receipt" not in response.headers.get("Set-Cookie", "").lower()
+    receipt_response = client.get(f"/polls/{poll.id}/receipt")
+    assert receipt_response.headers["Cache-Control"] == "no-store"
+    receipt_page = receipt_response.get_data(as_text=True)
     receipt = re.search(r'class="receipt-code">([A-Z0-9-]+)<', receipt_page).group(1)
     assert len(receipt) == 24
     assert receipt not in client.get(f"/polls/{poll.id}/receipt").get_data(as_text=True)
-    assert count(Participation) == 1 and count(Ballot) == 1
-    tally_poll(poll.id)
-    bulletin = client.get(f"/polls/{poll.id}/receipts?receipt={receipt.lower().replace('-', '')}")
-    assert "게시판에 있습니다" in bulletin.get_data(as_text=True)
-    assert "아직 집계 전" in bulletin.get_data(as_text=True)  # the digest comes with the bulletin job
+    assert count(Participation) == 1 and count(SealedBallot) == 1 and count(Ballot) == 0
+    lookup = f"/polls/{poll.id}/receipts?receipt={receipt.lower().replace('-', '')}"
+    tally_poll(poll.id)  # one ballot: no batch yet
+    assert "아직 게시판에 없습니다" in client.get(lookup).get_data(as_text=True)
+    services.cast_ballot(poll, UserFactory(), [poll.options[0].id])
+    tally_poll(poll.id)  # a batch of two is opened
+    page = client.get(lookup).get_data(as_text=True)
+    assert "아직 게시판에 없습니다" in page and "아직 집계 전" in page  # not until a digest covers it
     publish_bulletin(poll.id)
+    assert "게시판에 있습니다" in client.get(lookup).get_data(as_text=True)
     bulletin = client.get(f"/polls/{poll.id}/receipts").get_data(as_text=True)
-    assert "영수증 1개 포함" in bulletin and "계산" in bulletin and "아직 집계 전" not in bulletin
+    assert "영수증 2개 포함" in bulletin and "계산" in bulletin and "아직 집계 전" not in bulletin
     missing = client.get(f"/polls/{poll.id}/receipts?receipt=AAAA-BBBB-CCCC-DDDD-EEEE")
-    assert "찾지 못했습니다" in missing.get_data(as_text=True)
+    assert "아직 게시판에 없습니다" in missing.get_data(as_text=True)
+
+
+def test_the_receipt_is_kept_on_the_server_not_in_the_cookie(client):
+    """A signed Flask cookie is base64 that anyone holding it can read: the receipt must not be in it."""
+    import base64
+    import zlib
+
+    poll = PollFactory(title="서울광장 스케이트장 운영", labels=["찬성", "반대"])
+    login(client, UserFactory())
+    token = csrf_token(client, f"/polls/{poll.id}")
+    client.post(f"/polls/{poll.id}/vote", data={"choice": str(poll.options[0].id), "csrf_token": token})
+    cookie = client.get_cookie("session").value
+    payload = cookie.lstrip(".").split(".")[0]
+    data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    text = (zlib.decompress(data) if cookie.startswith(".") else data).decode()
+    receipt_page = client.get(f"/polls/{poll.id}/receipt").get_data(as_text=True)
+    receipt = re.search(r'class="receipt-code">([A-Z0-9-]+)<', receipt_page).group(1)
+    assert receipt not in text and receipt.replace("-", "") not in text
+    assert "poll_receipts" in text  # only the one-time token is there
 
 
 def test_second_vote_on_the_page_is_refused_with_a_message(client):
@@ -55,7 +84,7 @@ def test_second_vote_on_the_page_is_refused_with_a_message(client):
     assert client.post(f"/polls/{poll.id}/vote", data=data).status_code == 303
     again = client.post(f"/polls/{poll.id}/vote", data=data, follow_redirects=True)
     assert "이미 투표하셨습니다" in again.get_data(as_text=True)
-    assert count(Ballot) == 1
+    assert count(SealedBallot) == 1
 
 
 def test_too_many_choices_on_the_confirm_step_shows_the_form_again(client):
@@ -82,9 +111,10 @@ def test_vote_without_csrf_is_refused(client):
     assert count(Ballot) == 0
 
 
-def test_results_page_shows_numbers_shares_and_suppressed_turnout(client):
+def test_results_page_shows_numbers_shares_and_suppressed_turnout(client, batch_size):
+    batch_size(12)
     poll = PollFactory(labels=["찬성", "반대"])
-    from participation.polls import services
+
 
     for number in range(12):
         services.cast_ballot(poll, UserFactory(district="마포구" if number < 10 else "중구"),
@@ -96,7 +126,7 @@ def test_results_page_shows_numbers_shares_and_suppressed_turnout(client):
     assert "참여 현황은 아직 집계 전입니다." in page and "영수증 요약값" not in page
     publish_bulletin(poll.id)
     page = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
-    assert "10명 미만" in page
+    assert "비공개" in page
     assert re.search(r"참여 현황은 [^<]+ 기준입니다\.", page)
     assert "영수증 요약값 (SHA-256)" in page and "영수증 12개 포함" in page
     client.get("/lang/en")
@@ -104,11 +134,13 @@ def test_results_page_shows_numbers_shares_and_suppressed_turnout(client):
     assert "covers 12 receipts" in english and "Turnout as of" in english
 
 
-def test_results_page_of_a_multiple_choice_poll(client):
+def test_results_page_of_a_multiple_choice_poll(client, batch_size):
+    batch_size(2)
     poll = PollFactory(labels=["가", "나", "다"], max_choices=2)
-    from participation.polls import services
 
-    services.cast_ballot(poll, UserFactory(), [poll.options[0].id, poll.options[1].id])
+
+    for _ in range(2):
+        services.cast_ballot(poll, UserFactory(), [poll.options[0].id, poll.options[1].id])
     tally_poll(poll.id)
     response = client.get(f"/polls/{poll.id}/results")
     assert response.status_code == 200

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from participation.core.errors import Conflict, Forbidden, InvalidTransition, ValidationError
-from participation.core.time import utcnow
+from participation.core.time import start_of_kst_day, utcnow
 from participation.extensions import db
 from participation.polls import queries, services
-from participation.polls.models import Ballot, BallotChoice, Participation, PollState
+from participation.polls.models import Ballot, BallotChoice, Participation, PollState, Receipt, SealedBallot
 from tests.factories import PollFactory, UserFactory, moderator, staff
 
 
@@ -91,20 +91,28 @@ def test_extend_moves_the_close_later_only(db_session):
     assert poll.closes_at == later
 
 
-def test_one_vote_writes_one_participation_and_one_ballot(db_session):
+def test_one_vote_writes_one_participation_and_one_sealed_ballot(db_session):
     poll = PollFactory(labels=["가", "나", "다"], max_choices=2)
     voter = UserFactory(district="강남구", birth_year=utcnow().year - 35)
     receipt = services.cast_ballot(poll, voter, [poll.options[0].id, poll.options[2].id])
     assert len(receipt) == 24
-    assert count(Participation) == 1 and count(Ballot) == 1 and count(BallotChoice) == 2
+    assert (count(Participation), count(SealedBallot), count(Ballot), count(BallotChoice), count(Receipt)) == (
+        1, 1, 0, 0, 0)
     row = db.session.scalar(select(Participation))
     assert (row.district, row.age_band) == ("강남구", "30-39")
-    ballot = db.session.scalar(select(Ballot))
-    assert ballot.receipt_hash == services.receipt_hash(receipt)
+    assert row.created_at == start_of_kst_day(utcnow())  # the day, not the second
     with pytest.raises(Conflict) as caught:
         services.cast_ballot(poll, voter, [poll.options[1].id])
     assert caught.value.code == "already_voted"
-    assert count(Participation) == 1 and count(Ballot) == 1
+    assert count(Participation) == 1 and count(SealedBallot) == 1
+
+
+def test_a_poll_without_its_key_yet_takes_no_ballot(db_session):
+    poll = PollFactory(sealed=False)
+    with pytest.raises(Conflict) as caught:
+        services.cast_ballot(poll, UserFactory(), [poll.options[0].id])
+    assert caught.value.code == "ballot_box_not_ready"
+    assert count(Participation) == 0 and count(SealedBallot) == 0
 
 
 @pytest.mark.parametrize("choices", [[], [999_999], ["1"], [True], "1"])
@@ -113,7 +121,7 @@ def test_bad_choices_are_422_and_write_nothing(db_session, choices):
     with pytest.raises(ValidationError) as caught:
         services.cast_ballot(poll, UserFactory(), choices)
     assert set(caught.value.fields) == {"choices"}
-    assert count(Participation) == 0 and count(Ballot) == 0
+    assert count(Participation) == 0 and count(SealedBallot) == 0
 
 
 def test_repeated_and_too_many_choices_are_refused(db_session):
@@ -122,7 +130,7 @@ def test_repeated_and_too_many_choices_are_refused(db_session):
     for choices in ([ids[0], ids[0]], ids):
         with pytest.raises(ValidationError):
             services.cast_ballot(poll, UserFactory(), choices)
-    assert count(Participation) == 0 and count(Ballot) == 0
+    assert count(Participation) == 0 and count(SealedBallot) == 0
 
 
 @pytest.mark.parametrize("state", ["draft", "scheduled", "closed", "tallied", "cancelled"])
@@ -168,10 +176,12 @@ def test_count_participants_by_range_and_tag(db_session):
         services.cast_ballot(news, UserFactory(), [news.options[0].id])
     for _ in range(2):
         services.cast_ballot(other, UserFactory(), [other.options[1].id])
-    start, end = utcnow() - timedelta(hours=1), utcnow() + timedelta(hours=1)
+    # A vote keeps its KST day only: it counts in the ranges that hold that day's 00:00 KST.
+    start, end = start_of_kst_day(utcnow()), start_of_kst_day(utcnow()) + timedelta(days=1)
     assert queries.count_participants(start, end) == 5
     assert queries.count_participants(start, end, tag="top10_news") == 3
     assert queries.count_participants(end, end + timedelta(days=1)) == 0
+    assert queries.count_participants(start + timedelta(seconds=1), end) == 0
 
 
 def test_drafts_of_staff_are_not_found_for_citizens(db_session):

@@ -27,7 +27,7 @@ def recorded_statements():
         event.remove(engine, "before_cursor_execute", record)
 
 
-def test_a_vote_reads_the_voter_and_the_poll_once_each_and_writes_three_rows(client, db_session):
+def test_a_vote_reads_the_voter_and_the_poll_once_each_and_writes_two_rows(client, db_session):
     poll = PollFactory(title="올해의 10대 뉴스", labels=[f"뉴스 {n}" for n in range(1, 31)], max_choices=5)
     poll_id, choices = poll.id, [option.id for option in poll.options[:5]]
     first, second = (api_token(client, UserFactory()) for _ in range(2))
@@ -42,8 +42,9 @@ def test_a_vote_reads_the_voter_and_the_poll_once_each_and_writes_three_rows(cli
     writes = [statement.split("(")[0].strip() for statement in statements if statement.startswith("INSERT")]
     # The token with its user and the user's roles, the poll with its thirty options.
     assert len(reads) == 2 and "FROM poll LEFT OUTER JOIN poll_option" in reads[1]
-    assert writes == ["INSERT INTO poll_participation", "INSERT INTO poll_ballot", "INSERT INTO poll_ballot_choice"]
-    assert len(statements) == 5
+    # Who voted, and the ballot sealed: nothing in the clear, one row fewer than before sealing.
+    assert writes == ["INSERT INTO poll_participation", "INSERT INTO poll_sealed_ballot"]
+    assert len(statements) == 4
 
     with recorded_statements() as statements:
         response = client.post(f"/api/v1/polls/{poll_id}/ballots", json={"choices": choices}, headers=second)

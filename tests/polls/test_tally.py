@@ -1,20 +1,22 @@
-"""The worker's tally: the live one is one GROUP BY over the ballots; the bulletin job digests every receipt
-and counts the turnout; the final tally after close does all three at once and freezes the result."""
+"""The worker's tally: while the poll is open it opens sealed ballots a batch at a time and counts the opened
+ones with one GROUP BY; the bulletin job digests the receipts of the opened batches and counts the turnout;
+the final tally after close opens whatever waits, does all three at once and freezes the result."""
 
 import hashlib
+import itertools
 import threading
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from participation.core.errors import DomainError
 from participation.core.jobs import get_queue
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.polls import queries, services
-from participation.polls.models import Ballot, Poll, PollState, TurnoutCell
+from participation.polls.models import Ballot, Poll, PollState, Receipt, SealedBallot, TurnoutCell
 from participation.polls.tasks import (
     apply_poll_deadlines,
     publish_bulletin,
@@ -38,7 +40,8 @@ def snapshot(poll):
                    for cell in db.session.scalars(select(TurnoutCell).where(TurnoutCell.poll_id == poll.id))))
 
 
-def test_a_burst_of_votes_makes_one_tally_job_with_the_right_counts(db_session, redis, run_jobs):
+def test_a_burst_of_votes_makes_one_tally_job_with_the_right_counts(db_session, redis, run_jobs, batch_size):
+    batch_size(4)
     poll = PollFactory(labels=["가", "나", "다"], max_choices=2)
     first, second, third = (option.id for option in poll.options)
     receipts = []
@@ -50,7 +53,7 @@ def test_a_burst_of_votes_makes_one_tally_job_with_the_right_counts(db_session, 
     poll_id = poll.id
     run_jobs()
     poll = fresh(poll_id)
-    assert poll.total_ballots == 4
+    assert poll.total_ballots == 4 and poll.mixed_batches == 1
     assert [option.votes for option in poll.options] == [3, 2, 1]
     assert poll.tally_as_of is not None
     # The live tally leaves the digest to the bulletin job, which it has scheduled (BULLETIN_DELAY later).
@@ -65,7 +68,8 @@ def test_a_burst_of_votes_makes_one_tally_job_with_the_right_counts(db_session, 
                                                    "image_url": None}
 
 
-def test_tally_twice_gives_identical_rows(db_session):
+def test_tally_twice_gives_identical_rows(db_session, batch_size):
+    batch_size(12)
     poll = PollFactory()
     for number in range(12):
         services.cast_ballot(poll, UserFactory(district="마포구"), [poll.options[number % 3].id])
@@ -89,7 +93,7 @@ def test_closing_then_tallying_freezes_the_result(db_session, redis, run_jobs):
     poll = fresh(poll_id)
     assert poll.state == PollState.tallied and poll.total_ballots == 1
     # A ballot slipped into the table afterwards (only a database administrator could) changes nothing.
-    db.session.add(Ballot(id="f" * 32, poll_id=poll.id, receipt_hash="0" * 64))
+    db.session.add(Ballot(id="f" * 32, poll_id=poll.id))
     db.session.flush()
     tally_poll(poll.id)
     db.session.refresh(poll)
@@ -118,19 +122,22 @@ def test_a_scheduled_poll_whose_window_passed_is_opened_closed_and_tallied(db_se
     assert fresh(missed_id).state == PollState.tallied
 
 
-def test_full_recount_fixes_drift(db_session):
+def test_full_recount_fixes_drift(db_session, batch_size):
+    batch_size(2)
     poll = PollFactory()
     services.cast_ballot(poll, UserFactory(), [poll.options[1].id])
+    services.cast_ballot(poll, UserFactory(), [poll.options[1].id])
+    tally_poll(poll.id)
     poll.total_ballots = 99
     db.session.flush()
     tally_all_polls()
     db.session.refresh(poll)
-    assert poll.total_ballots == 1 and poll.options[1].votes == 1
+    assert poll.total_ballots == 2 and poll.options[1].votes == 2
 
 
 def test_digest_of_no_ballots_is_the_hash_of_nothing(db_session):
     poll = PollFactory()
-    assert receipts_digest(poll.id) == (hashlib.sha256(b"").hexdigest(), 0)
+    assert receipts_digest(poll.id, 0) == (hashlib.sha256(b"").hexdigest(), 0)
 
 
 def expected_digest(receipts):
@@ -144,11 +151,13 @@ def counting_digests(monkeypatch) -> list:
 
     digests = []
     real = tasks.receipts_digest
-    monkeypatch.setattr(tasks, "receipts_digest", lambda poll_id: digests.append(poll_id) or real(poll_id))
+    monkeypatch.setattr(tasks, "receipts_digest", lambda poll_id, batches: digests.append(poll_id) or real(
+        poll_id, batches))
     return digests
 
 
-def test_the_live_tally_counts_but_never_computes_the_digest_or_the_turnout(db_session, monkeypatch):
+def test_the_live_tally_counts_but_never_computes_the_digest_or_the_turnout(db_session, monkeypatch, batch_size):
+    batch_size(5)
     digests = counting_digests(monkeypatch)
     poll = PollFactory()
     for number in range(5):
@@ -161,9 +170,11 @@ def test_the_live_tally_counts_but_never_computes_the_digest_or_the_turnout(db_s
     assert db.session.scalars(select(TurnoutCell).where(TurnoutCell.poll_id == poll.id)).all() == []
 
 
-def test_the_live_tally_schedules_the_bulletin_only_when_ballots_were_added(db_session, redis):
+def test_the_live_tally_schedules_the_bulletin_only_when_a_batch_was_opened(db_session, redis, batch_size):
+    batch_size(2)
     poll = PollFactory()
     services.cast_ballot(poll, UserFactory(), [poll.options[0].id])
+    services.cast_ballot(poll, UserFactory(), [poll.options[1].id])
     db.session.commit()
     redis.flushdb()  # the vote's own tally job: not the subject here
     scheduled = get_queue().scheduled_job_registry.get_job_ids
@@ -173,14 +184,20 @@ def test_the_live_tally_schedules_the_bulletin_only_when_ballots_were_added(db_s
         "publish_bulletin")
     publish_bulletin(poll.id)
     redis.flushdb()
-    tally_poll(poll.id)  # the digest covers every ballot: no bulletin job
+    tally_poll(poll.id)  # no batch to open, and the digest covers every opened ballot: no bulletin job
     assert scheduled() == []
+    services.cast_ballot(poll, UserFactory(), [poll.options[0].id])
+    tally_poll(poll.id)  # one ballot waits: nothing opened, no bulletin scheduled
+    assert not [job_id for job_id in scheduled() if job_id.startswith("bulletin-")]
+    assert fresh(poll.id).total_ballots == 2
 
 
-def test_the_bulletin_recomputes_the_digest_only_when_ballots_were_added(db_session, monkeypatch):
+def test_the_bulletin_recomputes_the_digest_only_when_a_batch_was_opened(db_session, monkeypatch, batch_size):
+    batch_size(5)
     digests = counting_digests(monkeypatch)
     poll = PollFactory()
     receipts = [services.cast_ballot(poll, UserFactory(), [poll.options[number % 3].id]) for number in range(5)]
+    tally_poll(poll.id)
     publish_bulletin(poll.id)
     poll = fresh(poll.id)
     assert (poll.tally_digest, poll.tally_digest_count, len(digests)) == (expected_digest(receipts), 5, 1)
@@ -189,14 +206,18 @@ def test_the_bulletin_recomputes_the_digest_only_when_ballots_were_added(db_sess
     poll = fresh(poll.id)
     assert (poll.tally_digest, poll.tally_digest_count, len(digests)) == (expected_digest(receipts), 5, 1)
     assert poll.bulletin_as_of >= first_as_of
-    receipts.append(services.cast_ballot(poll, UserFactory(), [poll.options[0].id]))
+    more = [services.cast_ballot(poll, UserFactory(), [poll.options[0].id]) for _ in range(5)]
+    publish_bulletin(poll.id)  # sealed ballots are not on the bulletin
+    assert (fresh(poll.id).tally_digest_count, len(digests)) == (5, 1)
+    tally_poll(poll.id)
     publish_bulletin(poll.id)
     poll = fresh(poll.id)
-    assert (poll.tally_digest, poll.tally_digest_count, len(digests)) == (expected_digest(receipts), 6, 2)
-    assert poll.total_ballots == 0  # the bulletin leaves the counts to the tally
+    assert (poll.tally_digest, poll.tally_digest_count, len(digests)) == (expected_digest(receipts + more), 10, 2)
+    assert poll.bulletin_batch == poll.mixed_batches == 2
 
 
-def test_the_final_tally_makes_counts_digest_and_turnout_agree(db_session, monkeypatch):
+def test_the_final_tally_makes_counts_digest_and_turnout_agree(db_session, monkeypatch, batch_size):
+    batch_size(13)
     poll = PollFactory(labels=["가", "나"])
     receipts = [services.cast_ballot(poll, UserFactory(district="마포구" if number < 11 else "중구"),
                                      [poll.options[number % 2].id]) for number in range(13)]
@@ -221,9 +242,11 @@ def test_the_final_tally_makes_counts_digest_and_turnout_agree(db_session, monke
     assert snapshot(fresh(poll_id)) == frozen
 
 
-def test_the_final_tally_keeps_a_digest_that_covers_every_ballot(db_session, monkeypatch):
+def test_the_final_tally_keeps_a_digest_that_covers_every_ballot(db_session, monkeypatch, batch_size):
+    batch_size(3)
     poll = PollFactory()
     receipts = [services.cast_ballot(poll, UserFactory(), [poll.options[0].id]) for _ in range(3)]
+    tally_poll(poll.id)
     publish_bulletin(poll.id)
     services.transition(poll, "closed", staff(), "조기 마감")
     digests = counting_digests(monkeypatch)
@@ -233,16 +256,20 @@ def test_the_final_tally_keeps_a_digest_that_covers_every_ballot(db_session, mon
     assert (poll.tally_digest, poll.tally_digest_count) == (expected_digest(receipts), 3)
 
 
-def test_the_digest_streams_in_batches_in_hash_order(db_session, monkeypatch):
-    from participation.polls import tasks
+def test_the_digest_streams_in_batches_in_hash_order(db_session, monkeypatch, batch_size):
+    from participation.core import ballot_box
 
-    monkeypatch.setattr(tasks, "DIGEST_BATCH", 2)
+    batch_size(5)
+    monkeypatch.setattr(ballot_box, "DIGEST_BATCH", 2)
     poll = PollFactory()
     receipts = [services.cast_ballot(poll, UserFactory(), [poll.options[0].id]) for _ in range(5)]
-    assert receipts_digest(poll.id) == (expected_digest(receipts), 5)
+    tally_poll(poll.id)
+    assert receipts_digest(poll.id, 1) == (expected_digest(receipts), 5)
 
 
-def test_turnout_cells_below_ten_are_suppressed(db_session):
+def test_turnout_cells_are_suppressed_so_that_none_can_be_worked_out(db_session):
+    """종로구 (3 people) is under ten; every other district has none, so hiding 종로구 and the empty districts
+    leaves 3 people hidden, which the total (13) minus 마포구 (10) would give away: 마포구 is hidden too."""
     poll = PollFactory()
     for _ in range(10):
         services.cast_ballot(poll, UserFactory(district="마포구"), [poll.options[0].id])
@@ -250,40 +277,79 @@ def test_turnout_cells_below_ten_are_suppressed(db_session):
         services.cast_ballot(poll, UserFactory(district="종로구"), [poll.options[0].id])
     publish_bulletin(poll.id)
     table = dict(queries.turnout(poll)["district"])
-    assert table["마포구"] == 10 and table["종로구"] is None and table["강남구"] is None
+    assert table["마포구"] is None and table["종로구"] is None and table["강남구"] is None
+    for _ in range(12):
+        services.cast_ballot(poll, UserFactory(district="강남구"), [poll.options[0].id])
+    publish_bulletin(poll.id)
+    table = dict(queries.turnout(fresh(poll.id))["district"])
+    # Hidden: 종로구 (3), the empty districts and 마포구 (10, the smallest shown, so that 13 are hidden).
+    assert (table["강남구"], table["마포구"], table["종로구"]) == (12, None, None)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(attempts=st.lists(st.tuples(st.integers(min_value=0, max_value=5),
-                                   st.lists(st.integers(min_value=-1, max_value=4), max_size=4)), max_size=15))
-def test_tally_equals_the_accepted_ballots_per_option(db_session, attempts):
-    """Any sequence of valid and invalid ballots, second ballots included: the tally counts exactly the
-    accepted ones."""
-    poll = PollFactory(labels=["가", "나", "다", "라"], max_choices=3)
-    voters = [UserFactory() for _ in range(6)]
-    ids = [option.id for option in poll.options]
-    expected = dict.fromkeys(ids, 0)
-    accepted = 0
-    for voter_index, attempt in attempts:
-        # Indexes -1 and 4 stand for option ids that do not exist.
-        choices = [ids[index] if 0 <= index < 4 else 10_000_000 + index for index in attempt]
-        try:
-            services.cast_ballot(poll, voters[voter_index], choices)
-        except DomainError:
-            continue
-        accepted += 1
-        for choice in choices:
-            expected[choice] += 1
-    tally_poll(poll.id)
-    db.session.refresh(poll)
-    assert poll.total_ballots == accepted <= len(voters)
-    assert {option.id: option.votes for option in poll.options} == expected
+@given(attempts=st.lists(st.tuples(st.integers(min_value=0, max_value=7),
+                                   st.lists(st.integers(min_value=-1, max_value=4), max_size=4),
+                                   st.booleans()), max_size=15),
+       batch=st.integers(min_value=2, max_value=6), tallies=st.sets(st.integers(min_value=0, max_value=14)))
+def test_tally_equals_the_accepted_ballots_per_option(db_session, app, attempts, batch, tallies):
+    """Any sequence of valid and invalid ballots (refused at the door, or sealed and then tampered with in the
+    table), any batch size and tallies run at any moments: the final tally counts exactly the accepted,
+    untampered ballots per option, sets the tampered ones aside as invalid, and the live totals only ever
+    moved by whole batches."""
+    app.config["MIX_BATCH"] = batch
+    try:
+        poll = PollFactory(labels=["가", "나", "다", "라"], max_choices=3)
+        voters = [UserFactory() for _ in range(8)]
+        ids = [option.id for option in poll.options]
+        expected = dict.fromkeys(ids, 0)
+        accepted = tampered = 0
+        totals = [0]
+        for step, (voter_index, attempt, tamper) in enumerate(attempts):
+            # Indexes -1 and 4 stand for option ids that do not exist.
+            choices = [ids[index] if 0 <= index < 4 else 10_000_000 + index for index in attempt]
+            try:
+                services.cast_ballot(poll, voters[voter_index], choices)
+            except DomainError:
+                continue
+            if tamper:
+                tamper_with_the_latest_sealed_ballot(poll.id)
+                tampered += 1
+            else:
+                accepted += 1
+                for choice in choices:
+                    expected[choice] += 1
+            if step in tallies:
+                tally_poll(poll.id)
+                totals.append(fresh(poll.id).total_ballots)
+        steps = [after - before for before, after in itertools.pairwise(totals) if after != before]
+        assert all(step >= batch - tampered for step in steps)
+        services.transition(fresh(poll.id), "closed", staff(), "조기 마감")
+        tally_poll(poll.id)
+        poll = fresh(poll.id)
+        assert poll.state == PollState.tallied
+        assert poll.total_ballots == accepted and poll.invalid_ballots == tampered
+        assert accepted + tampered <= len(voters)
+        assert {option.id: option.votes for option in poll.options} == expected
+    finally:
+        app.config["MIX_BATCH"] = 20
 
 
-def test_concurrent_tallies_and_bulletins_agree(app, committed):
+def tamper_with_the_latest_sealed_ballot(poll_id: int) -> None:
+    """Flip one byte of a sealed ballot still waiting, as someone who can write the table might."""
+    sealed = db.session.scalars(select(SealedBallot).where(SealedBallot.box_id == poll_id,
+                                                           SealedBallot.problem.is_(None))).all()
+    untouched = [row for row in sealed if not row.id.startswith("0")] or sealed
+    row = untouched[-1]
+    row.ciphertext = bytes([row.ciphertext[0] ^ 1]) + bytes(row.ciphertext[1:])
+    row.id = "0" + row.id[1:]  # marked, so that it is not picked twice
+    db.session.flush()
+
+
+def test_concurrent_tallies_and_bulletins_agree(app, committed, batch_size):
     """Four tally jobs at once, then four bulletin jobs, each with its own connection, leave the same rows
-    as one."""
+    as one: the fifteen ballots are opened once, as one batch."""
     from participation.accounts.models import User
+    from participation.core import tally_keys
     from participation.core.time import utcnow as now
     from participation.polls.models import PollOption
 
@@ -297,6 +363,7 @@ def test_concurrent_tallies_and_bulletins_agree(app, committed):
                     options=[PollOption(position=1, label="가"), PollOption(position=2, label="나")])
         db.session.add_all([*voters, poll])
         db.session.commit()
+        poll.public_key = tally_keys.create("poll", poll.id)
         for number, voter in enumerate(voters):
             services.cast_ballot(poll, voter, [poll.options[number % 2].id])
         db.session.commit()
@@ -330,12 +397,14 @@ def test_concurrent_tallies_and_bulletins_agree(app, committed):
             db.session.remove()
             return rows
 
+    batch_size(15)
     four_at_once(tally_poll)
     with app.app_context():
         poll = db.session.get(Poll, poll_id)
-        assert poll.total_ballots == 15
+        assert poll.total_ballots == 15 and poll.mixed_batches == 1
         assert [option.votes for option in poll.options] == [8, 7]
-        hashes = sorted(db.session.scalars(select(Ballot.receipt_hash).where(Ballot.poll_id == poll_id)))
+        assert db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id)) == 15
+        hashes = sorted(db.session.scalars(select(Receipt.receipt_hash).where(Receipt.box_id == poll_id)))
         db.session.remove()
     four_at_once(publish_bulletin)
     concurrent = bulletin()
