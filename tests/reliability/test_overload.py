@@ -11,7 +11,7 @@ from participation import create_app
 from participation.core.settings import set_setting
 from participation.extensions import db
 from participation.petitions.models import Signature
-from participation.polls.models import Ballot, Participation
+from participation.polls.models import Participation, SealedBallot
 from tests import factories
 from tests.conftest import csrf_token, login
 from tests.security.conftest import bearer
@@ -61,7 +61,7 @@ def test_an_exhausted_pool_answers_503_quickly(tiny_pool_app):
 
 def counts(petition_id, poll_id) -> tuple[int, int, int]:
     return (db.session.scalar(select(func.count()).select_from(Signature).where(Signature.petition_id == petition_id)),
-            db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id)),
+            db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.box_id == poll_id)),
             db.session.scalar(select(func.count()).select_from(Participation).where(
                 Participation.poll_id == poll_id)))
 

@@ -10,7 +10,7 @@ from participation.extensions import db
 from participation.petitions import tasks as petition_tasks
 from participation.petitions.models import Petition, Signature
 from participation.polls import tasks as poll_tasks
-from participation.polls.models import Ballot, Poll
+from participation.polls.models import Poll, SealedBallot
 from participation.schedule import PERIODIC
 from tests import factories
 from tests.security.conftest import bearer, form_token, web_client
@@ -69,7 +69,7 @@ def test_signatures_and_ballots_taken_while_redis_is_down_are_kept_and_counted(
     db_session.remove()
     assert db.session.scalar(select(func.count()).select_from(Signature).where(
         Signature.petition_id == petition_id)) == 5
-    assert db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id)) == 4
+    assert db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.box_id == poll_id)) == 4
 
     # Redis is back (empty: the scheduled recounts are gone); the periodic reconciliation catches up.
     redis_process.start()
@@ -78,7 +78,8 @@ def test_signatures_and_ballots_taken_while_redis_is_down_are_kept_and_counted(
     assert db.session.get(Petition, petition_id).signature_count == 5
 
 
-def test_open_poll_tally_catches_up_after_redis_outage(app, db_session, outage_app, redis_process):
+def test_open_poll_tally_catches_up_after_redis_outage(app, db_session, outage_app, redis_process, monkeypatch):
+    monkeypatch.setitem(outage_app.config, "MIX_BATCH", 3)  # the three ballots make a batch
     citizens = [factories.UserFactory() for _ in range(3)]
     poll = factories.PollFactory()
     headers = [bearer(citizen) for citizen in citizens]

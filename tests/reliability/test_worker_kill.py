@@ -1,6 +1,8 @@
 """A worker killed with SIGKILL in the middle of a tally or a recount, ten times in a row: no job is lost for
 good (each killed job is retried or kept in the failed registry), and the retried jobs and the reconciliation
-give counts equal to a direct SQL count.
+give counts equal to a direct SQL count. A tally killed in the middle of opening a batch of sealed ballots
+(it has opened them, written the plaintext and deleted the sealed rows, and waits to write the counts) leaves
+the sealed rows in place; the retry opens them again, and no ballot is ever counted twice.
 
 Real processes, real commits: a worker (`participation.worker.make_worker(app).work()`, running its jobs in
 its own process) on the test database and on a Redis of the test's own, started again after each kill. To be
@@ -14,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import pytest
 from rq.job import Job
@@ -26,7 +29,7 @@ from participation.petitions import services as petition_services
 from participation.petitions.models import Petition, Signature
 from participation.petitions.tasks import recount_petition
 from participation.polls import services as poll_services
-from participation.polls.models import Ballot, BallotChoice, Poll, PollOption
+from participation.polls.models import Ballot, BallotChoice, Participation, Poll, PollOption, Receipt, SealedBallot
 from participation.polls.tasks import tally_poll
 from participation.schedule import reconcile
 from participation.worker import release_scheduled_jobs
@@ -68,10 +71,18 @@ class WorkerProcess:
             self.process.wait(timeout=10)
 
 
+# Each round's three ballots make a batch, so that every killed tally is killed while opening one.
+BATCH = 3
+# Held while the tally job runs: on PostgreSQL the job has opened the batch and waits to write the counts onto the
+# options (the last writes of its transaction); on SQLite it waits for the database's write lock.
+MID_BATCH = "UPDATE poll_option SET label = label WHERE poll_id = :id"
+
+
 @pytest.fixture
 def worker(redis_app, instance_dir, redis_process):
+    redis_app.config["MIX_BATCH"] = BATCH
     worker = WorkerProcess({**os.environ, "PARTICIPATION_TEST_INSTANCE": str(instance_dir),
-                            "REDIS_URL": redis_process.url})
+                            "REDIS_URL": redis_process.url, "PARTICIPATION_MIX_BATCH": str(BATCH)})
     worker.start()
     try:
         yield worker
@@ -100,17 +111,29 @@ def kill_mid_job(worker, func, item_id: int, lock_sql: str) -> str:
     return job.id
 
 
-def direct_counts(poll_id: int, petition_id: int) -> dict:
+def direct_counts(poll_id: int, petition_id: int, cast: dict) -> dict:
+    """What a count must show: every ballot cast (one per participation row), per option as the test cast them,
+    and the signatures."""
     counts = {
-        "ballots": db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id)),
-        "votes": dict(db.session.execute(select(BallotChoice.option_id, func.count())
-                                         .where(BallotChoice.poll_id == poll_id)
-                                         .group_by(BallotChoice.option_id)).all()),
+        "ballots": db.session.scalar(select(func.count()).select_from(Participation)
+                                     .where(Participation.poll_id == poll_id)),
+        "votes": dict(cast),
         "signatures": db.session.scalar(select(func.count()).select_from(Signature)
                                         .where(Signature.petition_id == petition_id)),
     }
     db.session.rollback()  # SQLite: a transaction of the test's would hold the write lock the worker needs
     return counts
+
+
+def stored_ballots(poll_id: int) -> tuple[int, int, int, dict]:
+    """Sealed ballots left, opened ballots, receipts, and the opened choices per option."""
+    result = (db.session.scalar(select(func.count()).select_from(SealedBallot).where(SealedBallot.box_id == poll_id)),
+              db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id)),
+              db.session.scalar(select(func.count()).select_from(Receipt).where(Receipt.box_id == poll_id)),
+              dict(db.session.execute(select(BallotChoice.option_id, func.count())
+                                      .where(BallotChoice.poll_id == poll_id).group_by(BallotChoice.option_id)).all()))
+    db.session.rollback()
+    return result
 
 
 def published_counts(poll_id: int, petition_id: int) -> dict:
@@ -132,16 +155,17 @@ def test_killed_tallies_and_recounts_are_retried_and_reconciled(redis_app, worke
     poll_id, petition_id = poll.id, petition.id
     db.session.commit()
     killed = []
+    cast: Counter = Counter()
     for round_ in range(KILLS):
         # Citizens keep voting and signing between the crashes.
         for number in range(3):
             citizen = factories.UserFactory()
             poll_services.cast_ballot(db.session.get(Poll, poll_id), citizen, [options[(round_ + number) % 3]])
+            cast[options[(round_ + number) % 3]] += 1
             petition_services.sign(petition_id, citizen)
         db.session.commit()
         if round_ % 2 == 0:
-            killed.append(kill_mid_job(worker, tally_poll, poll_id,
-                                       "UPDATE poll SET title = title WHERE id = :id"))
+            killed.append(kill_mid_job(worker, tally_poll, poll_id, MID_BATCH))
         else:
             killed.append(kill_mid_job(worker, recount_petition, petition_id,
                                        "UPDATE petition SET title = title WHERE id = :id"))
@@ -154,8 +178,10 @@ def test_killed_tallies_and_recounts_are_retried_and_reconciled(redis_app, worke
         assert job_id in scheduled | failed, f"job {job_id} is lost"
         assert Job.fetch(job_id, connection=connection).get_status() in ("scheduled", "failed")
     assert len(killed) == KILLS
-    # Nothing written by a killed job: the published counts are still the old ones.
-    assert published_counts(poll_id, petition_id) != direct_counts(poll_id, petition_id)
+    # Nothing written by a killed job: the published counts are still the old ones, and every ballot is still
+    # sealed (the plaintext the killed tallies had written went with their transactions).
+    assert published_counts(poll_id, petition_id) != direct_counts(poll_id, petition_id, cast)
+    assert stored_ballots(poll_id) == (KILLS * 3, 0, 0, {})
 
     # The retries run (what the scheduler does when their delay is up) and finish.
     release_scheduled_jobs(redis_app)
@@ -163,12 +189,14 @@ def test_killed_tallies_and_recounts_are_retried_and_reconciled(redis_app, worke
     wait_for(lambda: queue.count == 0 and not StartedJobRegistry(queue=queue).get_job_ids()
              and all(Job.fetch(job_id, connection=connection).get_status() == "finished" for job_id in killed),
              seconds=30, what="the retried jobs to finish")
-    assert published_counts(poll_id, petition_id) == direct_counts(poll_id, petition_id)
+    assert published_counts(poll_id, petition_id) == direct_counts(poll_id, petition_id, cast)
+    # Every ballot opened exactly once: none sealed, none twice.
+    assert stored_ballots(poll_id) == (0, KILLS * 3, KILLS * 3, dict(cast))
 
     # A fresh reconciliation agrees with a direct SQL count too (and changes nothing now).
     reconcile()
     db.session.remove()
-    expected = direct_counts(poll_id, petition_id)
+    expected = direct_counts(poll_id, petition_id, cast)
     assert expected["ballots"] == KILLS * 3 and expected["signatures"] == KILLS * 3
     assert published_counts(poll_id, petition_id) == expected
 
@@ -183,11 +211,13 @@ def test_reconciliation_alone_catches_up_after_killed_jobs(redis_app, worker, re
         poll_services.cast_ballot(db.session.get(Poll, poll_id), citizen, [option_id])
         petition_services.sign(petition_id, citizen)
     db.session.commit()
-    kill_mid_job(worker, tally_poll, poll_id, "UPDATE poll SET title = title WHERE id = :id")
+    kill_mid_job(worker, tally_poll, poll_id, MID_BATCH)
     kill_mid_job(worker, recount_petition, petition_id, "UPDATE petition SET title = title WHERE id = :id")
     get_queue().connection.flushdb()  # every retry gone
-    assert published_counts(poll_id, petition_id) != direct_counts(poll_id, petition_id)
+    cast = {option_id: 4}
+    assert published_counts(poll_id, petition_id) != direct_counts(poll_id, petition_id, cast)
     reconcile()
     db.session.remove()
-    assert published_counts(poll_id, petition_id) == direct_counts(poll_id, petition_id) == {
+    assert published_counts(poll_id, petition_id) == direct_counts(poll_id, petition_id, cast) == {
         "ballots": 4, "votes": {option_id: 4}, "signatures": 4}
+    assert stored_ballots(poll_id) == (0, 4, 4, cast)
