@@ -307,12 +307,14 @@ def test_tally_equals_the_accepted_ballots_per_option(db_session, app, attempts,
         for step, (voter_index, attempt, tamper) in enumerate(attempts):
             # Indexes -1 and 4 stand for option ids that do not exist.
             choices = [ids[index] if 0 <= index < 4 else 10_000_000 + index for index in attempt]
+            before = sealed_ids(poll.id)
             try:
                 services.cast_ballot(poll, voters[voter_index], choices)
             except DomainError:
                 continue
             if tamper:
-                tamper_with_the_latest_sealed_ballot(poll.id)
+                [cast] = sealed_ids(poll.id) - before
+                tamper_with(cast)
                 tampered += 1
             else:
                 accepted += 1
@@ -334,14 +336,14 @@ def test_tally_equals_the_accepted_ballots_per_option(db_session, app, attempts,
         app.config["MIX_BATCH"] = 20
 
 
-def tamper_with_the_latest_sealed_ballot(poll_id: int) -> None:
-    """Flip one byte of a sealed ballot still waiting, as someone who can write the table might."""
-    sealed = db.session.scalars(select(SealedBallot).where(SealedBallot.box_id == poll_id,
-                                                           SealedBallot.problem.is_(None))).all()
-    untouched = [row for row in sealed if not row.id.startswith("0")] or sealed
-    row = untouched[-1]
+def sealed_ids(poll_id: int) -> set[str]:
+    return set(db.session.scalars(select(SealedBallot.id).where(SealedBallot.box_id == poll_id)))
+
+
+def tamper_with(ballot_id: str) -> None:
+    """Flip one byte of a sealed ballot, as someone who can write the table might."""
+    row = db.session.get(SealedBallot, ballot_id)
     row.ciphertext = bytes([row.ciphertext[0] ^ 1]) + bytes(row.ciphertext[1:])
-    row.id = "0" + row.id[1:]  # marked, so that it is not picked twice
     db.session.flush()
 
 

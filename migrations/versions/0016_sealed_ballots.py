@@ -1,13 +1,13 @@
 """sealed ballots: per-poll public keys, sealed ballots, receipts apart from ballots, the day of a vote only
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
