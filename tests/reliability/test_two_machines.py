@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask import current_app
 from sqlalchemy.engine import make_url
 
 from participation.accounts.services import issue_token
@@ -40,7 +41,8 @@ def start(app_module: str, instance, redis_url: str, storage_url: str | None, we
            "DATABASE_URL": database_url or db.engine.url.render_as_string(hide_password=False)}
     if storage_url:
         env["PARTICIPATION_STORAGE_URL"] = storage_url
-    if not web:  # the worker, like `flask worker --no-cron`
+    if not web:  # the worker, like `flask worker --no-cron`; the tally key directory is given to it alone
+        env["PARTICIPATION_TALLY_KEY_DIR"] = current_app.config["TALLY_KEY_DIR"]
         command = ("from tests.live_app import app\nfrom participation.worker import make_worker\n"
                    "make_worker(app).work(with_scheduler=True, logging_level='ERROR')")
         return None, subprocess.Popen([sys.executable, "-c", command], cwd=ROOT, env=env)
