@@ -1,13 +1,13 @@
 """sealed ballots: per-poll public keys, sealed ballots, receipts apart from ballots, the day of a vote only
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
