@@ -10,13 +10,14 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from participation.api import API_PREFIX, is_api_request
+from participation.api import API_PREFIX, is_api_request, json_body
 from participation.config import REPOSITORY_ROOT
 from participation.core.redis import redis_connection, storage_uri
 
 WEB_BLUEPRINTS = ("main", "accounts", "admin", "moderation", "staff", "petitions", "proposals", "polls", "forums",
                   "surveys", "budgets", "indicators")
 API_BLUEPRINTS = ("accounts", "petitions", "proposals", "polls", "forums", "surveys", "budgets", "indicators")
+BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 TRANSLATION_PARTS = ("core", "accounts", "petitions", "proposals", "polls", "forums", "surveys", "budgets",
                      "indicators")
 
@@ -132,10 +133,19 @@ def register_hooks(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     @app.before_request
-    def limit_api_body():
-        limit = app.config["JSON_MAX_CONTENT_LENGTH"]
-        if is_api_request() and request.content_length and request.content_length > limit:
-            raise RequestEntityTooLarge()
+    def read_api_body():
+        """The API's body is read here, first, under the JSON size limit. Werkzeug enforces a request's
+        max_content_length on the stream itself: a declared Content-Length past it is refused before reading, a
+        chunked body (no length) once the limit is read."""
+        if is_api_request():
+            limit = app.config["JSON_MAX_CONTENT_LENGTH"]
+            # One byte more than the limit: Werkzeug ends a chunked body at the limit without saying that more
+            # was coming, so a body that reaches limit + 1 bytes is the one that is too large.
+            request.max_content_length = limit + 1
+            if request.method in BODY_METHODS:
+                if len(request.get_data(cache=True)) > limit:
+                    raise RequestEntityTooLarge()
+                json_body()
 
     from participation.core.input import refuse_nul_characters
 

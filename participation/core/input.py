@@ -5,9 +5,8 @@ field, query parameter or JSON string with a NUL is refused with 422, naming the
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import BadRequest
 
-from participation.api import is_api_request
+from participation.api import is_api_request, json_body
 from participation.core.errors import ValidationError
 
 NUL = "\x00"
@@ -37,14 +36,11 @@ def _json_fields_with_nul(body) -> set[str]:
 def refuse_nul_characters() -> None:
     fields = {name for name, value in request.args.items(multi=True) if NUL in name or NUL in value}
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        fields |= {name for name, value in request.form.items(multi=True) if NUL in name or NUL in value}
-        fields |= {name for name, upload in request.files.items(multi=True) if NUL in (upload.filename or "")}
-        if is_api_request() and request.is_json:
-            try:
-                body = request.get_json(silent=True)
-            except RecursionError:  # the decoder's own limit on nesting, not an error of ours
-                raise BadRequest() from None
-            fields |= _json_fields_with_nul(body)
+        if is_api_request():  # the API takes JSON only, whatever the Content-Type says
+            fields |= _json_fields_with_nul(json_body())
+        else:
+            fields |= {name for name, value in request.form.items(multi=True) if NUL in name or NUL in value}
+            fields |= {name for name, upload in request.files.items(multi=True) if NUL in (upload.filename or "")}
     if fields:
         raise ValidationError({name.replace(NUL, "\\0"): [NUL_MESSAGE] for name in sorted(fields)})
 

@@ -10,7 +10,7 @@ from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from participation.api import is_api_request
+from participation.api import is_api_request, json_body
 from participation.api.auth import current_api_user
 from participation.core import trending
 from participation.extensions import limiter
@@ -24,10 +24,7 @@ def _account_key() -> str:
 
 
 def _login_key() -> str:
-    email = request.form.get("email")
-    if email is None:
-        body = request.get_json(silent=True)
-        email = body.get("email") if isinstance(body, dict) else None
+    email = (json_body() or {}).get("email") if is_api_request() else request.form.get("email")
     return f"login:{str(email or '').strip().lower()[:254]}"
 
 
