@@ -24,6 +24,7 @@ from participation.accounts.models import (
     UserRole,
 )
 from participation.core.audit import audit
+from participation.core.database import without_write_lock
 from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.mail import send_mail
 from participation.core.permissions import Role, require_role
@@ -111,13 +112,13 @@ def register(email, password, display_name, district, birth_year, *, verified: b
             errors.update(error.fields)
     if errors:
         raise ValidationError(errors)
+    password_hash = password_hash or hash_password(cleaned["password"])
     canonical = canonical_email(cleaned["email"])
     taken = db.session.scalar(select(User.id).where(
         (User.email == cleaned["email"]) | (User.email_canonical == canonical)))
     if taken:
         raise Conflict(_l("이미 가입된 이메일입니다. 로그인하거나 비밀번호를 다시 설정해 주세요."), code="email_taken")
-    user = User(email=cleaned["email"], email_canonical=canonical,
-                password_hash=password_hash or password_hasher.hash(cleaned["password"]),
+    user = User(email=cleaned["email"], email_canonical=canonical, password_hash=password_hash,
                 display_name=cleaned["display_name"], district=cleaned["district"],
                 birth_year=cleaned["birth_year"], email_verified_at=utcnow() if verified else None)
     db.session.add(user)
@@ -129,7 +130,8 @@ def register(email, password, display_name, district, birth_year, *, verified: b
 
 
 def authenticate(email, password) -> User | None:
-    """The user for these credentials, or None; takes the same time whether the e-mail exists or not."""
+    """The user for these credentials, or None; takes the same time whether the e-mail exists or not. Call it
+    before the request writes anything: argon2 runs outside SQLite's write lock (core.database)."""
     try:
         email = normalise_email(email)
     except ValidationError:
@@ -137,14 +139,19 @@ def authenticate(email, password) -> User | None:
     user = db.session.scalar(select(User).where(User.email == email)) if email else None
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
     try:
-        password_hasher.verify(stored, password or "")
+        without_write_lock(password_hasher.verify, stored, password or "")
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.is_active:
         return None
     if password_hasher.check_needs_rehash(stored):
-        user.password_hash = password_hasher.hash(password)
+        user.password_hash = hash_password(password)
     return user
+
+
+def hash_password(password: str) -> str:
+    """argon2 (slow on purpose), outside SQLite's write lock: call it before the request writes anything."""
+    return without_write_lock(password_hasher.hash, password)
 
 
 _DUMMY_HASH = password_hasher.hash("not a password of anyone")
@@ -204,10 +211,11 @@ def reset_password(token: str, password) -> User:
         data = _serializer("reset-password").loads(token, max_age=RESET_MAX_AGE)
     except BadSignature:
         raise invalid from None
+    new_hash = hash_password(check_password(password))
     user = db.session.get(User, data.get("id"))
     if user is None or not user.is_active or data.get("f") != _reset_fingerprint(user):
         raise invalid
-    user.password_hash = password_hasher.hash(check_password(password))
+    user.password_hash = new_hash
     # A reset proves the mailbox is theirs.
     user.email_verified_at = user.email_verified_at or utcnow()
     revoke_all_tokens(user)
@@ -219,7 +227,7 @@ def reset_password(token: str, password) -> User:
 def change_password(user: User, current, new) -> None:
     if authenticate(user.email, current) is None:
         raise ValidationError({"current_password": _l("현재 비밀번호가 맞지 않습니다.")})
-    user.password_hash = password_hasher.hash(check_password(new))
+    user.password_hash = hash_password(check_password(new))
     # Signed out everywhere else: other browsers' sessions and the apps' tokens (the caller's session goes on).
     end_sessions(user)
     revoke_all_tokens(user)

@@ -46,6 +46,8 @@ def configure_sqlite(engine: Engine) -> None:
     def on_begin(connection):
         reading = connection.get_execution_options().get(READ_ONLY) or (
             has_request_context() and request.method in ("GET", "HEAD", "OPTIONS"))
+        # SQLite's count of changed rows: without_write_lock() ends a transaction that has written nothing.
+        connection.info[CHANGES_AT_BEGIN] = connection.connection.dbapi_connection.total_changes
         if reading:
             connection.exec_driver_sql("BEGIN")
             return
@@ -97,6 +99,31 @@ def _give_writer_back(dbapi_connection) -> None:
 
 # An execution option: this transaction only reads (on SQLite a plain BEGIN instead of BEGIN IMMEDIATE).
 READ_ONLY = "participation_read_only"
+# Connection.info key: SQLite's count of changed rows when the transaction began (a transaction that has written
+# nothing since may be ended without committing anything).
+CHANGES_AT_BEGIN = "participation_changes_at_begin"
+
+
+def without_write_lock(work, *args, **kwargs):
+    """Run CPU-bound `work(*args, **kwargs)` (argon2, decoding a picture) without holding SQLite's write lock.
+
+    SQLite has one write lock, and a request that may write takes it with its first statement (BEGIN IMMEDIATE,
+    above): tens of milliseconds of CPU under it stall every vote and signature behind them, and a stream of wrong
+    passwords would stall them all. If the session's transaction has written nothing yet (no pending objects, no
+    changed rows since BEGIN), it is ended here (committing nothing; loaded objects reload when next used) and the
+    next statement begins a new one. A transaction that has written keeps its lock: call this before the first
+    write. Checks made before the call are made again by the services that write after it. On PostgreSQL, which
+    locks rows and not the database, it only runs `work`."""
+    from participation.extensions import db
+
+    session = db.session()
+    transaction = session.get_transaction()
+    if transaction is not None and session.get_bind().dialect.name == "sqlite":
+        connection = session.connection()
+        unchanged = connection.info.get(CHANGES_AT_BEGIN) == connection.connection.dbapi_connection.total_changes
+        if unchanged and not (session.new or session.dirty or session.deleted):
+            session.commit()
+    return work(*args, **kwargs)
 
 
 def begin_reading() -> None:
