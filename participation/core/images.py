@@ -1,7 +1,9 @@
-"""Uploaded pictures (proposal photos, poll option images). Every upload is opened with Pillow, must be a
-JPEG, PNG or WebP picture within the limits, and is re-encoded: metadata and anything smuggled after the
-pixels are dropped. Files live in the shared storage (core/storage.py) under `<part>/<random name>`, and are
-served only with the content type recorded when they were stored."""
+"""Uploaded pictures (proposal photos, poll option images). Every upload is opened with Pillow's JPEG, PNG and
+WebP decoders only (no other decoder ever parses an upload), must be within the limits before its pixels are
+decoded, and is re-encoded: metadata and anything smuggled after the pixels are dropped. Decoding runs outside
+SQLite's write lock and before the request writes anything (`check_images`). Files live in the shared storage
+(core/storage.py) under `<part>/<random name>`, and are served only with the content type recorded when they
+were stored, cacheable by shared caches only while the item they belong to is public."""
 
 import secrets
 import warnings
@@ -12,12 +14,17 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from participation.core import storage
+from participation.core.database import without_write_lock
 from participation.core.errors import ValidationError
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+# 16 Mpx: a phone's photo (4000 × 4000, 4608 × 3456); decoding one costs 48 MB of RGB and tens of milliseconds.
+MAX_PIXELS = 16_000_000
 LONGEST_SIDE = 2000
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+# Seconds a shared cache may keep a picture of a public item: a photo a moderator removes, or of an item hidden
+# later, is gone from caches within this time (then revalidated: 304 while unchanged).
+PUBLIC_MAX_AGE = 60
 
 
 @dataclass
@@ -29,23 +36,36 @@ class CheckedImage:
     height: int
 
 
+def check_images(uploads: list[bytes], field: str = "images") -> list[CheckedImage]:
+    """Check every upload (all of them, before anything is stored or written), outside SQLite's write lock: call
+    it before the request's first write."""
+    for raw in uploads:
+        if len(raw) > MAX_BYTES:
+            raise ValidationError({field: _l("이미지는 한 장에 %(mb)dMB 이하여야 합니다.", mb=MAX_BYTES // 2**20)})
+    if not uploads:
+        return []
+    return without_write_lock(lambda: [check_image(raw, field) for raw in uploads])
+
+
 def check_image(raw: bytes, field: str = "images") -> CheckedImage:
     """Open, verify and re-encode one image; raise ValidationError({field: ...}) when it is not one."""
     if len(raw) > MAX_BYTES:
         raise ValidationError({field: _l("이미지는 한 장에 %(mb)dMB 이하여야 합니다.", mb=MAX_BYTES // 2**20)})
-    not_an_image = ValidationError({field: _l("JPEG, PNG, WebP 이미지만 올릴 수 있습니다.")})
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(BytesIO(raw))
-            if image.format not in ACCEPTED_FORMATS:
-                raise not_an_image
+            # Only these decoders look at the bytes: Pillow would otherwise try every format it knows.
+            image = Image.open(BytesIO(raw), formats=ACCEPTED_FORMATS)
             if image.width * image.height > MAX_PIXELS:
                 raise ValidationError({field: _l("이미지의 가로×세로 크기가 너무 큽니다.")})
+            # A JPEG is decoded straight at the scale it is kept at (DCT scaling), not at full size.
+            image.draft("RGB", (LONGEST_SIDE, LONGEST_SIDE))
             image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
             Image.DecompressionBombWarning):
-        raise not_an_image from None
+        # Made only when raised: a message reads the reader's language, which may load the signed-in user again
+        # (a database read) — not while pictures are decoded outside the write lock.
+        raise ValidationError({field: _l("JPEG, PNG, WebP 이미지만 올릴 수 있습니다.")}) from None
     keep_png = image.format == "PNG"
     image = ImageOps.exif_transpose(image)
     image.thumbnail((LONGEST_SIDE, LONGEST_SIDE))
@@ -66,3 +86,4 @@ def store(part: str, image: CheckedImage) -> str:
     name = f"{secrets.token_hex(16)}.{image.extension}"
     storage.save(f"{part}/{name}", image.data, image.content_type)
     return name
+

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from participation.core import storage
 from participation.core.audit import audit
 from participation.core.errors import Conflict, NotFound
-from participation.core.images import check_image, store
+from participation.core.images import check_images, store
 from participation.core.permissions import Role, require_role
 from participation.extensions import db
 from participation.polls.models import Poll, PollOption, PollState
@@ -39,7 +39,8 @@ def require_editable(poll: Poll, actor) -> None:
 def set_image(option: PollOption, raw: bytes, actor) -> None:
     """Give the option a picture (replacing any). Flushes."""
     require_editable(option.poll, actor)
-    checked = check_image(raw, field="image")
+    (checked,) = check_images([raw], field="image")
+    require_editable(option.poll, actor)  # read again after the picture was decoded outside the write lock
     if option.image_name:
         storage.delete(image_key(option))
     option.image_name, option.image_content_type = store(PART, checked), checked.content_type

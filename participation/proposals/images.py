@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from participation.core import storage
 from participation.core.audit import audit
 from participation.core.errors import Conflict, NotFound, ValidationError
-from participation.core.images import check_image, store
+from participation.core.images import CheckedImage, check_images, store
 from participation.core.permissions import Role, require_user
 from participation.extensions import db
 from participation.proposals.models import Proposal, ProposalImage, ProposalState
@@ -18,15 +18,23 @@ MAX_IMAGES = 5
 MAX_TOTAL_BYTES = 10 * 1024 * 1024
 
 
-def attach_images(proposal: Proposal, uploads: list[bytes]) -> list[ProposalImage]:
-    """Check every upload first (nothing is stored if one is bad), then store them all."""
+def check_uploads(uploads: list[bytes], proposal: Proposal | None = None) -> list[CheckedImage]:
+    """Check every upload — how many, how large, then each picture — before the request writes anything (a bad
+    file refuses the whole form, and nothing was saved meanwhile). The counts come first: nothing is decoded
+    from a request that is refused anyway. `proposal`: the one being edited, whose photos count too."""
     uploads = [raw for raw in uploads if raw]
-    if len(proposal.images) + len(uploads) > MAX_IMAGES:
+    if len(proposal.images if proposal else ()) + len(uploads) > MAX_IMAGES:
         raise ValidationError({"images": _l("이미지는 %(max)d장까지 올릴 수 있습니다.", max=MAX_IMAGES)})
     if sum(len(raw) for raw in uploads) > MAX_TOTAL_BYTES:
         raise ValidationError({"images": _l("이미지는 모두 합쳐 %(mb)dMB 이하여야 합니다.",
                                             mb=MAX_TOTAL_BYTES // 2**20)})
-    checked = [check_image(raw) for raw in uploads]
+    return check_images(uploads)
+
+
+def attach_images(proposal: Proposal, checked: list[CheckedImage]) -> list[ProposalImage]:
+    """Store checked pictures and attach them (the count is checked again: the proposal was read anew)."""
+    if len(proposal.images) + len(checked) > MAX_IMAGES:
+        raise ValidationError({"images": _l("이미지는 %(max)d장까지 올릴 수 있습니다.", max=MAX_IMAGES)})
     rows = []
     for item in checked:
         row = ProposalImage(stored_name=store(PART, item), content_type=item.content_type, width=item.width,

@@ -103,8 +103,9 @@ def new():
     form = forms.ProposalForm()
     if form.validate_on_submit():
         try:
+            photos = images.check_uploads(_uploads(form.images))
             proposal = services.submit(current_user, form.proposal_data())
-            images.attach_images(proposal, _uploads(form.images))
+            images.attach_images(proposal, photos)
         except DomainError as error:
             _fail(form, error)
         else:
@@ -116,6 +117,7 @@ def new():
 
 @bp.route("/<int:proposal_id>/edit", methods=["GET", "POST"])
 @login_required
+@filing_limit
 def edit(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
     if proposal.author_id != current_user.id:
@@ -125,8 +127,9 @@ def edit(proposal_id):
         form.district.data = proposal.district or ""
     if form.validate_on_submit():
         try:
+            photos = images.check_uploads(_uploads(form.images), proposal)
             services.edit(proposal, current_user, form.proposal_data())
-            images.attach_images(proposal, _uploads(form.images))
+            images.attach_images(proposal, photos)
         except DomainError as error:
             _fail(form, error)
         else:
@@ -158,8 +161,11 @@ def image(image_id):
     row = db.session.get(ProposalImage, image_id)
     if row is None:
         raise NotFound()
-    services.get_visible(row.proposal_id, current_user)
-    return storage.send(images.image_key(row), row.content_type, max_age=3600)
+    proposal = services.get_visible(row.proposal_id, current_user)
+    # Public only while the proposal is (a pending or hidden one's photo is for its author and moderators); a
+    # minute, so that a photo a moderator removes, or of a proposal hidden later, soon leaves shared caches.
+    return storage.send(images.image_key(row), row.content_type, max_age=core_images.PUBLIC_MAX_AGE,
+                        private=proposal.state not in services.PUBLIC_STATES)
 
 
 @bp.post("/<int:proposal_id>/images/<int:image_id>/remove")

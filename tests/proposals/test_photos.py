@@ -114,7 +114,7 @@ def test_photos_of_a_submission_that_is_rolled_back_leave_no_file(db_session):
     proposal = factories.open_proposal()
     db_session.commit()
     before = stored_names("proposals")
-    images.attach_images(proposal, [picture().getvalue(), picture("JPEG").getvalue()])
+    images.attach_images(proposal, images.check_uploads([picture().getvalue(), picture("JPEG").getvalue()]))
     assert len(stored_names("proposals") - before) == 2
     db_session.rollback()
     assert stored_names("proposals") == before
