@@ -5,10 +5,10 @@ import marshmallow as ma
 from participation.api import ApiBlueprint
 from participation.api.auth import current_api_user, token_required
 from participation.api.schemas import BaseSchema
+from participation.core.csv import dict_rows, table_response
 from participation.core.time import kst_today
 from participation.extensions import db
 from participation.indicators import queries, services
-from participation.indicators.export import csv_response
 from participation.indicators.models import FIRST_YEAR, LAST_YEAR
 
 bp = ApiBlueprint("indicators_api", __name__, description="The plan's 40 indicators")
@@ -68,8 +68,9 @@ def table(args):
 def table_csv(args):
     """The same table as CSV (UTF-8 with BOM)."""
     year = args.get("year") or default_year()
+    fields = ("year", *API_FIELDS)
     rows = [{"year": year, **row} for row in queries.api_rows(year)]
-    return csv_response(rows, ("year", *API_FIELDS), f"indicators-{year}.csv")
+    return table_response(fields, dict_rows(rows, fields), f"indicators-{year}")
 
 
 @bp.put("/indicators/<code>/values/<year>")

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from participation.core.consoles import STAFF, ConsoleEntry, register
+from participation.core.csv import dict_rows, table_response
 from participation.core.errors import ValidationError
 from participation.core.forms import apply_errors
 from participation.core.permissions import Role, require_role
@@ -19,7 +20,6 @@ from participation.core.templating import in_unit
 from participation.core.time import kst_today
 from participation.extensions import db
 from participation.indicators import channel_stats, charts, queries, services
-from participation.indicators.export import csv_response
 from participation.indicators.forms import RevertForm, ValueForm
 from participation.indicators.models import YEARS, Indicator, IndicatorValue
 
@@ -161,13 +161,15 @@ def statistics():
                            min_cell=MIN_CELL_SIZE)
 
 
-@bp.get("/statistics.csv")
+@bp.get("/statistics.csv", defaults={"fmt": "csv"})
+@bp.get("/statistics.xlsx", defaults={"fmt": "xlsx"})
 @login_required
-def statistics_csv():
+def statistics_csv(fmt):
     year = statistics_year()
     lines = channel_stats.csv_rows(year, channel_stats.monthly(year), channel_stats.breakdown(year),
                                    district_name, lambda band: str(AGE_BAND_LABELS[band]))
-    return csv_response(lines, channel_stats.CSV_FIELDS, f"seoul-participation-statistics-{year}.csv")
+    return table_response(channel_stats.CSV_FIELDS, dict_rows(lines, channel_stats.CSV_FIELDS),
+                          f"seoul-participation-statistics-{year}", fmt)
 
 
 @bp.get("/data")
@@ -177,7 +179,8 @@ def data_dictionary():
 
 @bp.get("/data.csv")
 def data_csv():
-    return csv_response(queries.open_data(), queries.OPEN_DATA_FIELDS, "seoul-participation-indicators.csv")
+    return table_response(queries.OPEN_DATA_FIELDS, dict_rows(queries.open_data(), queries.OPEN_DATA_FIELDS),
+                          "seoul-participation-indicators")
 
 
 @bp.get("/data.json")

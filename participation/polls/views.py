@@ -1,11 +1,7 @@
 """Poll pages: list, vote (choose → confirm → receipt), results, bulletin, create, staff console, moderation."""
 
-import csv
-import io
-
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     make_response,
@@ -23,6 +19,7 @@ from sqlalchemy import select
 from participation.core import consoles, shown_once, storage
 from participation.core import images as core_images
 from participation.core.audit import history
+from participation.core.csv import table_response
 from participation.core.errors import Conflict, DomainError, NotFound, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors
 from participation.core.limits import filing_limit, participation_limit
@@ -275,24 +272,20 @@ def extend(poll_id):
     return redirect(url_for("polls.manage_poll", poll_id=poll.id), 303)
 
 
-@bp.get("/<int:poll_id>/export.csv")
+@bp.get("/<int:poll_id>/export.csv", defaults={"fmt": "csv"})
+@bp.get("/<int:poll_id>/export.xlsx", defaults={"fmt": "xlsx"})
 @login_required
-def export(poll_id):
-    """The final result as CSV (staff), once the poll is tallied."""
+def export(poll_id, fmt):
+    """The final result as CSV or XLSX (staff), once the poll is tallied."""
     require_role(current_user, Role.staff)
     poll = queries.get_poll(poll_id, current_user)
     if poll.state != PollState.tallied:
         raise Conflict(_l("최종 집계가 끝난 투표만 내보낼 수 있습니다."), code="not_tallied")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["poll_id", "title", "option_id", "position", "label", "votes", "share_percent",
-                     "total_ballots", "as_of", "digest"])
-    for row in queries.results(poll)["options"]:
-        position = next(option.position for option in poll.options if option.id == row["id"])
-        writer.writerow([poll.id, poll.title, row["id"], position, row["label"], row["votes"], row["share"],
-                         poll.total_ballots, poll.tally_as_of.isoformat(), poll.tally_digest])
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=poll-{poll.id}-result.csv"})
+    positions = {option.id: option.position for option in poll.options}
+    rows = [[poll.id, poll.title, row["id"], positions[row["id"]], row["label"], row["votes"], row["share"],
+             poll.total_ballots, poll.tally_as_of, poll.tally_digest] for row in queries.results(poll)["options"]]
+    return table_response(["poll_id", "title", "option_id", "position", "label", "votes", "share_percent",
+                           "total_ballots", "as_of", "digest"], rows, f"poll-{poll.id}-result", fmt)
 
 
 @bp.post("/<int:poll_id>/reports")

@@ -2,10 +2,9 @@
 the demo citizens, one that crossed 50 and got its answer, two that crossed 100 and opened a public forum
 (one of them far enough for the mayor's answer). Departments here are examples, labelled so."""
 
-import csv
-import io
 from datetime import timedelta
 
+from participation.core.csv import csv_chunks
 from participation.core.settings import set_setting
 from participation.core.time import kst_today, utcnow
 from participation.forums import services as forums
@@ -155,8 +154,6 @@ def seed(people) -> None:
         services.enter_for_committee(staff, {"title": title, "problem": problem, "body": body,
                                              "expected_effect": effect, "category": category, "district": district},
                                      kst_today() - timedelta(days=20))
-    export = io.StringIO()
-    writer = csv.writer(export)
-    writer.writerow(["제안번호", "제목", "제안내용", "분야", "접수일", "자치구"])
-    writer.writerows(PORTAL_EXPORT)
-    importer.run_import(staff, export.getvalue().encode("cp949"), "국민제안_내보내기_예시.csv", confirm=True)
+    # The national portal's export is in CP949, without a byte-order mark.
+    export = "".join(csv_chunks(["제안번호", "제목", "제안내용", "분야", "접수일", "자치구"], PORTAL_EXPORT, bom=False))
+    importer.run_import(staff, export.encode("cp949"), "국민제안_내보내기_예시.csv", confirm=True)

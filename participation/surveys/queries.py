@@ -1,8 +1,6 @@
 """Reads of the survey channel: lists, visibility, the aggregates the recount job stores, the text answers,
 the streamed exports, and the feeds of the home page and the indicators."""
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -243,17 +241,15 @@ def text_answers(survey: Survey, question_id: int | None, keyword: str | None, p
 
 
 # ---------------------------------------------------------------------------------------------------
-# Exports: CSV, UTF-8 with BOM (Excel reads the Korean), streamed in batches
+# Exports: a header and rows for core.csv (CSV or XLSX), read in batches while the download streams
+
+
+TIDY_HEADER = ["response_id", "submitted_at", "district", "age_band", "question_number", "question_id",
+               "question_type", "question", "option_id", "answer"]
 
 
 def _format_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(value)
-
-
-def _csv_line(row: list) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(row)
-    return buffer.getvalue()
 
 
 def _answer_rows(survey_id: int) -> Iterator:
@@ -288,63 +284,36 @@ def _definition(survey: Survey) -> tuple[list[dict], dict[int, str]]:
     return questions, labels
 
 
-class _CsvChunks:
-    """Rows written into one buffer and handed out in chunks of EXPORT_BATCH rows."""
-
-    def __init__(self):
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer)
-        self.rows = 0
-
-    def add(self, row: list) -> str | None:
-        self.writer.writerow(row)
-        self.rows += 1
-        return self.take() if self.rows >= EXPORT_BATCH else None
-
-    def take(self) -> str:
-        text = self.buffer.getvalue()
-        self.buffer.seek(0)
-        self.buffer.truncate()
-        self.rows = 0
-        return text
-
-
-def export_tidy(survey: Survey) -> Iterator[str]:
+def export_tidy(survey: Survey) -> tuple[list[str], Iterator[list]]:
     """One row per answer (a multiple choice gives a row per chosen option)."""
     questions, labels = _definition(survey)
     by_id = {question["id"]: question for question in questions}
     survey_id = survey.id
 
-    def rows() -> Iterator[str]:
-        yield "\ufeff" + _csv_line(["response_id", "submitted_at", "district", "age_band", "question_number",
-                                    "question_id", "question_type", "question", "option_id", "answer"])
-        chunks, response_id, submitted = _CsvChunks(), None, ""
+    def rows() -> Iterator[list]:
+        response_id, submitted = None, ""
         for row in _answer_rows(survey_id):
             if row.question_id is None:
                 continue
             if row.id != response_id:
                 response_id, submitted = row.id, _kst_iso(row.submitted_at)
             question = by_id[row.question_id]
-            chunk = chunks.add([row.id, submitted, row.district or "", row.age_band or "", f"Q{question['number']}",
-                                row.question_id, question["type"], question["text"], row.option_id or "",
-                                _value(row, labels)])
-            if chunk:
-                yield chunk
-        yield chunks.take()
+            yield [row.id, submitted, row.district or "", row.age_band or "", f"Q{question['number']}",
+                   row.question_id, question["type"], question["text"], row.option_id or "", _value(row, labels)]
 
-    return rows()
+    return TIDY_HEADER, rows()
 
 
-def export_wide(survey: Survey) -> Iterator[str]:
+def export_wide(survey: Survey) -> tuple[list[str], Iterator[list]]:
     """One row per response, a column per question (chosen options joined with "; ")."""
     questions, labels = _definition(survey)
     order = [question["id"] for question in questions]
     survey_id = survey.id
+    header = ["response_id", "submitted_at", "district", "age_band",
+              *(f"Q{question['number']}. {question['text']}" for question in questions)]
 
-    def rows() -> Iterator[str]:
-        yield "\ufeff" + _csv_line(["response_id", "submitted_at", "district", "age_band",
-                                    *(f"Q{question['number']}. {question['text']}" for question in questions)])
-        chunks, current, values = _CsvChunks(), None, {}
+    def rows() -> Iterator[list]:
+        current, values = None, {}
 
         def line(head) -> list:
             return [head.id, _kst_iso(head.submitted_at), head.district or "", head.age_band or "",
@@ -352,14 +321,12 @@ def export_wide(survey: Survey) -> Iterator[str]:
 
         for row in _answer_rows(survey_id):
             if current is not None and row.id != current.id:
-                chunk = chunks.add(line(current))
+                yield line(current)
                 values = {}
-                if chunk:
-                    yield chunk
             current = row
             if row.question_id is not None:
                 values.setdefault(row.question_id, []).append(_value(row, labels))
-        last = chunks.add(line(current)) if current is not None else None
-        yield (last or "") + chunks.take()
+        if current is not None:
+            yield line(current)
 
-    return rows()
+    return header, rows()

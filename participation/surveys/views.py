@@ -4,12 +4,13 @@ printable report, and the staff builder, preview, transitions, exports and popul
 import random
 
 import pygal
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from participation.core.consoles import STAFF, ConsoleEntry, register
+from participation.core.csv import table_response
 from participation.core.errors import Forbidden, NotFound, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors, require_valid
 from participation.core.limits import participation_limit
@@ -210,14 +211,13 @@ def chart(survey_id, question_id):
     return response
 
 
-@bp.get("/<int:survey_id>/export/<any(tidy, wide):shape>.csv")
+@bp.get("/<int:survey_id>/export/<any(tidy, wide):shape>.csv", defaults={"fmt": "csv"})
+@bp.get("/<int:survey_id>/export/<any(tidy, wide):shape>.xlsx", defaults={"fmt": "xlsx"})
 @login_required
-def export(survey_id, shape):
+def export(survey_id, shape, fmt):
     survey = _staff_survey(survey_id)
-    rows = queries.export_tidy(survey) if shape == "tidy" else queries.export_wide(survey)
-    filename = f"survey-{survey.id}-{shape}.csv"
-    return Response(stream_with_context(rows), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    header, rows = queries.export_tidy(survey) if shape == "tidy" else queries.export_wide(survey)
+    return table_response(header, rows, f"survey-{survey.id}-{shape}", fmt)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def crawl(client, locale: str) -> tuple[dict[str, object], int]:
         kinds[shape(path)] = kinds.get(shape(path), 0) + 1
         try:  # the test app propagates a view's exception instead of answering 500
             response = client.get(path)
-            body = response.get_data(as_text=True)  # a streamed export runs (and fails) while it is read
+            body = response.get_data()  # a streamed export runs (and fails) while it is read; XLSX is binary
             response.close()
         except Exception as error:
             failures[path] = repr(error)
@@ -70,7 +70,7 @@ def crawl(client, locale: str) -> tuple[dict[str, object], int]:
         if response.status_code != 200 or response.mimetype != "text/html":
             continue
         parser = Links()
-        parser.feed(body)
+        parser.feed(body.decode())
         for href in parser.found:
             url, _fragment = urldefrag(urljoin(path, href))
             parsed = urlsplit(url)

@@ -145,7 +145,7 @@ def poll_option_image():
 DEFAULT_VALUES = {
     "petition_id": petition(), "proposal_id": proposal(), "poll_id": lambda w: w.poll().id,
     "forum_id": forum(), "statement_id": statement(), "survey_id": survey(), "number": 1,
-    "code": lambda w: w.indicator().code, "year": 2024,
+    "code": lambda w: w.indicator().code, "year": 2024, "fmt": "csv",
     "budget_id": lambda w: w.budget().id, "project_id": lambda w: w.budget().projects[0].id,
 }
 
