@@ -37,7 +37,10 @@ DEFAULTS = {
     "REQUIRE_EMAIL_VERIFICATION": True,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
+    # A Redis failure must not turn every request into a 500, nor every limit off: limits then count in each
+    # process's memory until Redis answers again (core/limits.py counts and logs such failures).
     "RATELIMIT_SWALLOW_ERRORS": True,
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     # Per account; per IP the limit is ten times these (see core/limits.py).
     "ACTION_LIMITS": "5 per 10 seconds;60 per hour",
     "FILING_LIMITS": "5 per hour",

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from participation.api import API_PREFIX, is_api_request, json_body
 from participation.config import REPOSITORY_ROOT
-from participation.core.redis import redis_connection, storage_uri
+from participation.core.redis import redis_connection
 
 WEB_BLUEPRINTS = ("main", "accounts", "admin", "moderation", "staff", "petitions", "proposals", "polls", "forums",
                   "surveys", "budgets", "indicators")
@@ -83,8 +83,15 @@ def init_login(app: Flask, login_manager) -> None:
 
 
 def init_limiter(app: Flask, limiter) -> None:
-    with app.app_context():
-        app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(redis_connection()))
+    if "RATELIMIT_STORAGE_URI" not in app.config:
+        # The limiter's Redis client is built on the app's own connection pool: REDIS_URL as redis-py reads it
+        # (TLS, ACL user, a password with any character, the socket timeouts), never a URI rebuilt from it. The
+        # scheme only picks limits' Redis storage. If Redis fails, limits go on per process (in-memory fallback),
+        # and core.limits counts and logs the failures.
+        with app.app_context():
+            pool = redis_connection().connection_pool
+        app.config["RATELIMIT_STORAGE_URI"] = "redis://"
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"connection_pool": pool}
     limiter.init_app(app)
     # Every limit here is a decorator (core/limits.py), checked when its view runs; there are no default,
     # application or blueprint limits. Flask-Limiter's before_request pass would resolve nothing on every

@@ -6,6 +6,8 @@ list (core/trending.py).
 `filing_limit` guards new petitions and proposals. `login_limit` guards logins per address and per IP.
 With RATELIMIT_ENABLED false none applies (load tests)."""
 
+import logging
+
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
@@ -14,6 +16,25 @@ from participation.api import is_api_request, json_body
 from participation.api.auth import current_api_user
 from participation.core import trending
 from participation.extensions import limiter
+
+
+class _StorageErrorCounter(logging.Handler):
+    """Counts what Flask-Limiter reports at WARNING or above: its storage failed, and limits fell back to this
+    process's memory (or, for an error inside the check itself, were skipped for that request). The records
+    themselves go on to the application's log."""
+
+    count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        type(self).count += 1
+
+
+logging.getLogger("flask-limiter").addHandler(_StorageErrorCounter(logging.WARNING))
+
+
+def storage_errors() -> int:
+    """How many rate-limit storage failures this process has seen since it started."""
+    return _StorageErrorCounter.count
 
 
 def _account_key() -> str:

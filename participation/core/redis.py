@@ -30,11 +30,3 @@ def open_redis(url: str | None, instance_path: str) -> redis.Redis:
     client.embedded_server = server
     return client
 
-
-def storage_uri(connection: redis.Redis) -> str:
-    """A URI for Flask-Limiter that reaches the same server."""
-    kwargs = connection.connection_pool.connection_kwargs
-    if kwargs.get("path"):
-        return f"redis+unix://{kwargs['path']}"
-    password = f":{kwargs['password']}@" if kwargs.get("password") else ""
-    return f"redis://{password}{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
