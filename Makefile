@@ -26,6 +26,8 @@ translations: install
 extract-messages: install
 	$(BIN)/python -m participation.i18n extract $(TRANSLATION_PARTS)
 
+# `make run` is a developer machine, said explicitly: anything else runs as production (see README, Security).
+run: export PARTICIPATION_ENVIRONMENT ?= development
 run: translations
 	$(FLASK) db upgrade
 	$(FLASK) indicators load

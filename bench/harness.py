@@ -88,6 +88,8 @@ class Leg:
         self.threads = threads
         self.instance = Path(tempfile.mkdtemp(prefix=f"participation-bench-{name}-"))
         self.config = {
+            # Plain HTTP on 127.0.0.1: a developer machine (production would want Secure cookies and host names).
+            "ENVIRONMENT": "development",
             "INSTANCE_PATH": str(self.instance), "DATABASE_URL": database_url, "REDIS_URL": redis_url,
             "SECRET_KEY": "bench-secret-not-for-production", "RATELIMIT_ENABLED": False,
             "REQUIRE_EMAIL_VERIFICATION": False,

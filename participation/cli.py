@@ -13,6 +13,7 @@ import redis
 from flask import Flask, current_app
 from werkzeug.serving import run_simple
 
+from participation.config import is_development
 from participation.extensions import db
 
 
@@ -59,12 +60,25 @@ def create_user_command(email, password, roles, display_name, district):
 
 @click.command("seed-demo")
 def seed_demo():
-    """Fill an empty database with a Korean demo (idempotent)."""
-    from participation.demo import seed
+    """Fill an empty database with a Korean demo (idempotent); on a developer machine only."""
+    from participation.demo import NotADemoDatabase, seed
 
-    created = seed()
+    require_development("seed-demo", "the demo creates admin@example.com with a published password")
+    try:
+        created = seed()
+    except NotADemoDatabase as error:
+        db.session.rollback()
+        raise click.ClickException(f"seed-demo refused: {error}. The demo goes only into an empty database "
+                                   "(it creates admin@example.com with a published password).") from None
     db.session.commit()
     click.echo("demo loaded" if created else "demo already present; nothing changed")
+
+
+def require_development(command: str, why: str) -> None:
+    if not is_development(current_app):
+        raise click.ClickException(
+            f"{command} runs only on a developer machine ({why}); this one runs as production. "
+            "Set PARTICIPATION_ENVIRONMENT=development on a developer machine (make run does).")
 
 
 @click.command()
@@ -186,6 +200,7 @@ def serve(host, port):
     """Run the web server and one worker together (the embedded defaults); Ctrl-C or SIGTERM stops both and
     the embedded Redis server. The terminal keeps the address, the logins and errors; the worker's and the
     scheduler's output and every request line go to instance/worker.log and instance/web.log."""
+    require_development("serve", "Werkzeug's development server; production runs gunicorn, see the README")
     app = current_app._get_current_object()
     logs = Path(app.instance_path)
     logs.mkdir(parents=True, exist_ok=True)

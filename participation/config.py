@@ -9,9 +9,12 @@ from flask import Flask
 
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 
+DEVELOPMENT = "development"
 DEFAULTS = {
-    # "production" refuses to start without SECRET_KEY; anything else is a developer machine.
-    "ENVIRONMENT": "development",
+    # Only "development", said explicitly (make run and the tests do), is a developer machine: anything else,
+    # unset or misspelt included, runs as production (SECRET_KEY and TRUSTED_HOSTS required, Secure cookies, no
+    # mail outbox page, no demo).
+    "ENVIRONMENT": "production",
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SQLALCHEMY_RECORD_QUERIES": False,
     # Seconds to wait for a PostgreSQL connection to be established (then 503 with Retry-After).
@@ -125,7 +128,7 @@ def load_config(app: Flask, overrides: dict | None) -> None:
             app.config[name] = os.environ[name]
     if overrides:
         app.config.update(overrides)
-    if app.config["ENVIRONMENT"] == "production":
+    if not is_development(app):
         # Production runs behind TLS: session and remember-me cookies are Secure unless explicitly turned off.
         for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
             if f"PARTICIPATION_{name}" not in os.environ and name not in (overrides or {}):
@@ -136,18 +139,28 @@ def load_config(app: Flask, overrides: dict | None) -> None:
         app.config.get("DATABASE_URL"), app.instance_path, app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         app.config["DATABASE_CONNECT_TIMEOUT"], app.config["DATABASE_PREPARED_STATEMENTS"])
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or development_secret(app)
-    if not app.config.get("TALLY_KEY_DIR") and app.config["ENVIRONMENT"] != "production":
+    if not app.config.get("TALLY_KEY_DIR") and is_development(app):
         app.config["TALLY_KEY_DIR"] = os.path.join(app.instance_path, "tally-keys")
     if isinstance(app.config["MIX_BATCH"], bool) or not isinstance(app.config["MIX_BATCH"], int) \
             or app.config["MIX_BATCH"] < 2:
         raise ConfigurationError("MIX_BATCH must be a whole number of at least 2: a batch of one ballot would "
                                  "publish that ballot's choice.")
-    if app.config["ENVIRONMENT"] == "production" and not app.config.get("TRUSTED_HOSTS"):
+    if not is_development(app) and not app.config.get("TRUSTED_HOSTS"):
         # Links in mail (verification, password reset) and cached pages are built from the request's host:
         # a forged Host header must not reach them.
         raise ConfigurationError(
             "TRUSTED_HOSTS is not set. In production set PARTICIPATION_TRUSTED_HOSTS to the site's host names, "
-            "e.g. '[\"participation.seoul.go.kr\"]'; requests for any other host are refused with 400.")
+            "e.g. '[\"participation.seoul.go.kr\"]'; requests for any other host are refused with 400. "
+            + ON_A_DEVELOPER_MACHINE)
+
+
+ON_A_DEVELOPER_MACHINE = ("(On a developer machine set PARTICIPATION_ENVIRONMENT=development, as `make run` does; "
+                          "anything else runs as production.)")
+
+
+def is_development(app: Flask) -> bool:
+    """Whether this is a developer machine: only when the configuration says so in as many words."""
+    return app.config.get("ENVIRONMENT") == DEVELOPMENT
 
 
 class ConfigurationError(RuntimeError):
@@ -163,10 +176,11 @@ def normalise_database_url(url: str) -> str:
 
 
 def development_secret(app: Flask) -> str:
-    if app.config["ENVIRONMENT"] == "production":
+    if not is_development(app):
         raise ConfigurationError(
             "SECRET_KEY is not set. In production set the SECRET_KEY environment variable "
-            "to a long random value (python -c 'import secrets; print(secrets.token_hex(32))').")
+            "to a long random value (python -c 'import secrets; print(secrets.token_hex(32))'). "
+            + ON_A_DEVELOPER_MACHINE)
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_hex(32))

@@ -2,7 +2,7 @@
 
 Idempotent: a database that already has the demo admin is left as it is."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from participation.accounts.models import User
 from participation.accounts.services import create_user, password_hasher
@@ -28,9 +28,24 @@ def demo_district(number: int) -> str:
     return DISTRICTS[number % 6] if number % 4 else DISTRICTS[6 + number // 4 % 19]
 
 
+class NotADemoDatabase(RuntimeError):
+    """The database holds accounts that the demo did not make: people's data, not a place for a demo."""
+
+
+def demo_emails() -> list[str]:
+    return [email for email, *_rest in DEMO_ACCOUNTS] + [f"citizen{number:03d}@example.com"
+                                                          for number in range(DEMO_CITIZENS)]
+
+
 def seed() -> bool:
+    """The demo, once. Refuses (NotADemoDatabase) a database with any other account, deleted ones included: the
+    demo adds admin@example.com with a published password."""
     if db.session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0][0])):
         return False
+    others = db.session.scalar(select(func.count()).select_from(User).where(
+        User.email.is_(None) | User.email.not_in(demo_emails())))
+    if others:
+        raise NotADemoDatabase(f"the database holds {others} account(s) that are not the demo's")
     people = {"citizen": [], "moderator": [], "staff": [], "admin": []}
     # Every demo account has the same password: hash it once (argon2 is slow on purpose).
     password_hash = password_hasher.hash(DEMO_PASSWORD)

@@ -32,6 +32,8 @@ def make_test_config(instance: Path) -> dict:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'test.sqlite'}"
     return {
         "TESTING": True,
+        # A developer machine, said explicitly (the default is production); tests of production make their own app.
+        "ENVIRONMENT": "development",
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,

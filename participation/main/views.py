@@ -1,12 +1,13 @@
 """Home page, language switch, health check, and the development mail outbox."""
 
+from ipaddress import ip_address
+
 from flask import Blueprint, abort, current_app, jsonify, make_response, redirect, render_template, request
-from flask_login import current_user
 from sqlalchemy import select, text
 
 from participation.accounts.views import safe_next
+from participation.config import is_development
 from participation.core.mail import OutboxMail
-from participation.core.permissions import Role
 from participation.core.response_cache import cached_for_anonymous
 from participation.extensions import db
 
@@ -41,10 +42,18 @@ def health():
 
 @bp.get("/dev/outbox")
 def outbox():
-    """Mail that would have been sent: for developers, or admins when no mail server is set."""
-    allowed = current_app.config["ENVIRONMENT"] != "production" or (
-        current_user.is_authenticated and current_user.has_role(Role.admin))
-    if not allowed or current_app.config.get("MAIL_SERVER"):
+    """Mail that would have been sent, for the developer at this machine: every verification and reset link of
+    every account is on it, so it exists only on a developer machine (ENVIRONMENT "development", said explicitly),
+    without a mail server, to a browser on the machine itself (behind a proxy the client is whoever the proxy
+    says). Anywhere else — production, admins included — it is a 404."""
+    if not (is_development(current_app) and not current_app.config.get("MAIL_SERVER") and _from_this_machine()):
         abort(404)
     mails = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(50)).all()
     return render_template("main/outbox.html", mails=mails)
+
+
+def _from_this_machine() -> bool:
+    try:
+        return ip_address(request.remote_addr or "").is_loopback
+    except ValueError:  # behind a proxy, whatever X-Forwarded-For said
+        return False

@@ -25,8 +25,8 @@ def test_production_needs_its_host_names_and_refuses_any_other_host(tmp_path, mo
 
 def test_development_generates_and_keeps_a_secret(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    first = create_app({"INSTANCE_PATH": str(tmp_path)}).config["SECRET_KEY"]
-    second = create_app({"INSTANCE_PATH": str(tmp_path)}).config["SECRET_KEY"]
+    first = create_app({"INSTANCE_PATH": str(tmp_path), "ENVIRONMENT": "development"}).config["SECRET_KEY"]
+    second = create_app({"INSTANCE_PATH": str(tmp_path), "ENVIRONMENT": "development"}).config["SECRET_KEY"]
     assert first == second and len(first) == 64
     assert (tmp_path / "secret_key").read_text().strip() == first
 
@@ -34,7 +34,7 @@ def test_development_generates_and_keeps_a_secret(tmp_path, monkeypatch):
 def test_settings_come_from_prefixed_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("PARTICIPATION_REQUIRE_EMAIL_VERIFICATION", "0")
     monkeypatch.setenv("PARTICIPATION_RATELIMIT_ENABLED", "false")
-    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "ENVIRONMENT": "development"})
     assert app.config["REQUIRE_EMAIL_VERIFICATION"] == 0
     assert app.config["RATELIMIT_ENABLED"] is False
 
@@ -58,7 +58,8 @@ def test_security_headers(client):
 
 
 def test_behind_a_proxy_https_is_seen_and_hsts_sent(tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "PROXY_HOPS": 1, "SECRET_KEY": "x" * 32})
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "PROXY_HOPS": 1, "SECRET_KEY": "x" * 32,
+                      "ENVIRONMENT": "development"})
     response = app.test_client().get("/lang/ko", headers={"X-Forwarded-Proto": "https"})
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     assert "Secure" in response.headers["Set-Cookie"]

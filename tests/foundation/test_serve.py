@@ -53,6 +53,7 @@ def test_serve_prints_the_logins_logs_to_files_and_stops_everything(tmp_path, st
         pytest.skip("the embedded Redis is what `make run` starts; this leg uses a real Redis")
     environment = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     environment["PARTICIPATION_INSTANCE_PATH"] = str(tmp_path)
+    environment["PARTICIPATION_ENVIRONMENT"] = "development"  # as make run says
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=environment, check=True, capture_output=True)
     port = free_port()
