@@ -166,19 +166,25 @@ def verification_token(user: User) -> str:
 
 
 def send_verification(user: User) -> None:
-    link = url_for("accounts.verify_email", token=verification_token(user), _external=True)
+    link = url_for("accounts.verify_link", token=verification_token(user), _external=True)
     send_mail(user.email, _("[서울시 시민참여] 이메일 주소를 인증해 주세요"),
               _("아래 링크를 열면 이메일 인증이 끝납니다 (7일 동안 유효).\n\n%(link)s", link=link))
 
 
-def verify_email(token: str) -> User:
+def verification_user(token: str) -> User:
+    """The account a verification token is for (nothing changes); ValidationError when it is not valid."""
     try:
         data = _serializer("verify-email").loads(token, max_age=VERIFY_MAX_AGE)
     except BadSignature:
         raise ValidationError({"token": _l("인증 링크가 올바르지 않거나 만료되었습니다.")}) from None
-    user = db.session.get(User, data.get("id"))
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
     if user is None or user.email != data.get("email") or not user.is_active:
         raise ValidationError({"token": _l("인증 링크가 올바르지 않거나 만료되었습니다.")})
+    return user
+
+
+def verify_email(token: str) -> User:
+    user = verification_user(token)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
         audit(user, "user", user.id, "email_verified")
@@ -200,21 +206,28 @@ def request_password_reset(email) -> None:
     if user is None or not user.is_active:
         return
     token = _serializer("reset-password").dumps({"id": user.id, "f": _reset_fingerprint(user)})
-    link = url_for("accounts.reset_password", token=token, _external=True)
+    link = url_for("accounts.reset_link", token=token, _external=True)
     send_mail(user.email, _("[서울시 시민참여] 비밀번호 다시 설정"),
               _("아래 링크에서 새 비밀번호를 정하세요 (1시간 동안 유효).\n\n%(link)s", link=link))
 
 
-def reset_password(token: str, password) -> User:
+def reset_user(token: str) -> User:
+    """The account a reset token is for, while it can still be used (nothing changes); else ValidationError."""
     invalid = ValidationError({"token": _l("비밀번호 재설정 링크가 올바르지 않거나 만료되었습니다.")})
     try:
         data = _serializer("reset-password").loads(token, max_age=RESET_MAX_AGE)
     except BadSignature:
         raise invalid from None
-    new_hash = hash_password(check_password(password))
-    user = db.session.get(User, data.get("id"))
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
     if user is None or not user.is_active or data.get("f") != _reset_fingerprint(user):
         raise invalid
+    return user
+
+
+def reset_password(token: str, password) -> User:
+    reset_user(token)  # a bad link is refused before argon2 runs
+    new_hash = hash_password(check_password(password))
+    user = reset_user(token)  # read again: the hash ran outside the transaction (core.database.without_write_lock)
     user.password_hash = new_hash
     # A reset proves the mailbox is theirs.
     user.email_verified_at = user.email_verified_at or utcnow()

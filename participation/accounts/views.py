@@ -48,16 +48,45 @@ def register():
     return render_template("accounts/register.html", form=form), 422 if form.errors else 200
 
 
+# Tokens of the links in mail, kept in the session once the link is opened (see `_take_token_from_link`).
+VERIFY_TOKEN, RESET_TOKEN = "verify_token", "reset_token"
+TOKEN_MAX = 512
+
+
+def _take_token_from_link(key: str, token: str, endpoint: str):
+    """The link in a mail carries a token in its path, which access logs, the browser's history and the Referer of
+    whatever a page loads would keep. Opened once, the token moves into the session (a signed, HttpOnly cookie) and
+    the browser goes on to a URL without it; a GET changes nothing (mail scanners open links too): a button does."""
+    session[key] = token if len(token) <= TOKEN_MAX else ""
+    return redirect(url_for(endpoint), 303)
+
+
+def _link_error(key: str, error: ValidationError):
+    db.session.rollback()
+    session.pop(key, None)
+    return render_template("errors/error.html", status=422, message=error.fields["token"][0]), 422
+
+
 @bp.get("/verify/<token>")
-def verify_email(token):
+def verify_link(token):
+    return _take_token_from_link(VERIFY_TOKEN, token, "accounts.verify_email")
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify_email():
+    token = session.get(VERIFY_TOKEN, "")
     try:
-        services.verify_email(token)
+        user = services.verification_user(token)
     except ValidationError as error:
-        db.session.rollback()
-        return render_template("errors/error.html", status=400, message=error.fields["token"][0]), 400
-    db.session.commit()
-    flash(_("이메일이 인증되었습니다. 이제 모든 참여 기능을 쓸 수 있습니다."), "success")
-    return redirect(url_for("main.home"), 303)
+        return _link_error(VERIFY_TOKEN, error)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.verify_email(token)
+        db.session.commit()
+        session.pop(VERIFY_TOKEN, None)
+        flash(_("이메일이 인증되었습니다. 이제 모든 참여 기능을 쓸 수 있습니다."), "success")
+        return redirect(url_for("main.home"), 303)
+    return render_template("accounts/verify.html", form=form, email=user.email)
 
 
 @bp.post("/verify/resend")
@@ -119,8 +148,18 @@ def request_reset():
     return render_template("accounts/reset_request.html", form=form)
 
 
-@bp.route("/reset/<token>", methods=["GET", "POST"])
-def reset_password(token):
+@bp.get("/reset/<token>")
+def reset_link(token):
+    return _take_token_from_link(RESET_TOKEN, token, "accounts.reset_password")
+
+
+@bp.route("/reset/password", methods=["GET", "POST"])
+def reset_password():
+    token = session.get(RESET_TOKEN, "")
+    try:
+        services.reset_user(token)
+    except ValidationError as error:
+        return _link_error(RESET_TOKEN, error)
     form = forms.ResetPasswordForm()
     if form.validate_on_submit():
         try:

@@ -1,5 +1,6 @@
-"""Outgoing mail. Every message is kept in the outbox table (the record of what was sent); a worker job
-sends it by SMTP when MAIL_SERVER is set. Without a mail server the dev console shows the outbox."""
+"""Outgoing mail. Every message is kept in the outbox table (the record of what was sent: to whom, what subject,
+when; the body only until it is sent); a worker job sends it by SMTP when MAIL_SERVER is set. Without a mail
+server the developer's outbox page shows it."""
 
 import smtplib
 from datetime import datetime
@@ -51,4 +52,7 @@ def deliver_mail(mail_id: int) -> None:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
     mail.sent_at = utcnow()
+    # Sent, the body is not kept: it may hold a link with a reset or verification token, and backups keep
+    # whatever the table holds. Who, what subject and when stay as the record of what was sent.
+    mail.body = ""
     db.session.commit()

@@ -29,6 +29,9 @@ def test_citizen_signs_up_verifies_logs_in_and_switches_language(page, live_data
     link = mail.locator("a[href*='/verify/']").first
     with page.expect_navigation():
         link.click()
+    assert page.url.endswith("/verify")  # the token left the address bar
+    with page.expect_navigation():
+        page.get_by_role("button", name="이메일 인증하기").click()
     assert "이메일이 인증되었습니다" in page.locator(".flashes").inner_text()
     assert page.get_by_role("button", name="인증 메일 다시 받기").count() == 0
 

@@ -32,7 +32,10 @@ def test_sign_up_verify_log_out_and_in(client, db_session):
     assert user.display_name == "김서울" and user.district == "강남구" and not user.email_verified
     assert "이메일 인증 전에는" in client.get("/").get_data(as_text=True)
 
-    response = client.get(last_link(db_session, "verify"))
+    opened = client.get(last_link(db_session, "verify"))
+    assert opened.status_code == 303 and opened.headers["Location"] == "/verify"
+    assert "kim.seoul@example.com" in client.get("/verify").get_data(as_text=True)
+    response = client.post("/verify", data={"csrf_token": csrf_token(client, "/verify")})
     assert response.status_code == 303
     db_session.refresh(user)
     assert user.email_verified
@@ -93,11 +96,15 @@ def test_password_reset_link_works_once(client, db_session):
     user = UserFactory(email="reset@example.com")
     client.post("/reset", data={"email": "reset@example.com", "csrf_token": csrf_token(client, "/reset")})
     link = last_link(db_session, "reset")
-    response = client.post(link, data={"password": "새-비밀번호-12345", "csrf_token": csrf_token(client, link)})
+    assert client.get(link).headers["Location"] == "/reset/password"
+    response = client.post("/reset/password", data={"password": "새-비밀번호-12345",
+                                                    "csrf_token": csrf_token(client, "/reset/password")})
     assert response.status_code == 303
     login(client, user, "새-비밀번호-12345")
-    again = client.post(link, data={"password": "또-다른-비밀번호-1", "csrf_token": csrf_token(client, link)})
-    assert "올바르지 않거나 만료되었습니다" in again.get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert client.get(link).status_code == 303  # the same link, opened again: used up
+    again = client.get("/reset/password")
+    assert again.status_code == 422 and "올바르지 않거나 만료되었습니다" in again.get_data(as_text=True)
 
 
 def test_delete_account_erases_personal_data(client, db_session):
