@@ -152,10 +152,24 @@ def load_config(app: Flask, overrides: dict | None) -> None:
             "TRUSTED_HOSTS is not set. In production set PARTICIPATION_TRUSTED_HOSTS to the site's host names, "
             "e.g. '[\"participation.seoul.go.kr\"]'; requests for any other host are refused with 400. "
             + ON_A_DEVELOPER_MACHINE)
+    if not is_development(app) and not _said(app, "PROXY_HOPS", overrides):
+        # Rate limits, the trending list and HTTPS all depend on who the client is: behind a proxy every client
+        # would be the proxy, and without one a forged X-Forwarded-For would be believed.
+        raise ConfigurationError(
+            "PROXY_HOPS is not set. In production set PARTICIPATION_PROXY_HOPS to the number of proxies in front of "
+            "the app that set X-Forwarded-For/-Proto/-Host (1 behind one load balancer, 0 if clients connect "
+            "directly). " + ON_A_DEVELOPER_MACHINE)
 
 
 ON_A_DEVELOPER_MACHINE = ("(On a developer machine set PARTICIPATION_ENVIRONMENT=development, as `make run` does; "
                           "anything else runs as production.)")
+
+
+def _said(app: Flask, name: str, overrides: dict | None) -> bool:
+    """Whether the setting was given (environment or create_app's mapping), as an integer, not left at its default."""
+    given = f"PARTICIPATION_{name}" in os.environ or name in (overrides or {})
+    value = app.config.get(name)
+    return given and isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def is_development(app: Flask) -> bool:

@@ -1,6 +1,7 @@
 """How create_app() binds extensions, blueprints and request hooks. Kept apart so that the factory
 reads as a list of steps."""
 
+import hashlib
 import importlib
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -68,7 +69,11 @@ def init_login(app: Flask, login_manager) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
+    # A session is bound to its browser (the User-Agent), not to its network: a phone that moves from Wi-Fi to LTE
+    # mid-vote keeps its session, a cookie copied into another browser is dropped. Logout and password changes end
+    # every copy anyway (the session generation in the user loader below).
     login_manager.session_protection = "strong"
+    login_manager._session_identifier_generator = session_identifier
 
     @login_manager.user_loader
     def load_user(session_id: str):
@@ -80,6 +85,12 @@ def init_login(app: Flask, login_manager) -> None:
         return user if valid else None
 
     app.session_interface = NoCookiesForApiSessionInterface()
+
+
+def session_identifier() -> str:
+    """What a signed-in session is bound to: the browser's User-Agent. Flask-Login's own identifier adds the client's
+    address, which changes whenever a phone changes networks (and behind CGNAT means little)."""
+    return hashlib.sha512(request.headers.get("User-Agent", "").encode("utf-8", "replace")).hexdigest()
 
 
 def init_limiter(app: Flask, limiter) -> None:

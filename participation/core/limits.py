@@ -1,8 +1,8 @@
-"""Rate limits (Flask-Limiter on Redis). Per account and, ten times looser, per IP.
+"""Rate limits (Flask-Limiter on Redis). Per account and, ten times looser, per IP — except participation.
 
-`participation_limit` guards signing, supporting, voting and answering: one budget across them all; it
-also counts each accepted signature, support, ballot and response per address for the staff's trending
-list (core/trending.py).
+`participation_limit` guards signing, supporting, voting and answering: one budget per account across them all;
+per address it only counts each accepted signature, support, ballot and response for the staff's trending list
+(core/trending.py), because one carrier address (CGNAT) can be thousands of voters.
 `filing_limit` guards new petitions and proposals. `login_limit` guards logins per address and per IP.
 With RATELIMIT_ENABLED false none applies (load tests)."""
 
@@ -58,10 +58,11 @@ def _times_ten(limits: str) -> str:
 
 
 def participation_limit(func):
+    """Per account only. Per address participation is counted for staff (core/trending.py), never refused:
+    Korean carriers put a neighbourhood's phones behind one IPv4 address (CGNAT), and a city-wide vote must not
+    turn its voters away because they share one."""
     func = limiter.shared_limit(lambda: current_app.config["ACTION_LIMITS"], scope="participation",
                                 key_func=_account_key)(func)
-    func = limiter.shared_limit(lambda: _times_ten(current_app.config["ACTION_LIMITS"]),
-                                scope="participation-ip", key_func=get_remote_address)(func)
     return trending.counted(func)
 
 

@@ -13,7 +13,7 @@ def test_production_without_secret_refuses_to_start(tmp_path, monkeypatch):
 def test_production_needs_its_host_names_and_refuses_any_other_host(tmp_path, monkeypatch):
     monkeypatch.delenv("PARTICIPATION_TRUSTED_HOSTS", raising=False)
     config = {"ENVIRONMENT": "production", "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "z" * 64,
-              "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://"}
+              "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://", "PROXY_HOPS": 0}
     with pytest.raises(ConfigurationError, match="TRUSTED_HOSTS"):
         create_app(config)
     production = create_app({**config, "TRUSTED_HOSTS": ["participation.seoul.go.kr"]})

@@ -4,7 +4,6 @@ act as each of them without paying for a password check, and a snapshot of every
 import pytest
 import sqlalchemy as sa
 from flask import url_for
-from flask_login.utils import _create_identifier
 
 from participation.accounts import services as accounts
 from participation.extensions import db
@@ -125,7 +124,7 @@ def web_client(app, user_id: int | None):
     client = app.test_client()
     if user_id is not None:
         with app.test_request_context(environ_base=client.environ_base):
-            identifier = _create_identifier()
+            identifier = app.login_manager._session_identifier_generator()
         with client.session_transaction() as session:
             session.update({"_user_id": f"{user_id}.0", "_fresh": True, "_id": identifier})
     return client

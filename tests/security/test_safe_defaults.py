@@ -15,12 +15,12 @@ from tests.conftest import make_test_config
 from tests.security.conftest import web_client
 
 SAFE = {"SECRET_KEY": "s" * 64, "TRUSTED_HOSTS": ["participation.seoul.go.kr"],
-        "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://"}
+        "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://", "PROXY_HOPS": 0}
 
 
 @pytest.fixture
 def clean_environment(monkeypatch):
-    for name in ("PARTICIPATION_ENVIRONMENT", "SECRET_KEY", "PARTICIPATION_TRUSTED_HOSTS",
+    for name in ("PARTICIPATION_ENVIRONMENT", "SECRET_KEY", "PARTICIPATION_TRUSTED_HOSTS", "PARTICIPATION_PROXY_HOPS",
                  "PARTICIPATION_SESSION_COOKIE_SECURE", "PARTICIPATION_REMEMBER_COOKIE_SECURE"):
         monkeypatch.delenv(name, raising=False)
 
@@ -40,7 +40,7 @@ def test_anything_but_development_is_production(tmp_path, clean_environment, env
 
 def test_a_developer_machine_says_so(tmp_path, clean_environment):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "ENVIRONMENT": "development",
-                      "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://"})
+                      "REDIS_URL": "redis://127.0.0.1:1/0", "RATELIMIT_STORAGE_URI": "memory://", "PROXY_HOPS": 0})
     assert app.config["SESSION_COOKIE_SECURE"] is False and (tmp_path / "secret_key").exists()
 
 

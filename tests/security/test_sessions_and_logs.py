@@ -130,7 +130,7 @@ def test_a_remember_me_cookie_would_be_secure_httponly_and_samesite_in_productio
     monkeypatch.delenv("PARTICIPATION_REMEMBER_COOKIE_SECURE", raising=False)
     production = create_app({"ENVIRONMENT": "production", "SECRET_KEY": "y" * 64, "INSTANCE_PATH": str(tmp_path),
                              "TRUSTED_HOSTS": ["localhost"], "REDIS_URL": "redis://127.0.0.1:1/0",
-                             "RATELIMIT_STORAGE_URI": "memory://"})
+                             "RATELIMIT_STORAGE_URI": "memory://", "PROXY_HOPS": 0})
     citizen = factories.UserFactory()
     with production.test_request_context("/login", method="POST", base_url="https://localhost"):
         login_user(citizen, remember=True)

@@ -6,7 +6,6 @@ come from the address the rate limiter sees, and a Redis failure never costs a c
 import time
 
 import pytest
-from flask_login.utils import _create_identifier
 from sqlalchemy import func, select
 
 from participation import create_app
@@ -27,11 +26,11 @@ def sign(client, petition_id: int, user, address: str):
 
 
 def web_client_from(app, user_id: int, address: str):
-    """A logged-in browser on that address (the session is bound to it: Flask-Login's strong protection)."""
+    """A logged-in browser on that address."""
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     with app.test_request_context(environ_base=client.environ_base):
-        identifier = _create_identifier()
+        identifier = app.login_manager._session_identifier_generator()
     with client.session_transaction() as session:
         session.update({"_user_id": f"{user_id}.0", "_fresh": True, "_id": identifier})
     return client

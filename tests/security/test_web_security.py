@@ -150,7 +150,7 @@ def test_production_cookies_are_secure_unless_turned_off(tmp_path, monkeypatch):
     monkeypatch.delenv("PARTICIPATION_SESSION_COOKIE_SECURE", raising=False)
     config = {"ENVIRONMENT": "production", "SECRET_KEY": "x" * 64, "INSTANCE_PATH": str(tmp_path),
               "TRUSTED_HOSTS": ["localhost"], "REDIS_URL": "redis://127.0.0.1:1/0",
-              "RATELIMIT_STORAGE_URI": "memory://"}
+              "RATELIMIT_STORAGE_URI": "memory://", "PROXY_HOPS": 0}
     production = create_app(config)
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["REMEMBER_COOKIE_SECURE"] is True
