@@ -10,7 +10,7 @@ from participation.accounts import forms, services
 from participation.core import notifications
 from participation.core.errors import Conflict, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors
-from participation.core.limits import filing_limit, login_limit
+from participation.core.limits import filing_limit, login_limit, password_check_limit
 from participation.extensions import db
 
 bp = Blueprint("accounts", __name__)
@@ -197,6 +197,7 @@ def profile():
 
 @bp.post("/account/password")
 @login_required
+@password_check_limit
 def change_password():
     form = forms.ChangePasswordForm()
     if form.validate_on_submit():
@@ -215,6 +216,7 @@ def change_password():
 
 @bp.post("/account/delete")
 @login_required
+@password_check_limit
 def delete_account():
     form = forms.DeleteAccountForm()
     if form.validate_on_submit():

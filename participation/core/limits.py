@@ -78,3 +78,14 @@ def login_limit(func):
                                 key_func=_login_key, methods=["POST"])(func)
     return limiter.shared_limit(lambda: _times_ten(current_app.config["LOGIN_LIMITS"]),
                                 scope="login-ip", key_func=get_remote_address, methods=["POST"])(func)
+
+
+def _signed_in_account_key() -> str:
+    return f"account:{current_user.id}" if current_user.is_authenticated else f"ip:{get_remote_address()}"
+
+
+def password_check_limit(func):
+    """Pages that check the signed-in account's password (change it, delete the account): LOGIN_LIMITS per account,
+    so that a session someone else holds (an unlocked phone) is not unlimited password guessing."""
+    return limiter.shared_limit(lambda: current_app.config["LOGIN_LIMITS"], scope="password-check",
+                                key_func=_signed_in_account_key, methods=["POST"])(func)

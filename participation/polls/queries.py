@@ -189,8 +189,9 @@ def count_participants(start: datetime, end: datetime, tag: str | None = None) -
     carrying `tag`. Feeds indicators 3.1.d (all polls) and 2.4.d (tag "top10_news")."""
     statement = select(func.count()).select_from(Participation).where(
         Participation.created_at >= start, Participation.created_at < end)
-    if tag is not None:
-        statement = statement.where(Participation.poll_id.in_(select(PollTag.poll_id).where(PollTag.tag == tag)))
+    if tag is not None:  # staff polls only: a citizen's poll is never the city's official vote
+        statement = statement.where(Participation.poll_id.in_(
+            select(PollTag.poll_id).join(Poll, Poll.id == PollTag.poll_id).where(PollTag.tag == tag, Poll.by_staff)))
     return db.session.scalar(statement) or 0
 
 

@@ -122,6 +122,10 @@ def request_key(poll_id: int) -> None:
     enqueue_after_commit(make_poll_key, poll_id, job_id=key_job_id(poll_id))
 
 
+# Tags that only staff polls carry: indicators count the participants of polls tagged so.
+OFFICIAL_TAGS = frozenset({"top10_news", "top10_policy"})
+
+
 def create_poll(actor, *, title, options, closes_at, description="", max_choices=1, opens_at=None, tags=(),
                 results_visibility=ResultsVisibility.live, eligible_districts=(), eligible_age_bands=(),
                 option_descriptions=()) -> Poll:
@@ -135,6 +139,10 @@ def create_poll(actor, *, title, options, closes_at, description="", max_choices
                                opens_at=opens_at, closes_at=closes_at, tags=tags,
                                results_visibility=results_visibility, eligible_districts=eligible_districts,
                                eligible_age_bands=eligible_age_bands)
+    if not by_staff and OFFICIAL_TAGS & set(fields["tags"]):
+        # The city's own votes (올해의 10대 뉴스·정책) feed indicator 2.4.d: a citizen's poll cannot pass for one.
+        raise ValidationError({"tags": _l("공식 태그(%(tags)s)는 서울시 직원만 붙일 수 있습니다.",
+                                          tags=", ".join(sorted(OFFICIAL_TAGS)))})
     labels, notes = fields.pop("options"), fields.pop("option_descriptions")
     poll = Poll(**{name: value for name, value in fields.items() if name != "tags"},
                 state=PollState.draft if by_staff else PollState.pending, author_id=actor.id, by_staff=by_staff)

@@ -103,13 +103,27 @@ def _normalise(header: str) -> str:
     return "".join(str(header or "").split()).lower()
 
 
+# What one export may hold (the national portal's exports are a few thousand rows of a dozen columns). Past these
+# a file is refused before it is read whole: an XLSX is a zip, and a few megabytes of it can expand to gigabytes
+# of shared strings, which openpyxl reads into memory.
+MAX_ROWS = 10_000
+MAX_COLUMNS = 50
+MAX_CELL = 20_000
+MAX_EXPANDED_BYTES = 64 * 1024 * 1024
+
+
 def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, list]]]:
-    """The header and the non-empty rows (with their row numbers, the header being row 1)."""
+    """The header and the non-empty rows (with their row numbers, the header being row 1), within the caps."""
     name = (filename or "").lower()
     if name.endswith(".xlsx"):
         try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                expanded = sum(item.file_size for item in archive.infolist())
+            if expanded > MAX_EXPANDED_BYTES:
+                raise ValidationError({"file": _l("XLSX 파일의 압축을 푼 크기가 너무 큽니다 (%(mb)dMB까지).",
+                                                  mb=MAX_EXPANDED_BYTES // 2**20)})
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-            table = [list(row) for row in sheet.iter_rows(values_only=True)]
+            table = _capped(sheet.iter_rows(values_only=True))
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, IndexError):
             raise ValidationError({"file": _l("XLSX 파일을 읽을 수 없습니다.")}) from None
     elif name.endswith(".csv"):
@@ -123,7 +137,7 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, l
             raise ValidationError({"file": _l("파일의 문자 인코딩을 읽을 수 없습니다 (UTF-8 또는 CP949).")})
         refuse_nul_in_file(text, "file")
         try:
-            table = list(csv.reader(io.StringIO(text, newline="")))
+            table = _capped(csv.reader(io.StringIO(text, newline="")))
         except csv.Error:
             raise ValidationError({"file": _l("CSV 형식이 올바르지 않습니다.")}) from None
     else:
@@ -134,6 +148,21 @@ def read_table(data: bytes, filename: str) -> tuple[list[str], list[tuple[int, l
     rows = [(number, row) for number, row in enumerate(table[1:], start=2)
             if any(cell not in (None, "") and str(cell).strip() for cell in row)]
     return headers, rows
+
+
+def _capped(rows) -> list[list]:
+    """The rows as lists, refused (ValidationError) as soon as one passes a cap: nothing past them is read."""
+    table = []
+    for row in rows:
+        row = list(row)
+        if len(table) > MAX_ROWS:
+            raise ValidationError({"file": _l("한 번에 %(max)d행까지 가져올 수 있습니다.", max=MAX_ROWS)})
+        if len(row) > MAX_COLUMNS and any(cell not in (None, "") for cell in row[MAX_COLUMNS:]):
+            raise ValidationError({"file": _l("열은 %(max)d개까지 읽습니다.", max=MAX_COLUMNS)})
+        if any(len(str(cell)) > MAX_CELL for cell in row if cell is not None):
+            raise ValidationError({"file": _l("한 칸에 %(max)d자까지 읽습니다.", max=MAX_CELL)})
+        table.append(row[:MAX_COLUMNS])
+    return table
 
 
 def default_mapping(headers: list[str]) -> dict[str, str]:

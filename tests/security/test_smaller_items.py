@@ -1,0 +1,98 @@
+"""The smaller items of issue #23 (item 10), each an attack written down: password guessing through the account
+pages, a citizen poll dressed as the city's official vote, and a spreadsheet that expands past any memory."""
+
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+from openpyxl import Workbook
+
+from participation.core.errors import ValidationError
+from participation.core.time import utcnow
+from participation.polls import services as polls
+from participation.proposals import importer
+from tests import factories
+from tests.conftest import csrf_token, login
+
+
+@pytest.fixture
+def three_guesses_a_minute(app):
+    saved = app.config["LOGIN_LIMITS"]
+    app.config["LOGIN_LIMITS"] = "3 per minute"
+    try:
+        yield
+    finally:
+        app.config["LOGIN_LIMITS"] = saved
+
+
+@pytest.mark.parametrize("path, field", [("/account/password", "current_password"), ("/account/delete", "password")])
+def test_password_checks_on_the_account_pages_are_throttled(client, db_session, redis, three_guesses_a_minute,
+                                                              path, field):
+    """A stolen session (an unlocked phone) must not become unlimited password guessing."""
+    citizen = factories.UserFactory()
+    login(client, citizen)
+    token = csrf_token(client, "/account")
+    statuses = [client.post(path, data={field: f"추측-{number}-비밀번호", "password": "새-비밀번호-12345",
+                                        "csrf_token": token}).status_code for number in range(4)]
+    assert statuses == [303, 303, 303, 429]
+
+
+def test_a_citizen_poll_cannot_carry_the_official_tags(db_session):
+    """Indicator 2.4.d counts the participants of polls tagged top10_news: only the city's own polls."""
+    citizen = factories.UserFactory()
+    for tag in ("top10_news", "top10_policy"):
+        with pytest.raises(ValidationError) as refused:
+            polls.create_poll(citizen, title="우리 동네 10대 뉴스", options=["가", "나"],
+                              closes_at=utcnow() + timedelta(days=3), tags=[tag])
+        assert "tags" in refused.value.fields
+    assert polls.create_poll(citizen, title="우리 동네 소식", options=["가", "나"],
+                             closes_at=utcnow() + timedelta(days=3), tags=["dongne"]).state == "pending"
+    assert polls.create_poll(factories.staff(), title="올해의 10대 뉴스", options=["가", "나"],
+                             closes_at=utcnow() + timedelta(days=3), tags=["top10_news"]).state == "draft"
+
+
+def test_a_citizen_poll_tagged_before_does_not_feed_the_indicator(db_session):
+    from participation.polls.models import Participation, PollTag
+    from participation.polls.queries import count_participants
+
+    citizen_poll = factories.PollFactory(by_staff=False, author_id=factories.UserFactory().id)
+    citizen_poll.tag_rows.append(PollTag(tag="top10_news"))
+    db_session.add(Participation(poll_id=citizen_poll.id, user_id=factories.UserFactory().id, created_at=utcnow()))
+    db_session.flush()
+    assert count_participants(utcnow() - timedelta(days=1), utcnow() + timedelta(days=1), tag="top10_news") == 0
+
+
+def workbook(rows: int, columns: int = 3, cell: str = "서울") -> bytes:
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("국민제안")
+    sheet.append(["제안번호", "제목", "제안내용"][:columns] + [f"열{n}" for n in range(columns - 3)])
+    for number in range(rows):
+        sheet.append([f"1AA-{number:08d}", *([cell] * (columns - 1))])
+    output = io.BytesIO()
+    book.save(output)
+    return output.getvalue()
+
+
+def test_the_importer_caps_rows_columns_and_cells():
+    with pytest.raises(ValidationError, match=""):
+        importer.read_table(workbook(importer.MAX_ROWS + 1), "국민제안.xlsx")
+    with pytest.raises(ValidationError):
+        importer.read_table(workbook(2, columns=importer.MAX_COLUMNS + 1), "국민제안.xlsx")
+    with pytest.raises(ValidationError):
+        importer.read_table(workbook(2, cell="가" * (importer.MAX_CELL + 1)), "국민제안.xlsx")
+    headers, rows = importer.read_table(workbook(10), "국민제안.xlsx")
+    assert len(rows) == 10 and headers[0] == "제안번호"
+
+
+def test_the_importer_refuses_a_workbook_that_expands_past_its_limit():
+    """A few megabytes of zip can hold gigabytes of shared strings: openpyxl would read them all into memory."""
+    data = io.BytesIO(workbook(2))
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(data) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        target.writestr("xl/padding.xml", b" " * (importer.MAX_EXPANDED_BYTES + 1))
+    assert len(bomb.getvalue()) < 1024 * 1024
+    with pytest.raises(ValidationError):
+        importer.read_table(bomb.getvalue(), "국민제안.xlsx")
