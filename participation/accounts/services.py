@@ -257,10 +257,13 @@ def update_profile(user: User, display_name, district, birth_year) -> None:
         setattr(user, name, value)
 
 
-def delete_account(user: User, password) -> None:
-    """Erase the personal data; public contributions stay, shown as "탈퇴한 사용자"."""
+def delete_account(user: User, password, erase=None) -> None:
+    """Erase the personal data; public contributions stay, shown as "탈퇴한 사용자". `erase(user)` removes what the
+    channels hold for the person (participation.privacy.erase), before the account row is scrubbed."""
     if authenticate(user.email, password) is None:
         raise ValidationError({"password": _l("비밀번호가 맞지 않습니다.")})
+    if erase is not None:
+        erase(user)
     revoke_all_tokens(user)
     user.email = user.email_canonical = user.password_hash = user.display_name = None
     user.district = user.birth_year = None

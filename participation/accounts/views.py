@@ -1,11 +1,13 @@
 """Account pages: sign up, verify, log in and out, reset, profile, delete, notifications."""
 
+import json
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from participation import privacy
 from participation.accounts import forms, services
 from participation.core import notifications
 from participation.core.errors import Conflict, ValidationError
@@ -221,7 +223,7 @@ def delete_account():
     form = forms.DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            services.delete_account(current_user, form.password.data)
+            services.delete_account(current_user, form.password.data, erase=privacy.erase)
         except ValidationError as error:
             db.session.rollback()
             flash(error.summary(), "error")
@@ -233,6 +235,17 @@ def delete_account():
         return redirect(url_for("main.home"), 303)
     flash(_("비밀번호를 입력해 주세요."), "error")
     return redirect(url_for("accounts.profile"), 303)
+
+
+@bp.get("/account/data.json")
+@login_required
+def personal_data():
+    """Everything the platform holds about the signed-in person, as JSON (개인정보 열람 청구)."""
+    response = current_app.response_class(json.dumps(privacy.export(current_user), ensure_ascii=False, indent=1),
+                                          mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="my-participation-data.json"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/notifications")

@@ -199,6 +199,7 @@ ROUTES: dict[str, Expect] = {
     "POST accounts.profile":                r(MEMBERS_GO),
     "POST accounts.change_password":        r(MEMBERS_GO),
     "POST accounts.delete_account":         r(MEMBERS_GO),
+    "GET accounts.personal_data":           r(MEMBERS),
     "GET accounts.notifications_page":      r(MEMBERS),
     "POST accounts.read_notifications":     r(MEMBERS_GO),
     "GET moderation.index":                 r(MODERATORS),

@@ -1,0 +1,137 @@
+"""A person's own data across the channels: the copy they may ask for (개인정보 열람 청구, PIPA article 35) and
+what leaves with their account when they delete it. An aggregator like staff/ and moderation/: it reads every
+channel's tables, and no channel imports it.
+
+Retention when an account is deleted (the account row itself is scrubbed by accounts.services.delete_account):
+- mail to the address (the outbox, sent or not) is deleted;
+- free text that is not public goes: the account's text answers to surveys (they may name people, places,
+  phone numbers), its notifications, follows and its reports' reasons;
+- what counts stays, so that no total changes after the fact: signatures, supports, poll participation, survey
+  choices and numbers, likes and reactions — each with its district and age band snapshot (the small-cell rule
+  applies to every published breakdown), but its time cut to the day (KST), so that no exact time ties a row
+  to a person;
+- public contributions (petitions, proposals, comments, statements) stay, shown as "탈퇴한 사용자"."""
+
+from datetime import datetime, time
+
+from sqlalchemy import delete, select
+
+from participation.core.time import KST, to_kst
+from participation.extensions import db
+
+
+def day_of(moment: datetime | None) -> datetime | None:
+    """The start (00:00 KST) of the KST day of `moment`: the same day, month and year for every statistic."""
+    if moment is None:
+        return None
+    return datetime.combine(to_kst(moment).date(), time(0), tzinfo=KST)
+
+
+def _participation_rows(user_id: int):
+    """(model, time column names) of every table that counts what the person did."""
+    from participation.forums.models import CommentLike, Reaction
+    from participation.petitions.models import Signature
+    from participation.polls.models import Participation
+    from participation.proposals.models import Support
+    from participation.surveys.models import Response
+
+    return [(Signature, ("created_at",)), (Support, ("created_at",)), (Participation, ("created_at",)),
+            (Response, ("started_at", "updated_at", "submitted_at")), (CommentLike, ("created_at",)),
+            (Reaction, ("reacted_at",))]
+
+
+def erase(user) -> None:
+    """Remove what the person wrote for themselves and the exact times of what they did. Call it before the
+    account row is scrubbed (the outbox is found by the address). Flushes."""
+    from participation.core.mail import OutboxMail
+    from participation.core.notifications import Notification
+    from participation.core.reports import Report
+    from participation.proposals.models import Follow
+    from participation.surveys.models import Answer, Response
+
+    if user.email:
+        db.session.execute(delete(OutboxMail).where(OutboxMail.to == user.email))
+    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
+    db.session.execute(delete(Follow).where(Follow.user_id == user.id))
+    db.session.execute(delete(Answer).where(
+        Answer.text_value.is_not(None), Answer.response_id.in_(select(Response.id).where(Response.user_id == user.id))))
+    for report in db.session.scalars(select(Report).where(Report.reporter_id == user.id)):
+        report.reason, report.created_at = "", day_of(report.created_at)
+    for model, columns in _participation_rows(user.id):
+        for row in db.session.scalars(select(model).where(model.user_id == user.id)):
+            for column in columns:
+                setattr(row, column, day_of(getattr(row, column)))
+    db.session.flush()
+
+
+def export(user) -> dict:
+    """Everything the platform holds about the person, as plain data (the JSON download on the account page).
+    Ballots are not in it: nothing links a person to a choice (only that they took part, and when)."""
+    from participation.accounts.models import ApiToken
+    from participation.core.audit import AuditEntry
+    from participation.core.mail import OutboxMail
+    from participation.core.notifications import Notification
+    from participation.core.reports import Report
+    from participation.forums.models import Comment as ForumComment
+    from participation.forums.models import CommentLike, Reaction, Statement
+    from participation.petitions.models import Petition, Signature
+    from participation.polls.models import Participation
+    from participation.proposals.models import Comment as ProposalComment
+    from participation.proposals.models import Follow, Proposal, Support
+    from participation.surveys.models import Answer, Response
+
+    def rows(statement, *fields):
+        return [{field: _plain(getattr(row, field)) for field in fields} for row in db.session.scalars(statement)]
+
+    mine = user.id
+    responses = []
+    for response in db.session.scalars(select(Response).where(Response.user_id == mine).order_by(Response.id)):
+        answers = db.session.scalars(select(Answer).where(Answer.response_id == response.id).order_by(Answer.id))
+        responses.append({"survey_id": response.survey_id, "district": response.district,
+                          "age_band": response.age_band, "submitted_at": _plain(response.submitted_at),
+                          "answers": [{"question_id": answer.question_id, "option_id": answer.option_id,
+                                       "number": answer.number_value, "text": answer.text_value}
+                                      for answer in answers]})
+    return {
+        "account": {"id": mine, "email": user.email, "display_name": user.display_name, "district": user.district,
+                    "birth_year": user.birth_year, "locale": user.locale, "roles": user.roles,
+                    "created_at": _plain(user.created_at), "email_verified_at": _plain(user.email_verified_at)},
+        "api_tokens": rows(select(ApiToken).where(ApiToken.user_id == mine).order_by(ApiToken.id),
+                           "name", "created_at", "last_used_at", "revoked_at"),
+        "petitions_written": rows(select(Petition).where(Petition.author_id == mine).order_by(Petition.id),
+                                  "id", "title", "state", "created_at"),
+        "signatures": rows(select(Signature).where(Signature.user_id == mine).order_by(Signature.id),
+                           "petition_id", "district", "age_band", "created_at"),
+        "proposals_written": rows(select(Proposal).where(Proposal.author_id == mine).order_by(Proposal.id),
+                                  "id", "title", "state", "created_at"),
+        "supports": rows(select(Support).where(Support.user_id == mine).order_by(Support.id),
+                         "proposal_id", "created_at"),
+        "proposals_followed": rows(select(Follow).where(Follow.user_id == mine), "proposal_id", "created_at"),
+        "proposal_comments": rows(select(ProposalComment).where(ProposalComment.author_id == mine)
+                                  .order_by(ProposalComment.id), "proposal_id", "body", "created_at"),
+        "poll_participations": rows(select(Participation).where(Participation.user_id == mine)
+                                    .order_by(Participation.id), "poll_id", "district", "age_band", "created_at"),
+        "survey_responses": responses,
+        "forum_comments": rows(select(ForumComment).where(ForumComment.author_id == mine).order_by(ForumComment.id),
+                               "forum_id", "stance", "body", "created_at"),
+        "forum_statements": rows(select(Statement).where(Statement.author_id == mine).order_by(Statement.id),
+                                 "forum_id", "text", "created_at"),
+        "forum_likes": rows(select(CommentLike).where(CommentLike.user_id == mine), "comment_id", "created_at"),
+        "forum_reactions": rows(select(Reaction).where(Reaction.user_id == mine), "statement_id", "value",
+                                "reacted_at"),
+        "reports": rows(select(Report).where(Report.reporter_id == mine).order_by(Report.id),
+                        "subject_type", "subject_id", "reason", "status", "created_at"),
+        "notifications": rows(select(Notification).where(Notification.user_id == mine).order_by(Notification.id),
+                              "message", "url", "created_at", "read_at"),
+        "mail": rows(select(OutboxMail).where(OutboxMail.to == user.email).order_by(OutboxMail.id),
+                     "subject", "created_at", "sent_at") if user.email else [],
+        "account_history": rows(select(AuditEntry).where(AuditEntry.subject_type == "user",
+                                                         AuditEntry.subject_id == mine).order_by(AuditEntry.id),
+                                "action", "at"),
+    }
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value if value is None or isinstance(value, int | float | bool) else str(value)
