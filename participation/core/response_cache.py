@@ -18,17 +18,20 @@ that second. The key is the scheme and host, the path with its query, the Accept
 language cookie. 0 turns the cache off."""
 
 import time
+from collections import OrderedDict
 from functools import wraps
 from http.cookies import SimpleCookie
 
 from flask import current_app, g, request, session
 
-# At most this many copies per process (a list page is ~50 KB: ~25 MB at worst); when full, all are dropped.
+# At most this many copies per process (a list page is ~50 KB: ~25 MB at worst). When full, expired copies go first,
+# then the least recently served: a flood of made-up query strings (`?x=1`, `?x=2`, …) cannot flush the copies that
+# everyone is reading, which are served again and again and so stay the most recently used.
 MAX_ENTRIES = 512
 # Set in the WSGI environ by a view whose answer may be shared; read by the middleware.
 SHAREABLE = "participation.shareable"
 
-_entries: dict[tuple, tuple[float, str, list[tuple[str, str]], bytes]] = {}
+_entries: OrderedDict[tuple, tuple[float, str, list[tuple[str, str]], bytes]] = OrderedDict()
 
 
 def cached_for_anonymous(view):
@@ -68,6 +71,7 @@ class PublicResponseCache:
         now = time.monotonic()
         entry = _entries.get(key)
         if entry is not None and entry[0] > now:
+            _entries.move_to_end(key)
             start_response(entry[1], entry[2])
             return [entry[3]]
         answer = {}
@@ -84,10 +88,10 @@ class PublicResponseCache:
         finally:
             if hasattr(body, "close"):
                 body.close()
-        if len(_entries) >= MAX_ENTRIES:
-            _entries.clear()
+        _make_room(now)
         headers = [(name, value) for name, value in answer["headers"] if name.lower() != "set-cookie"]
         _entries[key] = (now + seconds, answer["status"], headers, data)
+        _entries.move_to_end(key)
         return [data]
 
     def key(self, environ) -> tuple | None:
@@ -108,6 +112,15 @@ class PublicResponseCache:
         # client sent (a forged Host must not reach other readers' copies).
         return (environ["wsgi.url_scheme"], environ.get("HTTP_HOST", ""), environ.get("PATH_INFO", ""),
                 environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT_LANGUAGE", ""), language)
+
+
+def _make_room(now: float) -> None:
+    if len(_entries) < MAX_ENTRIES:
+        return
+    for key in [key for key, entry in _entries.items() if entry[0] <= now]:
+        del _entries[key]
+    while len(_entries) >= MAX_ENTRIES:
+        _entries.popitem(last=False)
 
 
 def install(app) -> None:

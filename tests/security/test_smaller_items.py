@@ -96,3 +96,38 @@ def test_the_importer_refuses_a_workbook_that_expands_past_its_limit():
     assert len(bomb.getvalue()) < 1024 * 1024
     with pytest.raises(ValidationError):
         importer.read_table(bomb.getvalue(), "국민제안.xlsx")
+
+
+def test_random_query_strings_cannot_flush_the_public_cache():
+    """An anonymous flood of made-up addresses (`/petitions/7?x=1`, `?x=2`, …) used to fill the per-process cache
+    and empty it whole, so the page everyone was reading went back to the database every few hundred requests.
+    The copies that are read again and again now stay."""
+    from participation.core import response_cache
+    from participation.core.response_cache import SHAREABLE, PublicResponseCache
+
+    rendered = []
+
+    def app(environ, start_response):
+        rendered.append(environ["QUERY_STRING"])
+        environ[SHAREABLE] = True
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"petition 7"]
+
+    cache = PublicResponseCache(app, {"PUBLIC_CACHE_SECONDS": 60, "SESSION_COOKIE_NAME": "session"})
+
+    def get(query: str) -> bytes:
+        environ = {"REQUEST_METHOD": "GET", "wsgi.url_scheme": "https", "HTTP_HOST": "participation.seoul.go.kr",
+                   "PATH_INFO": "/petitions/7", "QUERY_STRING": query}
+        return b"".join(cache(environ, lambda status, headers, exc_info=None: None))
+
+    response_cache.clear()
+    try:
+        get("")
+        for number in range(10 * response_cache.MAX_ENTRIES):
+            get(f"x={number}")
+            if number % 50 == 0:
+                assert get("") == b"petition 7"  # the page everyone reads, read meanwhile
+        assert rendered.count("") == 1
+        assert len(response_cache._entries) <= response_cache.MAX_ENTRIES
+    finally:
+        response_cache.clear()
