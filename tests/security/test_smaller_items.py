@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import select
 
 from participation.core.errors import ValidationError
 from participation.core.time import utcnow
@@ -131,3 +132,18 @@ def test_random_query_strings_cannot_flush_the_public_cache():
         assert len(response_cache._entries) <= response_cache.MAX_ENTRIES
     finally:
         response_cache.clear()
+
+
+@pytest.mark.parametrize("password", ["qwertyuiop", "1q2w3e4r5t", "Password123", "manchester"])
+def test_the_most_common_passwords_are_refused_at_sign_up(client, db_session, password):
+    """A breach corpus look-up needs the network: the 30,000 most common passwords are bundled (zxcvbn's list)."""
+    from participation.accounts.models import User
+
+    response = client.post("/api/v1/auth/register", json={
+        "email": "common@example.com", "password": password, "display_name": "흔한비번",
+        "district": "중구", "birth_year": 1990})
+    assert response.status_code == 422 and "password" in response.json["error"]["fields"]
+    assert db_session.scalar(select(User).where(User.email == "common@example.com")) is None
+    assert client.post("/api/v1/auth/register", json={
+        "email": "common@example.com", "password": "한강-자전거-2027-봄", "display_name": "흔한비번",
+        "district": "중구", "birth_year": 1990}).status_code == 201
