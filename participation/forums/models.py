@@ -15,6 +15,9 @@ TEXT_MAX = 20_000
 DEPARTMENTS_MAX = 300
 COMMENT_MAX = 3_000
 STATEMENT_MAX = 140
+# Statements imported from a Pol.is export keep their text, and Pol.is allowed longer ones than this form does.
+STATEMENT_STORED_MAX = 1_000
+IMPORTED_FROM_MAX = 500
 DEFAULT_DISCUSSION_DAYS = 30
 MAX_DISCUSSION_DAYS = 365
 ATTACHMENT_NAME_MAX = 255
@@ -74,6 +77,9 @@ class Forum(Base):
     closed_at: Mapped[datetime | None]
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None]
+    # Set for a conversation imported from a Pol.is export (forums/interchange.py): its source (the export's URL
+    # or topic). Such a forum is a closed copy for study, seen by staff only, and never counted as opened here.
+    imported_from: Mapped[str | None] = mapped_column(String(IMPORTED_FROM_MAX))
     # The optional closing vote, a poll of the polls channel (엠보팅) that closes with the discussion.
     closing_poll_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id", ondelete="SET NULL"), unique=True)
     # Written by the recount job (tasks.recount_forum) in one statement.
@@ -132,7 +138,7 @@ class Statement(Base):  # 의견 문장
     id: Mapped[int] = mapped_column(primary_key=True)
     forum_id: Mapped[int] = mapped_column(ForeignKey("forum.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
-    text: Mapped[str] = mapped_column(String(STATEMENT_MAX))
+    text: Mapped[str] = mapped_column(String(STATEMENT_STORED_MAX))
     state: Mapped[StatementState] = mapped_column(String(20), default=StatementState.pending)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -149,6 +155,24 @@ class Reaction(Base):  # 동의 / 비동의 / 넘어가기
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     value: Mapped[ReactionValue] = mapped_column(String(20))
     reacted_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Participant(Base):  # 참여자 번호
+    """A person's anonymous number in a forum's open data (Pol.is's participant id): 0, 1, 2 … in the order
+    people first reacted to or wrote a statement. Given once by the recount job (tasks.number_participants) and
+    never changed, so that exports made at different times number everyone the same way; an imported
+    conversation keeps its export's numbers."""
+
+    __tablename__ = "forum_participant"
+    __table_args__ = (
+        UniqueConstraint("forum_id", "number", name="uq_forum_participant_forum_id_number"),
+        CheckConstraint("number >= 0", name="number_not_negative"),
+        Index("ix_forum_participant_user_id", "user_id"),
+    )
+
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forum.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int]
 
 
 class ForumAttachment(Base):  # 첨부 문서 (배경 자료)

@@ -1,31 +1,30 @@
 """Jobs of this channel (RQ), idempotent: they take ids and recompute from the database.
 
-`recount_forum` refreshes a forum's counts, its stance summary and its opinion map (여론 지도): the
-participant × statement matrix (agree 1, disagree −1, pass or unseen 0) is reduced to two dimensions with
-PCA and grouped with k-means, k in 2..5 chosen by silhouette score, with a fixed seed so that the same
-reactions always give the same groups."""
+`recount_forum` refreshes a forum's counts, its stance summary and its opinion map (여론 지도): the participant ×
+statement matrix of reactions goes through Pol.is's method (forums/opinion.py), with rows in the order of the
+participants' anonymous numbers, which it gives to newcomers (forum_participant), so that the same reactions
+always give the same groups, numbered the same way."""
 
 from collections import Counter
 from itertools import chain
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
-from sqlalchemy import case, func, or_, select, update
-from threadpoolctl import threadpool_limits
+from sqlalchemy import case, func, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from participation.accounts.models import User
 from participation.core.database import begin_reading
 from participation.core.seoul import AGE_BANDS, DISTRICTS, MIN_CELL_SIZE, age_band
 from participation.core.time import kst_today, utcnow
 from participation.extensions import db
+from participation.forums import opinion
 from participation.forums.models import (
     Comment,
     CommentLike,
     CommentState,
     Forum,
     ForumState,
+    Participant,
     Reaction,
     ReactionValue,
     Stance,
@@ -33,17 +32,7 @@ from participation.forums.models import (
     StatementState,
 )
 
-MIN_REACTIONS = 7  # a participant is placed on the map after reacting to this many statements
-MIN_PARTICIPANTS = 4
-MAX_GROUPS = 5
-SEED = 0
-N_INIT = 10
-SILHOUETTE_SAMPLE = 2000
-DISTINCTIVE_PER_GROUP = 3
-DISTINCTIVE_MIN_DIFFERENCE = 0.2
-CONSENSUS_MIN_AGREE = 0.6
-CONSENSUS_MAX = 5
-VALUES = {ReactionValue.agree: 1, ReactionValue.disagree: -1, ReactionValue.pass_: 0}
+NUMBERS_PER_INSERT = 1_000  # rows of new participant numbers per INSERT (SQLite's limit on bound values)
 
 
 def recount_forum(forum_id: int) -> None:
@@ -60,27 +49,35 @@ def recount_forum(forum_id: int) -> None:
         db.session.commit()
 
 
-def refresh_forum(forum_id: int) -> None:
+def refresh_forum(forum_id: int, previous_count: int | None = None) -> None:
     """Recompute everything shown about a forum from its rows, in the caller's transaction (no commit)."""
-    figures = forum_figures(forum_id)
+    figures = forum_figures(forum_id, previous_count)
     if figures is not None:
         write_forum_figures(forum_id, figures)
 
 
-def forum_figures(forum_id: int) -> dict | None:
+def forum_figures(forum_id: int, previous_count: int | None = None) -> dict | None:
     """The forum row's figures, read from the comments, statements and reactions (None: no such forum)."""
     if db.session.get(Forum, forum_id) is None:
         return None
-    return {"count_as_of": utcnow(),
+    numbers, new = participant_numbers(forum_id)
+    return {"count_as_of": utcnow(), "new_participants": new,
             "comment_count": db.session.scalar(select(func.count()).select_from(Comment)
                                                .where(Comment.forum_id == forum_id)) or 0,
             "participant_count": participant_count(forum_id), "stance_summary": stance_summary(forum_id),
-            "opinion_map": opinion_map(forum_id)}
+            "opinion_map": opinion_map(forum_id, numbers, previous_count)}
 
 
 def write_forum_figures(forum_id: int, figures: dict) -> None:
-    """Each comment's like count and the forum row, each table in one statement; the forum row only if no
-    later recount has written it."""
+    """The participants' new numbers, each comment's like count and the forum row, each table in one statement;
+    the forum row only if no later recount has written it. A number another recount gave meanwhile stays."""
+    figures = dict(figures)
+    new = figures.pop("new_participants")
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    for start in range(0, len(new), NUMBERS_PER_INSERT):
+        db.session.execute(dialect.insert(Participant).values(
+            [{"forum_id": forum_id, "user_id": user_id, "number": number}
+             for user_id, number in new[start:start + NUMBERS_PER_INSERT]]).on_conflict_do_nothing())
     likes = (select(func.count()).select_from(CommentLike).where(CommentLike.comment_id == Comment.id)
              .scalar_subquery())
     db.session.execute(update(Comment).where(Comment.forum_id == forum_id).values(like_count=likes)
@@ -135,108 +132,68 @@ def stance_summary(forum_id: int) -> dict:
     }
 
 
-def opinion_map(forum_id: int) -> dict:
-    statement_ids = list(db.session.scalars(
-        select(Statement.id).where(Statement.forum_id == forum_id, Statement.state == StatementState.approved)
-        .order_by(Statement.id)))
-    # A large forum has about a million reactions: the database turns each into −1/0/1 and they go into numpy
+def participant_numbers(forum_id: int) -> tuple[dict[int, int], list[tuple[int, int]]]:
+    """({user id: anonymous number} for everyone who reacted to or wrote a statement, [(user id, number) given
+    now]). Numbers are given once, in the order people first took part, after the highest one given so far."""
+    numbers = dict(db.session.execute(select(Participant.user_id, Participant.number)
+                                      .where(Participant.forum_id == forum_id)).all())
+    statements = select(Statement.id).where(Statement.forum_id == forum_id)
+    firsts = union_all(
+        select(Reaction.user_id.label("user_id"), func.min(Reaction.reacted_at).label("at"))
+        .where(Reaction.statement_id.in_(statements)).group_by(Reaction.user_id),
+        select(Statement.author_id, func.min(Statement.created_at))
+        .where(Statement.forum_id == forum_id, Statement.author_id.is_not(None)).group_by(Statement.author_id),
+    ).subquery()
+    first_of: dict[int, object] = {}
+    for user_id, at in db.session.execute(select(firsts.c.user_id, firsts.c.at)):
+        if user_id not in numbers and (user_id not in first_of or at < first_of[user_id]):
+            first_of[user_id] = at
+    following = max(numbers.values(), default=-1) + 1
+    new = [(user_id, following + offset) for offset, user_id in
+           enumerate(sorted(first_of, key=lambda user_id: (first_of[user_id], user_id)))]
+    numbers.update(new)
+    return numbers, new
+
+
+def opinion_map(forum_id: int, numbers: dict[int, int] | None = None, previous_count: int | None = None) -> dict:
+    """The forum's opinion map (forums/opinion.py) from its reactions, rows in the order of the participants'
+    numbers, with each placed participant's group by number (`members`, for the open data). `previous_count`:
+    the number of groups shown so far (by default the stored map's), which a recount keeps while it fits."""
+    if numbers is None:
+        numbers = participant_numbers(forum_id)[0]
+    statements = db.session.execute(select(Statement.id, Statement.state).where(Statement.forum_id == forum_id)
+                                    .order_by(Statement.id)).all()
+    # A large forum has about a million reactions: the database turns each into 1/−1/0 and they go into numpy
     # as plain integers (through Core, which builds rows at half the ORM's cost), not one enum and dictionary
     # look-up per reaction in Python.
-    score = case((Reaction.value == ReactionValue.agree, VALUES[ReactionValue.agree]),
-                 (Reaction.value == ReactionValue.disagree, VALUES[ReactionValue.disagree]),
-                 else_=VALUES[ReactionValue.pass_])
+    score = case((Reaction.value == ReactionValue.agree, 1), (Reaction.value == ReactionValue.disagree, -1),
+                 else_=0)
     rows = db.session.connection().execute(select(Reaction.user_id, Reaction.statement_id, score)
-                                           .where(Reaction.statement_id.in_(statement_ids))).all()
+                                           .join(Statement, Statement.id == Reaction.statement_id)
+                                           .where(Statement.forum_id == forum_id)).all()
     reactions = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows)).reshape(-1, 3)
-    # Rows of the matrix: people with MIN_REACTIONS or more, by user id; columns: statements, by id.
-    _, person, per_user = np.unique(reactions[:, 0], return_inverse=True, return_counts=True)
-    placed = per_user >= MIN_REACTIONS
-    row_of_person = np.cumsum(placed) - 1
-    kept = placed[person]
-    rows_at = row_of_person[person[kept]]
-    columns_at = np.searchsorted(statement_ids, reactions[kept, 1])
-    values = np.zeros((int(placed.sum()), len(statement_ids)))
-    seen = np.zeros(values.shape, dtype=bool)
-    values[rows_at, columns_at] = reactions[kept, 2]
-    seen[rows_at, columns_at] = True
-    return compute_opinion_map(values, seen, statement_ids)
-
-
-def compute_opinion_map(values: np.ndarray, seen: np.ndarray, statement_ids: list[int]) -> dict:
-    """Groups from a participant × statement matrix (rows in a fixed order). The result names no one:
-    points are sorted by group and position, not by participant."""
-    participants = values.shape[0]
-    result = {"participants": participants, "statements": len(statement_ids), "groups": [], "consensus": [],
-              "points": []}
-    if participants < MIN_PARTICIPANTS or len(statement_ids) < 2:
-        return result
-    # One thread: on small machines scikit-learn's thread pools oversubscribe the CPU and run 30× slower.
-    with threadpool_limits(1):
-        coordinates = PCA(n_components=2, svd_solver="full").fit_transform(values)
-        labels = _best_clustering(coordinates)
-    # Groups numbered by size (largest first), then by their first member: the same input, the same numbers.
-    order = sorted(set(labels.tolist()), key=lambda label: (-int((labels == label).sum()),
-                                                            int(np.argmax(labels == label))))
-    labels = np.array([order.index(label) for label in labels.tolist()])
-    agree, disagree = values == 1, values == -1
-    groups = []
-    for group in range(len(order)):
-        inside = labels == group
-        distinctive = []
-        for column, statement_id in enumerate(statement_ids):
-            scores = []
-            for reaction, matrix in (("agree", agree), ("disagree", disagree)):
-                difference = (_rate(matrix[inside, column], seen[inside, column])
-                              - _rate(matrix[~inside, column], seen[~inside, column]))
-                scores.append((difference, reaction, matrix))
-            difference, reaction, matrix = max(scores, key=lambda score: score[:2])
-            if difference >= DISTINCTIVE_MIN_DIFFERENCE:
-                distinctive.append({
-                    "statement_id": statement_id, "reaction": reaction, "difference": round(difference, 3),
-                    "rate": _share(matrix[inside, column], seen[inside, column]),
-                    "others_rate": _share(matrix[~inside, column], seen[~inside, column])})
-        distinctive.sort(key=lambda item: (-item["difference"], item["statement_id"]))
-        groups.append({"number": group + 1, "size": int(inside.sum()),
-                       "distinctive": distinctive[:DISTINCTIVE_PER_GROUP]})
-    consensus = []
-    for column, statement_id in enumerate(statement_ids):
-        members = [labels == group for group in range(len(order))]
-        lowest = min(_rate(agree[inside, column], seen[inside, column]) for inside in members)
-        if lowest >= CONSENSUS_MIN_AGREE:
-            consensus.append({"statement_id": statement_id, "score": round(lowest, 3),
-                              "rates": [_share(agree[inside, column], seen[inside, column]) for inside in members]})
-    consensus.sort(key=lambda item: (-item["score"], item["statement_id"]))
-    points = sorted((int(label) + 1, round(float(x), 3), round(float(y), 3))
-                    for (x, y), label in zip(coordinates, labels, strict=True))
-    result.update(groups=groups, consensus=consensus[:CONSENSUS_MAX],
-                  points=[[x, y, group] for group, x, y in points])
+    # Columns: the approved statements, and any other that was reacted to (moderated out since: Pol.is keeps it
+    # as a column of passes); rows: the people who reacted, by number.
+    reacted = set(np.unique(reactions[:, 1]).tolist())
+    columns = [(statement_id, state != StatementState.approved) for statement_id, state in statements
+               if state == StatementState.approved or statement_id in reacted]
+    column_ids = np.array([statement_id for statement_id, _ in columns], dtype=np.int64)
+    users = np.unique(reactions[:, 0])
+    order = np.argsort([numbers[user_id] for user_id in users.tolist()], kind="stable")
+    row_of_user = np.empty(len(users), dtype=np.int64)
+    row_of_user[order] = np.arange(len(users))
+    votes = np.full((len(users), len(columns)), np.nan)
+    votes[row_of_user[np.searchsorted(users, reactions[:, 0])], np.searchsorted(column_ids, reactions[:, 1])] = \
+        reactions[:, 2]
+    if previous_count is None:
+        previous = (db.session.scalar(select(Forum.opinion_map).where(Forum.id == forum_id)) or {}).get("groups")
+        previous_count = len(previous) if previous else None
+    result, groups = opinion.opinion_map(votes, column_ids.tolist(),
+                                         np.array([out for _, out in columns], dtype=bool), previous_count)
+    user_of_row = users[order]
+    result["members"] = sorted([numbers[int(user_id)], int(group) + 1] for user_id, group
+                               in zip(user_of_row.tolist(), groups.labels.tolist(), strict=True) if group >= 0)
     return result
-
-
-def _best_clustering(coordinates: np.ndarray) -> np.ndarray:
-    """k-means for k = 2..5, keeping the k with the best silhouette (the smaller k on a tie)."""
-    distinct = len(np.unique(coordinates.round(9), axis=0))
-    best, best_score = np.zeros(len(coordinates), dtype=int), None
-    for k in range(2, min(MAX_GROUPS, distinct, len(coordinates) - 1) + 1):
-        labels = KMeans(n_clusters=k, random_state=SEED, n_init=N_INIT).fit_predict(coordinates)
-        if len(set(labels.tolist())) < 2:
-            continue
-        # The score on a fixed sample beyond SILHOUETTE_SAMPLE people: quadratic cost, same answer every run.
-        score = silhouette_score(coordinates, labels, sample_size=min(len(coordinates), SILHOUETTE_SAMPLE),
-                                 random_state=SEED)
-        if best_score is None or score > best_score:
-            best, best_score = labels, score
-    return best
-
-
-def _share(hits: np.ndarray, seen: np.ndarray) -> float:
-    """The plain share shown on the page: of those who saw the statement, how many gave this reaction."""
-    return round(float(hits[seen].sum()) / float(seen.sum()), 3) if seen.any() else 0.0
-
-
-def _rate(hits: np.ndarray, seen: np.ndarray) -> float:
-    """Share of those who saw a statement who gave this reaction, pulled towards ½ when few saw it."""
-    return (float(hits[seen].sum()) + 1) / (float(seen.sum()) + 2)
 
 
 def recount_all_forums() -> None:
