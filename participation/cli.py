@@ -26,10 +26,12 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(storage)
     app.cli.add_command(tally_keys)
     from participation.budgets.cli import budgets
+    from participation.forums.cli import forums
     from participation.indicators.cli import indicators
 
     app.cli.add_command(indicators)
     app.cli.add_command(budgets)
+    app.cli.add_command(forums)
 
 
 @click.group()

@@ -48,6 +48,8 @@ DEFAULTS = {
     "ACTION_LIMITS": "5 per 10 seconds;60 per hour",
     "FILING_LIMITS": "5 per hour",
     "LOGIN_LIMITS": "10 per minute;50 per hour",
+    # Per IP: downloads that read all of an item's rows (a forum's Pol.is-format open data).
+    "EXPORT_LIMITS": "20 per minute;200 per hour",
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,

@@ -43,6 +43,7 @@ def make_test_config(instance: Path) -> dict:
         "ACTION_LIMITS": "10000 per second",
         "FILING_LIMITS": "10000 per second",
         "LOGIN_LIMITS": "10000 per second",
+        "EXPORT_LIMITS": "10000 per second",
         "SERVER_NAME": "localhost",
         "RECOUNT_DELAY": 1,
         # Tests read counts right after changing them; tests/foundation/test_response_cache.py turns it on.

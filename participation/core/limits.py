@@ -4,6 +4,7 @@
 per address it only counts each accepted signature, support, ballot and response for the staff's trending list
 (core/trending.py), because one carrier address (CGNAT) can be thousands of voters.
 `filing_limit` guards new petitions and proposals. `login_limit` guards logins per address and per IP.
+`export_limit` guards downloads that read a whole item's rows (a forum's open data), per IP.
 With RATELIMIT_ENABLED false none applies (load tests)."""
 
 import logging
@@ -71,6 +72,11 @@ def filing_limit(func):
                                 key_func=_account_key, methods=["POST"])(func)
     return limiter.shared_limit(lambda: _times_ten(current_app.config["FILING_LIMITS"]),
                                 scope="filing-ip", key_func=get_remote_address, methods=["POST"])(func)
+
+
+def export_limit(func):
+    return limiter.shared_limit(lambda: current_app.config["EXPORT_LIMITS"], scope="export-ip",
+                                key_func=get_remote_address)(func)
 
 
 def login_limit(func):

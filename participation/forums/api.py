@@ -8,10 +8,10 @@ from participation.api import ApiBlueprint
 from participation.api.auth import current_api_user, token_optional, token_required
 from participation.api.pagination import PageArgs, page_schema
 from participation.api.schemas import BaseSchema
-from participation.core.limits import filing_limit, participation_limit
+from participation.core.limits import export_limit, filing_limit, participation_limit
 from participation.core.pagination import paginate
 from participation.extensions import db
-from participation.forums import attachments, queries, services
+from participation.forums import attachments, interchange, queries, services
 from participation.forums.models import (
     COMMENT_MAX,
     DEFAULT_DISCUSSION_DAYS,
@@ -176,31 +176,74 @@ class ReactionSchema(ma.Schema):
 
 
 class DistinctiveSchema(ma.Schema):
+    """A statement representative of a group (Pol.is's repness, both z-tests significant at 90 %)."""
+
     statement_id = ma.fields.Integer(required=True)
     text = ma.fields.String(required=True)
     reaction = ma.fields.String(required=True, metadata={"enum": ["agree", "disagree"]})
     rate = ma.fields.Float(required=True, metadata={"description": "share in the group"})
     others_rate = ma.fields.Float(required=True, metadata={"description": "share outside the group"})
+    votes = ma.fields.Integer(metadata={"description": "reactions to it in the group (at least 5)"})
+    repness = ma.fields.Float(metadata={"description": "the group's (smoothed) rate over everyone else's"})
+    z = ma.fields.Float(metadata={"description": "two-proportion z, group against the rest"})
 
 
 class GroupSchema(ma.Schema):
     number = ma.fields.Integer(required=True)
     size = ma.fields.Integer(required=True)
-    distinctive = ma.fields.List(ma.fields.Nested(DistinctiveSchema), required=True)
+    distinctive = ma.fields.List(ma.fields.Nested(DistinctiveSchema), required=True, metadata={
+        "description": "its representative statements, at most five, agreements first"})
 
 
 class ConsensusSchema(ma.Schema):
     statement_id = ma.fields.Integer(required=True)
     text = ma.fields.String(required=True)
+    reaction = ma.fields.String(metadata={"enum": ["agree", "disagree"]})
+    score = ma.fields.Float(metadata={"description": "group-informed consensus: the product over groups of each "
+                                                    "group's (smoothed) probability of this reaction"})
+    rates = ma.fields.List(ma.fields.Float(), required=True, metadata={"description": "share per group"})
+
+
+class DivisiveSchema(ma.Schema):
+    statement_id = ma.fields.Integer(required=True)
+    text = ma.fields.String(required=True)
+    spread = ma.fields.Float(required=True, metadata={
+        "description": "half the gap between the groups' highest and lowest agree − disagree (0 … 1)"})
     rates = ma.fields.List(ma.fields.Float(), required=True, metadata={"description": "agree share per group"})
+    disagree_rates = ma.fields.List(ma.fields.Float(), required=True, metadata={
+        "description": "disagree share per group"})
+
+
+class ReactionCountsSchema(ma.Schema):
+    agree = ma.fields.Integer(required=True)
+    disagree = ma.fields.Integer(required=True)
+    pass_ = ma.fields.Integer(required=True, data_key="pass", attribute="pass")
+
+
+class TableRowSchema(ma.Schema):
+    statement_id = ma.fields.Integer(required=True)
+    text = ma.fields.String(required=True)
+    total = ma.fields.Nested(ReactionCountsSchema, required=True, metadata={"description": "everyone who reacted"})
+    groups = ma.fields.List(ma.fields.Nested(ReactionCountsSchema), required=True, metadata={
+        "description": "per group, in group order"})
+    consensus = ma.fields.Float(required=True)
+    spread = ma.fields.Float(required=True)
 
 
 class OpinionMapSchema(ma.Schema):
     forum_id = ma.fields.Integer(required=True)
     as_of = ma.fields.DateTime(allow_none=True)
     participants = ma.fields.Integer(required=True, metadata={"description": "people placed (≥ 7 reactions)"})
+    voters = ma.fields.Integer(required=True, metadata={"description": "people who reacted at least once"})
     groups = ma.fields.List(ma.fields.Nested(GroupSchema), required=True)
-    consensus = ma.fields.List(ma.fields.Nested(ConsensusSchema), required=True)
+    consensus = ma.fields.List(ma.fields.Nested(ConsensusSchema), required=True, metadata={
+        "description": "statements more than half of every group agrees with, by group-informed consensus"})
+    consensus_disagree = ma.fields.List(ma.fields.Nested(ConsensusSchema), required=True, metadata={
+        "description": "statements more than half of every group disagrees with"})
+    divisive = ma.fields.List(ma.fields.Nested(DivisiveSchema), required=True, metadata={
+        "description": "statements some group leans to agree with and another to disagree with"})
+    table = ma.fields.List(ma.fields.Nested(TableRowSchema), required=True, metadata={
+        "description": "every approved statement's reactions, overall and per group"})
     points = ma.fields.List(ma.fields.List(ma.fields.Float()), required=True, metadata={
         "description": "anonymous [x, y, group number] per participant"})
 
@@ -417,6 +460,21 @@ def react(data, forum_id, statement_id):
 @token_optional
 @bp.response(200, OpinionMapSchema)
 def opinion_map(forum_id):
-    """The opinion map: groups of people who react alike, what sets each apart, and what they share."""
+    """The opinion map: groups of people who react alike, what sets each apart, what they share, what divides
+    them, and the statement × group table (Pol.is's method)."""
     forum = services.get_forum(forum_id, current_api_user())
     return queries.opinion_map_with_texts(forum)
+
+
+@bp.get(f"/forums/<int:forum_id>/export/<any({', '.join(repr(name) for name in interchange.DOWNLOADS)}):name>")
+@export_limit
+@token_optional
+@bp.doc(responses={"200": {
+    "description": "a CSV file of the export (UTF-8, Pol.is's columns), or polis-export.zip with the four",
+    "content": {"text/csv": {"schema": {"type": "string"}},
+                "application/zip": {"schema": {"type": "string", "format": "binary"}}}}})
+def export(forum_id, name):
+    """The forum's open data in Pol.is's export format (compdemocracy.org/export): summary.csv, comments.csv
+    (the statements), votes.csv, participants-votes.csv (with each participant's opinion group, from 0), or all
+    four in polis-export.zip. Participants are anonymous numbers; times are days."""
+    return interchange.export_response(services.get_forum(forum_id, current_api_user()), name)

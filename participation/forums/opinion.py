@@ -30,8 +30,9 @@ The method is Pol.is's, read in its math module (github.com/compdemocracy/polis,
 6. **Stability.** Pol.is only changes k after the new best k has won four updates in a row
    (`:group-k-smoother`). Here: a larger k is taken only if its silhouette beats every smaller k by more than
    `STABILITY_MARGIN`, and the k of the previous recount is kept while it stays within that margin of the
-   best. The margin is above the change that dropping 2 % of the participants causes in the silhouettes of
-   the published conversations (bench/RESULTS.md), so a recount of almost the same data keeps its k.
+   best. The margin is about the 90th percentile of how far a k's silhouette moves when 2 % of the
+   participants of a published conversation are left out (bench/RESULTS.md): started from the previous k,
+   such recounts kept the number of groups every time.
    k-means runs from k-means++ seeds (`SEED`) with several starts, on rows in a fixed order (the
    participants' numbers), so the same input gives the same groups; groups are numbered by size, largest
    first (ties: the group of the earliest participant first).

@@ -164,8 +164,8 @@ def _read_comments(path: Path) -> list[Comment]:
     if sorted(comments) != list(range(len(comments))):
         # Comments are numbered 0, 1, 2 … in every Pol.is export; a forum keeps that numbering by order.
         gaps = sorted(set(range(max(comments, default=-1) + 1)) - set(comments))[:5]
-        raise FormatError(f"{path.name}: comment-id must run 0 … {len(comments) - 1} without gaps "
-                          f"(missing {', '.join(map(str, gaps)) or 'none'}; negative ids are not allowed)")
+        problem = f"missing: {', '.join(map(str, gaps))}" if gaps else "negative ids"
+        raise FormatError(f"{path.name}: comment-id must number the comments 0, 1, 2 … without gaps ({problem})")
     return [comments[number] for number in range(len(comments))]
 
 

@@ -22,6 +22,10 @@ from participation.forums.models import (
 
 PUBLIC_STATES = (ForumState.open, ForumState.closed, ForumState.answered)
 COMMENT_SORTS = ("newest", "liked")
+# The opinion map's statement × group table sorts by: statement order, everyone's agree / disagree / pass
+# share, group-informed consensus, how much the groups differ, or one group's agree share ("group-2").
+TABLE_SORTS = ("order", "agree", "disagree", "pass", "consensus", "divisive")
+REACTIONS = ("agree", "disagree", "pass")
 
 
 def count_opened(start: datetime, end: datetime) -> int:
@@ -42,7 +46,10 @@ def draft_count() -> int:
 
 
 def forum_list(state: str | None = None, include_drafts: bool = False) -> Select:
+    """Forums, newest first; drafts and conversations imported from Pol.is only with `include_drafts` (staff)."""
     statement = select(Forum).order_by(Forum.opened_at.desc().nulls_first(), Forum.id.desc())
+    if not include_drafts:
+        statement = statement.where(Forum.imported_from.is_(None))
     if state:
         return statement.where(Forum.state == state)
     states = (*PUBLIC_STATES, ForumState.draft) if include_drafts else PUBLIC_STATES
@@ -87,8 +94,54 @@ def opinion_map_with_texts(forum: Forum) -> dict:
         return [{**item, "text": texts[item["statement_id"]]} for item in items if item["statement_id"] in texts]
 
     return {"forum_id": forum.id, "as_of": forum.count_as_of, "participants": stored.get("participants", 0),
+            "voters": stored.get("voters", 0),
             "groups": [{**group, "distinctive": with_text(group["distinctive"])} for group in stored.get("groups", [])],
-            "consensus": with_text(stored.get("consensus", [])), "points": stored.get("points", [])}
+            "consensus": with_text(stored.get("consensus", [])),
+            "consensus_disagree": with_text(stored.get("consensus_disagree", [])),
+            "divisive": with_text(stored.get("divisive", [])),
+            "table": [{"statement_id": row["statement_id"], "text": texts[row["statement_id"]],
+                       "total": dict(zip(REACTIONS, row["total"], strict=True)),
+                       "groups": [dict(zip(REACTIONS, counts, strict=True)) for counts in row["groups"]],
+                       "consensus": row["consensus"], "spread": row["spread"]}
+                      for row in stored.get("table", []) if row["statement_id"] in texts],
+            "points": stored.get("points", [])}
+
+
+def opinion_table(forum: Forum, texts: dict[int, str], sort: str) -> list[dict]:
+    """The statement × group table of the forum page: per statement, everyone's and each group's reactions as
+    (count, share of those who reacted), sorted as asked (`table_sort`'s keys; largest first, except the
+    statements' own order)."""
+    rows = []
+    for order, row in enumerate((forum.opinion_map or {}).get("table", [])):
+        if row["statement_id"] not in texts:
+            continue
+        rows.append({"order": order, "statement_id": row["statement_id"], "text": texts[row["statement_id"]],
+                     "total": _shares(row["total"]), "groups": [_shares(counts) for counts in row["groups"]],
+                     "consensus": row["consensus"], "spread": row["spread"]})
+    if sort in REACTIONS:
+        rows.sort(key=lambda row: (-row["total"][sort][1], row["order"]))
+    elif sort == "consensus":
+        rows.sort(key=lambda row: (-row["consensus"], row["order"]))
+    elif sort == "divisive":
+        rows.sort(key=lambda row: (-row["spread"], row["order"]))
+    elif sort.startswith("group-"):
+        group = int(sort.removeprefix("group-")) - 1
+        rows.sort(key=lambda row: (-row["groups"][group]["agree"][1], row["order"]))
+    return rows
+
+
+def table_sort(value: str | None, groups: int) -> str:
+    """A sort key of the table, or "order" for anything else."""
+    if value in TABLE_SORTS or (value and value.startswith("group-") and value[6:].isdigit()
+                                and 0 < int(value[6:]) <= groups):
+        return value
+    return "order"
+
+
+def _shares(counts: list[int]) -> dict[str, tuple[int, float]]:
+    total = sum(counts)
+    return {reaction: (count, count / total if total else 0.0) for reaction, count in zip(REACTIONS, counts,
+                                                                                         strict=True)}
 
 
 def next_statement(forum_id: int, user_id: int) -> Statement | None:

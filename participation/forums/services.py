@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, NotFound, ValidationError
+from participation.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
 from participation.core.jobs import enqueue_debounced
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
@@ -75,9 +75,10 @@ def _text(errors: dict, name: str, value, maximum: int, *, required: bool = True
 
 
 def _visible_forum(forum_id: int, actor) -> Forum:
-    """A forum the actor may see: drafts only for staff (others get a 404, not a 403)."""
+    """A forum the actor may see: drafts and imported Pol.is conversations only for staff (others get a 404,
+    not a 403)."""
     forum = db.session.get(Forum, forum_id)
-    if forum is None or (forum.state == ForumState.draft and not is_staff(actor)):
+    if forum is None or ((forum.state == ForumState.draft or forum.imported_from) and not is_staff(actor)):
         raise NotFound()
     return forum
 
@@ -158,6 +159,12 @@ def transition(forum: Forum, to, actor, reason: str | None = None, *, answer: st
 def _closes_later(forum: Forum, step) -> None:
     if forum.closes_at is not None and forum.closes_at <= step.at:
         raise ValidationError({"closes_at": _l("마감 시각이 이미 지났습니다.")})
+
+
+@LIFECYCLE.guard(F.answered)
+def _not_imported(forum: Forum, _step) -> None:
+    if forum.imported_from:  # a conversation imported from Pol.is stays as it came
+        raise InvalidTransition(forum.state, F.answered, ())
 
 
 @LIFECYCLE.guard(F.answered)

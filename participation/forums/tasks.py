@@ -9,7 +9,7 @@ from collections import Counter
 from itertools import chain
 
 import numpy as np
-from sqlalchemy import case, func, or_, select, union_all, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from participation.accounts.models import User
@@ -60,12 +60,13 @@ def forum_figures(forum_id: int, previous_count: int | None = None) -> dict | No
     """The forum row's figures, read from the comments, statements and reactions (None: no such forum)."""
     if db.session.get(Forum, forum_id) is None:
         return None
-    numbers, new = participant_numbers(forum_id)
+    reactions = reactions_of(forum_id)
+    numbers, new = participant_numbers(forum_id, np.unique(reactions[:, 0]))
     return {"count_as_of": utcnow(), "new_participants": new,
             "comment_count": db.session.scalar(select(func.count()).select_from(Comment)
                                                .where(Comment.forum_id == forum_id)) or 0,
             "participant_count": participant_count(forum_id), "stance_summary": stance_summary(forum_id),
-            "opinion_map": opinion_map(forum_id, numbers, previous_count)}
+            "opinion_map": opinion_map(forum_id, numbers, previous_count, reactions)}
 
 
 def write_forum_figures(forum_id: int, figures: dict) -> None:
@@ -132,20 +133,48 @@ def stance_summary(forum_id: int) -> dict:
     }
 
 
-def participant_numbers(forum_id: int) -> tuple[dict[int, int], list[tuple[int, int]]]:
-    """({user id: anonymous number} for everyone who reacted to or wrote a statement, [(user id, number) given
-    now]). Numbers are given once, in the order people first took part, after the highest one given so far."""
+def reactions_of(forum_id: int) -> np.ndarray:
+    """Every reaction to the forum's statements as (user id, statement id, 1 / −1 / 0) rows of one integer array.
+
+    A large forum has about a million: the database turns each value into a number and the rows come straight
+    from the driver's cursor into numpy, without an ORM object, a SQLAlchemy row or an enum per reaction (which
+    took most of the job's time). The statement's only parameters are literals made here."""
+    score = case((Reaction.value == ReactionValue.agree, 1), (Reaction.value == ReactionValue.disagree, -1),
+                 else_=0)
+    statement = (select(Reaction.user_id, Reaction.statement_id, score)
+                 .join(Statement, Statement.id == Reaction.statement_id).where(Statement.forum_id == int(forum_id)))
+    connection = db.session.connection()
+    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows)).reshape(-1, 3)
+
+
+def participant_numbers(forum_id: int, reactors: np.ndarray | None = None
+                        ) -> tuple[dict[int, int], list[tuple[int, int]]]:
+    """({user id: anonymous number} for everyone who reacted to (`reactors`, read if not given) or wrote a
+    statement, [(user id, number) given now]). Numbers are given once, in the order people first took part,
+    after the highest one given so far."""
     numbers = dict(db.session.execute(select(Participant.user_id, Participant.number)
                                       .where(Participant.forum_id == forum_id)).all())
+    if reactors is None:
+        reactors = np.unique(reactions_of(forum_id)[:, 0])
     statements = select(Statement.id).where(Statement.forum_id == forum_id)
-    firsts = union_all(
-        select(Reaction.user_id.label("user_id"), func.min(Reaction.reacted_at).label("at"))
-        .where(Reaction.statement_id.in_(statements)).group_by(Reaction.user_id),
-        select(Statement.author_id, func.min(Statement.created_at))
-        .where(Statement.forum_id == forum_id, Statement.author_id.is_not(None)).group_by(Statement.author_id),
-    ).subquery()
     first_of: dict[int, object] = {}
-    for user_id, at in db.session.execute(select(firsts.c.user_id, firsts.c.at)):
+    unnumbered = [user_id for user_id in reactors.tolist() if user_id not in numbers]
+    for start in range(0, len(unnumbered), NUMBERS_PER_INSERT):
+        first_of.update(db.session.execute(
+            select(Reaction.user_id, func.min(Reaction.reacted_at))
+            .where(Reaction.statement_id.in_(statements),
+                   Reaction.user_id.in_(unnumbered[start:start + NUMBERS_PER_INSERT]))
+            .group_by(Reaction.user_id)).all())
+    for user_id, at in db.session.execute(
+            select(Statement.author_id, func.min(Statement.created_at))
+            .where(Statement.forum_id == forum_id, Statement.author_id.is_not(None)).group_by(Statement.author_id)):
         if user_id not in numbers and (user_id not in first_of or at < first_of[user_id]):
             first_of[user_id] = at
     following = max(numbers.values(), default=-1) + 1
@@ -155,30 +184,25 @@ def participant_numbers(forum_id: int) -> tuple[dict[int, int], list[tuple[int, 
     return numbers, new
 
 
-def opinion_map(forum_id: int, numbers: dict[int, int] | None = None, previous_count: int | None = None) -> dict:
-    """The forum's opinion map (forums/opinion.py) from its reactions, rows in the order of the participants'
-    numbers, with each placed participant's group by number (`members`, for the open data). `previous_count`:
-    the number of groups shown so far (by default the stored map's), which a recount keeps while it fits."""
+def opinion_map(forum_id: int, numbers: dict[int, int] | None = None, previous_count: int | None = None,
+                reactions: np.ndarray | None = None) -> dict:
+    """The forum's opinion map (forums/opinion.py) from its reactions (`reactions_of`, read if not given), rows
+    in the order of the participants' numbers, with each placed participant's group by number (`members`, for the
+    open data). `previous_count`: the number of groups shown so far (by default the stored map's), which a
+    recount keeps while it fits."""
+    if reactions is None:
+        reactions = reactions_of(forum_id)
+    users = np.unique(reactions[:, 0])
     if numbers is None:
-        numbers = participant_numbers(forum_id)[0]
+        numbers = participant_numbers(forum_id, users)[0]
     statements = db.session.execute(select(Statement.id, Statement.state).where(Statement.forum_id == forum_id)
                                     .order_by(Statement.id)).all()
-    # A large forum has about a million reactions: the database turns each into 1/−1/0 and they go into numpy
-    # as plain integers (through Core, which builds rows at half the ORM's cost), not one enum and dictionary
-    # look-up per reaction in Python.
-    score = case((Reaction.value == ReactionValue.agree, 1), (Reaction.value == ReactionValue.disagree, -1),
-                 else_=0)
-    rows = db.session.connection().execute(select(Reaction.user_id, Reaction.statement_id, score)
-                                           .join(Statement, Statement.id == Reaction.statement_id)
-                                           .where(Statement.forum_id == forum_id)).all()
-    reactions = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows)).reshape(-1, 3)
     # Columns: the approved statements, and any other that was reacted to (moderated out since: Pol.is keeps it
     # as a column of passes); rows: the people who reacted, by number.
     reacted = set(np.unique(reactions[:, 1]).tolist())
     columns = [(statement_id, state != StatementState.approved) for statement_id, state in statements
                if state == StatementState.approved or statement_id in reacted]
     column_ids = np.array([statement_id for statement_id, _ in columns], dtype=np.int64)
-    users = np.unique(reactions[:, 0])
     order = np.argsort([numbers[user_id] for user_id in users.tolist()], kind="stable")
     row_of_user = np.empty(len(users), dtype=np.int64)
     row_of_user[order] = np.arange(len(users))

@@ -1,6 +1,7 @@
 """Forum pages (공론장): the list, a forum with its stance summary, opinion map, statements and comments,
 the staff's forms and the moderators' review queue. Refusals from the services are flashed on the page."""
 
+import numpy as np
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,13 +10,14 @@ from flask_login import current_user, login_required
 from participation.core import consoles, storage
 from participation.core.errors import ValidationError
 from participation.core.forms import ConfirmForm, ReasonForm, apply_errors
-from participation.core.limits import filing_limit, participation_limit
+from participation.core.limits import export_limit, filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.seoul import AGE_BAND_LABELS
 from participation.extensions import db
-from participation.forums import attachments, forms, queries, services
+from participation.forums import attachments, forms, interchange, queries, services
 from participation.forums.models import Comment, ForumState, Statement, StatementState
+from participation.forums.opinion import REPRESENTATIVE_MIN_VOTES
 
 bp = Blueprint("forums", __name__, url_prefix="/forums")
 
@@ -25,6 +27,14 @@ consoles.register(consoles.STAFF, consoles.ConsoleEntry(
     "forums", _l("공론장 (초안)"), queries.draft_count, "forums.index"))
 
 MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 400, 300, 16
+# Where a group sits on the map, for its text alternative: (horizontal, vertical) → words.
+PLACES = {(-1, 1): _l("지도 왼쪽 위"), (0, 1): _l("지도 위쪽"), (1, 1): _l("지도 오른쪽 위"),
+          (-1, 0): _l("지도 왼쪽"), (0, 0): _l("지도 가운데"), (1, 0): _l("지도 오른쪽"),
+          (-1, -1): _l("지도 왼쪽 아래"), (0, -1): _l("지도 아래쪽"), (1, -1): _l("지도 오른쪽 아래")}
+PLACE_THRESHOLD = 0.12  # a group's mean this far from the middle (share of the map's width or height) is off it
+TABLE_REACTION_LABELS = {"agree": _l("동의"), "disagree": _l("비동의"), "pass": _l("넘어가기")}
+TABLE_SORT_LABELS = {"order": _l("문장 순서"), "agree": _l("전체 동의 비율"), "disagree": _l("전체 비동의 비율"),
+                     "pass": _l("전체 넘어가기 비율"), "consensus": _l("함께함"), "divisive": _l("갈림")}
 GROUP_COLOURS = ("#0b4ea2", "#b3261e", "#1d6b35", "#8a4b00", "#6a1b9a")
 STATE_LABELS = {"draft": _l("초안"), "open": _l("의견 받는 중"), "closed": _l("마감"), "answered": _l("답변 완료")}
 
@@ -93,10 +103,15 @@ def detail(forum_id):
     sort = request.args.get("sort") if request.args.get("sort") in queries.COMMENT_SORTS else "newest"
     user_id = current_user.id if current_user.is_authenticated else None
     top, replies = queries.thread(forum.id, sort, *page_arguments())
+    texts = queries.statement_texts(forum.id)
+    table_sort = queries.table_sort(request.args.get("table_sort"), len((forum.opinion_map or {}).get("groups", [])))
     return render_template(
         "forums/detail.html", forum=forum, sort=sort, top=top, replies=replies,
         liked=queries.liked_comment_ids(forum.id, user_id) if user_id else set(),
-        texts=queries.statement_texts(forum.id), scatter=_scatter(forum.opinion_map),
+        texts=texts, scatter=_scatter(forum.opinion_map), map_groups=_map_groups(forum.opinion_map),
+        table_sort=table_sort, table_sort_labels=TABLE_SORT_LABELS, table_reaction_labels=TABLE_REACTION_LABELS,
+        min_votes=REPRESENTATIVE_MIN_VOTES,
+        opinion_table=queries.opinion_table(forum, texts, table_sort), downloads=interchange.DOWNLOADS,
         next_statement=queries.next_statement(forum.id, user_id) if user_id else None,
         progress=queries.reaction_progress(forum.id, user_id) if user_id else None,
         statement_form=forms.StatementForm(), transition_form=forms.TransitionForm(),
@@ -106,6 +121,31 @@ def detail(forum_id):
         answer_form=forms.AnswerForm(), confirm=ConfirmForm(), state_labels=STATE_LABELS, age_labels=AGE_BAND_LABELS,
         stance_labels=forms.STANCE_LABELS,
         reaction_labels=forms.REACTION_LABELS, colours=GROUP_COLOURS, is_staff=_is_staff())
+
+
+@bp.get(f"/<int:forum_id>/export/<any({', '.join(repr(name) for name in interchange.DOWNLOADS)}):name>")
+@export_limit
+def export(forum_id, name):
+    """The forum's open data in Pol.is's export format: one of the four CSV files, or all four in a ZIP."""
+    return interchange.export_response(_forum(forum_id), name)
+
+
+def _map_groups(opinion_map: dict | None) -> list[dict]:
+    """Each group's size, share and place on the map (its members' mean against everyone's), in words."""
+    stored = opinion_map or {}
+    points = np.array(stored.get("points") or [], dtype=float).reshape(-1, 3)
+    if not len(points):
+        return []
+    middle = points[:, :2].mean(axis=0)
+    span = np.maximum(points[:, :2].max(axis=0) - points[:, :2].min(axis=0), 1e-9)
+    groups = []
+    for group in stored.get("groups", []):
+        members = points[points[:, 2] == group["number"], :2]
+        offset = (members.mean(axis=0) - middle) / span if len(members) else np.zeros(2)
+        side = tuple(int(np.sign(value)) if abs(value) > PLACE_THRESHOLD else 0 for value in offset)
+        groups.append({"number": group["number"], "size": group["size"], "share": group["size"] / len(points),
+                       "place": PLACES[side]})
+    return groups
 
 
 def _scatter(opinion_map: dict | None) -> list[dict]:

@@ -213,7 +213,7 @@ def test_every_text_field_is_escaped(client):
     assert "&lt;script&gt;" in page
 
 
-def test_the_opinion_map_page_has_an_svg_and_a_text_alternative(client, db_session):
+def test_the_opinion_map_page_has_an_svg_a_text_alternative_and_a_sortable_table(client, db_session):
     forum = factories.ForumFactory()
     statements = [factories.ForumStatementFactory(forum_id=forum.id, text=f"문장 {n}") for n in range(8)]
     for camp in (1, -1):
@@ -225,11 +225,38 @@ def test_the_opinion_map_page_has_an_svg_and_a_text_alternative(client, db_sessi
     tasks.refresh_forum(forum.id)
     db.session.commit()
     page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
-    assert page.count('<use href="#marker-') == 10 + 2  # ten people, two legend markers
+    section = page.split('id="opinions"')[1].split('id="statements"')[0]
+    assert section.count('<use href="#marker-') == 10 + 2  # ten people, two legend markers
     assert page.count('id="marker-0"') == 1
-    assert 'role="img"' in page and "그룹 1: 5명, 그룹 2: 5명" in page
-    assert "모든 그룹이 동의하는 문장" in page and "“문장 0”" in page
-    assert "그룹 1 (5명)을 다른 그룹과 가르는 문장" in page
+    # The map's text alternative: each group's size and place, in the SVG and visible under it.
+    assert 'role="img"' in section and "그룹 1: 5명, 지도 오른쪽; 그룹 2: 5명, 지도 왼쪽" in section
+    assert "그룹 1(전체의 50%) — 지도 오른쪽." in section
+    # What each group stands for, what all share, what divides them.
+    groups = section.split("그룹마다 무엇을 대표하나요")[1].split("모든 그룹이 함께하는 생각")[0]
+    assert "“문장 1” — 이 그룹의 100%가 동의 (다른 그룹은 0%)" in groups and "“문장 0”" not in groups
+    shared = section.split("모든 그룹이 함께하는 생각")[1].split("그룹을 가장 크게 가르는 문장")[0]
+    assert "“문장 0” — 그룹 1의 100%, 그룹 2의 100% 동의" in shared
+    assert "“문장 4” — 그룹 1의 0% 동의·100% 비동의; 그룹 2의 100% 동의·0% 비동의" in section
+
+    def table_rows(html):
+        table = html.split('class="opinion-table"')[1].split("</table>")[0]
+        return [cell.split("<")[0] for cell in table.split('<th scope="row">')[1:]]
+
+    # Statement × group: a header per group, a row per statement, in the statements' order by default.
+    table = section.split('class="opinion-table"')[1].split("</table>")[0]
+    assert "그룹 2 (5명, 동의 순)" in table and table.count('<th scope="col"') == 6
+    assert "동의 100% <span class=\"meta\">(10명)</span><br>비동의 0%" in table
+    assert table_rows(page) == [f"문장 {n}" for n in range(8)]
+    # Sorted by the server through the column headers' links (no script): group 2 agrees with 0 and 4–7.
+    assert f'href="/forums/{forum.id}?table_sort=group-2&amp;sort=newest#opinion-table"' in table
+    by_group_2 = client.get(f"/forums/{forum.id}?table_sort=group-2").get_data(as_text=True)
+    assert table_rows(by_group_2)[:5] == ["문장 0", "문장 4", "문장 5", "문장 6", "문장 7"]
+    assert 'aria-sort="descending"' in by_group_2.split('class="opinion-table"')[1].split("group-2")[0][-200:]
+    assert table_rows(client.get(f"/forums/{forum.id}?table_sort=nonsense").get_data(as_text=True)) == \
+        [f"문장 {n}" for n in range(8)]
+    # The open data: the four Pol.is files and the ZIP.
+    for name in ("summary.csv", "comments.csv", "votes.csv", "participants-votes.csv", "polis-export.zip"):
+        assert f'href="/forums/{forum.id}/export/{name}"' in section
 
 
 def test_the_list_and_home_show_open_forums_only_to_the_public(client):

@@ -340,6 +340,7 @@ ROUTES: dict[str, Expect] = {
     # ── forums ────────────────────────────────────────────────────────────────────────────────
     "GET forums.index":                       r("ok      ok      ok      ok      ok      ok"),
     "GET forums.detail":                      r("ok      ok      ok      ok      ok      ok"),
+    "GET forums.export":                      r("ok      ok      ok      ok      ok      ok", name="votes.csv"),
     "GET forums.attachment":                  r(PUBLIC, attachment_id=forum_attachment()),
     "GET forums.new":                         r("login   no      no      no      ok      ok"),
     "GET forums.review":                      r("login   no      no      ok      no      ok"),
@@ -369,6 +370,8 @@ ROUTES: dict[str, Expect] = {
     "GET forums_api.list_statements":         r("ok      ok      ok      ok      ok      ok"),
     "GET forums_api.next_statement":          r("login   ok      ok      ok      ok      ok"),
     "GET forums_api.opinion_map":             r("ok      ok      ok      ok      ok      ok"),
+    "GET forums_api.export":                  r("ok      ok      ok      ok      ok      ok",
+                                                name="polis-export.zip"),
     "POST forums_api.create_closing_poll":    r("login   no      no      no      ok      ok",
                                                 body={"options": ["찬성", "반대"]}),
     "POST forums_api.create_comment":         r("login   go      go      go      go      go"),
