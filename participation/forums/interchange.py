@@ -222,10 +222,7 @@ def import_conversation(conversation: polis.Conversation, actor=None, source: st
     _insert(Participant, [{"forum_id": forum.id, "user_id": user_of[number], "number": number} for number in numbers])
     statements = [Statement(forum_id=forum.id, author_id=user_of.get(comment.author),
                             text=comment.body[:STATEMENT_STORED_MAX], created_at=_moment(comment.timestamp_ms) or now,
-                            # Pol.is counts a comment not yet moderated (0) as shown; one without text (this
-                            # platform's exports leave out the text of statements not approved) cannot be.
-                            state=StatementState.rejected if comment.moderated == polis.MODERATED_OUT
-                            or not comment.body.strip() else StatementState.approved)
+                            state=_state(comment))
                   for comment in conversation.comments]
     db.session.add_all(statements)
     db.session.flush()
@@ -241,6 +238,14 @@ def import_conversation(conversation: polis.Conversation, actor=None, source: st
     audit(actor, "forum", forum.id, "imported->closed", forum.imported_from)
     tasks.refresh_forum(forum.id, previous_count=conversation.groups)
     return forum
+
+
+def _state(comment: polis.Comment) -> StatementState:
+    """Pol.is counts a comment not yet moderated (0) as shown. Without text (this platform's exports leave out the
+    text of statements not approved) it stays what it was here: waiting (0) or rejected (−1)."""
+    if comment.moderated == polis.MODERATED_OUT:
+        return StatementState.rejected
+    return StatementState.approved if comment.body.strip() else StatementState.pending
 
 
 def _insert(model, rows: list[dict]) -> None:

@@ -159,14 +159,19 @@ def reaction_progress(forum_id: int, user_id: int) -> tuple[int, int]:
     return done, total
 
 
+def _waiting_statements() -> Select:
+    """Statements waiting for a moderator (not those of a conversation imported from Pol.is: nobody moderates
+    a copy)."""
+    return select(Statement).join(Forum, Forum.id == Statement.forum_id).where(
+        Statement.state == StatementState.pending, Forum.imported_from.is_(None))
+
+
 def pending_statements() -> list[Statement]:
-    return list(db.session.scalars(select(Statement).where(Statement.state == StatementState.pending)
-                                   .order_by(Statement.id)))
+    return list(db.session.scalars(_waiting_statements().order_by(Statement.id)))
 
 
 def pending_statement_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Statement)
-                             .where(Statement.state == StatementState.pending)) or 0
+    return db.session.scalar(select(func.count()).select_from(_waiting_statements().subquery())) or 0
 
 
 def comments_to_review() -> list[Comment]:

@@ -244,3 +244,19 @@ def test_downloading_the_export_over_and_over_is_limited_per_address(app, client
     statuses.append(client.get(f"/api/v1/forums/{forum.id}/export/polis-export.zip").status_code)
     assert statuses == [200, 200, 200, 429]
     assert client.get(f"/forums/{forum.id}").status_code == 200  # the page itself is not limited by it
+
+
+def test_a_forum_with_pending_and_rejected_statements_round_trips_and_moderators_see_no_copy(app, db_session,
+                                                                                             tmp_path):
+    forum, _ = make_forum_with_camps()
+    forum_id = forum.id
+    waiting = [statement.id for statement in queries.pending_statements()]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["forums", "export-polis", str(forum_id), str(tmp_path / "first")]).exit_code == 0
+    copy_id, output = import_cli(app, tmp_path / "first")
+    assert "2 opinion groups here (the export showed 2)" in output
+    assert runner.invoke(args=["forums", "export-polis", str(copy_id), str(tmp_path / "again")]).exit_code == 0
+    for name in polis.FILES:  # the copy's url is its source's
+        assert (tmp_path / "again" / name).read_bytes() == (tmp_path / "first" / name).read_bytes(), name
+    assert [statement.id for statement in queries.pending_statements()] == waiting
+    assert queries.pending_statement_count() == len(waiting) == 1
