@@ -35,6 +35,7 @@ COMMENT_COLUMNS = ("timestamp", "datetime", "comment-id", "author-id", "agrees",
 VOTE_COLUMNS = ("timestamp", "datetime", "comment-id", "voter-id", "vote")
 PARTICIPANT_COLUMNS = ("participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree")
 VOTE_VALUES = {"1": 1.0, "-1": -1.0, "0": 0.0, "1.0": 1.0, "-1.0": -1.0, "0.0": 0.0}
+VOTE_TEXTS = frozenset(("", "1", "-1", "0"))  # a participants-votes cell as written: safe as it is
 SHOWN, UNMODERATED, MODERATED_OUT = 1, 0, -1
 SECONDS_BEFORE = 10**11  # a timestamp below this is in seconds (year 5138 in milliseconds)
 MAX_FILE_BYTES = 512 * 2**20
@@ -248,6 +249,8 @@ def _safe(value) -> str | int | float:
     if isinstance(value, int | float):
         return value
     text = str(value)
+    if text in VOTE_TEXTS:
+        return text
     if (text[:1] in FORMULA_TRIGGERS or text.lstrip(" \u3000")[:1] in FORMULA_TRIGGERS) \
             and not PLAIN_NUMBER.fullmatch(text):
         return "'" + text
@@ -261,7 +264,7 @@ def csv_lines(header: Sequence[str] | None, rows: Iterable[Sequence], chunk: int
     if header is not None:
         writer.writerow(header)
     for number, row in enumerate(rows, start=1):
-        writer.writerow([_safe(cell) for cell in row])
+        writer.writerow([cell if type(cell) is int else _safe(cell) for cell in row])  # ints: most cells
         if number % chunk == 0:
             yield buffer.getvalue()
             buffer.seek(0)

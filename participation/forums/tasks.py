@@ -6,10 +6,9 @@ participants' anonymous numbers, which it gives to newcomers (forum_participant)
 always give the same groups, numbered the same way."""
 
 from collections import Counter
-from itertools import chain
 
 import numpy as np
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from participation.accounts.models import User
@@ -17,7 +16,7 @@ from participation.core.database import begin_reading
 from participation.core.seoul import AGE_BANDS, DISTRICTS, MIN_CELL_SIZE, age_band
 from participation.core.time import kst_today, utcnow
 from participation.extensions import db
-from participation.forums import opinion
+from participation.forums import opinion, queries
 from participation.forums.models import (
     Comment,
     CommentLike,
@@ -26,7 +25,6 @@ from participation.forums.models import (
     ForumState,
     Participant,
     Reaction,
-    ReactionValue,
     Stance,
     Statement,
     StatementState,
@@ -134,24 +132,10 @@ def stance_summary(forum_id: int) -> dict:
 
 
 def reactions_of(forum_id: int) -> np.ndarray:
-    """Every reaction to the forum's statements as (user id, statement id, 1 / −1 / 0) rows of one integer array.
-
-    A large forum has about a million: the database turns each value into a number and the rows come straight
-    from the driver's cursor into numpy, without an ORM object, a SQLAlchemy row or an enum per reaction (which
-    took most of the job's time). The statement's only parameters are literals made here."""
-    score = case((Reaction.value == ReactionValue.agree, 1), (Reaction.value == ReactionValue.disagree, -1),
-                 else_=0)
-    statement = (select(Reaction.user_id, Reaction.statement_id, score)
-                 .join(Statement, Statement.id == Reaction.statement_id).where(Statement.forum_id == int(forum_id)))
-    connection = db.session.connection()
-    sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.cursor()
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    return np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows)).reshape(-1, 3)
+    """Every reaction to the forum's statements as (user id, statement id, 1 / −1 / 0) rows of one array."""
+    return queries.integer_rows(select(Reaction.user_id, Reaction.statement_id, queries.reaction_vote())
+                                .join(Statement, Statement.id == Reaction.statement_id)
+                                .where(Statement.forum_id == int(forum_id)), 3)
 
 
 def participant_numbers(forum_id: int, reactors: np.ndarray | None = None
