@@ -72,10 +72,26 @@ def progress(indicator: Indicator, now: datetime | None = None, through_year: in
     return result
 
 
-def dashboard(now: datetime | None = None) -> list[dict]:
-    """Strategies → tasks → measures with their progress, in the plan's order."""
+STANDINGS = ("on_track", "at_risk", "no_value")
+
+
+def standing(measure: Progress) -> str:
+    """On track, at risk, or no value yet: the dashboard's summary and filter."""
+    if measure.on_track is None:
+        return "no_value"
+    return "on_track" if measure.on_track else "at_risk"
+
+
+def dashboard(now: datetime | None = None) -> list[Progress]:
+    """Every measure with its progress, in the plan's order."""
+    return [progress(indicator, now) for indicator in indicators()]
+
+
+def by_strategy(measures: list[Progress]) -> list[dict]:
+    """Strategies → tasks → measures, in the plan's order (only those with a measure in `measures`)."""
     strategies: list[dict] = []
-    for indicator in indicators():
+    for measure in measures:
+        indicator = measure.indicator
         if not strategies or strategies[-1]["number"] != indicator.strategy_number:
             strategies.append({"number": indicator.strategy_number, "name_ko": indicator.strategy_ko,
                                "name_en": indicator.strategy, "tasks": []})
@@ -83,7 +99,7 @@ def dashboard(now: datetime | None = None) -> list[dict]:
         if not tasks or tasks[-1]["number"] != indicator.task_number:
             tasks.append({"number": indicator.task_number, "name_ko": indicator.task_ko,
                           "name_en": indicator.task, "measures": []})
-        tasks[-1]["measures"].append(progress(indicator, now))
+        tasks[-1]["measures"].append(measure)
     return strategies
 
 

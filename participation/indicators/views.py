@@ -3,6 +3,7 @@ open data with its data dictionary, and the yearly implementation review (4.2.b)
 
 import json
 
+from babel.numbers import format_compact_decimal
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -67,19 +68,37 @@ def indicator_unit(indicator) -> str:
 
 @bp.app_template_global("indicator_amount")
 def indicator_amount(indicator, raw) -> str:
-    """A raw count in the plan's unit: "430 만명" (4,300,000 people), "430 × 10,000 people" in English."""
+    """A raw count in the plan's unit: "430 만명" (4,300,000 people); in English "4.3M people"."""
     if raw is None:
         return "—"
-    shown = in_unit(raw, indicator.scale)
     if english():
-        return f"{shown} × {indicator.unit_en}" if indicator.scale > 1 else f"{shown} {indicator.unit_en}"
-    return f"{shown} {indicator.unit_ko}"
+        if indicator.scale > 1:
+            # "32M records", not "32,000 × thousand records" (which wrapped a letter a line on a phone): the plan's
+            # English units are a multiplier and a base unit ("thousand records", "100 million KRW").
+            base_unit = indicator.unit_en.split(" ")[-1]
+            return f"{format_compact_decimal(raw, locale='en', fraction_digits=2)} {base_unit}"
+        return f"{in_unit(raw, 1)} {indicator.unit_en}"
+    return f"{in_unit(raw, indicator.scale)} {indicator.unit_ko}"
 
 
 @bp.get("")
 def index():
-    return render_template("indicators/index.html", strategies=queries.dashboard(), years=YEARS,
-                           is_staff=is_staff())
+    """The 40 measures: a summary by standing first, then the measures, filtered by strategy and standing
+    with plain links (no script); each measure's chart loads only when its year table is opened."""
+    measures = queries.dashboard()
+    counts = {name: 0 for name in queries.STANDINGS}
+    for measure in measures:
+        counts[queries.standing(measure)] += 1
+    strategy = request.args.get("strategy", type=int)
+    status = request.args.get("status")
+    status = status if status in queries.STANDINGS else None
+    strategies = queries.by_strategy(measures)
+    shown = [measure for measure in measures
+             if (strategy is None or measure.indicator.strategy_number == strategy)
+             and (status is None or queries.standing(measure) == status)]
+    return render_template("indicators/index.html", strategies=strategies, shown=queries.by_strategy(shown),
+                           shown_count=len(shown), counts=counts, strategy=strategy, status=status,
+                           years=YEARS, is_staff=is_staff())
 
 
 @bp.get("/<code>")
@@ -92,7 +111,7 @@ def detail(code):
 @bp.get("/<code>/chart.svg")
 def chart(code):
     indicator = services.get_indicator(code)
-    response = Response(charts.measure_chart(indicator, indicator_unit(indicator)), mimetype="image/svg+xml")
+    response = Response(charts.measure_chart(indicator), mimetype="image/svg+xml")
     # pygal's SVG carries its own <style>; nothing in it may run.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response.headers["Cache-Control"] = "public, max-age=60"

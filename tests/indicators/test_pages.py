@@ -26,6 +26,50 @@ def test_the_dashboard_shows_every_measure_in_the_plans_units(client, catalogue)
     for text in ("430 만명", "580 만명", "2,020 만명", "1,010 만명", "자동 집계", "값 없음"):
         assert text in card, text
     assert '/indicators/3.1.d/chart.svg' in card and "<caption" in card
+    # The chart waits, folded with the year table, until someone opens it: no 40 image requests on arrival.
+    details = card[card.index("<details"):card.index("</details>")]
+    assert 'loading="lazy"' in details and "/indicators/3.1.d/chart.svg" in details
+
+
+def test_the_summary_counts_standings_and_the_filters_narrow_the_list(client, catalogue):
+    """A summary of on-track / at-risk / no-value measures leads the page; strategy and standing filter it."""
+    db.session.add_all([
+        IndicatorValue(indicator_id=catalogue["3.1.d"].id, year=2024, value=4_300_000, source="manual"),  # on track
+        IndicatorValue(indicator_id=catalogue["2.3.a"].id, year=2024, value=1, source="manual"),  # far behind
+    ])
+    db.session.flush()
+    page = client.get("/indicators").get_data(as_text=True)
+    summary = page[page.index('id="summary-heading"'):page.index("</section>")]
+    counts = {name: int(summary.split(f"stat-{name}")[1].split("<strong>")[1].split("<")[0])
+              for name in ("on_track", "at_risk", "no_value")}
+    assert counts == {"on_track": 1, "at_risk": 1, "no_value": 38}
+    behind = client.get("/indicators?status=at_risk").get_data(as_text=True)
+    assert behind.count('class="card measure"') == 1 and 'id="measure-2.3.a"' in behind
+    assert "지표 1개 / 40개" in behind
+    strategy_3 = client.get("/indicators?strategy=3").get_data(as_text=True)
+    assert all(f'id="measure-{code}"' in strategy_3 for code in ("3.1.d", "3.1.e"))
+    assert 'id="measure-1.1.a"' not in strategy_3 and 'id="measure-2.3.a"' not in strategy_3
+    assert 'aria-current="page" class="current">전략 3.' in strategy_3
+    none = client.get("/indicators?strategy=1&status=at_risk").get_data(as_text=True)
+    assert 'class="card measure"' not in none and "고른 조건에 맞는 지표가 없습니다." in none
+    # Unknown values filter nothing and break nothing.
+    assert client.get("/indicators?strategy=x&status=%3Cscript%3E").get_data(as_text=True).count(
+        'class="card measure"') == 40
+
+
+def test_english_amounts_stay_short_and_count_axes_have_whole_ticks(client, catalogue):
+    db.session.add(IndicatorValue(indicator_id=catalogue["2.3.a"].id, year=2025, value=3, source="manual"))
+    db.session.flush()
+    client.set_cookie("lang", "en", domain="localhost")
+    page = client.get("/indicators").get_data(as_text=True)
+    card = page[page.index('id="measure-1.1.a"'):page.index('id="measure-1.1.b"')]
+    assert "32M records" in card and "×" not in card  # 32,000 천건
+    assert "4.3M people" in client.get("/indicators/3.1.d").get_data(as_text=True)
+    from participation.indicators.charts import ticks
+
+    assert ticks(3, whole=True) == [0, 1, 2, 3] and ticks(0, whole=True) == [0, 1]
+    assert ticks(36_500, whole=True) == [0, 10_000, 20_000, 30_000, 40_000]
+    assert ticks(2.5, whole=False) == [0, 0.5, 1.0, 1.5, 2.0, 2.5]
 
 
 def test_are_we_on_track_for_3_1_d(catalogue):
@@ -140,7 +184,7 @@ def test_the_yearly_review_is_the_whole_table(client, catalogue):
 def test_the_dashboard_in_english(client, catalogue):
     client.get("/lang/en")
     page = client.get("/indicators").get_data(as_text=True)
-    assert "Mobile-voting (mVoting) participants" in page and "430 × 10,000 people" in page
+    assert "Mobile-voting (mVoting) participants" in page and "4.3M people" in page
 
 
 def test_the_staff_console_lists_missing_manual_values(client, catalogue):
