@@ -6,11 +6,12 @@ from flask import Flask
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
-from participation.core.seoul import district_label
+from participation.core.seoul import AGE_BAND_LABELS, district_label
 from participation.core.settings import get_setting
 from participation.core.text import render_markdown
 from participation.core.time import days_left
 
+FORMAT_HINT = _l("빈 줄은 문단을 나누고, 줄 앞의 '- '는 목록, **두 별표 사이**는 굵은 글씨가 됩니다.")
 UNIT_LABELS = {10_000: _l("만"), 1_000: _l("천"), 100_000_000: _l("억")}
 
 
@@ -38,7 +39,10 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         kst=kst, number=number, in_unit=in_unit, markdown=render_markdown, days_left=days_left,
         district=lambda name: district_label(name, str(get_locale())) if name else "",
+        age_band=lambda code: str(AGE_BAND_LABELS.get(code, code)) if code else "",
     )
     # A threshold or period shown on a page is the one in force (`setting("PETITION_ANSWER_THRESHOLD")`),
     # never a number written into the template.
     app.jinja_env.globals["setting"] = get_setting
+    # What a writer may use in a text box, in plain words (no one needs to know the word "Markdown").
+    app.jinja_env.globals["FORMAT_HINT"] = FORMAT_HINT

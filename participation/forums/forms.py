@@ -20,9 +20,9 @@ REACTION_LABELS = {"agree": _l("동의"), "disagree": _l("비동의"), "pass": _
 
 class ForumForm(FlaskForm):
     title = StringField(_l("질문(제목)"), validators=[InputRequired(), Length(max=TITLE_MAX)])
-    background = TextAreaField(_l("배경 설명 (마크다운)"), validators=[InputRequired(), Length(max=TEXT_MAX)])
-    key_facts = TextAreaField(_l("핵심 사실 (마크다운)"), validators=[Optional(), Length(max=TEXT_MAX)])
-    links = TextAreaField(_l("관련 자료 링크 (마크다운 목록)"), validators=[Optional(), Length(max=TEXT_MAX)])
+    background = TextAreaField(_l("배경 설명"), validators=[InputRequired(), Length(max=TEXT_MAX)])
+    key_facts = TextAreaField(_l("핵심 사실"), validators=[Optional(), Length(max=TEXT_MAX)])
+    links = TextAreaField(_l("관련 자료 링크"), validators=[Optional(), Length(max=TEXT_MAX)])
     departments = StringField(_l("관련 부서"), validators=[Optional(), Length(max=DEPARTMENTS_MAX)])
     discussion_days = IntegerField(_l("토론 기간(일)"), default=DEFAULT_DISCUSSION_DAYS,
                                    validators=[InputRequired(), NumberRange(min=1, max=MAX_DISCUSSION_DAYS)])
@@ -48,7 +48,7 @@ class TransitionForm(FlaskForm):
 
 
 class AnswerForm(FlaskForm):
-    answer = TextAreaField(_l("서울시 공식 답변 (마크다운)"), validators=[InputRequired(), Length(max=TEXT_MAX)])
+    answer = TextAreaField(_l("서울시 공식 답변"), validators=[InputRequired(), Length(max=TEXT_MAX)])
 
 
 class ClosingPollForm(FlaskForm):

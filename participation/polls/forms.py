@@ -32,7 +32,7 @@ class PollForm(FlaskForm):
                                validators=[InputRequired(), NumberRange(min=1, max=100)])
     opens_at = DateTimeLocalField(_l("시작 시각 (선택, 한국 시간)"), format=TIME_FORMAT, validators=[Optional()])
     closes_at = DateTimeLocalField(_l("마감 시각 (한국 시간)"), format=TIME_FORMAT, validators=[InputRequired()])
-    tags = StringField(_l("태그 (쉼표로 구분, 예: top10_news)"), validators=[Optional(), Length(max=400)])
+    tags = StringField(_l("태그 (쉼표로 구분)"), validators=[Optional(), Length(max=400)])
     results_visibility = SelectField(_l("결과 공개"), choices=[
         (ResultsVisibility.live.value, _l("투표 중에도 공개")),
         (ResultsVisibility.after_close.value, _l("마감 후에 공개"))])

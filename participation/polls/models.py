@@ -11,6 +11,7 @@ link to a receipt. On SQLite they are WITHOUT ROWID: stored in the order of thei
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,6 +26,8 @@ OPTION_DESCRIPTION_MAX = 500
 OPTIONS_MIN = 2
 OPTIONS_MAX = 100
 TAG_MAX = 40
+# The official tags: staff polls carrying them feed the plan's measures (2.4.d counts the top-10 news vote).
+TAG_LABELS = {"top10_news": _l("올해의 10대 뉴스"), "top10_policy": _l("올해의 10대 정책")}
 
 
 class PollState(enum.StrEnum):

@@ -31,10 +31,12 @@ from participation.core.seoul import AGE_BAND_LABELS
 from participation.extensions import db
 from participation.polls import images, queries, services
 from participation.polls.forms import ExtendForm, OptionImageForm, PollForm, TransitionForm, kst_to_utc
-from participation.polls.models import Poll, PollOption, PollState
+from participation.polls.models import TAG_LABELS, Poll, PollOption, PollState
 
 bp = Blueprint("polls", __name__, url_prefix="/polls")
 bp.add_app_template_global(queries.option_image_url, "poll_option_image_url")
+# Official tags read as their names ("10대 뉴스"), never as the code that feeds indicator 2.4.d.
+bp.add_app_template_filter(lambda tag: str(TAG_LABELS.get(tag, tag)), "poll_tag")
 RECEIPTS_KEY = "poll_receipts"
 
 consoles.register(consoles.MODERATION, consoles.ConsoleEntry(

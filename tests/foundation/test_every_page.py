@@ -1,10 +1,12 @@
-"""Every page a person can reach, in Korean and in English, with the Korean demo's data in it: no 5xx.
+"""Every page a person can reach, in Korean and in English, with the Korean demo's data in it: no 5xx, and no
+internal code where a person reads words.
 
 The catalogue check (test_i18n) proves each message has its English; only rendering proves the English
 still formats (Jinja's gettext applies `%` to every message, so a stray "100%." in a translation is a 500
 on a page that no other test renders in English). The crawl starts from the home page and the consoles
 and follows every same-site link (GET only), as a visitor, a citizen and an admin (who holds every role)."""
 
+import re
 from collections import deque
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -26,16 +28,36 @@ SKIP_PREFIXES = ("/logout", "/lang/", "/static/", "/dev/")
 MAX_PAGES = 400
 
 
+# Codes that are data, not words: an official poll tag, an age band's key. Shown to people they must be labels
+# ("올해의 10대 뉴스", "20대"); only code samples and file-format hints may spell them.
+INTERNAL_CODES = re.compile(r"\btop10_(news|policy)\b|마크다운"
+                            r"|(?<![\d.:-])(14-19|20-29|30-39|40-49|50-59|60-69)(?![\d:-])")
+QUIET = {"code", "pre", "script", "style", "textarea", "option"}
+
+
 class Links(HTMLParser):
+    """The page's links, and its visible text outside code, form hints and option values."""
+
     def __init__(self):
         super().__init__()
         self.found: list[str] = []
+        self.text: list[str] = []
+        self.quiet: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        if tag == "a":
-            href = dict(attrs).get("href")
-            if href:
-                self.found.append(href)
+        attributes = dict(attrs)
+        if tag == "a" and attributes.get("href"):
+            self.found.append(attributes["href"])
+        if tag in QUIET or "hint" in (attributes.get("class") or "").split():
+            self.quiet.append(tag)
+
+    def handle_endtag(self, tag):
+        if self.quiet and self.quiet[-1] == tag:
+            self.quiet.pop()
+
+    def handle_data(self, data):
+        if not self.quiet:
+            self.text.append(data)
 
 
 def shape(path: str) -> str:
@@ -71,6 +93,9 @@ def crawl(client, locale: str) -> tuple[dict[str, object], int]:
             continue
         parser = Links()
         parser.feed(body.decode())
+        shown = INTERNAL_CODES.search(" ".join(parser.text))
+        if shown:
+            failures[path] = f"shows the internal code {shown.group(0)!r}"
         for href in parser.found:
             url, _fragment = urldefrag(urljoin(path, href))
             parsed = urlsplit(url)
