@@ -30,6 +30,7 @@ from sqlalchemy import BigInteger, cast, func, insert, select
 
 from participation.accounts.models import User
 from participation.core.audit import audit
+from participation.core.csv import csv_chunks
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.forums import polis, queries, tasks
@@ -151,7 +152,7 @@ def _summary(forum: Forum) -> Iterator[str]:
     rows = [("topic", forum.title), ("url", _forum_url(forum)), ("voters", voters),
             ("voters-in-conv", stored.get("participants", 0)), ("commenters", commenters), ("comments", comments),
             ("groups", len(stored.get("groups", []))), ("conversation-description", forum.background)]
-    return polis.csv_lines(None, rows)
+    return csv_chunks(rows[0], rows[1:], bom=False)
 
 
 def _forum_url(forum: Forum) -> str:
@@ -175,23 +176,22 @@ def _comments(forum: Forum) -> Iterator[str]:
                      counts.get((statement_id, ReactionValue.agree), 0),
                      counts.get((statement_id, ReactionValue.disagree), 0), MODERATED[state],
                      text if state == StatementState.approved else ""))
-    return polis.csv_lines(polis.COMMENT_COLUMNS, rows)
+    return csv_chunks(polis.COMMENT_COLUMNS, rows, bom=False)
 
 
 def _votes(forum: Forum) -> Iterator[str]:
     reactions = _reactions(forum.id)
     dates = {int(day): polis.datetime_text(int(day)) for day in np.unique(reactions[:, 3])}
-    return polis.csv_lines(polis.VOTE_COLUMNS, ((day, dates[day], comment, participant, vote)
-                                                for participant, comment, vote, day in reactions.tolist()))
+    return csv_chunks(polis.VOTE_COLUMNS, ((day, dates[day], comment, participant, vote)
+                                           for participant, comment, vote, day in reactions.tolist()), bom=False)
 
 
 def _participants_votes(forum: Forum) -> Iterator[str]:
     reactions = _reactions(forum.id)
     people, row_of = np.unique(reactions[:, 0], return_inverse=True)
     columns, column_of = np.unique(reactions[:, 1], return_inverse=True)
-    # Each cell as the text Pol.is writes: "" not seen, "1", "-1", "0".
-    cells = np.full((len(people), len(columns)), "", dtype=object)
-    cells[row_of, column_of] = np.array(["-1", "0", "1"], dtype=object)[reactions[:, 2] + 1]
+    cells = np.full((len(people), len(columns)), None, dtype=object)  # None: not seen (an empty cell)
+    cells[row_of, column_of] = np.array([-1, 0, 1], dtype=object)[reactions[:, 2] + 1]
     seen = np.zeros((len(people), 3), dtype=np.int64)  # disagree, pass, agree per person
     np.add.at(seen, (row_of, reactions[:, 2] + 1), 1)
     authored = dict(db.session.execute(
@@ -202,10 +202,10 @@ def _participants_votes(forum: Forum) -> Iterator[str]:
 
     def rows():
         for participant, counts, row in zip(people.tolist(), seen.tolist(), cells, strict=True):
-            yield [participant, group_of.get(participant, ""), authored.get(participant, 0), sum(counts),
+            yield [participant, group_of.get(participant), authored.get(participant, 0), sum(counts),
                    counts[2], counts[0], *row]
 
-    return polis.csv_lines([*polis.PARTICIPANT_COLUMNS, *map(str, columns.tolist())], rows())
+    return csv_chunks([*polis.PARTICIPANT_COLUMNS, *map(str, columns.tolist())], rows(), bom=False)
 
 
 # ------------------------------------------------------------------------------------------------------ import

@@ -12,19 +12,20 @@ An export is a directory of CSV files, as Pol.is's report page serves them (`ser
   per comment id holding the participant's last vote on it (empty: not seen).
 
 Participants and comments are anonymous numbers from 0. Timestamps are milliseconds since the epoch (older
-exports; seconds in some newer ones, read as such). This module parses and writes the files; it knows nothing
-of the database (`forums/interchange.py` maps them to forums)."""
+exports; seconds in some newer ones, read as such). This module reads the files and names their columns; it
+knows nothing of the database (`forums/interchange.py` maps them to forums and writes them with the platform's
+CSV writer, core/csv.py)."""
 
 import csv
-import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from participation.core.csv import TRIGGERS
 from participation.core.time import KST
 
 FILES = ("summary.csv", "comments.csv", "votes.csv", "participants-votes.csv")
@@ -35,13 +36,9 @@ COMMENT_COLUMNS = ("timestamp", "datetime", "comment-id", "author-id", "agrees",
 VOTE_COLUMNS = ("timestamp", "datetime", "comment-id", "voter-id", "vote")
 PARTICIPANT_COLUMNS = ("participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree")
 VOTE_VALUES = {"1": 1.0, "-1": -1.0, "0": 0.0, "1.0": 1.0, "-1.0": -1.0, "0.0": 0.0}
-VOTE_TEXTS = frozenset(("", "1", "-1", "0"))  # a participants-votes cell as written: safe as it is
 SHOWN, UNMODERATED, MODERATED_OUT = 1, 0, -1
 SECONDS_BEFORE = 10**11  # a timestamp below this is in seconds (year 5138 in milliseconds)
 MAX_FILE_BYTES = 512 * 2**20
-# What a spreadsheet may run as a formula or a command (ASCII and fullwidth), and the plain numbers that stay.
-FORMULA_TRIGGERS = frozenset("=+-@|%\t\r\n" "＝＋－＠｜％")
-PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 class FormatError(ValueError):
@@ -236,42 +233,11 @@ def _read_vote_times(path: Path, comment_count: int) -> dict[tuple[int, int], in
 
 
 def _unneutralised(cell: str) -> str:
-    """A cell as written before a spreadsheet-safe writer put `'` before a formula trigger (see `_safe`)."""
-    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_TRIGGERS else cell
+    """A cell as written before the platform's CSV writer put `'` before a formula trigger (core/csv.py)."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in TRIGGERS else cell
 
 
 # ----------------------------------------------------------------------------------------------------- writing
-def _safe(value) -> str | int | float:
-    """A cell that no spreadsheet runs as a formula: text starting with a trigger gets a leading `'` (OWASP's
-    advice), plain numbers stay numbers. The one place to swap for the platform's shared CSV writer."""
-    if value is None:
-        return ""
-    if isinstance(value, int | float):
-        return value
-    text = str(value)
-    if text in VOTE_TEXTS:
-        return text
-    if (text[:1] in FORMULA_TRIGGERS or text.lstrip(" \u3000")[:1] in FORMULA_TRIGGERS) \
-            and not PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
-def csv_lines(header: Sequence[str] | None, rows: Iterable[Sequence], chunk: int = 1000) -> Iterator[str]:
-    """The table as CSV text (UTF-8, no byte-order mark, `\\n` line ends, as Pol.is writes it), in chunks."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if header is not None:
-        writer.writerow(header)
-    for number, row in enumerate(rows, start=1):
-        writer.writerow([cell if type(cell) is int else _safe(cell) for cell in row])  # ints: most cells
-        if number % chunk == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
 def datetime_text(timestamp_ms: int) -> str:
     """Pol.is's `datetime` column (Java's Date.toString), in Seoul time: `Wed Jun 18 08:16:54 KST 2014`."""
     moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC).astimezone(KST)
