@@ -459,7 +459,7 @@ ISSUE_10_JOBS_AND_LISTS = [
     "in a fresh process, on the same data, one right after the other; the machine's load average was 4–10",
     "(other engineers' tests), so single figures vary by ±30 %.",
     "",
-    "**Opinion map** (`forums.tasks.opinion_map`). pyinstrument (SQLite, load 5): 24 of 32 s were reading the",
+    "**Opinion map** (`forums.counts.opinion_map`). pyinstrument (SQLite, load 5): 24 of 32 s were reading the",
     "reactions — ORM rows,",
     "an `ORDER BY user_id`, then a Python loop with a `ReactionValue(value)` and two dict look-ups per reaction; PCA,",
     "k-means and the sampled silhouette took 0.6 s. Now the database maps agree/disagree/pass to 1/−1/0 (`CASE`),",

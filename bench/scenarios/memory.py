@@ -108,10 +108,10 @@ def export(bench: Bench) -> None:
 @scenario("opinion_map")
 def opinion_map(bench: Bench) -> None:
     require("forum", "forum_statement", "forum_reaction")
-    from participation.forums import tasks
+    from participation.forums import counts
 
-    if not hasattr(tasks, "opinion_map"):
-        raise Skip("participation.forums.tasks.opinion_map does not exist yet")
+    if not hasattr(counts, "opinion_map"):
+        raise Skip("participation.forums.counts.opinion_map does not exist yet")
     people_n, statements_n = bench.settings.map_people, bench.settings.map_statements
     people = [uid for uid, _token in bench.people[:people_n]]
     if len(people) < people_n:
@@ -139,8 +139,8 @@ def opinion_map(bench: Bench) -> None:
 
     bulk_insert("forum_reaction", reactions())
     reset_sequences()
-    figures = probe(bench, "from participation.forums import tasks",
-                    f"result = tasks.opinion_map({forum_id})\n"
+    figures = probe(bench, "from participation.forums import counts",
+                    f"result = counts.opinion_map({forum_id})\n"
                     "extra = [result.get('participants'), len(result.get('groups', []))]")
     ok = figures["seconds"] < 10 and figures["peak_mb"] < 1024
     bench.add(Row(scenario=f"opinion map of {people_n:,} participants × {statements_n} statements",

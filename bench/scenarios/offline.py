@@ -219,7 +219,7 @@ def mix(bench: Bench) -> None:
 def indicators(bench: Bench) -> None:
     require("indicator", "indicator_value", "poll_participation", "petition", "proposal")
     from participation.extensions import db
-    from participation.indicators import tasks
+    from participation.indicators import counts as indicator_counts
     from participation.indicators.services import load_catalogue
 
     load_catalogue()
@@ -247,13 +247,13 @@ def indicators(bench: Bench) -> None:
     rows = count("petition") + count("proposal") + count("poll_participation")
     with Recorder(db.engine) as recorder:
         t0 = time.perf_counter()
-        written = tasks.refresh(year)
+        written = indicator_counts.refresh(year)
         db.session.commit()
         job_first = time.perf_counter() - t0
     counts = [(s, p) for s, p in recorder.statements if "count(" in s.lower()]
 
     def run_refresh():
-        tasks.refresh(year)
+        indicator_counts.refresh(year)
         db.session.commit()
 
     job = best_of(run_refresh)

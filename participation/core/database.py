@@ -1,4 +1,5 @@
-"""Database engine set-up that the ORM cannot express in models, and the one statement that differs by dialect."""
+"""Database engine set-up that the ORM cannot express in models, and the statements that differ by dialect
+(inserts that meet a unique constraint: `insert_once`, `insert_missing`, `upsert`)."""
 
 import logging
 import threading
@@ -144,6 +145,13 @@ INSERTED_ONCE = "participation_inserted_once"
 _insert_once_statements: dict[tuple, Select] = {}
 
 
+def dialect_insert(model):
+    """`INSERT` in the session's dialect (PostgreSQL's or SQLite's), which both have ON CONFLICT."""
+    from participation.extensions import db
+
+    return (postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite).insert(model)
+
+
 def insert_once(model, unique: tuple[str, ...], **values):
     """Insert a row unless one with the same `unique` columns exists: the new object, or None.
 
@@ -190,6 +198,28 @@ def _insert_once_statement(model, unique: tuple[str, ...], names: tuple[str, ...
     textual = (text(sql).bindparams(*(bindparam(column.key, type_=column.type) for column in columns))
                .columns(*table.columns))
     return select(model).from_statement(textual)
+
+
+def insert_missing(model, rows, *, columns: list[str] | None = None) -> None:
+    """`INSERT … ON CONFLICT DO NOTHING` of many rows — a list of dicts, or a select with the `columns` it fills —
+    leaving out those that a unique constraint already holds (a merged proposal's supports: who supported both
+    counts once; the numbers two recounts of a forum gave at once)."""
+    from participation.extensions import db
+
+    statement = dialect_insert(model)
+    statement = statement.from_select(columns, rows) if columns is not None else statement.values(rows)
+    db.session.execute(statement.on_conflict_do_nothing())
+
+
+def upsert(model, values: dict, unique: list[str], update: list[str], where=None):
+    """`INSERT … ON CONFLICT (unique) DO UPDATE SET update[…] [WHERE where]`: one statement that leaves the same
+    row however many run at once (an indicator's value; `where` keeps a staff override)."""
+    from participation.extensions import db
+
+    statement = dialect_insert(model).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=unique, set_={name: statement.excluded[name] for name in update}, where=where)
+    return db.session.execute(statement)
 
 
 def close_sessions_quietly(app) -> None:

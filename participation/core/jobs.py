@@ -1,23 +1,39 @@
-"""Enqueueing background work.
+"""Background work, by name: the registry of jobs and their keys, and enqueueing after commit.
 
-Jobs are enqueued after the database commit that they depend on, so a worker never reads a row that
-is not there yet. A hot path calls `enqueue_debounced`: the first event of a burst schedules one job
-a few seconds later, and every event until that job starts is folded into it — 10,000 votes make a
-handful of recounts, not 10,000. The worker clears the debounce mark when the job *starts*, so events
-that arrive while it runs schedule the next one and nothing is missed. If Redis is down the event is
-still in the database; the periodic reconciliation recounts it.
+Every kind of job is registered once by name, with the function that does it (in a channel's `tasks.py`,
+named by its dotted path: only the worker imports it, so that no service imports `tasks`) and how it runs:
+
+    jobs.register("recount:petition", "participation.petitions.tasks.recount_petition")
+    ...
+    jobs.schedule("recount:petition", petition.id)   # in a service or an enter-hook
+
+The registry owns each job's key: the name followed by the arguments ("recount:petition:5"), so that no
+call site types one. `schedule` runs the job after the database commit that it depends on, so a worker
+never reads a row that is not there yet (dropped on rollback). A debounced job (the default; counts
+after a burst of signatures or votes) is scheduled once per key: the first event of a burst schedules one
+run `delay` seconds later (the setting named by the job, RECOUNT_DELAY unless it says otherwise), and every
+event until that run starts is folded into it — 10,000 votes make a handful of recounts, not 10,000. The
+worker clears the debounce mark when the job *starts*, so events that arrive while it runs schedule the
+next one and nothing is missed. A job registered with `debounce=False` is enqueued at once under its key,
+so that the same key is never queued twice at a time (`is_pending`). If Redis is down the event is still in
+the database; the periodic reconciliation recounts it.
+
+Periodic jobs and full recounts are not scheduled from requests: each channel lists them in its `tasks.py`
+(PERIODIC, RECOUNTS), and `participation/schedule.py` gathers them for the worker's cron scheduler.
 """
 
 import logging
 import re
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
+from rq.job import Job as RQJob
+from rq.job import JobStatus
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -31,6 +47,50 @@ DEBOUNCE_PREFIX = "participation:debounce:"
 RETRY = Retry(max=3, interval=[5, 30, 120])
 
 
+@dataclass(frozen=True)
+class Job:
+    """A kind of background job: its name, the dotted path of its function, and how it runs."""
+
+    name: str
+    function: str
+    debounce: bool = True
+    delay: str = "RECOUNT_DELAY"  # the setting that holds a debounced job's delay, in seconds
+    timeout: int | None = None  # seconds; RQ's default (180) when None
+
+    def key(self, *args) -> str:
+        """The key of one run: the name and the arguments ("recount:poll:5")."""
+        return ":".join((self.name, *(str(arg) for arg in args)))
+
+
+JOBS: dict[str, Job] = {}
+
+
+def register(name: str, function: str, *, debounce: bool = True, delay: str = "RECOUNT_DELAY",
+             timeout: int | None = None) -> Job:
+    """Declare a job by name (at import, next to the code that schedules it). Registering the same name
+    again with the same definition is harmless; with another one it is a mistake."""
+    job = Job(name, function, debounce, delay, timeout)
+    if JOBS.setdefault(name, job) != job:
+        raise ValueError(f"the job {name!r} is registered twice with different definitions")
+    return job
+
+
+def schedule(name: str, *args) -> None:
+    """After the current transaction commits, run the job `name` with `args` (ids): debounced per key, or
+    enqueued at once under its key (see the module docstring)."""
+    job = JOBS[name]
+    if job.debounce:
+        enqueue_debounced(job.key(*args), job.function, *args, delay=current_app.config[job.delay])
+    else:
+        enqueue_after_commit(job.function, *args, job_id=job.key(*args), timeout=job.timeout)
+
+
+def is_pending(name: str, *args) -> bool:
+    """Whether the run of `name` with `args` (a job registered with debounce=False) waits, is scheduled or
+    runs; True if Redis cannot say."""
+    return job_pending(JOBS[name].key(*args))
+
+
 def job_id_for(key: str) -> str:
     """RQ job ids take letters, digits, _ and - only: "recount:poll:5" becomes "recount-poll-5"."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", key)
@@ -41,8 +101,9 @@ def get_queue(name: str = "default") -> Queue:
 
 
 def enqueue_after_commit(func, *args, job_id: str | None = None, timeout: int | None = None) -> None:
-    """Run `func(*args)` on a worker once the current transaction commits (dropped on rollback). `timeout`
-    (seconds) replaces RQ's default of 180 for a job that may run longer."""
+    """Run `func(*args)` (a function or its dotted path) on a worker once the current transaction commits
+    (dropped on rollback). `timeout` (seconds) replaces RQ's default of 180 for a job that may run longer.
+    Channels call `schedule(name)`; this is what it does for a job that is not debounced."""
     _pending().append(("now", func, args, (job_id, timeout)))
 
 
@@ -50,7 +111,7 @@ def job_pending(key: str) -> bool:
     """Whether the job enqueued under `key` (enqueue_after_commit's job_id) waits, is scheduled or runs. If
     Redis cannot say, True: the caller asks again next time rather than enqueue a second copy."""
     try:
-        job = Job.fetch(job_id_for(key), connection=redis_connection())
+        job = RQJob.fetch(job_id_for(key), connection=redis_connection())
     except NoSuchJobError:
         return False
     except RedisError:
@@ -60,8 +121,9 @@ def job_pending(key: str) -> bool:
 
 
 def enqueue_debounced(key: str, func, *args, delay: int | None = None) -> None:
-    """After commit, schedule `func(*args)` unless a job for `key` is already waiting to start. It runs
-    `delay` seconds later (by default RECOUNT_DELAY)."""
+    """After commit, schedule `func(*args)` (a function or its dotted path) unless a job for `key` is
+    already waiting to start. It runs `delay` seconds later (by default RECOUNT_DELAY). Channels call
+    `schedule(name)`; this is what it does for a debounced job."""
     _pending().append(("debounced", func, args, (key, delay)))
 
 
@@ -80,7 +142,8 @@ def _enqueue_pending(session: Session) -> None:
                 schedule_debounced(key, func, *args, delay=seconds)
         except RedisError as error:
             # The rows are committed; the periodic reconciliation picks them up.
-            log.warning("could not enqueue %s (%s): %s", key or func.__name__, kind, error.__class__.__name__)
+            log.warning("could not enqueue %s (%s): %s", key or getattr(func, "__name__", func), kind,
+                        error.__class__.__name__)
 
 
 @event.listens_for(Session, "after_rollback")

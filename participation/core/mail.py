@@ -10,10 +10,12 @@ from flask import current_app
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from participation.core.jobs import enqueue_after_commit
+from participation.core import jobs
 from participation.core.models import Base
 from participation.core.time import utcnow
 from participation.extensions import db
+
+jobs.register("mail", "participation.core.mail.deliver_mail", debounce=False)
 
 
 class OutboxMail(Base):
@@ -32,7 +34,7 @@ def send_mail(to: str, subject: str, body: str) -> OutboxMail:
     db.session.add(mail)
     db.session.flush()
     if current_app.config.get("MAIL_SERVER"):
-        enqueue_after_commit(deliver_mail, mail.id, job_id=f"mail:{mail.id}")
+        jobs.schedule("mail", mail.id)
     return mail
 
 

@@ -40,12 +40,12 @@ def import_polis(directory: Path):
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def export_polis(forum_id: int, directory: Path):
     """Recount the forum, then write its Pol.is-format export (the four CSV files) into DIRECTORY."""
-    from participation.forums import interchange, tasks
+    from participation.forums import counts, interchange
     from participation.forums.models import Forum
 
     if db.session.get(Forum, forum_id) is None:
         raise click.ClickException(f"no forum {forum_id}")
-    tasks.refresh_forum(forum_id)
+    counts.refresh_forum(forum_id)
     db.session.commit()
     for path in interchange.write_export(db.session.get(Forum, forum_id), directory):
         click.echo(f"wrote {path}")

@@ -5,7 +5,7 @@ answered forum. The numbers are made up for the demo."""
 import random
 
 from participation.extensions import db
-from participation.forums import services, tasks
+from participation.forums import counts, services
 from participation.forums.models import Comment, CommentLike, Reaction, Statement, StatementState
 
 BACKGROUND = """\
@@ -132,7 +132,7 @@ def seed(people) -> None:
         for user in rng.sample(citizens, rng.randint(0, 12)):
             db.session.add(CommentLike(comment_id=comment.id, user_id=user.id))
     db.session.flush()
-    tasks.refresh_forum(forum.id)
+    counts.refresh_forum(forum.id)
 
     _answered_forum(staff, citizens, rng)
 
@@ -170,4 +170,4 @@ def _answered_forum(staff, citizens, rng: random.Random) -> None:
         "참여해 주신 시민 여러분께 감사드립니다.\n\n"
         "서울시는 **한강공원 전 구역을 금연구역으로 지정**하고, 공원 밖 출입구 근처에 흡연 부스를 두겠습니다. "
         "단속 인력은 주말 저녁 시간대에 집중 배치합니다."))
-    tasks.refresh_forum(forum.id)
+    counts.refresh_forum(forum.id)

@@ -33,7 +33,8 @@ from participation.core.audit import audit
 from participation.core.csv import csv_chunks
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.forums import polis, queries, tasks
+from participation.forums import counts as forum_counts
+from participation.forums import polis, queries
 from participation.forums.models import (
     IMPORTED_FROM_MAX,
     STATEMENT_STORED_MAX,
@@ -242,7 +243,7 @@ def import_conversation(conversation: polis.Conversation, actor=None, source: st
                           or _moment(comment.timestamp_ms) or now})
     _insert(Reaction, reactions)
     audit(actor, "forum", forum.id, "imported->closed", forum.imported_from)
-    tasks.refresh_forum(forum.id, previous_count=conversation.groups)
+    forum_counts.refresh_forum(forum.id, previous_count=conversation.groups)
     return forum
 
 

@@ -1,6 +1,6 @@
 """Opinion groups (여론 지도) from a participant × statement matrix of reactions, as Pol.is computes them.
 
-Pure functions over numpy arrays, no database: `forums/tasks.py` reads a forum's reactions into the matrix
+Pure functions over numpy arrays, no database: `forums/counts.py` reads a forum's reactions into the matrix
 and stores what `opinion_map()` returns; `bench/polis.py` runs the same function over the conversations
 Pol.is published with the groups it showed, and compares.
 

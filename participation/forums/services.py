@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from participation.core import jobs
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
-from participation.core.jobs import enqueue_debounced
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
@@ -44,6 +44,9 @@ LIFECYCLE = Lifecycle("forum", F, [
     Edge(F.open, F.closed, Role.staff, system=True),
     Edge(F.closed, F.answered, Role.staff),  # with the official answer: transition(..., answer="…")
 ])
+# Jobs this channel schedules (core/jobs.py); the worker runs the functions of tasks.py named here.
+jobs.register("recount:forum", "participation.forums.tasks.recount_forum")  # counts, stances, opinion map
+
 AUTO_HIDE_REPORTS = 3
 COMMENT_SUBJECT = "forum_comment"
 M = Role.moderator
@@ -255,9 +258,7 @@ def _require_open(forum: Forum) -> None:
 
 
 def _recount(forum_id: int) -> None:
-    from participation.forums.tasks import recount_forum
-
-    enqueue_debounced(f"recount:forum:{forum_id}", recount_forum, forum_id)
+    jobs.schedule("recount:forum", forum_id)
 
 
 def add_comment(forum: Forum, actor, stance, body, parent_id=None) -> Comment:

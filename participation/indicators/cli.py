@@ -22,11 +22,12 @@ def load():
 @click.option("--year", type=int, default=None, help="One plan year (default: every year up to now).")
 def refresh(year):
     """Count the automatic measures now (what the worker does on its schedule)."""
+    from participation.indicators.counts import refresh, years_so_far
     from participation.indicators.models import YEARS
-    from participation.indicators.tasks import refresh_year, years_so_far
 
     if year is not None and year not in YEARS:
         raise click.BadParameter(f"the plan's years are {YEARS[0]}-{YEARS[-1]}", param_hint="--year")
     for each in [year] if year else years_so_far():
-        written = refresh_year(each)
+        written = refresh(each)
+        db.session.commit()
         click.echo(f"{each}: " + (", ".join(f"{code}={value}" for code, value in written.items()) or "nothing"))

@@ -1,7 +1,7 @@
 """This channel's part of the Korean demo: the catalogue, a few manual values marked as examples, and the
 first count of the automatic measures from the other channels' demo rows."""
 
-from participation.indicators import services, tasks
+from participation.indicators import counts, services
 
 DEMO_NOTE = "데모 예시 값입니다. 실제 서울시 통계가 아닙니다."
 # (code, year, raw value): made-up example values, labelled as such on every page that shows them.
@@ -22,5 +22,5 @@ def seed(people) -> None:
     staff = people["staff"][0]
     for code, year, value in DEMO_VALUES:
         services.set_manual_value(staff, code, year, value, DEMO_NOTE)
-    for year in tasks.years_so_far():
-        tasks.refresh(year)
+    for year in counts.years_so_far():
+        counts.refresh(year)

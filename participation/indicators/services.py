@@ -9,13 +9,14 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from participation.core.audit import audit
+from participation.core.database import upsert
 from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.permissions import Role, require_role
 from participation.core.time import utcnow
 from participation.extensions import db
+from participation.indicators import counts
 from participation.indicators.models import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -32,15 +33,6 @@ NUMBER_COLUMNS = ("scale", "baseline_2024", "target_2027", "total_4yr")
 # BigInteger's upper bound: a larger number is an input error, not a database error.
 MAX_VALUE = 2**63 - 1
 NOTE_MAX = 2000
-
-
-def upsert(model, values: dict, index_elements: list[str], update: list[str], where=None):
-    """INSERT … ON CONFLICT (index_elements) DO UPDATE SET update[...] [WHERE where], on SQLite and PostgreSQL."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=index_elements, set_={name: statement.excluded[name] for name in update}, where=where)
-    return db.session.execute(statement)
 
 
 def read_catalogue(path: Path = CATALOGUE_PATH) -> list[dict]:
@@ -147,8 +139,6 @@ def set_manual_value(actor, code: str, year, value, note: str | None = None,
 
 def revert_to_auto(actor, code: str, year, note: str | None = None) -> IndicatorValue | None:
     """End a manual override of an automatic measure: the worker's count applies again (counted now)."""
-    from participation.indicators.tasks import refresh
-
     require_role(actor, Role.staff)
     indicator = get_indicator(code)
     year = parse_year(year)
@@ -164,6 +154,6 @@ def revert_to_auto(actor, code: str, year, note: str | None = None) -> Indicator
     audit(actor, "indicator", indicator.id, f"value:{year}:{old.value}->auto", note)
     db.session.delete(old)
     db.session.flush()
-    refresh(year, codes=[indicator.code])
+    counts.refresh(year, codes=[indicator.code])
     return db.session.scalar(select(IndicatorValue).where(
         IndicatorValue.indicator_id == indicator.id, IndicatorValue.year == year))

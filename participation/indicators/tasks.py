@@ -1,63 +1,10 @@
-"""Jobs of this channel (RQ), idempotent: they recompute the automatic measures from the channels' rows.
+"""Jobs of this channel (RQ), idempotent: they recompute the automatic measures from the channels' rows
+(counts.py: one upsert per measure and year, never over a staff override)."""
 
-`refresh_year(year)` counts every automatic measure for one KST calendar year and writes each with one
-upsert (INSERT … ON CONFLICT DO UPDATE … WHERE source = 'auto'), so that running it twice or two at once
-leaves the same rows and a staff override is never overwritten. A stored count that differs from the
-new one is logged as drift and corrected.
-"""
-
-import logging
-import os
-
-from sqlalchemy import select
-
-from participation.config import DEFAULTS
-from participation.core.time import kst_today, kst_year_bounds, utcnow
+from participation.core.time import kst_today
 from participation.extensions import db
-from participation.indicators import feeds
-from participation.indicators.models import YEARS, Indicator, IndicatorValue, ValueSource
-
-log = logging.getLogger(__name__)
-
-
-def refresh(year: int, codes: list[str] | None = None) -> dict[str, int]:
-    """Count and write the automatic measures (all, or those in `codes`) for a year; does not commit.
-    Returns {code: value written}; measures whose feed is unavailable or overridden are left out."""
-    from participation.indicators.services import upsert
-
-    if year not in YEARS:
-        raise ValueError(f"{year} is outside the plan's years {YEARS[0]}-{YEARS[-1]}")
-    start, end = kst_year_bounds(year)
-    statement = select(Indicator).where(Indicator.feed.like("auto:%")).order_by(Indicator.code)
-    if codes is not None:
-        statement = statement.where(Indicator.code.in_(codes))
-    indicators = db.session.scalars(statement).all()
-    stored = {row.indicator_id: (row.value, row.source) for row in db.session.execute(
-        select(IndicatorValue.indicator_id, IndicatorValue.value, IndicatorValue.source)
-        .where(IndicatorValue.year == year))}
-    written = {}
-    for indicator in indicators:
-        try:
-            value = feeds.count(indicator.metric, start, end)
-        except feeds.FeedUnavailable as error:
-            log.warning("indicator %s %s: feed %s skipped: %s", indicator.code, year, indicator.metric, error)
-            continue
-        except KeyError:
-            log.error("indicator %s: no feed named %r in feeds.FEEDS", indicator.code, indicator.metric)
-            continue
-        old_value, old_source = stored.get(indicator.id, (None, None))
-        if old_source == ValueSource.manual:
-            continue
-        if old_value is not None and old_value != value:
-            log.info("indicator %s %s: drift fixed (%s -> %s)", indicator.code, year, old_value, value)
-        upsert(IndicatorValue, {"indicator_id": indicator.id, "year": year, "value": value,
-                                "source": ValueSource.auto, "computed_at": utcnow(), "entered_by_id": None,
-                                "note": None},
-               ["indicator_id", "year"], ["value", "computed_at"],
-               where=IndicatorValue.source == ValueSource.auto)
-        written[indicator.code] = value
-    db.session.expire_all()
-    return written
+from participation.indicators.counts import refresh, years_so_far
+from participation.indicators.models import YEARS
 
 
 def refresh_year(year: int) -> dict[str, int]:
@@ -65,12 +12,6 @@ def refresh_year(year: int) -> dict[str, int]:
     written = refresh(year)
     db.session.commit()
     return written
-
-
-def years_so_far() -> list[int]:
-    """The plan's years up to the current KST year."""
-    this_year = kst_today().year
-    return [year for year in YEARS if year <= this_year]
 
 
 def refresh_current_year() -> dict[str, int]:
@@ -85,9 +26,7 @@ def refresh_all_years() -> None:
         refresh_year(year)
 
 
-# (function, seconds between runs), run by the worker's cron scheduler. The list is built at import, before
-# any app exists, so the interval is read here from the default or PARTICIPATION_INDICATOR_INTERVAL.
-INTERVAL = int(os.environ.get("PARTICIPATION_INDICATOR_INTERVAL") or DEFAULTS["INDICATOR_INTERVAL"])
-PERIODIC: list = [(refresh_current_year, INTERVAL)]
+# (function, seconds between runs or the setting that holds them), run by the worker's cron scheduler.
+PERIODIC: list = [(refresh_current_year, "INDICATOR_INTERVAL")]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [refresh_all_years]

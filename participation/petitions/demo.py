@@ -9,8 +9,8 @@ from participation.core.settings import set_setting
 from participation.core.time import kst_today, utcnow
 from participation.extensions import db
 from participation.petitions import services
+from participation.petitions.counts import recount
 from participation.petitions.models import PetitionState, Signature
-from participation.petitions.tasks import recount
 
 # (category, title with {district}, body) for the moderation queue.
 QUEUE_TEMPLATES = (

@@ -54,6 +54,14 @@ STATE_LABELS = {
 
 # States everyone may see in lists.
 PUBLIC_STATES = (PetitionState.open, PetitionState.closed, PetitionState.answered)
+# The audit log's and the reports' subject types.
+SUBJECT = "petition"
+ANSWER_SUBJECT = "petition_answer"
+
+
+def petition_path(petition_id: int) -> str:
+    """The page's path; also usable outside a request (jobs, the demo)."""
+    return f"/petitions/{petition_id}"
 
 
 def _in(column: str, values) -> str:

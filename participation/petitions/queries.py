@@ -15,8 +15,15 @@ from participation.core.settings import get_setting
 from participation.core.templating import number
 from participation.core.time import days_left
 from participation.extensions import db
-from participation.petitions.models import PUBLIC_STATES, Petition, PetitionKind, PetitionState, Signature
-from participation.petitions.services import SUBJECT, petition_path
+from participation.petitions.models import (
+    PUBLIC_STATES,
+    SUBJECT,
+    Petition,
+    PetitionKind,
+    PetitionState,
+    Signature,
+    petition_path,
+)
 
 SORTS = ("newest", "signatures", "closing")
 Q_MAX = 100

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
+from participation.core import jobs
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, NotFound, ValidationError
-from participation.core.jobs import enqueue_debounced
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
@@ -19,21 +19,25 @@ from participation.core.seoul import CATEGORIES
 from participation.core.settings import get_setting, register, require_participation_open
 from participation.core.time import end_of_kst_day, kst_today, to_kst, utcnow
 from participation.extensions import db
+from participation.petitions.counts import recount
 from participation.petitions.models import (
+    ANSWER_SUBJECT,
     BODY_MAX,
     DEPARTMENT_MAX,
     LINKS_MAX,
     REASON_MAX,
+    SUBJECT,
     TITLE_MAX,
     Petition,
     PetitionAnswer,
     PetitionKind,
     PetitionState,
     Signature,
+    petition_path,
 )
 
-SUBJECT = "petition"
-ANSWER_SUBJECT = "petition_answer"
+# Jobs this channel schedules (core/jobs.py); the worker runs the functions of tasks.py named here.
+jobs.register("recount:petition", "participation.petitions.tasks.recount_petition")  # after signatures
 
 for _name in ("PETITION_SIGNATURE_DAYS", "PETITION_ANSWER_THRESHOLD", "PETITION_DEBATE_THRESHOLD",
               "PETITION_ANSWER_DAYS", "PETITION_EXTENSION_DAYS", "PETITION_REVIEW_DAYS"):
@@ -64,11 +68,6 @@ REJECTION_REASONS = {
     "unclear": _l("요구 사항이 분명하지 않습니다"),
     "other": _l("기타"),
 }
-
-
-def petition_path(petition_id: int) -> str:
-    """The page's path; also usable outside a request (jobs, the demo)."""
-    return f"/petitions/{petition_id}"
 
 
 def can_moderate(user) -> bool:
@@ -174,8 +173,6 @@ def _rejected(petition: Petition, step) -> None:
 @LIFECYCLE.on_enter(State.closed)
 def _close(petition: Petition, step) -> None:
     """The final count decides whether an answer is owed."""
-    from participation.petitions.tasks import recount
-
     petition.closed_at = step.at
     recount(petition.id)
     db.session.expire(petition, ["signature_count", "district_counts", "count_as_of"])  # written by recount
@@ -244,9 +241,7 @@ def has_signed(petition: Petition, user) -> bool:
 
 
 def _schedule_recount(petition_id: int) -> None:
-    from participation.petitions.tasks import recount_petition
-
-    enqueue_debounced(f"recount:petition:{petition_id}", recount_petition, petition_id)
+    jobs.schedule("recount:petition", petition_id)
 
 
 def check_links(raw) -> str:

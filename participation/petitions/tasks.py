@@ -2,30 +2,15 @@
 
 import logging
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.petitions.models import Petition, PetitionState, Signature
+from participation.petitions.counts import recount
+from participation.petitions.models import Petition, PetitionState
+from participation.petitions.services import transition
 
 log = logging.getLogger(__name__)
-
-UNKNOWN_DISTRICT = "-"
-
-
-def recount(petition_id: int) -> tuple[int, int] | None:
-    """Recompute a petition's signature count and district breakdown from the signatures and write
-    them in one statement. Returns (before, after); None for an unknown id. Does not commit."""
-    before = db.session.scalar(select(Petition.signature_count).where(Petition.id == petition_id))
-    if before is None:
-        return None
-    rows = db.session.execute(select(Signature.district, func.count()).where(
-        Signature.petition_id == petition_id).group_by(Signature.district)).all()
-    districts = dict(sorted((district or UNKNOWN_DISTRICT, count) for district, count in rows))
-    total = sum(districts.values())
-    db.session.execute(update(Petition).where(Petition.id == petition_id).values(
-        signature_count=total, district_counts=districts, count_as_of=utcnow()))
-    return before, total
 
 
 def recount_petition(petition_id: int) -> None:
@@ -58,8 +43,6 @@ def recount_all_petitions() -> int:
 
 def close_due_petitions() -> int:
     """Close every open petition whose signature period has ended; returns how many."""
-    from participation.petitions.services import transition
-
     now = utcnow()
     due = db.session.scalars(select(Petition).where(
         Petition.state == PetitionState.open, Petition.closes_at <= now)

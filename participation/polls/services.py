@@ -10,10 +10,10 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
+from participation.core import jobs
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, ValidationError
-from participation.core.jobs import enqueue_after_commit, enqueue_debounced
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.reports import file_report, resolve_reports
@@ -39,6 +39,11 @@ from participation.polls.models import (
 )
 
 SUBJECT = "poll"
+
+# Jobs this channel schedules (core/jobs.py); the worker runs the functions of tasks.py named here.
+jobs.register("recount:poll", "participation.polls.tasks.tally_poll")  # a batch, or the final tally
+jobs.register("bulletin:poll", "participation.polls.tasks.publish_bulletin", delay="BULLETIN_DELAY")
+jobs.register("tally-key:poll", "participation.polls.tasks.make_poll_key", debounce=False)  # the worker's key
 TAG_PATTERN = re.compile(rf"^[a-z0-9_]{{1,{TAG_MAX}}}$")
 TAGS_MAX = 10
 # Receipt codes: 20 characters of an alphabet without look-alikes, shown in groups of four.
@@ -99,9 +104,7 @@ def _closed(poll: Poll, step) -> None:
     poll.closed_at = step.at
     if poll.closes_at > step.at:
         poll.closes_at = step.at
-    from participation.polls.tasks import tally_poll
-
-    enqueue_debounced(f"recount:poll:{poll.id}", tally_poll, poll.id)
+    jobs.schedule("recount:poll", poll.id)
 
 
 @LIFECYCLE.on_enter(S.hidden)
@@ -117,9 +120,7 @@ def _needs_its_key(poll: Poll, step) -> None:
 
 def request_key(poll_id: int) -> None:
     """After commit, a worker makes the poll's key pair (tasks.make_poll_key; the web never holds the key)."""
-    from participation.polls.tasks import key_job_id, make_poll_key
-
-    enqueue_after_commit(make_poll_key, poll_id, job_id=key_job_id(poll_id))
+    jobs.schedule("tally-key:poll", poll_id)
 
 
 # Tags that only staff polls carry: indicators count the participants of polls tagged so.
@@ -329,7 +330,5 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
                    age_band=actor.age_band_on(opening_day(poll))) is None:
         raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
     POLL_BOX.cast(poll.id, sealed)
-    from participation.polls.tasks import tally_poll
-
-    enqueue_debounced(f"recount:poll:{poll.id}", tally_poll, poll.id)
+    jobs.schedule("recount:poll", poll.id)
     return receipt

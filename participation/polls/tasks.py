@@ -23,13 +23,11 @@ the rows of the later snapshot; the guarded UPDATE of the poll row comes first a
 
 import logging
 
-from flask import current_app
 from sqlalchemy import case, delete, func, insert, inspect, literal, or_, select, update
 from sqlalchemy.orm.util import identity_key
 
-from participation.core import ballot_box
+from participation.core import ballot_box, jobs
 from participation.core.database import begin_reading
-from participation.core.jobs import enqueue_after_commit, enqueue_debounced, job_pending
 from participation.core.tally_keys import TallyKeyError
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -49,10 +47,6 @@ from participation.polls.services import transition
 log = logging.getLogger(__name__)
 # A poll in these states may still take ballots (now or later): it needs its key pair.
 NEEDS_KEY = (PollState.pending, PollState.draft, PollState.scheduled, PollState.open)
-
-
-def key_job_id(poll_id: int) -> str:
-    return f"tally-key:poll:{poll_id}"
 
 
 def make_poll_key(poll_id: int) -> None:
@@ -96,8 +90,7 @@ def write_tally(poll_id: int, recount: bool = False) -> None:
     if live:
         if write_counts(poll_id, PollState.open, counts, total_ballots=total, tally_as_of=as_of) \
                 and (batch is not None or total != poll.tally_digest_count):
-            enqueue_debounced(f"bulletin:poll:{poll_id}", publish_bulletin, poll_id,
-                              delay=current_app.config["BULLETIN_DELAY"])
+            jobs.schedule("bulletin:poll", poll_id)
         return
     # The final tally: no ballot is taken any more and none waits sealed, so counts, digest and turnout
     # describe the same ballots.
@@ -247,10 +240,10 @@ def apply_poll_deadlines() -> None:
     for poll in db.session.scalars(select(Poll).where(Poll.state == PollState.open, Poll.closes_at <= now)).all():
         transition(poll, PollState.closed, None)
     for poll_id in db.session.scalars(select(Poll.id).where(Poll.state == PollState.closed)).all():
-        enqueue_debounced(f"recount:poll:{poll_id}", tally_poll, poll_id)
+        jobs.schedule("recount:poll", poll_id)
     for poll_id in db.session.scalars(select(Poll.id).where(Poll.state.in_(NEEDS_KEY), Poll.public_key.is_(None))):
-        if not job_pending(key_job_id(poll_id)):
-            enqueue_after_commit(make_poll_key, poll_id, job_id=key_job_id(poll_id))
+        if not jobs.is_pending("tally-key:poll", poll_id):
+            jobs.schedule("tally-key:poll", poll_id)
     db.session.commit()
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from participation.core.csv import csv_chunks
 from participation.core.settings import set_setting
 from participation.core.time import kst_today, utcnow
+from participation.forums import counts as forum_counts
 from participation.forums import services as forums
-from participation.forums import tasks as forum_tasks
 from participation.proposals import importer, services
 
 EXAMPLE_DEPARTMENTS = ("예시) 도시교통실", "예시) 기후환경본부", "예시) 복지정책실", "예시) 문화본부")
@@ -92,7 +92,7 @@ def _take_part(proposal, citizens) -> None:
     for number, citizen in enumerate(citizens):
         stance, body = comments[number % len(comments)]
         forums.add_comment(forum, citizen, stance, body)
-    forum_tasks.refresh_forum(forum.id)
+    forum_counts.refresh_forum(forum.id)
 
 
 def _support(proposal, citizens) -> None:

@@ -32,6 +32,10 @@ class ProposalState(enum.StrEnum):
     merged = "merged"              # a duplicate, folded into another proposal
 
 
+# States in which a proposal whose forum reached its mayor threshold awaits (or has) the mayor's answer.
+MAYOR_STATES = (ProposalState.open, ProposalState.closed, ProposalState.under_review, ProposalState.answered)
+
+
 class ProposalSource(enum.StrEnum):
     web = "web"
     national_portal = "national_portal"

@@ -10,8 +10,7 @@ from participation.core.audit import history
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.petitions.queries import unselective_in
-from participation.proposals.models import Comment, Department, Proposal, ProposalState
-from participation.proposals.services import MAYOR_STATES
+from participation.proposals.models import MAYOR_STATES, Comment, Department, Proposal, ProposalState
 
 LISTED_STATES = (ProposalState.open, ProposalState.closed, ProposalState.under_review, ProposalState.answered)
 SORTS = ("support", "newest", "closing")

@@ -6,14 +6,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from participation.accounts.models import User
-from participation.core import settings
+from participation.core import jobs, settings
 from participation.core.audit import audit
-from participation.core.database import insert_once
+from participation.core.database import insert_missing, insert_once
 from participation.core.errors import Conflict, NotFound, ValidationError
-from participation.core.jobs import enqueue_debounced
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
@@ -24,9 +22,11 @@ from participation.extensions import db
 from participation.forums import services as forums
 from participation.forums.models import TEXT_MAX as FORUM_TEXT_MAX
 from participation.forums.models import Forum, ForumState
+from participation.proposals import counts
 from participation.proposals.models import (
     COMMENT_MAX,
     DEPARTMENT_NAME_MAX,
+    MAYOR_STATES,
     TEXT_MAX,
     TITLE_MAX,
     AnswerOutcome,
@@ -42,6 +42,9 @@ from participation.proposals.models import (
 for _name in ("PROPOSAL_SUPPORT_DAYS", "PROPOSAL_REVIEW_THRESHOLD", "PROPOSAL_DISCUSSION_THRESHOLD",
               "PROPOSAL_ANSWER_DAYS", "PROPOSAL_MAYOR_THRESHOLD"):
     settings.register(_name, int)
+
+# Jobs this channel schedules (core/jobs.py); the worker runs the functions of tasks.py named here.
+jobs.register("recount:proposal", "participation.proposals.tasks.recount_proposal")  # after supports, a merge
 
 SUBJECT = "proposal"
 COMMENT_SUBJECT = "proposal_comment"
@@ -70,9 +73,8 @@ LIFECYCLE = Lifecycle(SUBJECT, S, [
 PUBLIC_STATES = {S.open, S.closed, S.under_review, S.answered, S.merged}
 COMMENTABLE_STATES = {S.open, S.closed, S.under_review, S.answered}
 MERGE_TARGET_STATES = {S.open, S.closed, S.under_review, S.answered}
-# States in which the support count opens a forum, and in which the forum's participants call on the mayor.
+# States in which the support count opens a forum (MAYOR_STATES: in which its participants call on the mayor).
 DISCUSSION_STATES = (S.open, S.under_review, S.answered)
-MAYOR_STATES = (S.open, S.closed, S.under_review, S.answered)
 
 
 # --- who sees what ------------------------------------------------------------------------------------------
@@ -233,9 +235,7 @@ def enter_for_committee(actor, data: dict, submitted_on) -> Proposal:
 # --- supports (공감) -----------------------------------------------------------------------------------------
 
 def _recount_later(proposal_id: int) -> None:
-    from participation.proposals.tasks import recount_proposal
-
-    enqueue_debounced(f"recount:proposals:{proposal_id}", recount_proposal, proposal_id)
+    jobs.schedule("recount:proposal", proposal_id)
 
 
 def support(proposal: Proposal, actor) -> Support:
@@ -273,16 +273,9 @@ def has_supported(proposal: Proposal, user) -> bool:
                                                       Support.user_id == user.id)) is not None
 
 
-def _support_count(proposal_id):
-    return (select(func.count()).select_from(Support).where(Support.proposal_id == proposal_id)
-            .correlate_except(Support).scalar_subquery())
-
-
 def refresh_count(proposal_id: int) -> Proposal | None:
-    """Recount one proposal's supports from the rows (one statement), then apply the thresholds."""
-    db.session.execute(update(Proposal).where(Proposal.id == proposal_id)
-                       .values(support_count=_support_count(proposal_id), count_as_of=utcnow())
-                       .execution_options(synchronize_session=False))
+    """Recount one proposal's supports from the rows, then apply the thresholds."""
+    counts.recount(proposal_id)
     proposal = db.session.get(Proposal, proposal_id, with_for_update=True, populate_existing=True)
     if proposal is not None:
         apply_thresholds(proposal)
@@ -290,11 +283,8 @@ def refresh_count(proposal_id: int) -> Proposal | None:
 
 
 def refresh_all_counts() -> int:
-    """Recount every proposal; returns how many counts had drifted."""
-    drifted = db.session.execute(update(Proposal).where(Proposal.support_count != _support_count(Proposal.id))
-                                 .values(support_count=_support_count(Proposal.id))
-                                 .execution_options(synchronize_session=False)).rowcount
-    db.session.execute(update(Proposal).values(count_as_of=utcnow()).execution_options(synchronize_session=False))
+    """Recount every proposal and apply the thresholds a recount reached; returns how many counts had drifted."""
+    drifted = counts.recount_all()
     waiting = db.session.scalars(select(Proposal).where(
         or_(and_(Proposal.state == S.open, Proposal.support_count >= Proposal.review_threshold),
             and_(Proposal.state.in_(DISCUSSION_STATES), Proposal.discussion_forum_id.is_(None),
@@ -381,11 +371,6 @@ def close_expired() -> int:
 
 # --- moderation ---------------------------------------------------------------------------------------------
 
-def _insert_ignoring_duplicates(table):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
-
-
 def merge(duplicate: Proposal, target_id, actor, reason: str | None = None) -> Proposal:
     """Fold a duplicate into another proposal: its supports and followers move over, and a person who
     supported both still counts once (the unique constraint decides, in SQL)."""
@@ -394,19 +379,11 @@ def merge(duplicate: Proposal, target_id, actor, reason: str | None = None) -> P
     if target is None or target.id == duplicate.id or target.state not in MERGE_TARGET_STATES:
         raise ValidationError({"target_id": _l("통합할 수 있는 공개된 다른 제안의 번호를 적어 주세요.")})
     LIFECYCLE.check(duplicate, S.merged, actor)
-    db.session.execute(
-        _insert_ignoring_duplicates(Support.__table__)
-        .from_select(["proposal_id", "user_id", "created_at"],
-                     select(literal(target.id), Support.user_id, Support.created_at)
-                     .where(Support.proposal_id == duplicate.id))
-        .on_conflict_do_nothing())
+    insert_missing(Support, select(literal(target.id), Support.user_id, Support.created_at)
+                   .where(Support.proposal_id == duplicate.id), columns=["proposal_id", "user_id", "created_at"])
     db.session.execute(delete(Support).where(Support.proposal_id == duplicate.id))
-    db.session.execute(
-        _insert_ignoring_duplicates(Follow.__table__)
-        .from_select(["proposal_id", "user_id", "created_at"],
-                     select(literal(target.id), Follow.user_id, Follow.created_at)
-                     .where(Follow.proposal_id == duplicate.id))
-        .on_conflict_do_nothing())
+    insert_missing(Follow, select(literal(target.id), Follow.user_id, Follow.created_at)
+                   .where(Follow.proposal_id == duplicate.id), columns=["proposal_id", "user_id", "created_at"])
     duplicate.merged_into_id = target.id
     transition(duplicate, S.merged, actor, reason)
     audit(actor, SUBJECT, target.id, f"merged_from:{duplicate.id}", reason)

@@ -9,11 +9,11 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
+from participation.core import jobs
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, ValidationError
 from participation.core.input import refuse_nul_in_file
-from participation.core.jobs import enqueue_debounced
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_verified
 from participation.core.seoul import AGE_BANDS, DISTRICTS
@@ -40,6 +40,9 @@ from participation.surveys.models import (
     SurveyState,
 )
 
+# Jobs this channel schedules (core/jobs.py); the worker runs the functions of tasks.py named here.
+jobs.register("recount:survey", "participation.surveys.tasks.recount_survey")  # after responses, at the close
+
 # A survey's life cycle (core/lifecycle.py): draft → open → closed, by staff, or by the system at the survey's
 # own opening and closing times.
 LIFECYCLE = Lifecycle("survey", SurveyState, [
@@ -57,9 +60,7 @@ DEFAULT_HIGH_LABEL = _l("매우 그렇다")
 
 
 def recount_later(survey_id: int) -> None:
-    from participation.surveys.tasks import recount_survey
-
-    enqueue_debounced(f"recount:survey:{survey_id}", recount_survey, survey_id)
+    jobs.schedule("recount:survey", survey_id)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -2,24 +2,19 @@
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.surveys import queries, services
+from participation.surveys import counts, services
 from participation.surveys.models import Survey, SurveyState
 
 log = logging.getLogger(__name__)
 
 
 def recount_survey(survey_id: int) -> None:
-    """Recompute one survey's response count and aggregates and store them, with their time, in one update."""
-    survey = db.session.get(Survey, survey_id)
-    if survey is None:
-        return
-    results = queries.compute_results(survey)
-    db.session.execute(update(Survey).where(Survey.id == survey_id).values(
-        response_count=results["responses"], results=results, results_as_of=utcnow()))
+    """Job: a survey's response count and aggregates (after responses, and at its close)."""
+    counts.recount(survey_id)
     db.session.commit()
 
 

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from participation.forums import tasks
+from participation.forums import counts
 from tests import factories
 from tests.browser.conftest import PHONE
 
@@ -29,7 +29,7 @@ def forum_with_a_map(live_data) -> int:
                 value = "agree" if leaning in (0, camp) else ("pass" if (person + index) % 5 == 0 else "disagree")
                 factories.ForumReactionFactory(statement_id=statement.id, user_id=user.id, value=value)
     forum_id = forum.id
-    tasks.refresh_forum(forum_id)
+    counts.refresh_forum(forum_id)
     live_data.commit()
     return forum_id
 

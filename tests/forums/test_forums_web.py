@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from participation.core.reports import Report
 from participation.extensions import db
-from participation.forums import services, tasks
+from participation.forums import counts, services
 from participation.forums.models import Comment, Forum, Reaction, Statement
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -195,7 +195,7 @@ def test_every_text_field_is_escaped(client):
     statement = services.add_statement(forum, staff, XSS[:140])
     for user in [factories.UserFactory() for _ in range(8)]:
         services.react(forum, statement, user, "agree")
-    tasks.refresh_forum(forum.id)
+    counts.refresh_forum(forum.id)
     db.session.commit()
     page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
     listing = client.get("/forums").get_data(as_text=True)
@@ -222,7 +222,7 @@ def test_the_opinion_map_page_has_an_svg_a_text_alternative_and_a_sortable_table
             for index, statement in enumerate(statements):
                 value = "agree" if index == 0 or (index < 4) == (camp > 0) else "disagree"
                 factories.ForumReactionFactory(statement_id=statement.id, user_id=user.id, value=value)
-    tasks.refresh_forum(forum.id)
+    counts.refresh_forum(forum.id)
     db.session.commit()
     page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
     section = page.split('id="opinions"')[1].split('id="statements"')[0]

@@ -10,7 +10,7 @@ from sklearn.metrics import adjusted_rand_score
 from sqlalchemy import select
 
 from participation.core.time import utcnow
-from participation.forums import opinion, tasks
+from participation.forums import counts, opinion, tasks
 from participation.forums.models import Forum, Participant
 from tests import factories
 
@@ -267,7 +267,7 @@ def test_the_job_reads_agree_disagree_and_pass_into_rows_ordered_by_participant_
     monkeypatch.setattr(opinion, "opinion_map", lambda votes, *args: seen.update(votes=votes, args=args)
                         or real(votes, *args))
     del hidden  # pending: not a column (nobody could react to it)
-    stored = tasks.opinion_map(forum.id)
+    stored = counts.opinion_map(forum.id)
     assert np.array_equal(seen["votes"], expected, equal_nan=True)
     assert seen["args"][0] == [statement.id for statement in statements]
     assert stored["participants"] == 5 and stored["voters"] == 5

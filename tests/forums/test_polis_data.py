@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from participation.accounts.models import User
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.forums import opinion, polis, queries, services, tasks
+from participation.forums import counts, opinion, polis, queries, services
 from participation.forums.models import Forum, Participant, Reaction, Statement
 from tests import factories
 from tests.conftest import api_token, login
@@ -163,7 +163,7 @@ def make_forum_with_camps(title="따릉이 요금"):
             value = "agree" if index < 2 or (index < 5) == (camp > 0) else "disagree"
             factories.ForumReactionFactory(statement_id=statement.id, user_id=user.id, value=value,
                                            reacted_at=start + timedelta(hours=1 + arrival, minutes=index))
-    tasks.refresh_forum(forum.id)
+    counts.refresh_forum(forum.id)
     db.session.commit()
     return forum, camps
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from participation.accounts.services import issue_token
 from participation.extensions import db
-from participation.forums import tasks
+from participation.forums import counts, tasks
 from participation.forums.models import Forum
 from tests import factories
 from tests.conftest import job_paused_in
@@ -27,7 +27,7 @@ def test_a_signature_commits_while_the_forum_recount_is_reading(app, live_server
         db.session.remove()
 
     # The recount's read transaction stays open (held after the opinion map) until the signature has answered.
-    with job_paused_in(app, monkeypatch, tasks, "opinion_map", lambda: tasks.recount_forum(forum_id)):
+    with job_paused_in(app, monkeypatch, counts, "opinion_map", lambda: tasks.recount_forum(forum_id)):
         signed = requests.post(f"{live_server}/api/v1/petitions/{petition_id}/signatures",
                                headers={"Authorization": f"Bearer {token}"}, timeout=15)
         assert signed.status_code == 201
@@ -40,8 +40,8 @@ def test_a_signature_commits_while_the_forum_recount_is_reading(app, live_server
 def test_older_figures_do_not_replace_newer_ones(db_session):
     forum = factories.ForumFactory(title="청계천 보행로 확장")
     factories.ForumCommentFactory(forum_id=forum.id)
-    newer = tasks.forum_figures(forum.id)
+    newer = counts.forum_figures(forum.id)
     older = {**newer, "comment_count": 0, "count_as_of": newer["count_as_of"] - timedelta(seconds=5)}
-    tasks.write_forum_figures(forum.id, newer)
-    tasks.write_forum_figures(forum.id, older)
+    counts.write_forum_figures(forum.id, newer)
+    counts.write_forum_figures(forum.id, older)
     assert db.session.get(Forum, forum.id).comment_count == 1

@@ -7,7 +7,7 @@ from tests import factories
 
 
 def test_the_demo_loads_the_catalogue_and_labels_its_values_as_examples(db_session, monkeypatch):
-    monkeypatch.setattr(demo.tasks, "years_so_far", lambda: [])
+    monkeypatch.setattr(demo.counts, "years_so_far", lambda: [])
     demo.seed({"staff": [factories.staff()], "citizen": [], "moderator": [], "admin": []})
     assert db.session.scalar(select(func.count()).select_from(Indicator)) == 40
     rows = db.session.execute(select(IndicatorValue.year, IndicatorValue.source, IndicatorValue.note)).all()

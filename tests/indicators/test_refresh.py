@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 
 from participation.core.time import KST, kst_year_bounds
 from participation.extensions import db
-from participation.indicators import feeds, tasks
+from participation.indicators import counts, feeds, tasks
 from participation.indicators.models import Indicator, IndicatorValue
 from participation.indicators.services import load_catalogue, set_manual_value
 from tests import factories
@@ -51,7 +51,7 @@ def test_a_different_count_is_written_and_logged_as_drift(catalogue, fake_feeds,
     fake_feeds.counts["petitions_received"] = 5
     tasks.refresh_year(2025)
     fake_feeds.counts["petitions_received"] = 8
-    with caplog.at_level(logging.INFO, logger="participation.indicators.tasks"):
+    with caplog.at_level(logging.INFO, logger="participation.indicators.counts"):
         tasks.refresh_year(2025)
     assert stored(2025)["2.2.a"] == (8, "auto")
     assert [r.getMessage() for r in caplog.records if "drift" in r.getMessage()] == [
@@ -75,7 +75,7 @@ def test_a_missing_channel_query_is_logged_and_skipped(catalogue, monkeypatch, c
         "petitions_received": feeds.Feed("participation.nowhere.queries", "count_submitted"),
         "forums_opened": feeds.Feed("participation.indicators.models", "count_opened"),
     })
-    with caplog.at_level(logging.WARNING, logger="participation.indicators.tasks"):
+    with caplog.at_level(logging.WARNING, logger="participation.indicators.counts"):
         written = tasks.refresh_year(2025)
     assert "2.2.a" not in written and "3.1.f" not in written
     messages = " ".join(record.getMessage() for record in caplog.records)
@@ -108,12 +108,12 @@ def test_an_act_at_2025_12_31_2330_kst_counts_for_2025(catalogue, monkeypatch):
 def test_periodic_and_full_refresh_are_registered(app):
     from participation import schedule
 
-    assert (tasks.refresh_current_year, app.config["INDICATOR_INTERVAL"]) in schedule.PERIODIC
+    assert (tasks.refresh_current_year, "INDICATOR_INTERVAL") in schedule.PERIODIC
     assert schedule.RECOUNTS[-1] is tasks.refresh_all_years
 
 
 def test_full_refresh_covers_the_plan_years_up_to_now(catalogue, fake_feeds, monkeypatch):
-    monkeypatch.setattr(tasks, "kst_today", lambda: datetime(2026, 3, 1).date())
+    monkeypatch.setattr(counts, "kst_today", lambda: datetime(2026, 3, 1).date())
     tasks.refresh_all_years()
     assert sorted({start.astimezone(KST).year for _, start, _ in fake_feeds.calls}) == [2024, 2025, 2026]
 

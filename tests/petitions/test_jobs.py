@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from participation.core.settings import set_setting
 from participation.core.time import end_of_kst_day, to_kst
-from participation.petitions import services, tasks
+from participation.petitions import counts, services, tasks
 from participation.petitions.models import PetitionState
 from tests.conftest import api_token
 from tests.factories import SignatureFactory, UserFactory, admin, moderator, open_petition, staff
@@ -56,7 +56,7 @@ def test_recount_twice_gives_the_same_rows(db_session):
     tasks.recount_petition(petition.id)
     db_session.refresh(petition)
     assert first == (petition.signature_count, petition.district_counts, True) == (3, {"마포구": 2, "종로구": 1}, True)
-    assert tasks.recount(10**9) is None
+    assert counts.recount(10**9) is None
 
 
 def test_reconciliation_fixes_drift_and_reports_it(db_session):

@@ -12,8 +12,8 @@ from participation.core.settings import set_setting, setting_history
 from participation.core.time import kst_year_bounds, utcnow
 from participation.extensions import db
 from participation.petitions import queries, services
+from participation.petitions.counts import recount
 from participation.petitions.models import Petition, Signature
-from participation.petitions.tasks import recount
 from tests.factories import PASSWORD, PetitionFactory, UserFactory, admin, moderator, open_petition, staff
 
 

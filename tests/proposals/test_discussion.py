@@ -15,7 +15,7 @@ from participation.core.notifications import Notification
 from participation.core.settings import set_setting
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.forums import tasks as forum_tasks
+from participation.forums import counts as forum_counts
 from participation.forums.models import Forum
 from participation.proposals import queries, services, tasks
 from participation.proposals.models import Proposal
@@ -46,7 +46,7 @@ def discussed(supporters: int = 3, **rules) -> Proposal:
 def take_part(forum_id: int, people: int) -> None:
     for _ in range(people):
         ForumCommentFactory(forum_id=forum_id, body="막차 연장에 찬성합니다.")
-    forum_tasks.refresh_forum(forum_id)
+    forum_counts.refresh_forum(forum_id)
 
 
 def test_the_discussion_threshold_opens_one_forum_on_the_proposal(db_session, redis):
