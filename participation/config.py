@@ -71,7 +71,6 @@ DEFAULTS = {
     # Seconds an anonymous reader's copy of a public count or result is reused (core/response_cache.py).
     "PUBLIC_CACHE_SECONDS": 1,
     "RECONCILE_INTERVAL": 300,
-    "DEADLINE_INTERVAL": 60,
     "INDICATOR_INTERVAL": 60,
     # Staff's trending list: one address (or /24, /64 subnet) acting this often on one item in 24 hours.
     "TRENDING_IP_THRESHOLD": 20,
@@ -100,6 +99,16 @@ DEFAULTS = {
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
 }
+
+# Settings with history (core/settings.py): admins change them at /admin/settings, every change is kept, and an
+# item copies the ones in force when it opens. Each has its default in DEFAULTS; its type is the default's.
+SETTINGS = (
+    "PAUSE_PARTICIPATION",
+    "PETITION_SIGNATURE_DAYS", "PETITION_ANSWER_THRESHOLD", "PETITION_DEBATE_THRESHOLD", "PETITION_ANSWER_DAYS",
+    "PETITION_EXTENSION_DAYS", "PETITION_REVIEW_DAYS",
+    "PROPOSAL_SUPPORT_DAYS", "PROPOSAL_REVIEW_THRESHOLD", "PROPOSAL_DISCUSSION_THRESHOLD", "PROPOSAL_ANSWER_DAYS",
+    "PROPOSAL_MAYOR_THRESHOLD",
+)
 
 
 def engine_settings(database_url: str | None, instance_path: str, options: dict | None = None,

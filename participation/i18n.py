@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 CORE_SOURCES = ["participation/core", "participation/main", "participation/admin", "participation/moderation",
                 "participation/staff", "participation/api", "participation/__init__.py", "participation/cli.py",
-                "templates/base.html", "templates/coming_soon.html", "templates/errors", "templates/main",
+                "templates/base.html", "templates/errors", "templates/main",
                 "templates/admin", "templates/moderation", "templates/staff", "templates/macros"]
 
 

@@ -1,13 +1,16 @@
-"""Database engine set-up that the ORM cannot express in models, and the statements that differ by dialect
-(inserts that meet a unique constraint: `insert_once`, `insert_missing`, `upsert`)."""
+"""The database around the models: engine set-up that the ORM cannot express, the statements that differ by
+dialect (inserts that meet a unique constraint: `insert_once`, `insert_missing`, `upsert`), and the one
+registry of what runs when a transaction ends (`after_commit`, `after_rollback`)."""
 
 import logging
 import threading
+from collections.abc import Callable
 
 from flask import has_request_context, request
 from sqlalchemy import Engine, Select, bindparam, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +142,6 @@ def begin_reading() -> None:
         session.connection(execution_options={READ_ONLY: True})
 
 
-# session.info key: this transaction inserted a row with insert_once (core/trending.py counts such requests).
-INSERTED_ONCE = "participation_inserted_once"
 # (model, unique columns, value names, dialect name) -> the statement, built and compiled once per process.
 _insert_once_statements: dict[tuple, Select] = {}
 
@@ -177,10 +178,7 @@ def insert_once(model, unique: tuple[str, ...], **values):
     for column in table.columns:
         if column.key not in parameters and column.default is not None:
             parameters[column.key] = column.default.arg(None) if column.default.is_callable else column.default.arg
-    row = session.scalar(statement, parameters)
-    if row is not None:
-        session.info[INSERTED_ONCE] = True  # a flush of new objects shows itself; this statement does not
-    return row
+    return session.scalar(statement, parameters)
 
 
 def _insert_once_statement(model, unique: tuple[str, ...], names: tuple[str, ...], dialect) -> Select:
@@ -220,6 +218,80 @@ def upsert(model, values: dict, unique: list[str], update: list[str], where=None
     statement = statement.on_conflict_do_update(
         index_elements=unique, set_={name: statement.excluded[name] for name in update}, where=where)
     return db.session.execute(statement)
+
+
+# --- When the transaction ends ----------------------------------------------------------------------------
+#
+# What may happen only once the current transaction has committed — enqueue a job (core/jobs.py), count a
+# participation for the staff's trending list (core/trending.py), delete a stored file whose row is gone
+# (core/storage.py), let other requests see a changed setting (core/settings.py) — or only if it rolls back
+# (delete a file written for a row that will never exist), is registered with the transaction by the code that
+# causes it, where a reader sees it:
+#
+#     after_commit(enqueue, job)
+#     after_rollback(storage.delete_now, [key])
+#
+# Two listeners below run them: after the commit, every after_commit callback in the order registered; after a
+# rollback, the after_rollback callbacks. A savepoint is part of its transaction: releasing one runs nothing,
+# and rolling one back undoes what was registered inside it (its after_rollback callbacks run, its after_commit
+# callbacks are dropped). A callback that fails is logged and the others still run: the transaction is over.
+
+AFTER = "participation_after_transaction"  # session.info: [(kind, transaction, callback, args)]
+
+
+def after_commit(callback: Callable, *args) -> None:
+    """Run `callback(*args)` once the current transaction has committed (never, if it rolls back)."""
+    _register("commit", callback, args)
+
+
+def after_rollback(callback: Callable, *args) -> None:
+    """Run `callback(*args)` if the current transaction (or the savepoint it is in) rolls back."""
+    _register("rollback", callback, args)
+
+
+def _register(kind: str, callback: Callable, args: tuple) -> None:
+    from participation.extensions import db
+
+    session = db.session()
+    # The innermost transaction open now (None before the session's first statement: the outermost one).
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(AFTER, []).append((kind, transaction, callback, args))
+
+
+def _run(entries, kind: str) -> None:
+    for entry_kind, _transaction, callback, args in entries:
+        if entry_kind == kind:
+            try:
+                callback(*args)
+            except Exception:
+                log.exception("%s callback %s failed", kind, getattr(callback, "__qualname__", callback))
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint was released: its callbacks wait for the transaction's own commit
+    _run(session.info.pop(AFTER, ()), "commit")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    entries = session.info.get(AFTER)
+    if not entries:
+        return
+    kept, undone = [], []
+    for entry in entries:
+        (undone if previous.parent is None or _inside(entry[1], previous) else kept).append(entry)
+    session.info[AFTER] = kept
+    _run(undone, "rollback")
+
+
+def _inside(transaction: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def close_sessions_quietly(app) -> None:

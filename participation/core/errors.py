@@ -1,5 +1,5 @@
 """Domain errors. Services raise them; one handler turns them into the API's JSON error shape or a
-flashed message on the web (see participation/api/errors.py and participation/main/errors.py)."""
+flashed message on the web (participation/main/errors.py)."""
 
 from collections.abc import Iterable, Mapping
 

@@ -34,11 +34,9 @@ from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 from rq.job import JobStatus
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
+from participation.core.database import after_commit
 from participation.core.redis import redis_connection
-from participation.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +102,15 @@ def enqueue_after_commit(func, *args, job_id: str | None = None, timeout: int | 
     """Run `func(*args)` (a function or its dotted path) on a worker once the current transaction commits
     (dropped on rollback). `timeout` (seconds) replaces RQ's default of 180 for a job that may run longer.
     Channels call `schedule(name)`; this is what it does for a job that is not debounced."""
-    _pending().append(("now", func, args, (job_id, timeout)))
+    after_commit(_enqueue, func, args, job_id, timeout)
+
+
+def _enqueue(func, args: tuple, job_id: str | None, timeout: int | None) -> None:
+    try:
+        get_queue().enqueue(func, *args, job_id=job_id and job_id_for(job_id), retry=RETRY, job_timeout=timeout)
+    except RedisError as error:
+        # The rows are committed; the periodic reconciliation picks them up.
+        log.warning("could not enqueue %s: %s", job_id or getattr(func, "__name__", func), error.__class__.__name__)
 
 
 def job_pending(key: str) -> bool:
@@ -124,31 +130,15 @@ def enqueue_debounced(key: str, func, *args, delay: int | None = None) -> None:
     """After commit, schedule `func(*args)` (a function or its dotted path) unless a job for `key` is
     already waiting to start. It runs `delay` seconds later (by default RECOUNT_DELAY). Channels call
     `schedule(name)`; this is what it does for a debounced job."""
-    _pending().append(("debounced", func, args, (key, delay)))
+    after_commit(_schedule_debounced_quietly, key, func, args, delay)
 
 
-def _pending() -> list:
-    return db.session.info.setdefault("participation_jobs", [])
-
-
-@event.listens_for(Session, "after_commit")
-def _enqueue_pending(session: Session) -> None:
-    pending = session.info.pop("participation_jobs", None)
-    for kind, func, args, (key, seconds) in pending or ():
-        try:
-            if kind == "now":
-                get_queue().enqueue(func, *args, job_id=key and job_id_for(key), retry=RETRY, job_timeout=seconds)
-            else:
-                schedule_debounced(key, func, *args, delay=seconds)
-        except RedisError as error:
-            # The rows are committed; the periodic reconciliation picks them up.
-            log.warning("could not enqueue %s (%s): %s", key or getattr(func, "__name__", func), kind,
-                        error.__class__.__name__)
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop("participation_jobs", None)
+def _schedule_debounced_quietly(key: str, func, args: tuple, delay: int | None) -> None:
+    try:
+        schedule_debounced(key, func, *args, delay=delay)
+    except RedisError as error:
+        # The rows are committed; the periodic reconciliation picks them up.
+        log.warning("could not schedule %s: %s", key, error.__class__.__name__)
 
 
 def schedule_debounced(key: str, func, *args, delay: int | None = None) -> bool:

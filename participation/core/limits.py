@@ -1,8 +1,8 @@
 """Rate limits (Flask-Limiter on Redis). Per account and, ten times looser, per IP — except participation.
 
 `participation_limit` guards signing, supporting, voting and answering: one budget per account across them all;
-per address it only counts each accepted signature, support, ballot and response for the staff's trending list
-(core/trending.py), because one carrier address (CGNAT) can be thousands of voters.
+per address nothing is refused, because one carrier address (CGNAT) can be thousands of voters (the staff's
+trending list, core/trending.py, shows an address that takes part unusually often).
 `filing_limit` guards new petitions and proposals. `login_limit` guards logins per address and per IP.
 `export_limit` guards downloads that read a whole item's rows (a forum's open data), per IP.
 With RATELIMIT_ENABLED false none applies (load tests)."""
@@ -15,7 +15,6 @@ from flask_login import current_user
 
 from participation.api import is_api_request, json_body
 from participation.api.auth import current_api_user
-from participation.core import trending
 from participation.extensions import limiter
 
 
@@ -64,7 +63,7 @@ def participation_limit(func):
     turn its voters away because they share one."""
     func = limiter.shared_limit(lambda: current_app.config["ACTION_LIMITS"], scope="participation",
                                 key_func=_account_key)(func)
-    return trending.counted(func)
+    return func
 
 
 def filing_limit(func):

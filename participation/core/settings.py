@@ -14,10 +14,12 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Engine, ForeignKey, String, Text, event, select
+from sqlalchemy import JSON, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from participation.config import DEFAULTS, SETTINGS
 from participation.core.audit import audit
+from participation.core.database import after_commit, after_rollback
 from participation.core.errors import Paused, ValidationError
 from participation.core.models import Base
 from participation.core.permissions import Role, require_role
@@ -36,18 +38,14 @@ class SettingChange(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-# name -> (default config key, type). Channels add theirs here so the settings page lists them all.
-REGISTRY: dict[str, type] = {"PAUSE_PARTICIPATION": bool}
-
-
-def register(name: str, kind: type = int) -> None:
-    REGISTRY[name] = kind
+# name -> type: the settings named in config.SETTINGS, typed by their defaults (the settings page lists them).
+REGISTRY: dict[str, type] = {name: type(DEFAULTS[name]) for name in SETTINGS}
 
 
 CACHE_SECONDS = 2.0
 # (app, setting name) -> (valid until, on time.monotonic(); value)
 _cache: dict[tuple[int, str], tuple[float, object]] = {}
-# Marks a session and its connection that wrote a setting not yet committed or rolled back.
+# Marks a session that wrote a setting not yet committed or rolled back.
 CHANGED = "participation_setting_changed"
 
 
@@ -67,18 +65,10 @@ def get_setting(name: str):
     return value
 
 
-@event.listens_for(Engine, "commit")
-@event.listens_for(Engine, "rollback")
-def _forget_on_end(connection) -> None:
-    # A connection lost mid-transaction committed nothing, and its info would raise: nothing to forget.
-    if not connection.invalidated and connection.info.pop(CHANGED, False):
-        _cache.clear()
-
-
-@event.listens_for(Engine, "rollback_savepoint")
-def _forget_on_savepoint_rollback(connection, _name, _context) -> None:
-    if not connection.invalidated and connection.info.get(CHANGED):
-        _cache.clear()
+def _forget(session) -> None:
+    """The transaction that changed a setting has ended: every reader reads it again."""
+    session.info.pop(CHANGED, None)
+    _cache.clear()
 
 
 def set_setting(name: str, value, actor, note: str | None = None) -> SettingChange:
@@ -96,8 +86,9 @@ def set_setting(name: str, value, actor, note: str | None = None) -> SettingChan
     db.session.add(change)
     db.session.flush()
     db.session.info[CHANGED] = True
-    db.session.connection().info[CHANGED] = True
     _cache.clear()
+    after_commit(_forget, db.session())
+    after_rollback(_forget, db.session())
     audit(actor, "setting", change.id, f"{name}={value}", note)
     return change
 

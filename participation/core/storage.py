@@ -29,9 +29,10 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Response, current_app, request, stream_with_context
-from sqlalchemy import LargeBinary, String, event, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import LargeBinary, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
 
+from participation.core.database import after_commit, after_rollback
 from participation.core.errors import NotFound
 from participation.core.models import Base
 from participation.core.time import utcnow
@@ -40,10 +41,6 @@ from participation.extensions import db
 log = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
-# Session.info keys: objects written in this transaction (deleted if it rolls back) and objects to delete once
-# it commits (S3 only: the database backend's deletions are part of the transaction itself).
-WRITTEN = "participation_storage_written"
-TO_DELETE = "participation_storage_to_delete"
 
 
 class StoredFile(Base):
@@ -136,10 +133,10 @@ class S3Storage:
         if db.session().get_transaction() is None:  # so that a rollback, even before any statement, removes the object
             db.session.begin()
         self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data, ContentType=content_type)
-        db.session.info.setdefault(WRITTEN, []).append(key)
+        after_rollback(self.delete_now, [key])  # the row that names it will never exist
 
     def delete(self, key: str) -> None:
-        db.session.info.setdefault(TO_DELETE, []).append(key)
+        after_commit(self.delete_now, [key])  # only once the row that named it is gone for good
 
     def delete_now(self, keys: list[str]) -> None:
         """Delete these objects now. A failure is logged, not raised: the rows that named them are gone
@@ -274,21 +271,3 @@ def move_from_disk(folder: Path) -> tuple[int, int]:
                 moved += 1
             path.unlink()
     return moved, already
-
-
-@event.listens_for(Session, "after_commit")
-def _delete_removed_objects(session) -> None:
-    session.info.pop(WRITTEN, None)
-    keys = session.info.pop(TO_DELETE, None)
-    if keys:
-        storage().delete_now(keys)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _delete_rolled_back_objects(session, previous_transaction) -> None:
-    if previous_transaction.parent is not None:  # a savepoint inside the transaction, not the transaction
-        return
-    session.info.pop(TO_DELETE, None)
-    keys = session.info.pop(WRITTEN, None)
-    if keys:
-        storage().delete_now(keys)

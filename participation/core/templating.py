@@ -12,7 +12,6 @@ from participation.core.text import render_markdown
 from participation.core.time import days_left
 
 FORMAT_HINT = _l("빈 줄은 문단을 나누고, 줄 앞의 '- '는 목록, **두 별표 사이**는 굵은 글씨가 됩니다.")
-UNIT_LABELS = {10_000: _l("만"), 1_000: _l("천"), 100_000_000: _l("억")}
 
 
 def kst(moment: datetime | None, style: str = "medium") -> str:

@@ -30,10 +30,6 @@ def start_of_kst_day(moment: datetime) -> datetime:
     return datetime.combine(to_kst(moment).date(), time(), tzinfo=KST).astimezone(UTC)
 
 
-def kst_year(moment: datetime) -> int:
-    return moment.astimezone(KST).year
-
-
 def end_of_kst_day(day: date) -> datetime:
     """The last instant of a KST day, as UTC: deadlines follow KST days."""
     return (datetime.combine(day + timedelta(days=1), time(), tzinfo=KST) - timedelta(microseconds=1)

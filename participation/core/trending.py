@@ -5,40 +5,27 @@ The counts live in Redis only, in hourly buckets that expire after seven days: a
 stored in the database beside a signature or a ballot. Counting is best effort: when Redis fails, the
 signature or vote still stands and the count is skipped (with a warning that names no address).
 
-`counted(view)` wraps every participation endpoint (core/limits.py applies it); it records a request
-only when the view returned without error, answered below 400 and committed new rows (the poll page, which
-turns a refused ballot into a redirect, rolls back instead; reopening one's survey draft inserts nothing)."""
+The service that inserts a participation says so — `participated(channel, item_id)` in `sign`, `support`,
+`cast_ballot` and a survey's new response — and the count is recorded once that transaction commits, against
+the address the rate limiter sees (core/database.py's after-commit registry). A refused or rolled-back
+participation (a second signature; the poll page, which turns a refused ballot into a redirect, rolls back)
+counts nothing, and neither does reopening one's survey draft, which inserts nothing."""
 
 import ipaddress
 import logging
 import time
 import uuid
 from dataclasses import dataclass
-from functools import wraps
 
 import redis
-from flask import current_app, g, has_request_context, request
+from flask import current_app, has_request_context
 from flask_limiter.util import get_remote_address
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from participation.core.database import INSERTED_ONCE
+from participation.core.database import after_commit
 from participation.core.redis import redis_connection
 
 log = logging.getLogger(__name__)
 
-# endpoint → (channel, the view argument that names the item). Other participation endpoints (comments,
-# withdrawals, likes) are limited but not counted here.
-TRACKED = {
-    "petitions.sign": ("petitions", "petition_id"),
-    "petitions_api.sign_petition": ("petitions", "petition_id"),
-    "proposals.support": ("proposals", "proposal_id"),
-    "proposals_api.support": ("proposals", "proposal_id"),
-    "polls.vote": ("polls", "poll_id"),
-    "polls_api.vote": ("polls", "poll_id"),
-    "surveys.start": ("surveys", "survey_id"),
-    "surveys_api.answer_survey": ("surveys", "survey_id"),
-}
 BUCKET_SECONDS = 3600
 KEEP_SECONDS = 7 * 24 * 3600
 WINDOW_HOURS = 24
@@ -59,8 +46,8 @@ class Alert:
 
     @property
     def item_arg(self) -> dict:
-        view_arg = next(arg for channel, arg in TRACKED.values() if channel == self.channel)
-        return {view_arg: self.item_id}
+        """The item page's argument: "petitions" → petition_id."""
+        return {f"{self.channel.removesuffix('s')}_id": self.item_id}
 
 
 def subnet_of(address: str) -> str | None:
@@ -143,47 +130,9 @@ def alert_count() -> int:
         return 0
 
 
-@event.listens_for(Session, "after_flush")
-def _note_insert(session, _flush_context) -> None:
-    if session.new and has_request_context():
-        g.participation_inserted = True
-
-
-@event.listens_for(Session, "after_commit")
-def _note_commit(session) -> None:
-    inserted_once = session.info.pop(INSERTED_ONCE, False)
+def participated(channel: str, item_id: int) -> None:
+    """A participation was inserted on this item (channel: "petitions", "proposals", "polls", "surveys"): once
+    the transaction commits, count it against the request's address. Outside a request (a job, the demo)
+    there is no address and nothing is counted."""
     if has_request_context():
-        g.participation_committed = True
-        if inserted_once:
-            g.participation_inserted = True
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_inserts(session) -> None:
-    session.info.pop(INSERTED_ONCE, None)
-
-
-def counted(view):
-    """Record the request against its item once the view has committed it."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        g.participation_inserted = g.participation_committed = False
-        response = view(*args, **kwargs)
-        tracked = TRACKED.get(request.endpoint or "")
-        if (tracked is not None and g.get("participation_inserted") and g.get("participation_committed")
-                and _status(response) < 400):
-            channel, view_arg = tracked
-            item_id = (request.view_args or {}).get(view_arg)
-            if item_id is not None:
-                record(channel, int(item_id), get_remote_address())
-        return response
-
-    wrapper.counts_participation = True
-    return wrapper
-
-
-def _status(response) -> int:
-    if isinstance(response, tuple):
-        return next((part for part in response[1:] if isinstance(part, int)), 200)
-    return getattr(response, "status_code", 200)
+        after_commit(record, channel, item_id, get_remote_address())

@@ -74,8 +74,6 @@ BREAKDOWN_LABELS = {
     "survey_responses": _l("여론조사 응답"),
     "forum_commenters": _l("공론장 댓글 참여자 (현재 거주 자치구 기준)"),
 }
-# Sources whose rows do not keep the district and age band: they are read from the person's profile now.
-CURRENT_PROFILE_SOURCES = ("proposal_supports", "forum_commenters")
 POLL_NOT_OPENED = (PollState.pending, PollState.rejected, PollState.draft, PollState.scheduled)
 
 

@@ -33,9 +33,6 @@ def refresh(year: int, codes: list[str] | None = None) -> dict[str, int]:
     for indicator in indicators:
         try:
             value = feeds.count(indicator.metric, start, end)
-        except feeds.FeedUnavailable as error:
-            log.warning("indicator %s %s: feed %s skipped: %s", indicator.code, year, indicator.metric, error)
-            continue
         except KeyError:
             log.error("indicator %s: no feed named %r in feeds.FEEDS", indicator.code, indicator.metric)
             continue

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from participation.core import jobs
+from participation.core import jobs, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, NotFound, ValidationError
@@ -16,7 +16,7 @@ from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.reports import resolve_reports
 from participation.core.seoul import CATEGORIES
-from participation.core.settings import get_setting, register, require_participation_open
+from participation.core.settings import get_setting, require_participation_open
 from participation.core.time import end_of_kst_day, kst_today, to_kst, utcnow
 from participation.extensions import db
 from participation.petitions.counts import recount
@@ -38,10 +38,6 @@ from participation.petitions.models import (
 
 # Jobs this channel schedules (core/jobs.py); the worker runs the functions of tasks.py named here.
 jobs.register("recount:petition", "participation.petitions.tasks.recount_petition")  # after signatures
-
-for _name in ("PETITION_SIGNATURE_DAYS", "PETITION_ANSWER_THRESHOLD", "PETITION_DEBATE_THRESHOLD",
-              "PETITION_ANSWER_DAYS", "PETITION_EXTENSION_DAYS", "PETITION_REVIEW_DAYS"):
-    register(_name, int)
 
 State = PetitionState
 # A petition's life cycle (core/lifecycle.py): draft → pending → open → closed → answered, with pending → rejected
@@ -215,6 +211,7 @@ def sign(petition_id: int, user) -> Signature:
                             district=user.district, age_band=user.age_band_on(kst_today()))
     if signature is None:
         raise Conflict(_l("이미 서명하셨습니다."), code="already_signed")
+    trending.participated("petitions", petition.id)
     _schedule_recount(petition.id)
     return signature
 

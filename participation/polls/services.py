@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
-from participation.core import jobs
+from participation.core import jobs, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, ValidationError
@@ -330,5 +330,6 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
                    age_band=actor.age_band_on(opening_day(poll))) is None:
         raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
     POLL_BOX.cast(poll.id, sealed)
+    trending.participated("polls", poll.id)
     jobs.schedule("recount:poll", poll.id)
     return receipt

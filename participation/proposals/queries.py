@@ -92,11 +92,6 @@ def overdue_count() -> int:
         Proposal.state == ProposalState.under_review, Proposal.answer_due_at < utcnow())) or 0
 
 
-def under_review_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Proposal)
-                             .where(Proposal.state == ProposalState.under_review)) or 0
-
-
 def _awaiting_mayor() -> Select:
     # Only proposals with a forum are ever asked; naming it lets the forum's unique index narrow the scan to
     # the few proposals that reached 100 supports instead of reading them all.

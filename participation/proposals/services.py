@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, literal, or_, select, update
 
 from participation.accounts.models import User
-from participation.core import jobs, settings
+from participation.core import jobs, settings, trending
 from participation.core.audit import audit
 from participation.core.database import insert_missing, insert_once
 from participation.core.errors import Conflict, NotFound, ValidationError
@@ -38,10 +38,6 @@ from participation.proposals.models import (
     ProposalState,
     Support,
 )
-
-for _name in ("PROPOSAL_SUPPORT_DAYS", "PROPOSAL_REVIEW_THRESHOLD", "PROPOSAL_DISCUSSION_THRESHOLD",
-              "PROPOSAL_ANSWER_DAYS", "PROPOSAL_MAYOR_THRESHOLD"):
-    settings.register(_name, int)
 
 # Jobs this channel schedules (core/jobs.py); the worker runs the functions of tasks.py named here.
 jobs.register("recount:proposal", "participation.proposals.tasks.recount_proposal")  # after supports, a merge
@@ -248,6 +244,7 @@ def support(proposal: Proposal, actor) -> Support:
     row = insert_once(Support, ("proposal_id", "user_id"), proposal_id=proposal.id, user_id=actor.id)
     if row is None:
         raise Conflict(_l("이미 공감하셨습니다."), code="already_supported")
+    trending.participated("proposals", proposal.id)
     _recount_later(proposal.id)
     return row
 

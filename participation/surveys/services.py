@@ -9,7 +9,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
-from participation.core import jobs
+from participation.core import jobs, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, ValidationError
@@ -440,8 +440,12 @@ def find_response(survey: Survey, user) -> Response | None:
 
 def _new_response(survey: Survey, actor) -> Response:
     """Insert the person's response row, or find the one that is already there (one per person)."""
-    return insert_once(Response, ("survey_id", "user_id"), survey_id=survey.id, user_id=actor.id,
-                       district=actor.district, age_band=actor.age_band_on(kst_today())) or find_response(survey, actor)
+    response = insert_once(Response, ("survey_id", "user_id"), survey_id=survey.id, user_id=actor.id,
+                           district=actor.district, age_band=actor.age_band_on(kst_today()))
+    if response is None:
+        return find_response(survey, actor)
+    trending.participated("surveys", survey.id)
+    return response
 
 
 def start_response(survey: Survey, actor) -> Response:

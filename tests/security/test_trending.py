@@ -133,12 +133,37 @@ def test_only_accepted_participations_are_counted(app, client, db_session, redis
     assert redis.zcard(key) == 3
 
 
-def test_every_counted_endpoint_exists_and_is_limited(app):
-    """A renamed sign/vote endpoint would silently stop being counted: the table must name real ones."""
-    for endpoint in trending.TRACKED:
-        view = app.view_functions.get(endpoint)
-        assert view is not None, endpoint
-        assert getattr(view, "counts_participation", False), f"{endpoint} does not carry @participation_limit"
+def test_each_participation_is_counted_once_from_the_page_and_from_the_api(app, client, db_session, redis):
+    """The services that insert a participation tell the trending list themselves: a signature, a support, a
+    ballot and a new survey response count once each, whichever way they came in."""
+    citizen = factories.UserFactory()
+    page = web_client_from(app, citizen.id, SHARED_ADDRESS)
+    token = form_token(page)
+    question = {"type": "single", "text": "주로 타는 교통수단은?", "options": ["지하철", "버스"]}
+    items = {kind: (make(), make()) for kind, make in (
+        ("petitions", factories.open_petition), ("proposals", factories.open_proposal),
+        ("polls", factories.PollFactory), ("surveys", lambda: factories.survey(factories.staff(), [question])))}
+    on_page = {"petitions": "sign", "proposals": "support", "polls": "vote", "surveys": "start"}
+    for kind, (web_item, _) in items.items():
+        data = {"csrf_token": token}
+        if kind == "polls":
+            data["choice"] = str(web_item.options[0].id)
+        assert page.post(f"/{kind}/{web_item.id}/{on_page[kind]}", data=data).status_code == 303, kind
+    petition, proposal, poll, survey = (api_item for _, api_item in items.values())
+    api = {"REMOTE_ADDR": SHARED_ADDRESS}
+    assert sign(client, petition.id, citizen, SHARED_ADDRESS).status_code == 201
+    assert client.post(f"/api/v1/proposals/{proposal.id}/supports", headers=bearer(citizen),
+                       environ_base=api).status_code == 201
+    assert client.post(f"/api/v1/polls/{poll.id}/ballots", headers=bearer(citizen), environ_base=api,
+                       json={"choices": [poll.options[0].id]}).status_code == 201
+    answer = {str(survey.questions[0].id): survey.questions[0].options[0].id}
+    assert client.post(f"/api/v1/surveys/{survey.id}/responses", headers=bearer(citizen), environ_base=api,
+                       json={"answers": answer}).status_code == 201
+
+    key = trending.bucket_key("ip", trending.current_hour())
+    counted = {member.decode() if isinstance(member, bytes) else member: score
+               for member, score in redis.zrange(key, 0, -1, withscores=True)}
+    assert counted == {f"{kind}|{item.id}|{SHARED_ADDRESS}": 1 for kind, pair in items.items() for item in pair}
 
 
 def test_buckets_are_hourly_cover_24_hours_and_expire_after_seven_days(app, db_session, redis):
