@@ -241,7 +241,7 @@ def _log_requests_to(path: Path) -> None:
 
 
 def _print_welcome(host: str, port: int, logs: Path) -> None:
-    from participation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from participation.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     click.echo(f"\n  서울시 시민참여 — http://{host}:{port}/\n")
     click.echo(f"  demo logins (password: {DEMO_PASSWORD}):")

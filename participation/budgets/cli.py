@@ -17,7 +17,7 @@ def budgets():
 def import_pb(path: Path):
     """Load a Pabulib .pb file as a closed process, allocate it, and print its id (the last line)."""
     from participation.budgets import exchange, pabulib
-    from participation.budgets.tasks import write_allocation
+    from participation.budgets.services import write_allocation
 
     try:
         text = path.read_text(encoding="utf-8-sig")

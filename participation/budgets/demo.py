@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 
 from participation.accounts.services import create_user, password_hasher
 from participation.budgets import services
+from participation.budgets.counts import write_support_counts
 from participation.budgets.models import ProcessState
-from participation.budgets.tasks import write_allocation, write_support_counts
+from participation.budgets.services import write_allocation
 from participation.core.time import KST, kst_today, utcnow
+from participation.demo_accounts import DEMO_PASSWORD, GIVEN, SURNAMES
 from participation.extensions import db
 
 DEMO_NOTE = "\n\n(데모용 예시 사업입니다. 실제 서울시·마포구 사업이 아닙니다.)"
@@ -68,8 +70,6 @@ NEXT_YEAR = (
 
 def demo_residents(count: int) -> list:
     """Demo residents of 마포구 for the budgeting demo (one password hash for all of them)."""
-    from participation.demo import DEMO_PASSWORD, GIVEN, SURNAMES
-
     password_hash = password_hasher.hash(DEMO_PASSWORD)
     return [create_user(f"mapo{number:03d}@example.com", DEMO_PASSWORD, (), district="마포구",
                         display_name=f"{SURNAMES[(number * 7) % len(SURNAMES)]}{GIVEN[number % len(GIVEN)]}{number}",

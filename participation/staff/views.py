@@ -12,7 +12,7 @@ from participation.extensions import db
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 CHANNEL_LABELS = {"petitions": _l("청원 서명"), "proposals": _l("제안 공감"), "polls": _l("투표"),
-                  "surveys": _l("설문 응답")}
+                  "surveys": _l("설문 응답"), "budgets": _l("참여예산 투표")}
 
 register(STAFF, ConsoleEntry("trending", _l("한 주소에서 몰린 참여 (최근 24시간)"), trending.alert_count,
                              "staff.trending_addresses"))
@@ -46,12 +46,14 @@ def trending_addresses():
 
 def item_titles(alerts) -> dict[tuple[str, int], str]:
     """The title of each listed item, one query per channel."""
+    from participation.budgets.models import BudgetProcess
     from participation.petitions.models import Petition
     from participation.polls.models import Poll
     from participation.proposals.models import Proposal
     from participation.surveys.models import Survey
 
-    models = {"petitions": Petition, "proposals": Proposal, "polls": Poll, "surveys": Survey}
+    models = {"petitions": Petition, "proposals": Proposal, "polls": Poll, "surveys": Survey,
+              "budgets": BudgetProcess}
     titles = {}
     for channel, model in models.items():
         ids = {alert.item_id for alert in alerts if alert.channel == channel}

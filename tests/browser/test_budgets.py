@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from participation.budgets import services
 from participation.budgets.models import BudgetBallot, BudgetParticipation
-from participation.budgets.tasks import write_allocation
+from participation.budgets.services import write_allocation
 from participation.extensions import db
 from tests import factories
 from tests.browser.conftest import PHONE, log_in

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from participation.budgets.models import BudgetBallot, BudgetParticipation, BudgetProcess, BudgetProject
-from participation.budgets.tasks import write_allocation
+from participation.budgets.services import write_allocation
 from participation.core.time import utcnow
 from participation.extensions import db
 from tests.conftest import api_token

@@ -18,7 +18,7 @@ from participation.budgets.models import (
     BudgetProcess,
     BudgetProject,
 )
-from participation.budgets.tasks import write_allocation
+from participation.budgets.services import write_allocation
 from participation.core.time import utcnow
 from participation.extensions import db
 

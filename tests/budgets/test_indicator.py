@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from participation.budgets import services
-from participation.budgets.tasks import apply_budget_deadlines, write_allocation
+from participation.budgets.services import write_allocation
+from participation.budgets.tasks import apply_budget_deadlines
 from participation.core.time import KST
 from participation.extensions import db
 from participation.indicators import tasks

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from participation.budgets import pabulib, services
 from participation.budgets.models import BudgetBallot, BudgetProcess
-from participation.budgets.tasks import write_allocation
+from participation.budgets.services import write_allocation
 from participation.extensions import db
 from tests.factories import UserFactory, budget_with_projects, staff
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from participation.budgets import pabulib
 from participation.budgets.models import BudgetBallot, BudgetParticipation, BudgetProcess, BudgetProject
-from participation.budgets.tasks import write_allocation
+from participation.budgets.services import write_allocation
 from participation.extensions import db
 from tests.conftest import csrf_token, login
 from tests.factories import BudgetProcessFactory, BudgetProjectFactory, UserFactory, budget_with_projects, staff

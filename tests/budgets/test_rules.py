@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from participation.budgets import queries, services
+from participation.budgets.counts import write_support_counts
 from participation.budgets.models import (
     BudgetBallot,
     BudgetBallotProject,
@@ -15,7 +16,7 @@ from participation.budgets.models import (
     ProcessState,
     ProjectStatus,
 )
-from participation.budgets.tasks import write_allocation, write_support_counts
+from participation.budgets.services import write_allocation
 from participation.core.audit import history
 from participation.core.errors import Conflict, Forbidden, InvalidTransition, ValidationError
 from participation.core.time import utcnow
@@ -249,8 +250,8 @@ def test_implementation_status_only_for_funded_projects(db_session):
 
 
 def test_closing_asks_a_worker_for_the_allocation_once(db_session, redis, run_jobs):
-    from participation.budgets.tasks import allocation_job_id, apply_budget_deadlines
-    from participation.core.jobs import job_pending
+    from participation.budgets.tasks import apply_budget_deadlines
+    from participation.core import jobs
 
     process = budget_with_projects((300_000_000, 300_000_000))
     for choice in ([process.projects[0].id], [process.projects[0].id], [process.projects[1].id]):
@@ -258,7 +259,7 @@ def test_closing_asks_a_worker_for_the_allocation_once(db_session, redis, run_jo
     services.transition(process, "closed", staff(), "시험 마감")
     db.session.commit()
     budget_id = process.id
-    assert job_pending(allocation_job_id(budget_id))
+    assert jobs.is_pending("allocate:budget", budget_id)
     apply_budget_deadlines()  # the periodic job does not ask twice while the first one waits
     run_jobs()
     process = db.session.get(type(process), budget_id, populate_existing=True)

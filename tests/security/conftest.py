@@ -87,7 +87,7 @@ class World:
         and its allocation."""
         def make():
             from participation.budgets import services
-            from participation.budgets.tasks import write_allocation
+            from participation.budgets.services import write_allocation
 
             process = factories.BudgetProcessFactory(state="voting" if state == "tallied" else state, district=None,
                                                      author_id=self.staff.id)

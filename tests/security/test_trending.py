@@ -224,3 +224,16 @@ def test_with_redis_down_the_signature_still_counts_and_the_page_says_the_list_i
     assert page.status_code == 200
     assert "집계 저장소(Redis)를 읽을 수 없습니다" in page.get_data(as_text=True)
     assert web_client(redis_down_app, staff_id).get("/staff/").status_code == 200
+
+
+def test_a_budget_ballot_burst_is_listed_with_its_process(app, db_session, redis):
+    from participation.budgets.models import BudgetProcess
+
+    process = BudgetProcess(title="2026 마포구 주민참여예산", description="데모", budget=1_000_000_000,
+                            district="마포구", state="voting")
+    db_session.add(process)
+    db_session.flush()
+    for _ in range(25):
+        trending.record("budgets", process.id, SHARED_ADDRESS)
+    page = staff_page(app, factories.staff())
+    assert "참여예산 투표" in page and f'href="/budgets/{process.id}"' in page and "2026 마포구 주민참여예산" in page
