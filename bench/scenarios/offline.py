@@ -62,7 +62,7 @@ class Recorder:
 def tally(bench: Bench) -> None:
     require("poll_ballot", "poll_ballot_choice")
     from participation.extensions import db
-    from participation.polls import tasks
+    from participation.polls import counts, services, tasks
 
     n = bench.settings.tally_ballots
     poll_id, option_ids = make_poll(title_text="벤치마크 집계 투표")
@@ -100,7 +100,7 @@ def tally(bench: Bench) -> None:
             times.append(time.perf_counter() - t0)
         return min(times)
 
-    job = timed(lambda poll: tasks.write_tally(poll, recount=True) or db.session.commit(), runs=3)
+    job = timed(lambda poll: services.write_tally(poll, recount=True) or db.session.commit(), runs=3)
     union_sql = (raw_sql + " UNION ALL SELECT 0, count(*) FROM poll_ballot WHERE poll_id = {p}").format(p=marker)
     union_raw = raw_seconds([(union_sql, (poll_id, poll_id))])
     bulletin = timed(tasks.publish_bulletin, runs=2)
@@ -112,7 +112,7 @@ def tally(bench: Bench) -> None:
     unchanged_bulletin = best_of(run_unchanged_bulletin, runs=2)
 
     def run_digest():
-        tasks.receipts_digest(poll_id, 1)
+        counts.receipts_digest(poll_id, 1)
         db.session.remove()
 
     digest = best_of(run_digest, runs=1)

@@ -24,9 +24,9 @@ from participation.budgets.models import (
 )
 from participation.core.errors import Forbidden, NotFound
 from participation.core.permissions import Role
+from participation.core.receipts import receipt_hash
 from participation.core.time import days_left
 from participation.extensions import db
-from participation.polls.services import receipt_hash
 
 PUBLIC_STATES = (ProcessState.proposing, ProcessState.reviewing, ProcessState.voting, ProcessState.closed,
                  ProcessState.tallied, ProcessState.cancelled)

@@ -39,11 +39,11 @@ from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, ValidationError
 from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
+from participation.core.receipts import new_receipt, receipt_hash
 from participation.core.seoul import AGE_BANDS, CATEGORIES, DISTRICTS
 from participation.core.settings import require_participation_open
 from participation.core.time import to_kst, utcnow
 from participation.extensions import db
-from participation.polls.services import new_receipt, receipt_hash
 
 SUBJECT = "budget"
 

@@ -19,8 +19,8 @@ from participation.core.time import utcnow
 from participation.extensions import db
 from participation.polls import images, services
 from participation.polls.box import POLL_BOX
+from participation.polls.counts import read_bulletin, write_bulletin
 from participation.polls.models import PollState
-from participation.polls.tasks import read_bulletin, write_bulletin, write_tally
 
 NEWS_ITEMS = (
     "기후동행카드 출시와 이용자 증가", "한강 리버버스 운항 준비", "서울국제정원박람회 개최", "손목닥터 9988 참여 확대",
@@ -77,7 +77,7 @@ def seed(people) -> None:
             services.cast_ballot(news, voter, [option.id for option in chooser.sample(news.options,
                                                                                        chooser.randint(1, 5))])
         start += size
-        write_tally(news.id)
+        services.write_tally(news.id)
     write_bulletin(news.id, read_bulletin(news.id))
 
     rest = services.create_poll(
@@ -92,7 +92,7 @@ def seed(people) -> None:
     # The voting window is over: the system closes the poll and the final tally freezes it.
     rest.closes_at = utcnow()
     services.transition(rest, PollState.closed, None)
-    write_tally(rest.id)
+    services.write_tally(rest.id)
 
     youth = services.create_poll(
         officer, title="청년 정책, 무엇을 먼저 해야 할까요?", options=list(YOUTH_OPTIONS), max_choices=2,
@@ -103,7 +103,7 @@ def seed(people) -> None:
     for voter in voters:
         if services.eligibility_problem(youth, voter) is None:
             services.cast_ballot(youth, voter, [option.id for option in chooser.sample(youth.options, 2)])
-    write_tally(youth.id)
+    services.write_tally(youth.id)
 
     services.create_poll(
         people["citizen"][0], title="우리 동네 도서관, 밤 10시까지 열면 이용하시겠어요?",

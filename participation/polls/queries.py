@@ -13,8 +13,9 @@ from sqlalchemy.orm import joinedload, lazyload
 from participation.core import ballot_box
 from participation.core.errors import Forbidden, NotFound
 from participation.core.permissions import Role
+from participation.core.receipts import receipt_hash
 from participation.core.seoul import AGE_BANDS, DISTRICTS, suppressed
-from participation.core.time import days_left
+from participation.core.time import days_left, to_kst, utcnow
 from participation.extensions import db
 from participation.polls.box import POLL_BOX
 from participation.polls.models import (
@@ -27,10 +28,23 @@ from participation.polls.models import (
     ResultsVisibility,
     TurnoutCell,
 )
-from participation.polls.services import eligibility_problem, receipt_hash
 
-UNKNOWN = "-"  # a participant without a district or an age band (tasks.count_turnout)
+UNKNOWN = "-"  # a participant without a district or an age band (counts.count_turnout)
 PUBLIC_STATES = (PollState.scheduled, PollState.open, PollState.closed, PollState.tallied, PollState.cancelled)
+
+
+def opening_day(poll: Poll):
+    """The KST day a poll opened (or will open): ages for eligibility are counted on this day."""
+    return to_kst(poll.opens_at or utcnow()).date()
+
+
+def eligibility_problem(poll: Poll, user) -> str | None:
+    """Why this person may not vote in this poll (a message), or None."""
+    if poll.eligible_districts and user.district not in poll.eligible_districts:
+        return _l("이 투표는 %(districts)s 주민만 참여할 수 있습니다.", districts=", ".join(poll.eligible_districts))
+    if poll.eligible_age_bands and user.age_band_on(opening_day(poll)) not in poll.eligible_age_bands:
+        return _l("이 투표에 참여할 수 있는 연령대가 아닙니다.")
+    return None
 
 
 def can_see(poll: Poll, user) -> bool:

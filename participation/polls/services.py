@@ -3,24 +3,26 @@
 Other channels (a forum's closing vote) call `create_poll(actor, **fields)` and `transition(...)`.
 """
 
-import hashlib
 import re
-import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-from participation.core import jobs, trending
+from participation.core import ballot_box, jobs, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, ValidationError
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
+from participation.core.receipts import new_receipt, receipt_hash
 from participation.core.reports import file_report, resolve_reports
 from participation.core.seoul import AGE_BANDS, DISTRICTS
 from participation.core.settings import require_participation_open
-from participation.core.time import start_of_kst_day, to_kst, utcnow
+from participation.core.tally_keys import TallyKeyError
+from participation.core.time import start_of_kst_day, utcnow
 from participation.extensions import db
+from participation.polls import counts
 from participation.polls.box import POLL_BOX
 from participation.polls.models import (
     DESCRIPTION_MAX,
@@ -37,6 +39,7 @@ from participation.polls.models import (
     PollTag,
     ResultsVisibility,
 )
+from participation.polls.queries import eligibility_problem, opening_day
 
 SUBJECT = "poll"
 
@@ -46,8 +49,6 @@ jobs.register("bulletin:poll", "participation.polls.tasks.publish_bulletin", del
 jobs.register("tally-key:poll", "participation.polls.tasks.make_poll_key", debounce=False)  # the worker's key
 TAG_PATTERN = re.compile(rf"^[a-z0-9_]{{1,{TAG_MAX}}}$")
 TAGS_MAX = 10
-# Receipt codes: 20 characters of an alphabet without look-alikes, shown in groups of four.
-RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 S = PollState
 M, STAFF = Role.moderator, Role.staff
@@ -67,7 +68,7 @@ LIFECYCLE = Lifecycle(SUBJECT, S, [
     Edge(S.open, S.closed, STAFF, reason=True, system=True),  # early by staff (with a reason), or at closes_at
     Edge(S.open, S.cancelled, STAFF, reason=True),
     Edge(S.open, S.hidden, M, reason=True),
-    Edge(S.closed, S.tallied, system=True),  # the final tally (tasks.write_tally)
+    Edge(S.closed, S.tallied, system=True),  # the final tally (write_tally)
     Edge(S.closed, S.hidden, M, reason=True),
     Edge(S.tallied, S.hidden, M, reason=True),
 ], reread=("opens_at", "closes_at", "closed_at"))
@@ -249,20 +250,6 @@ def report(poll: Poll, actor, reason: str):
     return file_report(actor, SUBJECT, poll.id, reason)
 
 
-def opening_day(poll: Poll):
-    """The KST day a poll opened (or will open): ages for eligibility are counted on this day."""
-    return to_kst(poll.opens_at or utcnow()).date()
-
-
-def eligibility_problem(poll: Poll, user) -> str | None:
-    """Why this person may not vote in this poll (a message), or None."""
-    if poll.eligible_districts and user.district not in poll.eligible_districts:
-        return _l("이 투표는 %(districts)s 주민만 참여할 수 있습니다.", districts=", ".join(poll.eligible_districts))
-    if poll.eligible_age_bands and user.age_band_on(opening_day(poll)) not in poll.eligible_age_bands:
-        return _l("이 투표에 참여할 수 있는 연령대가 아닙니다.")
-    return None
-
-
 def is_open_for_voting(poll: Poll, now: datetime | None = None) -> bool:
     now = now or utcnow()
     return (poll.state == PollState.open and now < poll.closes_at
@@ -297,15 +284,6 @@ def check_choices(poll: Poll, choices) -> list[int]:
     return list(choices)
 
 
-def new_receipt() -> str:
-    code = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(20))
-    return "-".join(code[start:start + 4] for start in range(0, 20, 4))
-
-
-def receipt_hash(receipt: str) -> str:
-    return hashlib.sha256(receipt.encode()).hexdigest()
-
-
 def cast_ballot(poll: Poll, actor, choices) -> str:
     """Record that the actor voted and the ballot sealed to the poll's public key; return the receipt code
     (shown once).
@@ -333,3 +311,52 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
     trending.participated("polls", poll.id)
     jobs.schedule("recount:poll", poll.id)
     return receipt
+
+
+# --- the tally ------------------------------------------------------------------------------------------------
+
+def write_tally(poll_id: int, recount: bool = False) -> None:
+    """The tally itself (flushes; the caller commits). `recount`: count even if no batch was opened (the
+    reconciliation, which puts right whatever drifted)."""
+    poll = db.session.execute(select(Poll.state, Poll.max_choices, Poll.tally_digest, Poll.tally_digest_count,
+                                     Poll.bulletin_batch).where(Poll.id == poll_id)).one_or_none()
+    if poll is None or poll.state not in (PollState.open, PollState.closed):
+        # A tallied poll is frozen; drafts and cancelled polls have nothing to count.
+        return
+    live = poll.state == PollState.open
+    try:
+        batch = ballot_box.open_batch(POLL_BOX, poll_id, final=not live)
+    except TallyKeyError as problem:
+        ballot_box.report_key_problem(POLL_BOX, poll_id, problem)
+        return
+    if live and batch is None and not recount:
+        return
+    as_of = utcnow()
+    votes, total = counts.count_ballots(poll_id, count_each_ballot=not live or poll.max_choices > 1)
+    if live:
+        if counts.write_counts(poll_id, PollState.open, votes, total_ballots=total, tally_as_of=as_of) \
+                and (batch is not None or total != poll.tally_digest_count):
+            jobs.schedule("bulletin:poll", poll_id)
+        return
+    # The final tally: no ballot is taken any more and none waits sealed, so counts, digest and turnout
+    # describe the same ballots.
+    batches = db.session.scalar(select(Poll.mixed_batches).where(Poll.id == poll_id))
+    digest, digest_count = counts.current_digest(poll_id, poll.tally_digest, poll.tally_digest_count,
+                                          poll.bulletin_batch, batches)
+    turnout = counts.count_turnout(poll_id)
+    if counts.write_counts(poll_id, PollState.closed, votes, total_ballots=total, tally_as_of=as_of,
+                    tally_digest=digest, tally_digest_count=digest_count, bulletin_batch=batches,
+                    bulletin_as_of=as_of):
+        counts.replace_turnout(poll_id, turnout)
+        check_ballots_against_voters(poll_id, total, turnout)
+        transition(db.session.get(Poll, poll_id, populate_existing=True), PollState.tallied, None)
+
+
+def check_ballots_against_voters(poll_id: int, total: int, turnout: list[dict]) -> None:
+    """More ballots (counted or set aside) than people who voted means ballots were added behind the
+    platform's back (only someone who can write the database could): staff are told."""
+    voters = sum(cell["participants"] for cell in turnout if cell["dimension"] == "district")
+    invalid = db.session.scalar(select(Poll.invalid_ballots).where(Poll.id == poll_id)) or 0
+    if total + invalid > voters:
+        ballot_box.alert_staff(POLL_BOX, poll_id, "more_ballots_than_voters",
+                               f"{total} counted + {invalid} invalid > {voters} voters")

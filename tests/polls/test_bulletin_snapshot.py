@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from participation.accounts.services import issue_token
 from participation.extensions import db
-from participation.polls import services, tasks
+from participation.polls import counts, services, tasks
 from participation.polls.models import Poll
 from tests import factories
 from tests.conftest import job_paused_in
@@ -20,14 +20,14 @@ def test_a_vote_commits_while_the_bulletin_is_reading(app, live_server, monkeypa
         early, late = factories.UserFactory(), factories.UserFactory()
         for voter in (early, factories.UserFactory()):
             services.cast_ballot(poll, voter, [poll.options[0].id])
-        tasks.write_tally(poll.id)  # the two are opened as one batch
+        services.write_tally(poll.id)  # the two are opened as one batch
         token = issue_token(late)
         db.session.commit()
         poll_id, option_id = poll.id, poll.options[1].id
         db.session.remove()
 
     # The bulletin's read transaction stays open (held after the digest) until the vote has answered.
-    with job_paused_in(app, monkeypatch, tasks, "receipts_digest", lambda: tasks.publish_bulletin(poll_id)):
+    with job_paused_in(app, monkeypatch, counts, "receipts_digest", lambda: tasks.publish_bulletin(poll_id)):
         vote = requests.post(f"{live_server}/api/v1/polls/{poll_id}/ballots", json={"choices": [option_id]},
                              headers={"Authorization": f"Bearer {token}"}, timeout=15)
         assert vote.status_code == 201

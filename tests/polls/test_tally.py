@@ -15,15 +15,10 @@ from participation.core.errors import DomainError
 from participation.core.jobs import get_queue
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.polls import queries, services
+from participation.polls import counts, queries, services
+from participation.polls.counts import receipts_digest
 from participation.polls.models import Ballot, Poll, PollState, Receipt, SealedBallot, TurnoutCell
-from participation.polls.tasks import (
-    apply_poll_deadlines,
-    publish_bulletin,
-    receipts_digest,
-    tally_all_polls,
-    tally_poll,
-)
+from participation.polls.tasks import apply_poll_deadlines, publish_bulletin, tally_all_polls, tally_poll
 from tests.factories import PollFactory, UserFactory, staff
 
 
@@ -147,11 +142,9 @@ def expected_digest(receipts):
 
 def counting_digests(monkeypatch) -> list:
     """Record every computation of a receipts digest (the expensive part of the bulletin)."""
-    from participation.polls import tasks
-
     digests = []
-    real = tasks.receipts_digest
-    monkeypatch.setattr(tasks, "receipts_digest", lambda poll_id, batches: digests.append(poll_id) or real(
+    real = counts.receipts_digest
+    monkeypatch.setattr(counts, "receipts_digest", lambda poll_id, batches: digests.append(poll_id) or real(
         poll_id, batches))
     return digests
 
