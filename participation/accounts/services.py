@@ -27,6 +27,7 @@ from participation.accounts.models import (
 from participation.core.audit import audit
 from participation.core.database import without_write_lock
 from participation.core.errors import Conflict, NotFound, ValidationError
+from participation.core.input import clean_text
 from participation.core.mail import send_mail
 from participation.core.permissions import Role, require_role
 from participation.core.seoul import DISTRICTS, MINIMUM_AGE
@@ -71,11 +72,8 @@ def canonical_email(email: str) -> str:
 def check_profile(display_name, district, birth_year) -> dict:
     """Validate the profile fields; return them cleaned."""
     errors = {}
-    display_name = (display_name or "").strip()
-    if not display_name:
-        errors["display_name"] = _l("이름(별명)을 입력해 주세요.")
-    elif len(display_name) > DISPLAY_NAME_MAX:
-        errors["display_name"] = _l("%(max)d자 이내로 입력해 주세요.", max=DISPLAY_NAME_MAX)
+    display_name = clean_text(display_name, "display_name", DISPLAY_NAME_MAX, errors=errors,
+                              missing=_l("이름(별명)을 입력해 주세요."))
     if district not in DISTRICTS:
         errors["district"] = _l("서울시 25개 자치구 중 하나를 골라 주세요.")
     this_year = kst_today().year

@@ -223,7 +223,7 @@ def index(args):
 @bp.response(200, ProcessSchema)
 def detail(budget_id):
     """One process (a draft only to staff)."""
-    return queries.get_process(budget_id, current_api_user())
+    return services.get_visible(budget_id, current_api_user())
 
 
 @bp.post("/budgets/<int:budget_id>/transitions")
@@ -233,7 +233,7 @@ def detail(budget_id):
 def change_state(data, budget_id):
     """Move the process: draft → proposing → reviewing → voting → closed (early: a reason); cancel (a reason)."""
     user = current_api_user()
-    process = queries.get_process(budget_id, user)
+    process = services.get_visible(budget_id, user)
     services.transition(process, data["to"], user, data["reason"])
     db.session.commit()
     return process
@@ -245,7 +245,7 @@ def change_state(data, budget_id):
 @bp.response(200, page_schema(ProjectSchema, "BudgetProjectPage"))
 def projects(args, budget_id):
     """The process's projects (every status: the reasons for infeasible ones are public)."""
-    process = queries.get_process(budget_id, current_api_user())
+    process = services.get_visible(budget_id, current_api_user())
     items = queries.visible_projects(process, args.get("status"))
     start = (args["page"] - 1) * args["per_page"]
     return {"items": items[start:start + args["per_page"]], "page": args["page"], "per_page": args["per_page"],
@@ -260,7 +260,7 @@ def projects(args, budget_id):
 def propose(data, budget_id):
     """Propose a project (citizens while the process takes proposals; staff until voting opens)."""
     user = current_api_user()
-    project = services.propose_project(queries.get_process(budget_id, user), user, **data)
+    project = services.propose_project(services.get_visible(budget_id, user), user, **data)
     db.session.commit()
     return project
 
@@ -270,7 +270,7 @@ def propose(data, budget_id):
 @bp.response(200, ProjectSchema)
 def project_detail(budget_id, project_id):
     """One project of the process."""
-    return queries.get_project(queries.get_process(budget_id, current_api_user()), project_id)
+    return queries.get_project(services.get_visible(budget_id, current_api_user()), project_id)
 
 
 @bp.post("/budgets/<int:budget_id>/projects/<int:project_id>/supports")
@@ -280,7 +280,7 @@ def project_detail(budget_id, project_id):
 def support(budget_id, project_id):
     """Support (공감) a project while the process takes proposals; 409 the second time."""
     user = current_api_user()
-    project = queries.get_project(queries.get_process(budget_id, user), project_id)
+    project = queries.get_project(services.get_visible(budget_id, user), project_id)
     services.support_project(project, user)
     db.session.commit()
     return {"project_id": project.id, "supported": True}
@@ -293,7 +293,7 @@ def support(budget_id, project_id):
 def assess(data, budget_id, project_id):
     """The department's assessment (staff): feasible with the revised cost and notes, or not with the reason."""
     user = current_api_user()
-    project = queries.get_project(queries.get_process(budget_id, user), project_id)
+    project = queries.get_project(services.get_visible(budget_id, user), project_id)
     services.assess_project(project, user, **data)
     db.session.commit()
     return project
@@ -306,7 +306,7 @@ def assess(data, budget_id, project_id):
 def merge(data, budget_id, project_id):
     """Fold this project into another of the same process (staff, before voting)."""
     user = current_api_user()
-    process = queries.get_process(budget_id, user)
+    process = services.get_visible(budget_id, user)
     project = queries.get_project(process, project_id)
     services.merge_projects(project, queries.get_project(process, data["into"]), user, data["reason"])
     db.session.commit()
@@ -320,7 +320,7 @@ def merge(data, budget_id, project_id):
 def implementation(data, budget_id, project_id):
     """How a funded project is carried out (staff): planned → in_progress → done, with % and a note."""
     user = current_api_user()
-    project = queries.get_project(queries.get_process(budget_id, user), project_id)
+    project = queries.get_project(services.get_visible(budget_id, user), project_id)
     services.set_implementation(project, user, **data)
     db.session.commit()
     return project
@@ -334,7 +334,7 @@ def implementation(data, budget_id, project_id):
 def vote(data, budget_id):
     """Cast a secret ballot: feasible projects of this process within the budget (or up to max_projects)."""
     user = current_api_user()
-    process = queries.get_process(budget_id, user, for_vote=True)
+    process = services.get_visible(budget_id, user, for_vote=True)
     receipt = services.cast_ballot(process, user, data["projects"])
     db.session.commit()
     return {"receipt": receipt}
@@ -346,7 +346,7 @@ def vote(data, budget_id):
 @bp.response(200, ResultsSchema)
 def results(budget_id):
     """The final allocation (403 `results_hidden` until the process is tallied)."""
-    process = queries.get_process(budget_id, current_api_user())
+    process = services.get_visible(budget_id, current_api_user())
     queries.require_results_visible(process)
     return queries.results(process)
 
@@ -357,7 +357,7 @@ def results(budget_id):
 @bp.response(200, ReceiptsSchema)
 def receipts(args, budget_id):
     """The public bulletin: SHA-256 of every receipt, sorted, with their digest (after the final tally)."""
-    process = queries.get_process(budget_id, current_api_user())
+    process = services.get_visible(budget_id, current_api_user())
     queries.require_results_visible(process)
     page = paginate(queries.receipts(process), args["page"], args["per_page"])
     return {"items": page.items, "digest": process.tally_digest, "total": page.total, "page": page.page,

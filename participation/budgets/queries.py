@@ -8,7 +8,6 @@ from decimal import Decimal
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
 
 from participation.budgets import allocation
 from participation.budgets.models import (
@@ -23,7 +22,6 @@ from participation.budgets.models import (
     ProjectSupport,
 )
 from participation.core.errors import Forbidden, NotFound
-from participation.core.permissions import Role
 from participation.core.receipts import receipt_hash
 from participation.core.time import days_left
 from participation.extensions import db
@@ -46,28 +44,6 @@ PROJECT_STATUS_LABELS = {
     ProjectStatus.infeasible: _l("실행 불가"), ProjectStatus.merged: _l("다른 제안에 합쳐짐"),
 }
 IMPLEMENTATION_LABELS = {"planned": _l("계획"), "in_progress": _l("추진 중"), "done": _l("완료")}
-
-
-def can_see(process: BudgetProcess, user) -> bool:
-    if process.state in PUBLIC_STATES:
-        return True
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(Role.staff))
-
-
-def get_process(budget_id: int, user, *, for_vote: bool = False) -> BudgetProcess:
-    """The process with its projects if this person may see it; otherwise NotFound (drafts are not revealed).
-
-    `for_vote` reads the row FOR KEY SHARE (PostgreSQL), so that closing the process (FOR UPDATE in
-    `services.transition`) waits for ballots in flight: each is committed before the close or sees it closed."""
-    statement = select(BudgetProcess).where(BudgetProcess.id == budget_id).options(
-        selectinload(BudgetProcess.projects))
-    if for_vote:
-        statement = (statement.with_for_update(read=True, key_share=True, of=BudgetProcess)
-                     .execution_options(populate_existing=True))
-    process = db.session.scalars(statement).one_or_none()
-    if process is None or not can_see(process, user):
-        raise NotFound()
-    return process
 
 
 def get_project(process: BudgetProcess, project_id: int) -> BudgetProject:

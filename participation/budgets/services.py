@@ -13,8 +13,9 @@ from collections import Counter
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from participation.budgets import allocation, counts
+from participation.budgets import allocation, counts, queries
 from participation.budgets.models import (
     AMOUNT_MAX,
     DESCRIPTION_MAX,
@@ -36,7 +37,8 @@ from participation.budgets.models import (
 from participation.core import jobs, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, Forbidden, ValidationError
+from participation.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from participation.core.input import clean_text
 from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.receipts import new_receipt, receipt_hash
@@ -116,16 +118,32 @@ def voting_ends(process: BudgetProcess, step) -> None:
     schedule_allocation(process.id)
 
 
+# --- who sees what ---------------------------------------------------------------------------------------
+
+
+def can_see(process: BudgetProcess, user) -> bool:
+    if process.state in queries.PUBLIC_STATES:
+        return True
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.has_role(Role.staff))
+
+
+def get_visible(budget_id: int, user, *, for_vote: bool = False) -> BudgetProcess:
+    """The process with its projects if this person may see it; otherwise NotFound (drafts are not revealed).
+
+    `for_vote` reads the row FOR KEY SHARE (PostgreSQL), so that closing the process (FOR UPDATE in
+    `services.transition`) waits for ballots in flight: each is committed before the close or sees it closed."""
+    statement = select(BudgetProcess).where(BudgetProcess.id == budget_id).options(
+        selectinload(BudgetProcess.projects))
+    if for_vote:
+        statement = (statement.with_for_update(read=True, key_share=True, of=BudgetProcess)
+                     .execution_options(populate_existing=True))
+    process = db.session.scalars(statement).one_or_none()
+    if process is None or not can_see(process, user):
+        raise NotFound()
+    return process
+
+
 # --- processes ------------------------------------------------------------------------------------------
-
-
-def text_field(errors: dict, name: str, value, maximum: int, required: bool = False) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if required and not text:
-        errors[name] = _l("입력해 주세요.")
-    elif len(text) > maximum:
-        errors[name] = _l("%(max)d자 이내로 입력해 주세요.", max=maximum)
-    return text
 
 
 def amount_field(errors: dict, name: str, value, maximum: int | None = None) -> int | None:
@@ -148,8 +166,8 @@ def amount_field(errors: dict, name: str, value, maximum: int | None = None) -> 
 def check_process_fields(*, title, description, budget, district, categories, ballot, max_projects, rule,
                          eligible_age_bands, proposing_closes_at, voting_opens_at, voting_closes_at) -> dict:
     errors: dict = {}
-    fields = {"title": text_field(errors, "title", title, TITLE_MAX, required=True),
-              "description": text_field(errors, "description", description, DESCRIPTION_MAX),
+    fields = {"title": clean_text(title, "title", TITLE_MAX, errors=errors),
+              "description": clean_text(description, "description", DESCRIPTION_MAX, required=False, errors=errors),
               "budget": amount_field(errors, "budget", budget)}
     if district is not None and district not in DISTRICTS:
         errors["district"] = _l("서울시 25개 자치구 이름이어야 합니다 (시 전체는 비워 두세요).")
@@ -222,9 +240,9 @@ def propose_project(process: BudgetProcess, actor, *, title, cost, description="
         require_participation_open()
         require_verified(actor)
     errors: dict = {}
-    fields = {"title": text_field(errors, "title", title, TITLE_MAX, required=True),
-              "description": text_field(errors, "description", description, DESCRIPTION_MAX),
-              "place": text_field(errors, "place", place, PLACE_MAX),
+    fields = {"title": clean_text(title, "title", TITLE_MAX, errors=errors),
+              "description": clean_text(description, "description", DESCRIPTION_MAX, required=False, errors=errors),
+              "place": clean_text(place, "place", PLACE_MAX, required=False, errors=errors),
               "estimated_cost": amount_field(errors, "cost", cost, maximum=process.budget)}
     if process.district is not None:
         if district not in (None, "", process.district):
@@ -280,7 +298,7 @@ def assess_project(project: BudgetProject, actor, *, feasible, cost=None, notes=
     errors: dict = {}
     if not isinstance(feasible, bool):
         errors["feasible"] = _l("참 또는 거짓이어야 합니다.")
-    notes = text_field(errors, "notes", notes, NOTES_MAX)
+    notes = clean_text(notes, "notes", NOTES_MAX, required=False, errors=errors)
     if feasible is False and not notes and "notes" not in errors:
         errors["notes"] = _l("실행할 수 없는 이유를 적어 주세요 (공개됩니다).")
     revised = project.cost if cost is None else amount_field(errors, "cost", cost, maximum=process.budget)
@@ -300,15 +318,13 @@ def merge_projects(project: BudgetProject, into: BudgetProject, actor, reason: s
     """Fold a project into a similar one of the same process (staff, before voting): its supporters support
     the other one too; it stays visible, marked as merged, with a link."""
     require_role(actor, Role.staff)
-    reason = (reason or "").strip()
     if project.budget_id != into.budget_id or project.id == into.id:
         raise ValidationError({"into": _l("같은 사업의 다른 제안과만 합칠 수 있습니다.")})
     if project.process.state not in ASSESSING_STATES:
         raise Conflict(_l("투표가 시작된 뒤에는 합칠 수 없습니다."), code="not_reviewing")
     if ProjectStatus.merged in (project.status, into.status):
         raise Conflict(_l("이미 합쳐진 제안입니다."), code="merged")
-    if not reason:
-        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
+    reason = clean_text(reason, "reason", REASON_MAX, missing=_l("사유를 적어 주세요."))
     supporters = db.session.scalars(db.select(ProjectSupport.user_id).where(ProjectSupport.project_id == project.id))
     for user_id in supporters.all():
         insert_once(ProjectSupport, ("project_id", "user_id"), project_id=into.id, user_id=user_id,
@@ -442,7 +458,7 @@ def set_implementation(project: BudgetProject, actor, *, status, percent, note="
         errors["percent"] = _l("완료된 사업의 진행률은 100이어야 합니다.")
     elif status == Implementation.planned and percent != 0:
         errors["percent"] = _l("계획 단계의 진행률은 0이어야 합니다.")
-    note = text_field(errors, "note", note, NOTES_MAX)
+    note = clean_text(note, "note", NOTES_MAX, required=False, errors=errors)
     if errors:
         raise ValidationError(errors)
     project.implementation = Implementation(status)

@@ -65,13 +65,13 @@ def index():
 @bp.get("/<int:budget_id>")
 @cached_for_anonymous
 def detail(budget_id):
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     return render_template("budgets/detail.html", **detail_context(process))
 
 
 @bp.get("/<int:budget_id>/projects/<int:project_id>")
 def project(budget_id, project_id):
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     item = queries.get_project(process, project_id)
     merged_into = queries.get_project(process, item.merged_into_id) if item.merged_into_id else None
     return render_template("budgets/project.html", process=process, project=item, merged_into=merged_into,
@@ -84,7 +84,7 @@ def project(budget_id, project_id):
 @login_required
 @filing_limit
 def propose(budget_id):
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     form = ProjectForm()
     codes = process.categories or list(CATEGORIES)
     form.category.choices = [("", _("선택하지 않음"))] + [(code, CATEGORIES[code]) for code in codes]
@@ -110,7 +110,7 @@ def propose(budget_id):
 @login_required
 @participation_limit
 def support(budget_id, project_id):
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     require_valid(ConfirmForm())
     services.support_project(queries.get_project(process, project_id), current_user)
     db.session.commit()
@@ -123,7 +123,7 @@ def support(budget_id, project_id):
 def confirm(budget_id):
     """The confirm step: the chosen projects and their total against the budget. Nothing is stored until
     the voter presses 투표하기; a ballot over the budget comes back with the choices kept and the message."""
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     services.require_may_vote(process, current_user)
     values = request.form.getlist("project")
     form = ConfirmForm()
@@ -142,7 +142,7 @@ def confirm(budget_id):
 @login_required
 @participation_limit
 def vote(budget_id):
-    process = queries.get_process(budget_id, current_user, for_vote=True)
+    process = services.get_visible(budget_id, current_user, for_vote=True)
     try:
         require_valid(ConfirmForm())
         receipt = services.cast_ballot(process, current_user, parse_projects(request.form.getlist("project")))
@@ -159,7 +159,7 @@ def vote(budget_id):
 @bp.get("/<int:budget_id>/receipt")
 @login_required
 def receipt(budget_id):
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     receipts = dict(session.get(RECEIPTS_KEY, {}))
     code = receipts.pop(str(process.id), None)
     if code is not None:
@@ -172,7 +172,7 @@ def receipt(budget_id):
 @bp.get("/<int:budget_id>/results")
 @cached_for_anonymous
 def results(budget_id):
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     queries.require_results_visible(process)
     return render_template("budgets/results.html", process=process, results=queries.results(process),
                            explanations=charts.explanations(process), state_labels=queries.STATE_LABELS,
@@ -181,7 +181,7 @@ def results(budget_id):
 
 @bp.get("/<int:budget_id>/results.svg")
 def chart(budget_id):
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     queries.require_results_visible(process)
     response = Response(charts.votes_chart(process), mimetype="image/svg+xml")
     # The chart is an image with its own inline styles and no script.
@@ -193,7 +193,7 @@ def chart(budget_id):
 def pabulib(budget_id):
     """The process as a Pabulib file (projects with votes and `selected`, the anonymous ballots), so that anyone
     can recompute the outcome with their own tools."""
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     queries.require_results_visible(process)
     return Response(exchange.export_text(process), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={exchange.file_name(process)}"})
@@ -201,7 +201,7 @@ def pabulib(budget_id):
 
 @bp.get("/<int:budget_id>/receipts")
 def bulletin(budget_id):
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     page, per_page = page_arguments(100)
     lookup = (request.args.get("receipt") or "").strip()[:100]
     visible = queries.results_visible(process)
@@ -244,7 +244,7 @@ def manage():
 @login_required
 def manage_process(budget_id):
     require_role(current_user, Role.staff)
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     merge_form = MergeForm()
     merge_form.into.choices = [(item.id, item.title) for item in process.projects
                                if item.status != ProjectStatus.merged]
@@ -259,7 +259,7 @@ def manage_process(budget_id):
 @bp.post("/<int:budget_id>/transitions/<to>")
 @login_required
 def change_state(budget_id, to):
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     form = TransitionForm()
     require_valid(form)
     services.transition(process, to, current_user, form.reason.data)
@@ -276,7 +276,7 @@ def back_to_manage(process, project_id):
 @login_required
 def assess(budget_id, project_id):
     require_role(current_user, Role.staff)
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     item = queries.get_project(process, project_id)
     form = AssessmentForm()
     require_valid(form)
@@ -291,7 +291,7 @@ def assess(budget_id, project_id):
 @login_required
 def merge(budget_id, project_id):
     require_role(current_user, Role.staff)
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     item = queries.get_project(process, project_id)
     form = MergeForm()
     form.into.choices = [(other.id, other.title) for other in process.projects]
@@ -306,7 +306,7 @@ def merge(budget_id, project_id):
 @login_required
 def implementation(budget_id, project_id):
     require_role(current_user, Role.staff)
-    process = queries.get_process(budget_id, current_user)
+    process = services.get_visible(budget_id, current_user)
     item = queries.get_project(process, project_id)
     form = ImplementationForm()
     require_valid(form)

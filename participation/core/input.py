@@ -1,7 +1,10 @@
-"""What every request's input must satisfy before any view reads it.
+"""What input must satisfy: every request's, before any view reads it, and every text field's, in the services.
 
 NUL characters: PostgreSQL text cannot hold them (the insert would fail), and nobody types one. A form
-field, query parameter or JSON string with a NUL is refused with 422, naming the field, and nothing runs."""
+field, query parameter or JSON string with a NUL is refused with 422, naming the field, and nothing runs.
+
+Text fields: `clean_text` is the one check of a field's text (stripped; required or not; at most so many
+characters), for pages and the API alike."""
 
 from flask import request
 from flask_babel import lazy_gettext as _l
@@ -11,6 +14,31 @@ from participation.core.errors import ValidationError
 
 NUL = "\x00"
 NUL_MESSAGE = _l("보이지 않는 제어 문자(NUL)는 입력할 수 없습니다.")
+NOT_TEXT = _l("문자열이어야 합니다.")
+MISSING = _l("내용을 입력해 주세요.")
+
+
+def clean_text(value, name: str, max_length: int, *, required: bool = True, errors: dict | None = None,
+               missing=None) -> str:
+    """The field's text, stripped ("" when it is absent or not text).
+
+    Its problem — not text, empty when `required` (the message `missing`, or a general one), or longer than
+    `max_length` characters — is named after the field: put into `errors` when given, so that one
+    ValidationError names every bad field of a form, else raised at once as a ValidationError."""
+    problem, text = None, ""
+    if value is not None and not isinstance(value, str):
+        problem = NOT_TEXT
+    else:
+        text = (value or "").strip()
+        if required and not text:
+            problem = missing or MISSING
+        elif len(text) > max_length:
+            problem = _l("%(max)s자 이내로 적어 주세요.", max=f"{max_length:,}")
+    if problem is not None:
+        if errors is None:
+            raise ValidationError({name: problem})
+        errors.setdefault(name, problem)
+    return text
 
 
 def _json_fields_with_nul(body) -> set[str]:

@@ -94,7 +94,8 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 
 from participation.core.audit import audit
-from participation.core.errors import Forbidden, InvalidTransition, ValidationError
+from participation.core.errors import Forbidden, InvalidTransition
+from participation.core.input import clean_text
 from participation.core.permissions import Role, require_role
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -202,11 +203,8 @@ class Lifecycle:
         db.session.flush()
         db.session.refresh(item, list(self.reread), with_for_update=True)
         edge = self.check(item, to, actor, via=via)
-        reason = reason.strip() if isinstance(reason, str) else None
-        if edge.reason and actor is not None and not reason:
-            raise ValidationError({"reason": _l("사유를 적어 주세요.")})
-        if reason and len(reason) > REASON_MAX:
-            raise ValidationError({"reason": _l("사유는 %(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
+        reason = clean_text(reason, "reason", REASON_MAX, required=edge.reason and actor is not None,
+                            missing=_l("사유를 적어 주세요."))
         step = Step(item=item, source=self.states(item.state), target=self.states(edge.target), actor=actor,
                     reason=reason or None, at=utcnow(), via=via, context=context)
         for check in self._guards[step.target]:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, ValidationError
+from participation.core.errors import Conflict
+from participation.core.input import clean_text
 from participation.core.models import Base
 from participation.core.permissions import Role, require_role, require_user
 from participation.core.time import utcnow
@@ -44,11 +45,7 @@ class Report(Base):
 
 def file_report(actor, subject_type: str, subject_id: int, reason: str) -> Report:
     require_user(actor)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _l("신고 사유를 적어 주세요.")})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": _l("%(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
+    reason = clean_text(reason, "reason", REASON_MAX, missing=_l("신고 사유를 적어 주세요."))
     report = insert_once(Report, ("subject_type", "subject_id", "reporter_id"), subject_type=subject_type,
                          subject_id=subject_id, reporter_id=actor.id, reason=reason)
     if report is None:

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
-from participation.core.seoul import AGE_BAND_LABELS, district_label
+from participation.core.seoul import AGE_BAND_LABELS, MIN_CELL_SIZE, district_label
 from participation.core.settings import get_setting
 from participation.core.text import render_markdown
 from participation.core.time import days_left
@@ -45,3 +45,4 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["setting"] = get_setting
     # What a writer may use in a text box, in plain words (no one needs to know the word "Markdown").
     app.jinja_env.globals["FORMAT_HINT"] = FORMAT_HINT
+    app.jinja_env.globals["MIN_CELL_SIZE"] = MIN_CELL_SIZE  # templates/macros/figures.html

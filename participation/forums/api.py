@@ -303,7 +303,7 @@ def create_forum(data):
 @bp.response(200, ForumDetailSchema)
 def get_forum(forum_id):
     """One forum with its counts, stance summary and attached documents (drafts only for staff)."""
-    forum = services.get_forum(forum_id, current_api_user())
+    forum = services.get_visible(forum_id, current_api_user())
     return {**serialise(forum), "attachments": [
         {"id": item.id, "name": item.original_name, "content_type": item.content_type, "size": item.size,
          "url": url_for("forums.attachment", forum_id=forum.id, attachment_id=item.id, _external=True)}
@@ -317,7 +317,7 @@ def get_forum(forum_id):
 def transition_forum(data, forum_id):
     """Staff open a draft, close an open forum, or answer a closed one (`answer` required)."""
     user = current_api_user()
-    forum = services.get_forum(forum_id, user)
+    forum = services.get_visible(forum_id, user)
     services.transition(forum, data["to"], user, data.get("reason"), answer=data.get("answer"))
     db.session.commit()
     return serialise(forum)
@@ -330,7 +330,7 @@ def transition_forum(data, forum_id):
 def create_closing_poll(data, forum_id):
     """Staff attach a closing vote to an open forum: a poll (see /polls) that closes with the discussion."""
     user = current_api_user()
-    forum = services.get_forum(forum_id, user)
+    forum = services.get_visible(forum_id, user)
     services.attach_closing_poll(forum, user, data["options"], data["max_choices"])
     db.session.commit()
     return serialise(forum)
@@ -342,7 +342,7 @@ def create_closing_poll(data, forum_id):
 @bp.response(200, page_schema(CommentSchema, "ForumCommentPage"))
 def list_comments(args, forum_id):
     """Every comment in order (replies carry `parent_id`); hidden ones without body or author."""
-    forum = services.get_forum(forum_id, current_api_user())
+    forum = services.get_visible(forum_id, current_api_user())
     page = paginate(queries.comments(forum.id, args["sort"]), args["page"], args["per_page"])
     return page.as_json(serialise_comment)
 
@@ -355,7 +355,7 @@ def list_comments(args, forum_id):
 def create_comment(data, forum_id):
     """Comment with a stance, or reply to a top-level comment of the same forum. 409 if not open."""
     user = current_api_user()
-    forum = services.get_forum(forum_id, user)
+    forum = services.get_visible(forum_id, user)
     comment = services.add_comment(forum, user, data["stance"], data["body"], data.get("parent_id"))
     db.session.commit()
     return serialise_comment(comment)
@@ -368,7 +368,7 @@ def create_comment(data, forum_id):
 def like_comment(forum_id, comment_id):
     """Like a comment (once; 409 the second time)."""
     user = current_api_user()
-    forum = services.get_forum(forum_id, user)
+    forum = services.get_visible(forum_id, user)
     services.like_comment(forum, services.get_comment(forum, comment_id), user)
     db.session.commit()
     return {"comment_id": comment_id, "liked": True}
@@ -381,7 +381,7 @@ def like_comment(forum_id, comment_id):
 def unlike_comment(forum_id, comment_id):
     """Take back a like."""
     user = current_api_user()
-    forum = services.get_forum(forum_id, user)
+    forum = services.get_visible(forum_id, user)
     services.unlike_comment(forum, services.get_comment(forum, comment_id), user)
     db.session.commit()
 
@@ -394,7 +394,7 @@ def unlike_comment(forum_id, comment_id):
 def report_comment(data, forum_id, comment_id):
     """Report a comment (once per person); three open reports hide it until a moderator reviews it."""
     user = current_api_user()
-    forum = services.get_forum(forum_id, user)
+    forum = services.get_visible(forum_id, user)
     comment = services.get_comment(forum, comment_id)
     report = services.report_comment(comment, user, data["reason"])
     db.session.commit()
@@ -407,7 +407,7 @@ def report_comment(data, forum_id, comment_id):
 @bp.response(200, page_schema(StatementSchema, "ForumStatementPage"))
 def list_statements(args, forum_id):
     """The approved statements (without their authors)."""
-    forum = services.get_forum(forum_id, current_api_user())
+    forum = services.get_visible(forum_id, current_api_user())
     page = paginate(queries.approved_statements(forum.id), args["page"], args["per_page"])
     return page.as_json(serialise_statement)
 
@@ -420,7 +420,7 @@ def list_statements(args, forum_id):
 def create_statement(data, forum_id):
     """Propose a short statement; a moderator approves it before others see it (staff's are approved)."""
     user = current_api_user()
-    forum = services.get_forum(forum_id, user)
+    forum = services.get_visible(forum_id, user)
     statement = services.add_statement(forum, user, data["text"])
     db.session.commit()
     return serialise_statement(statement)
@@ -433,7 +433,7 @@ def create_statement(data, forum_id):
 def next_statement(forum_id):
     """The next approved statement the caller has not reacted to (one at a time, as on a phone)."""
     user = current_api_user()
-    forum = services.get_forum(forum_id, user)
+    forum = services.get_visible(forum_id, user)
     statement = queries.next_statement(forum.id, user.id)
     if statement is None:
         return "", 204
@@ -449,7 +449,7 @@ def next_statement(forum_id):
 def react(data, forum_id, statement_id):
     """Agree, disagree or pass. A second call changes the reaction (200); it never adds one."""
     user = current_api_user()
-    forum = services.get_forum(forum_id, user)
+    forum = services.get_visible(forum_id, user)
     reaction, created = services.react(forum, services.get_statement(forum, statement_id), user, data["value"])
     db.session.commit()
     body = {"statement_id": reaction.statement_id, "value": reaction.value, "reacted_at": reaction.reacted_at}
@@ -462,7 +462,7 @@ def react(data, forum_id, statement_id):
 def opinion_map(forum_id):
     """The opinion map: groups of people who react alike, what sets each apart, what they share, what divides
     them, and the statement × group table (Pol.is's method)."""
-    forum = services.get_forum(forum_id, current_api_user())
+    forum = services.get_visible(forum_id, current_api_user())
     return queries.opinion_map_with_texts(forum)
 
 
@@ -477,4 +477,4 @@ def export(forum_id, name):
     """The forum's open data in Pol.is's export format (compdemocracy.org/export): summary.csv, comments.csv
     (the statements), votes.csv, participants-votes.csv (with each participant's opinion group, from 0), or all
     four in polis-export.zip. Participants are anonymous numbers; times are days."""
-    return interchange.export_response(services.get_forum(forum_id, current_api_user()), name)
+    return interchange.export_response(services.get_visible(forum_id, current_api_user()), name)

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 
 from participation.accounts.models import User
 from participation.core.database import insert_missing
-from participation.core.seoul import AGE_BANDS, DISTRICTS, MIN_CELL_SIZE, age_band
+from participation.core.seoul import AGE_BANDS, DISTRICTS, age_band, suppressed_table
 from participation.core.time import kst_today, utcnow
 from participation.extensions import db
 from participation.forums import opinion, queries
@@ -76,10 +76,14 @@ def participant_count(forum_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(people).where(people.c.user_id.is_not(None))) or 0
 
 
+UNKNOWN = "-"  # a commenter without a district, or too young or without a birth year for an age band
+
+
 def stance_summary(forum_id: int) -> dict:
     """Each commenter's latest stance (moderator-hidden comments aside), counted overall, by district and
-    by age band. A breakdown row with fewer than MIN_CELL_SIZE people is left out, and so is any cell with
-    fewer than that (None), so that no small group of people can be singled out."""
+    by age band. The breakdowns are suppressed as two-way tables (core.seoul.suppressed_table): a row whose
+    total is not shown is left out, and a cell that is not shown is None, so that no small group of people can
+    be singled out, nor worked out from the totals and the other cells."""
     rows = db.session.execute(
         select(Comment.author_id, Comment.stance, User.district, User.birth_year)
         .join(User, User.id == Comment.author_id)
@@ -88,27 +92,24 @@ def stance_summary(forum_id: int) -> dict:
     latest = {author_id: (stance, district, birth_year) for author_id, stance, district, birth_year in rows}
     today = kst_today()
     overall: Counter = Counter()
-    by_district: dict[str, Counter] = {}
-    by_age: dict[str, Counter] = {}
+    by_district = {name: Counter() for name in (*DISTRICTS, UNKNOWN)}
+    by_age = {band: Counter() for band in (*AGE_BANDS, UNKNOWN)}
     for stance, district, birth_year in latest.values():
         overall[stance] += 1
-        if district:
-            by_district.setdefault(district, Counter())[stance] += 1
-        band = age_band(birth_year, today)
-        if band:
-            by_age.setdefault(band, Counter())[stance] += 1
+        by_district[district if district in by_district else UNKNOWN][stance] += 1
+        by_age[age_band(birth_year, today) or UNKNOWN][stance] += 1
 
-    def row(name: str, counts: Counter) -> dict:
-        return {"name": name, "total": sum(counts.values()),
-                "counts": {s.value: counts[s] if counts[s] >= MIN_CELL_SIZE else None for s in Stance}}
+    def breakdown(groups: dict[str, Counter], names: tuple[str, ...]) -> list[dict]:
+        table = {name: {stance.value: counts[stance] for stance in Stance} for name, counts in groups.items()}
+        cells, totals = suppressed_table(table, hidden_rows=[UNKNOWN])
+        return [{"name": name, "total": totals[name], "counts": cells[name]} for name in names
+                if totals[name] is not None]
 
     return {
         "total": len(latest),
         "counts": {s.value: overall[s] for s in Stance},
-        "by_district": [row(name, by_district[name]) for name in DISTRICTS
-                        if sum(by_district.get(name, Counter()).values()) >= MIN_CELL_SIZE],
-        "by_age_band": [row(band, by_age[band]) for band in AGE_BANDS
-                        if sum(by_age.get(band, Counter()).values()) >= MIN_CELL_SIZE],
+        "by_district": breakdown(by_district, DISTRICTS),
+        "by_age_band": breakdown(by_age, AGE_BANDS),
     }
 
 

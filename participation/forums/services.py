@@ -9,6 +9,7 @@ from participation.core import jobs
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
+from participation.core.input import clean_text
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
@@ -66,22 +67,15 @@ STATEMENT_LIFECYCLE = Lifecycle("forum_statement", StatementState, [
 ])
 
 
-def _text(errors: dict, name: str, value, maximum: int, *, required: bool = True) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if value is not None and not isinstance(value, str):
-        errors[name] = _l("문자열이어야 합니다.")
-    elif required and not text:
-        errors[name] = _l("내용을 입력해 주세요.")
-    elif len(text) > maximum:
-        errors[name] = _l("%(max)d자 이내로 입력해 주세요.", max=maximum)
-    return text
+def can_see(forum: Forum, user) -> bool:
+    """Drafts and imported Pol.is conversations are for staff only."""
+    return (forum.state != ForumState.draft and not forum.imported_from) or is_staff(user)
 
 
-def _visible_forum(forum_id: int, actor) -> Forum:
-    """A forum the actor may see: drafts and imported Pol.is conversations only for staff (others get a 404,
-    not a 403)."""
+def get_visible(forum_id: int, user) -> Forum:
+    """The forum if this person may see it; to anyone else a draft does not exist (404, not 403)."""
     forum = db.session.get(Forum, forum_id)
-    if forum is None or ((forum.state == ForumState.draft or forum.imported_from) and not is_staff(actor)):
+    if forum is None or not can_see(forum, user):
         raise NotFound()
     return forum
 
@@ -90,21 +84,17 @@ def is_staff(actor) -> bool:
     return actor is not None and getattr(actor, "is_authenticated", False) and actor.has_role(Role.staff)
 
 
-def get_forum(forum_id: int, actor) -> Forum:
-    return _visible_forum(forum_id, actor)
-
-
 def create_forum(actor, *, title, background, key_facts="", links="", departments="",
                  discussion_days=DEFAULT_DISCUSSION_DAYS, closes_at: datetime | None = None) -> Forum:
     """Staff draft a forum (시민에게 묻습니다). It opens with `transition(..., open)`."""
     require_role(actor, Role.staff)
     errors: dict = {}
     fields = {
-        "title": _text(errors, "title", title, TITLE_MAX),
-        "background": _text(errors, "background", background, TEXT_MAX),
-        "key_facts": _text(errors, "key_facts", key_facts or "", TEXT_MAX, required=False),
-        "links": _text(errors, "links", links or "", TEXT_MAX, required=False),
-        "departments": _text(errors, "departments", departments or "", DEPARTMENTS_MAX, required=False),
+        "title": clean_text(title, "title", TITLE_MAX, errors=errors),
+        "background": clean_text(background, "background", TEXT_MAX, errors=errors),
+        "key_facts": clean_text(key_facts, "key_facts", TEXT_MAX, required=False, errors=errors),
+        "links": clean_text(links, "links", TEXT_MAX, required=False, errors=errors),
+        "departments": clean_text(departments, "departments", DEPARTMENTS_MAX, required=False, errors=errors),
     }
     if isinstance(discussion_days, bool) or not isinstance(discussion_days, int) \
             or not 1 <= discussion_days <= MAX_DISCUSSION_DAYS:
@@ -126,10 +116,10 @@ def open_for_platform(*, title: str, background: str, links: str = "", departmen
     discussion threshold (100 공감). It opens at once for the default discussion period."""
     errors: dict = {}
     fields = {
-        "title": _text(errors, "title", title, TITLE_MAX),
-        "background": _text(errors, "background", background, TEXT_MAX),
-        "links": _text(errors, "links", links, TEXT_MAX, required=False),
-        "departments": _text(errors, "departments", departments, DEPARTMENTS_MAX, required=False),
+        "title": clean_text(title, "title", TITLE_MAX, errors=errors),
+        "background": clean_text(background, "background", TEXT_MAX, errors=errors),
+        "links": clean_text(links, "links", TEXT_MAX, required=False, errors=errors),
+        "departments": clean_text(departments, "departments", DEPARTMENTS_MAX, required=False, errors=errors),
     }
     if errors:
         raise ValidationError(errors)
@@ -172,10 +162,7 @@ def _not_imported(forum: Forum, _step) -> None:
 
 @LIFECYCLE.guard(F.answered)
 def _answer_given(_forum: Forum, step) -> None:
-    errors: dict = {}
-    _text(errors, "answer", step.context.get("answer"), TEXT_MAX)
-    if errors:
-        raise ValidationError(errors)
+    clean_text(step.context.get("answer"), "answer", TEXT_MAX)
 
 
 @LIFECYCLE.on_enter(F.open)
@@ -269,7 +256,7 @@ def add_comment(forum: Forum, actor, stance, body, parent_id=None) -> Comment:
         stance = Stance(stance)
     except ValueError:
         errors["stance"] = _l("찬성, 반대, 기타 중 하나를 골라 주세요.")
-    body = _text(errors, "body", body, COMMENT_MAX)
+    body = clean_text(body, "body", COMMENT_MAX, errors=errors)
     parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id) if isinstance(parent_id, int) \
@@ -343,7 +330,7 @@ def add_statement(forum: Forum, actor, text) -> Statement:
     """A short statement (≤ 140 characters). Staff seed approved ones; citizens' wait for a moderator."""
     require_verified(actor)
     errors: dict = {}
-    text = _text(errors, "text", text, STATEMENT_MAX)
+    text = clean_text(text, "text", STATEMENT_MAX, errors=errors)
     if errors:
         raise ValidationError(errors)
     if forum.state not in (ForumState.draft, ForumState.open) or (

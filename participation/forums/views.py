@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from participation.core import consoles, storage
 from participation.core.errors import ValidationError
-from participation.core.forms import ConfirmForm, ReasonForm, apply_errors
+from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, require_valid
 from participation.core.limits import export_limit, filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
@@ -49,12 +49,11 @@ def allow_large_upload(endpoint, _values):
 
 def _checked(form) -> None:
     """A form that does not validate is refused like a service refusal: flashed, nothing written."""
-    if not form.validate_on_submit():
-        raise ValidationError({name: messages for name, messages in form.errors.items()})
+    require_valid(form)
 
 
 def _forum(forum_id: int):
-    return services.get_forum(forum_id, current_user)
+    return services.get_visible(forum_id, current_user)
 
 
 def _back(forum, anchor: str | None = None):

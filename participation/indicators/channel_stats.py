@@ -5,8 +5,10 @@ KST month is a CASE over the twelve month boundaries (UTC instants computed in P
 `core.time`), grouped in an outer query, so SQLite and PostgreSQL count the same way: an act at 23:30 KST
 on the last day of a month counts for that month.
 
-Figures that count people are suppressed when fewer than MIN_CELL_SIZE different people (1 to 9) are
-behind them: the cell is None. Zero is shown as zero.
+Figures that count people are suppressed as core.seoul.suppressed says: a cell with fewer than MIN_CELL_SIZE
+different people behind it (zero included) is None, and so is any cell that, with the row's or column's total,
+would give such a cell away. New items (petitions filed, polls opened) count items, not people: shown as
+they are.
 
 Definitions (written on the page too):
 - new items: petitions and proposals by the time they were submitted (the indicator feeds' "received"),
@@ -25,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, distinct, func, literal, select
 
 from participation.accounts.models import User
-from participation.core.seoul import AGE_BANDS, DISTRICTS, MIN_CELL_SIZE, age_band
+from participation.core.seoul import AGE_BANDS, DISTRICTS, MIN_CELL_SIZE, age_band, suppressed
 from participation.core.time import KST, kst_today, kst_year_bounds
 from participation.extensions import db
 from participation.forums.models import Comment as ForumComment
@@ -77,10 +79,7 @@ BREAKDOWN_LABELS = {
 POLL_NOT_OPENED = (PollState.pending, PollState.rejected, PollState.draft, PollState.scheduled)
 
 
-def shown(count: int, people: int | None = None) -> int | None:
-    """The count, or None when 1 to MIN_CELL_SIZE - 1 different people are behind it."""
-    people = count if people is None else people
-    return None if 0 < people < MIN_CELL_SIZE or (people == 0 and count > 0) else count
+UNKNOWN = "-"  # acts of people without a district or an age band: in the totals, never a row of their own
 
 
 def month_bounds(year: int) -> list[tuple[int, datetime, datetime]]:
@@ -169,18 +168,17 @@ def _new_row(channel: str, counts: dict) -> Row:
 
 def _acts_row(channel: str, counts: dict, year_people: int, measure: str = "participations") -> Row:
     index = 0 if measure == "participations" else 1
-    cells = [shown(counts.get(month, (0, 0))[index], counts.get(month, (0, 0))[1]) for month in MONTHS]
-    total_acts = sum(counts.get(month, (0, 0))[index] for month in MONTHS)
-    if measure == "participants":
-        total_acts = year_people
-    return Row(channel, measure, cells, shown(total_acts, year_people),
-               suppressed=any(cell is None for cell in cells) or shown(total_acts, year_people) is None)
+    months = suppressed({month: counts.get(month, (0, 0))[index] for month in MONTHS},
+                        people={month: counts.get(month, (0, 0))[1] for month in MONTHS})
+    cells = [months[month] for month in MONTHS]
+    total_acts = year_people if measure == "participants" else sum(counts.get(month, (0, 0))[index]
+                                                                    for month in MONTHS)
+    total = total_acts if year_people >= MIN_CELL_SIZE else None
+    return Row(channel, measure, cells, total, suppressed=any(cell is None for cell in cells) or total is None)
 
 
 def _ratio(numerator: int, denominator: int, people: int, percent: bool = False) -> float | None:
-    if not denominator:
-        return None
-    if shown(numerator, people) is None:
+    if not denominator or people < MIN_CELL_SIZE:
         return None
     return round((100 if percent else 1) * numerator / denominator, 1)
 
@@ -259,9 +257,8 @@ def monthly(year: int) -> list[Row]:
 def _snapshot_breakdown(model, column_name: str, time_column, year: int, *conditions) -> dict:
     column = getattr(model, column_name)
     rows = db.session.execute(select(column, func.count(), func.count(distinct(model.user_id)))
-                              .where(in_year(time_column, year), column.is_not(None), *conditions)
-                              .group_by(column))
-    return {value: (count, people) for value, count, people in rows}
+                              .where(in_year(time_column, year), *conditions).group_by(column))
+    return {value or UNKNOWN: (count, people) for value, count, people in rows}
 
 
 def _profile_breakdown(act_model, act_user_column, time_column, dimension: str, year: int) -> dict:
@@ -269,16 +266,15 @@ def _profile_breakdown(act_model, act_user_column, time_column, dimension: str, 
     column = User.district if dimension == "district" else User.birth_year
     rows = db.session.execute(select(column, func.count(), func.count(distinct(act_user_column)))
                               .join(User, User.id == act_user_column)
-                              .where(in_year(time_column, year), column.is_not(None)).group_by(column))
+                              .where(in_year(time_column, year)).group_by(column))
     if dimension == "district":
-        return {value: (count, people) for value, count, people in rows}
+        return {value or UNKNOWN: (count, people) for value, count, people in rows}
     today = kst_today()
     bands: dict[str, tuple[int, int]] = {}
     for birth_year, count, people in rows:
-        band = age_band(birth_year, today)
-        if band is not None:
-            acts, persons = bands.get(band, (0, 0))
-            bands[band] = (acts + count, persons + people)  # a person has one birth year: sums are exact
+        band = age_band(birth_year, today) or UNKNOWN
+        acts, persons = bands.get(band, (0, 0))
+        bands[band] = (acts + count, persons + people)  # a person has one birth year: sums are exact
     return bands
 
 
@@ -295,15 +291,14 @@ def breakdown(year: int) -> dict[str, dict[str, dict[str, int | None]]]:
             "forum_commenters": _profile_breakdown(ForumComment, ForumComment.author_id, ForumComment.created_at,
                                                    dimension, year),
         }
-        table = {}
-        for key in keys:
-            cells = {}
-            for source in BREAKDOWN_SOURCES:
-                acts, people = raw[source].get(key, (0, 0))
-                if source == "forum_commenters":
-                    acts = people  # this column counts people, not comments
-                cells[source] = shown(acts, people)
-            table[key] = cells
+        columns = {}
+        for source in BREAKDOWN_SOURCES:
+            counts = {key: raw[source].get(key, (0, 0)) for key in (*keys, UNKNOWN)}
+            # The forum column counts people, not comments.
+            acts = {key: people if source == "forum_commenters" else count for key, (count, people) in counts.items()}
+            columns[source] = suppressed(acts, people={key: people for key, (_, people) in counts.items()},
+                                         hidden=[UNKNOWN])
+        table = {key: {source: columns[source][key] for source in BREAKDOWN_SOURCES} for key in keys}
         result[dimension] = table
     return result
 
@@ -313,7 +308,7 @@ CSV_FIELDS = ("연도", "표", "채널", "항목", "구분", "값", "비고")
 
 def csv_rows(year: int, rows: list[Row], table: dict, district_label, band_label) -> list[dict]:
     """The page's figures, one line per cell; suppressed cells are empty with a note."""
-    hidden = str(_l("%(min)d명 미만 비공개", min=MIN_CELL_SIZE))
+    hidden = str(_l("비공개: %(min)d명 미만이거나 그런 칸을 계산해 낼 수 있게 하는 칸", min=MIN_CELL_SIZE))
     lines = []
     for row in rows:
         for period, value in [*((f"{month:02d}", cell) for month, cell in zip(MONTHS, row.months, strict=True)),

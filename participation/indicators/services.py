@@ -13,6 +13,7 @@ from sqlalchemy import select
 from participation.core.audit import audit
 from participation.core.database import upsert
 from participation.core.errors import Conflict, NotFound, ValidationError
+from participation.core.input import clean_text
 from participation.core.permissions import Role, require_role
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -113,9 +114,7 @@ def set_manual_value(actor, code: str, year, value, note: str | None = None,
         value = parse_value(value)
     except ValidationError as error:
         errors.update(error.fields)
-    note = (note or "").strip() or None
-    if note and len(note) > NOTE_MAX:
-        errors["note"] = [str(_l("%(max)d자 이내로 적어 주세요.", max=NOTE_MAX))]
+    note = clean_text(note, "note", NOTE_MAX, required=False, errors=errors) or None
     if errors:
         raise ValidationError(errors)
     if indicator.is_auto and not override:
@@ -147,7 +146,7 @@ def revert_to_auto(actor, code: str, year, note: str | None = None) -> Indicator
     old = _stored(indicator.id, year)
     if old is None or old.source != ValueSource.manual:
         raise Conflict(_l("이 연도 값은 이미 자동 집계입니다."), code="already_auto")
-    note = (note or "").strip()[:NOTE_MAX] or None
+    note = clean_text(note, "note", NOTE_MAX, required=False) or None
     db.session.add(IndicatorValueChange(indicator_id=indicator.id, year=year, old_value=old.value,
                                         new_value=None, old_source=old.source, source=ValueSource.auto,
                                         changed_by_id=actor.id, note=note))

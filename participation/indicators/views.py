@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from participation.core.consoles import STAFF, ConsoleEntry, register
 from participation.core.csv import dict_rows, table_response
 from participation.core.errors import ValidationError
-from participation.core.forms import apply_errors
+from participation.core.forms import apply_errors, require_valid
 from participation.core.permissions import Role, require_role
 from participation.core.seoul import AGE_BAND_LABELS, AGE_BANDS, DISTRICTS, MIN_CELL_SIZE, district_label
 from participation.core.templating import in_unit
@@ -150,9 +150,7 @@ def revert_value(code, year):
     indicator = services.get_indicator(code)
     year = plan_year(year)
     form = RevertForm(prefix="revert")
-    if not form.validate_on_submit():
-        flash(_("입력값을 확인해 주세요."), "error")
-        return redirect(url_for("indicators.enter_value", code=indicator.code, year=year), 303)
+    require_valid(form)
     services.revert_to_auto(current_user, indicator.code, year, form.note.data)
     db.session.commit()
     flash(_("%(code)s의 %(year)d년 값을 자동 집계로 되돌렸습니다.", code=indicator.code, year=year), "success")

@@ -10,11 +10,12 @@ from participation.accounts.models import User
 from participation.core.audit import AuditEntry
 from participation.core.audit import history as audit_history
 from participation.core.reports import Report, ReportStatus
-from participation.core.seoul import DISTRICTS, MIN_CELL_SIZE
+from participation.core.seoul import DISTRICTS, suppressed
 from participation.core.settings import get_setting
 from participation.core.templating import number
 from participation.core.time import days_left
 from participation.extensions import db
+from participation.petitions.counts import UNKNOWN_DISTRICT
 from participation.petitions.models import (
     PUBLIC_STATES,
     SUBJECT,
@@ -168,20 +169,18 @@ def signed_among(user_id: int, petition_ids: list[int]) -> set[int]:
         Signature.user_id == user_id, Signature.petition_id.in_(petition_ids))))
 
 
-def district_chart(petition: Petition) -> list[tuple[str, int]]:
-    """Signatures per district as of the last recount, in the city's district order. Districts with
-    fewer than MIN_CELL_SIZE signatures are folded into one row labelled None."""
+def district_chart(petition: Petition) -> list[tuple[str | None, int]]:
+    """Signatures per district as of the last recount, in the city's district order. The districts that
+    core.seoul.suppressed hides (fewer than MIN_CELL_SIZE signatures, and enough others that none of them can be
+    worked out from the total) are folded into one row labelled None, with signatures of no known district."""
     counts = petition.district_counts or {}
-    rows, small = [], 0
-    for district in DISTRICTS:
-        count = counts.get(district, 0)
-        if count >= MIN_CELL_SIZE:
-            rows.append((district, count))
-        else:
-            small += count
-    small += sum(count for name, count in counts.items() if name not in DISTRICTS)
-    if small:
-        rows.append((None, small))
+    cells = {district: counts.get(district, 0) for district in DISTRICTS}
+    cells[UNKNOWN_DISTRICT] = sum(count for name, count in counts.items() if name not in DISTRICTS)
+    shown = suppressed(cells, hidden=[UNKNOWN_DISTRICT])
+    rows = [(district, shown[district]) for district in DISTRICTS if shown[district] is not None]
+    folded = sum(cells.values()) - sum(count for _, count in rows)
+    if folded:
+        rows.append((None, folded))
     return rows
 
 

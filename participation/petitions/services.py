@@ -11,6 +11,7 @@ from participation.core import jobs, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, NotFound, ValidationError
+from participation.core.input import clean_text
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
@@ -74,7 +75,7 @@ def is_author(petition: Petition, user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and petition.author_id == user.id)
 
 
-def can_view(petition: Petition, user) -> bool:
+def can_see(petition: Petition, user) -> bool:
     """Drafts are the author's; pending and rejected petitions also the moderators'. Hidden ones show
     a notice to everyone."""
     if petition.state == State.draft:
@@ -86,23 +87,15 @@ def can_view(petition: Petition, user) -> bool:
 
 def get_visible(petition_id: int, user) -> Petition:
     petition = db.session.get(Petition, petition_id)
-    if petition is None or not can_view(petition, user):
+    if petition is None or not can_see(petition, user):
         raise NotFound(_l("청원을 찾을 수 없습니다."))
     return petition
 
 
 def check_fields(title, body, kind, category) -> dict:
-    errors = {}
-    title = title.strip() if isinstance(title, str) else ""
-    body = body.strip() if isinstance(body, str) else ""
-    if not title:
-        errors["title"] = _l("제목을 입력해 주세요.")
-    elif len(title) > TITLE_MAX:
-        errors["title"] = _l("제목은 %(max)d자 이내로 써 주세요.", max=TITLE_MAX)
-    if not body:
-        errors["body"] = _l("내용을 입력해 주세요.")
-    elif len(body) > BODY_MAX:
-        errors["body"] = _l("내용은 %(max)s자 이내로 써 주세요.", max=f"{BODY_MAX:,}")
+    errors: dict = {}
+    title = clean_text(title, "title", TITLE_MAX, errors=errors, missing=_l("제목을 입력해 주세요."))
+    body = clean_text(body, "body", BODY_MAX, errors=errors)
     if kind not in set(PetitionKind):
         errors["kind"] = _l("청원 종류를 골라 주세요.")
     if category not in CATEGORIES:
@@ -256,17 +249,10 @@ def answer(petition: Petition, actor, department, body, links="") -> PetitionAns
     """The official answer; the petition becomes answered."""
     require_role(actor, Role.staff)
     LIFECYCLE.check(petition, State.answered, actor)
-    errors = {}
-    department = department.strip() if isinstance(department, str) else ""
-    body = body.strip() if isinstance(body, str) else ""
-    if not department:
-        errors["department"] = _l("담당 부서를 입력해 주세요.")
-    elif len(department) > DEPARTMENT_MAX:
-        errors["department"] = _l("%(max)d자 이내로 입력해 주세요.", max=DEPARTMENT_MAX)
-    if not body:
-        errors["body"] = _l("답변 내용을 입력해 주세요.")
-    elif len(body) > BODY_MAX:
-        errors["body"] = _l("내용은 %(max)s자 이내로 써 주세요.", max=f"{BODY_MAX:,}")
+    errors: dict = {}
+    department = clean_text(department, "department", DEPARTMENT_MAX, errors=errors,
+                            missing=_l("담당 부서를 입력해 주세요."))
+    body = clean_text(body, "body", BODY_MAX, errors=errors, missing=_l("답변 내용을 입력해 주세요."))
     try:
         links = check_links(links)
     except ValidationError as error:
@@ -296,11 +282,7 @@ def extend_answer_deadline(petition: Petition, actor, reason) -> None:
         raise Conflict(_l("답변 기한이 있는 청원이 아닙니다."), code="no_answer_due")
     if petition.extension_reason:
         raise Conflict(_l("답변 기한은 한 번만 연장할 수 있습니다."), code="already_extended")
-    reason = reason.strip() if isinstance(reason, str) else ""
-    if not reason:
-        raise ValidationError({"reason": _l("연장 사유를 적어 주세요.")})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": _l("사유는 %(max)d자 이내로 적어 주세요.", max=REASON_MAX)})
+    reason = clean_text(reason, "reason", REASON_MAX, missing=_l("연장 사유를 적어 주세요."))
     days = get_setting("PETITION_EXTENSION_DAYS")
     petition.answer_due_at = end_of_kst_day(to_kst(petition.answer_due_at).date() + timedelta(days=days))
     petition.extension_reason = reason

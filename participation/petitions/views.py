@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from participation.core import consoles
 from participation.core.errors import NotFound, ValidationError
-from participation.core.forms import ConfirmForm, ReasonForm, apply_errors
+from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, require_valid
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
@@ -169,8 +169,7 @@ def withdraw(petition_id):
 def report(petition_id):
     petition = services.get_visible(petition_id, current_user)
     form = ReportForm()
-    if not form.validate_on_submit():
-        raise ValidationError(form.errors)
+    require_valid(form)
     if form.target.data == "answer":
         if petition.answer is None:
             raise NotFound()
@@ -245,8 +244,7 @@ def reject(petition_id):
     _moderators_only()
     petition = services.get_visible(petition_id, current_user)
     form = RejectForm()
-    if not form.validate_on_submit():
-        raise ValidationError(form.errors)
+    require_valid(form)
     reason = str(services.REJECTION_REASONS[form.reason_code.data])
     if (form.reason.data or "").strip():
         reason = f"{reason}: {form.reason.data.strip()}"
@@ -262,8 +260,7 @@ def hide(petition_id):
     _moderators_only()
     petition = services.get_visible(petition_id, current_user)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        raise ValidationError({"reason": _("사유를 적어 주세요.")})
+    require_valid(form)
     services.transition(petition, PetitionState.hidden, current_user, form.reason.data)
     db.session.commit()
     flash(_("'%(title)s' 청원을 숨겼습니다.", title=petition.title), "success")

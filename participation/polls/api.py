@@ -156,7 +156,7 @@ def index(args):
 @bp.response(200, PollSchema)
 def detail(poll_id):
     """One poll."""
-    return queries.get_poll(poll_id, current_api_user())
+    return services.get_visible(poll_id, current_api_user())
 
 
 @bp.post("/polls/<int:poll_id>/ballots")
@@ -167,7 +167,7 @@ def detail(poll_id):
 def vote(data, poll_id):
     """Cast a secret ballot; the receipt in the answer is shown only this once."""
     user = current_api_user()
-    poll = queries.get_poll(poll_id, user, for_vote=True)
+    poll = services.get_visible(poll_id, user, for_vote=True)
     receipt = services.cast_ballot(poll, user, data["choices"])
     db.session.commit()
     return {"receipt": receipt}
@@ -179,7 +179,7 @@ def vote(data, poll_id):
 @bp.response(200, PollResultsSchema)
 def results(poll_id):
     """The latest tally (403 while results are hidden until close, for everyone)."""
-    poll = queries.get_poll(poll_id, current_api_user())
+    poll = services.get_visible(poll_id, current_api_user())
     queries.require_results_visible(poll)
     return {**queries.results(poll), **digest_fields(poll)}
 
@@ -192,7 +192,7 @@ def receipts(args, poll_id):
     """The public bulletin: the receipts' SHA-256 values that the published digest covers, sorted, with the
     digest, how many receipts it covers and when it was computed. Receipts appear batch by batch, never one at
     a time: a ballot's receipt is listed once the batch it was opened in is covered by a digest."""
-    poll = queries.get_poll(poll_id, current_api_user())
+    poll = services.get_visible(poll_id, current_api_user())
     page = paginate(queries.receipts(poll), args["page"], args["per_page"])
     return {"items": page.items, **digest_fields(poll), "total": page.total, "page": page.page,
             "per_page": page.per_page, "as_of": poll.tally_as_of}
@@ -205,7 +205,7 @@ def receipts(args, poll_id):
 def change_state(data, poll_id):
     """Open, schedule, close early (reason), cancel (reason), publish or reject a citizen poll, hide."""
     user = current_api_user()
-    poll = queries.get_poll(poll_id, user)
+    poll = services.get_visible(poll_id, user)
     services.transition(poll, data["to"], user, data["reason"])
     db.session.commit()
     return poll
@@ -218,7 +218,7 @@ def change_state(data, poll_id):
 def extend(data, poll_id):
     """Move the close time later (staff, with a reason)."""
     user = current_api_user()
-    poll = queries.get_poll(poll_id, user)
+    poll = services.get_visible(poll_id, user)
     services.extend(poll, data["closes_at"], user, data["reason"])
     db.session.commit()
     return poll

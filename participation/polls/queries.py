@@ -11,8 +11,7 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from participation.core import ballot_box
-from participation.core.errors import Forbidden, NotFound
-from participation.core.permissions import Role
+from participation.core.errors import Forbidden
 from participation.core.receipts import receipt_hash
 from participation.core.seoul import AGE_BANDS, DISTRICTS, suppressed
 from participation.core.time import days_left, to_kst, utcnow
@@ -47,35 +46,8 @@ def eligibility_problem(poll: Poll, user) -> str | None:
     return None
 
 
-def can_see(poll: Poll, user) -> bool:
-    if poll.state in PUBLIC_STATES:
-        return True
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if poll.state == PollState.draft:
-        return user.has_role(Role.staff)
-    if poll.state in (PollState.pending, PollState.rejected):
-        return poll.author_id == user.id or user.has_role(Role.moderator)
-    return user.has_role(Role.moderator)
-
-
-def get_poll(poll_id: int, user, *, for_vote: bool = False) -> Poll:
-    """The poll with its options (one statement) if this person may see it; otherwise NotFound (drafts of
-    others are not revealed).
-
-    `for_vote` reads the row FOR KEY SHARE (PostgreSQL): the ballot's transaction then holds the poll row
-    until it commits, and closing the poll (`services.transition`, FOR UPDATE) waits for it, so every ballot
-    is either committed before the close (and in the final tally) or sees the poll closed. It is the lock the
-    ballot's foreign keys take on the row anyway, and the tally's UPDATE of the poll does not wait for it.
-    SQLite needs no lock: a write request holds the database's one write lock from its first statement."""
-    poll = db.session.scalars(_poll_with_options(for_vote), {"poll_id": poll_id}).unique().one_or_none()
-    if poll is None or not can_see(poll, user):
-        raise NotFound()
-    return poll
-
-
 @functools.cache
-def _poll_with_options(for_vote: bool) -> Select:
+def poll_with_options(for_vote: bool) -> Select:
     # Built once per process: every vote and results read runs it, and building it (and its cache key) cost a
     # third of the read. Tags are loaded only where they are shown (a vote or a results read does not need them).
     statement = (select(Poll).where(Poll.id == bindparam("poll_id"))

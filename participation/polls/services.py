@@ -12,8 +12,9 @@ from sqlalchemy import select
 from participation.core import ballot_box, jobs, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, Forbidden, ValidationError
-from participation.core.lifecycle import Edge, Lifecycle
+from participation.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from participation.core.input import clean_text
+from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.receipts import new_receipt, receipt_hash
 from participation.core.reports import file_report, resolve_reports
@@ -22,7 +23,7 @@ from participation.core.settings import require_participation_open
 from participation.core.tally_keys import TallyKeyError
 from participation.core.time import start_of_kst_day, utcnow
 from participation.extensions import db
-from participation.polls import counts
+from participation.polls import counts, queries
 from participation.polls.box import POLL_BOX
 from participation.polls.models import (
     DESCRIPTION_MAX,
@@ -50,6 +51,36 @@ jobs.register("tally-key:poll", "participation.polls.tasks.make_poll_key", debou
 TAG_PATTERN = re.compile(rf"^[a-z0-9_]{{1,{TAG_MAX}}}$")
 TAGS_MAX = 10
 
+
+# --- who sees what -------------------------------------------------------------------------------------------
+
+def can_see(poll: Poll, user) -> bool:
+    if poll.state in queries.PUBLIC_STATES:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if poll.state == PollState.draft:
+        return user.has_role(Role.staff)
+    if poll.state in (PollState.pending, PollState.rejected):
+        return poll.author_id == user.id or user.has_role(Role.moderator)
+    return user.has_role(Role.moderator)
+
+
+def get_visible(poll_id: int, user, *, for_vote: bool = False) -> Poll:
+    """The poll with its options (one statement) if this person may see it; otherwise NotFound (drafts of
+    others are not revealed).
+
+    `for_vote` reads the row FOR KEY SHARE (PostgreSQL): the ballot's transaction then holds the poll row
+    until it commits, and closing the poll (`transition`, FOR UPDATE) waits for it, so every ballot
+    is either committed before the close (and in the final tally) or sees the poll closed. It is the lock the
+    ballot's foreign keys take on the row anyway, and the tally's UPDATE of the poll does not wait for it.
+    SQLite needs no lock: a write request holds the database's one write lock from its first statement."""
+    poll = db.session.scalars(queries.poll_with_options(for_vote), {"poll_id": poll_id}).unique().one_or_none()
+    if poll is None or not can_see(poll, user):
+        raise NotFound()
+    return poll
+
+
 S = PollState
 M, STAFF = Role.moderator, Role.staff
 # A poll's life cycle (core/lifecycle.py). Staff prepare, schedule, open, close early and cancel; moderators
@@ -73,7 +104,7 @@ LIFECYCLE = Lifecycle(SUBJECT, S, [
     Edge(S.tallied, S.hidden, M, reason=True),
 ], reread=("opens_at", "closes_at", "closed_at"))
 # The one way a poll changes state; `actor` None is the system applying a due date. Leaving `open` waits for the
-# ballots in flight: they hold the row FOR KEY SHARE (queries.get_poll) and the move locks it FOR UPDATE, so
+# ballots in flight: they hold the row FOR KEY SHARE (get_visible) and the move locks it FOR UPDATE, so
 # each ballot is committed before the close (then in the final tally) or sees the poll closed, and the close
 # time is taken after the wait: no ballot is accepted after closed_at.
 transition = LIFECYCLE.move
@@ -162,14 +193,8 @@ def check_poll_fields(*, title, description, options, option_descriptions, max_c
                       results_visibility, eligible_districts, eligible_age_bands) -> dict:
     """Validate every field of a new poll; raise one ValidationError naming each bad field."""
     errors: dict = {}
-    title = title.strip() if isinstance(title, str) else ""
-    if not title:
-        errors["title"] = _l("제목을 입력해 주세요.")
-    elif len(title) > TITLE_MAX:
-        errors["title"] = _l("%(max)d자 이내로 입력해 주세요.", max=TITLE_MAX)
-    description = description.strip() if isinstance(description, str) else ""
-    if len(description) > DESCRIPTION_MAX:
-        errors["description"] = _l("%(max)d자 이내로 입력해 주세요.", max=DESCRIPTION_MAX)
+    title = clean_text(title, "title", TITLE_MAX, errors=errors, missing=_l("제목을 입력해 주세요."))
+    description = clean_text(description, "description", DESCRIPTION_MAX, required=False, errors=errors)
     labels = [label.strip() if isinstance(label, str) else "" for label in options] \
         if isinstance(options, list | tuple) else []
     if not all(labels):
@@ -227,10 +252,8 @@ def extend(poll: Poll, closes_at: datetime, actor, reason: str) -> Poll:
     require_role(actor, Role.staff)
     if poll.state not in (PollState.draft, PollState.scheduled, PollState.open, PollState.pending):
         raise Conflict(_l("마감된 투표의 마감 시각은 바꿀 수 없습니다."), code="poll_not_open")
-    reason = (reason or "").strip()
-    errors = {}
-    if not reason:
-        errors["reason"] = _l("사유를 적어 주세요.")
+    errors: dict = {}
+    reason = clean_text(reason, "reason", REASON_MAX, errors=errors, missing=_l("사유를 적어 주세요."))
     if not isinstance(closes_at, datetime) or closes_at.tzinfo is None:
         errors["closes_at"] = _l("시간대가 있는 ISO 8601 시각이어야 합니다.")
     elif closes_at <= max(poll.closes_at, utcnow()):

@@ -21,7 +21,7 @@ from participation.core import images as core_images
 from participation.core.audit import history
 from participation.core.csv import table_response
 from participation.core.errors import Conflict, DomainError, NotFound, ValidationError
-from participation.core.forms import ConfirmForm, apply_errors
+from participation.core.forms import ConfirmForm, apply_errors, require_valid
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
@@ -68,7 +68,7 @@ def index():
 @bp.get("/<int:poll_id>")
 @cached_for_anonymous
 def detail(poll_id):
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     problem = services.eligibility_problem(poll, current_user) if current_user.is_authenticated else None
     return render_template("polls/detail.html", poll=poll, open_now=services.is_open_for_voting(poll),
                            voted=queries.participated(poll, current_user), problem=problem,
@@ -80,7 +80,7 @@ def detail(poll_id):
 @login_required
 def confirm(poll_id):
     """The confirm step: show what was chosen; nothing is stored until the voter presses 투표하기."""
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     services.require_may_vote(poll, current_user)
     form = ConfirmForm()
     try:
@@ -101,7 +101,7 @@ def confirm(poll_id):
 @login_required
 @participation_limit
 def vote(poll_id):
-    poll = queries.get_poll(poll_id, current_user, for_vote=True)
+    poll = services.get_visible(poll_id, current_user, for_vote=True)
     try:
         receipt = services.cast_ballot(poll, current_user, parse_choices(request.form.getlist("choice")))
     except DomainError as error:
@@ -121,7 +121,7 @@ def vote(poll_id):
 @bp.get("/<int:poll_id>/receipt")
 @login_required
 def receipt(poll_id):
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     tokens = dict(session.get(RECEIPTS_KEY, {}))
     token = tokens.pop(str(poll.id), None)
     if token is not None:
@@ -139,7 +139,7 @@ def receipt_page(poll, code: str | None, voted: bool):
 
 @bp.get("/<int:poll_id>/results")
 def results(poll_id):
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     queries.require_results_visible(poll)
     return render_template("polls/results.html", poll=poll, results=queries.results(poll),
                            turnout=queries.turnout(poll), age_labels=AGE_BAND_LABELS,
@@ -148,7 +148,7 @@ def results(poll_id):
 
 @bp.get("/<int:poll_id>/receipts")
 def bulletin(poll_id):
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     page, per_page = page_arguments(100)
     lookup = (request.args.get("receipt") or "").strip()[:100]
     found = queries.find_receipt(poll, lookup) if lookup else None
@@ -193,7 +193,7 @@ def manage():
 @login_required
 def manage_poll(poll_id):
     require_role(current_user, Role.staff)
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     return render_template("polls/manage_poll.html", poll=poll, reason_form=TransitionForm(),
                            extend_form=ExtendForm(), allowed=services.LIFECYCLE.allowed(poll.state),
                            entries=history(services.SUBJECT, poll.id), image_form=OptionImageForm(),
@@ -205,12 +205,11 @@ def manage_poll(poll_id):
 def set_option_image(poll_id, option_id):
     """Add or replace an option's picture (staff, while the poll is a draft or scheduled)."""
     require_role(current_user, Role.staff)
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     option = images.get_option(poll, option_id)
     form = OptionImageForm()
     try:
-        if not form.validate_on_submit():
-            raise ValidationError({"image": form.errors.get("image") or [_l("이미지 파일을 골라 주세요.")]})
+        require_valid(form)
         images.set_image(option, form.image.data.read(core_images.MAX_BYTES + 1), current_user)
     except DomainError as error:
         db.session.rollback()
@@ -225,10 +224,9 @@ def set_option_image(poll_id, option_id):
 @login_required
 def remove_option_image(poll_id, option_id):
     require_role(current_user, Role.staff)
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     option = images.get_option(poll, option_id)
-    if not ConfirmForm().validate_on_submit():
-        raise ValidationError({"csrf_token": _l("페이지를 다시 열고 시도해 주세요.")})
+    require_valid(ConfirmForm())
     images.remove_image(option, current_user)
     db.session.commit()
     flash(_("선택지 '%(label)s'의 이미지를 지웠습니다.", label=option.label), "success")
@@ -241,7 +239,7 @@ def option_image(option_id):
     option = db.session.get(PollOption, option_id)
     if option is None or option.image_name is None:
         raise NotFound()
-    poll = queries.get_poll(option.poll_id, current_user)
+    poll = services.get_visible(option.poll_id, current_user)
     return storage.send(images.image_key(option), option.image_content_type, max_age=3600,
                         private=poll.state not in queries.PUBLIC_STATES)
 
@@ -249,10 +247,9 @@ def option_image(option_id):
 @bp.post("/<int:poll_id>/transitions/<to>")
 @login_required
 def change_state(poll_id, to):
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     form = TransitionForm()
-    if not form.validate_on_submit():
-        raise ValidationError({"reason": _l("사유는 2000자 이내로 적어 주세요.")})
+    require_valid(form)
     services.transition(poll, to, current_user, form.reason.data)
     db.session.commit()
     flash(_("투표 상태를 바꿨습니다: %(state)s", state=poll.state), "success")
@@ -264,10 +261,9 @@ def change_state(poll_id, to):
 @bp.post("/<int:poll_id>/extend")
 @login_required
 def extend(poll_id):
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     form = ExtendForm()
-    if not form.validate_on_submit():
-        raise ValidationError({name: errors for name, errors in form.errors.items()})
+    require_valid(form)
     services.extend(poll, kst_to_utc(form.closes_at.data), current_user, form.reason.data)
     db.session.commit()
     flash(_("마감 시각을 미뤘습니다."), "success")
@@ -280,7 +276,7 @@ def extend(poll_id):
 def export(poll_id, fmt):
     """The final result as CSV or XLSX (staff), once the poll is tallied."""
     require_role(current_user, Role.staff)
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     if poll.state != PollState.tallied:
         raise Conflict(_l("최종 집계가 끝난 투표만 내보낼 수 있습니다."), code="not_tallied")
     positions = {option.id: option.position for option in poll.options}
@@ -294,7 +290,7 @@ def export(poll_id, fmt):
 @login_required
 @filing_limit
 def report(poll_id):
-    poll = queries.get_poll(poll_id, current_user)
+    poll = services.get_visible(poll_id, current_user)
     services.report(poll, current_user, request.form.get("reason", ""))
     db.session.commit()
     flash(_("신고했습니다. 검토 후 처리합니다."), "success")

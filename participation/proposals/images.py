@@ -7,6 +7,8 @@ from participation.core import storage
 from participation.core.audit import audit
 from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.images import CheckedImage, check_images, store
+from participation.core.input import clean_text
+from participation.core.lifecycle import REASON_MAX
 from participation.core.permissions import Role, require_user
 from participation.extensions import db
 from participation.proposals.models import Proposal, ProposalImage, ProposalState
@@ -55,7 +57,7 @@ def remove_image(image: ProposalImage, actor, reason: str | None = None) -> None
     commits."""
     require_user(actor)
     proposal = image.proposal
-    reason = (reason or "").strip() or None
+    reason = clean_text(reason, "reason", REASON_MAX, required=False) or None
     is_author, is_moderator = proposal.author_id == actor.id, actor.has_role(Role.moderator)
     if not is_author and not is_moderator:
         raise NotFound(_l("사진을 찾을 수 없습니다."))

@@ -12,7 +12,8 @@ from participation.core import jobs, settings, trending
 from participation.core.audit import audit
 from participation.core.database import insert_missing, insert_once
 from participation.core.errors import Conflict, NotFound, ValidationError
-from participation.core.lifecycle import Edge, Lifecycle
+from participation.core.input import clean_text
+from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
 from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.reports import resolve_reports
@@ -164,16 +165,11 @@ def _tell_followers(proposal: Proposal, message: str) -> None:
 
 def clean_fields(data: dict) -> dict:
     """Check a proposal's fields; return them trimmed. Raises ValidationError naming each bad field."""
-    errors, cleaned = {}, {}
-    for name, required, limit in (("title", True, TITLE_MAX), ("body", True, TEXT_MAX),
-                                  ("problem", False, TEXT_MAX), ("expected_effect", False, TEXT_MAX)):
-        value = data.get(name)
-        value = value.strip() if isinstance(value, str) else ""
-        if required and not value:
-            errors[name] = _l("필수 항목입니다.")
-        elif len(value) > limit:
-            errors[name] = _l("%(max)d자 이내로 적어 주세요.", max=limit)
-        cleaned[name] = value
+    errors: dict = {}
+    cleaned = {name: clean_text(data.get(name), name, limit, required=required, errors=errors,
+                                missing=_l("필수 항목입니다."))
+               for name, required, limit in (("title", True, TITLE_MAX), ("body", True, TEXT_MAX),
+                                             ("problem", False, TEXT_MAX), ("expected_effect", False, TEXT_MAX))}
     if data.get("category") not in CATEGORIES:
         errors["category"] = _l("분야를 골라 주세요.")
     cleaned["category"] = data.get("category")
@@ -430,11 +426,7 @@ def add_comment(proposal: Proposal, actor, body, parent_id=None) -> Comment:
         raise NotFound(_l("제안을 찾을 수 없습니다."))
     if proposal.state not in COMMENTABLE_STATES:
         raise Conflict(_l("지금은 댓글을 달 수 없습니다."), code="not_open")
-    body = body.strip() if isinstance(body, str) else ""
-    if not body:
-        raise ValidationError({"body": _l("댓글 내용을 적어 주세요.")})
-    if len(body) > COMMENT_MAX:
-        raise ValidationError({"body": _l("%(max)d자 이내로 적어 주세요.", max=COMMENT_MAX)})
+    body = clean_text(body, "body", COMMENT_MAX, missing=_l("댓글 내용을 적어 주세요."))
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id) if isinstance(parent_id, int) else None
         if parent is None or parent.proposal_id != proposal.id or parent.parent_id is not None or parent.hidden_at:
@@ -447,9 +439,7 @@ def add_comment(proposal: Proposal, actor, body, parent_id=None) -> Comment:
 
 def hide_comment(comment: Comment, actor, reason) -> None:
     require_role(actor, Role.moderator)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _l("사유를 적어 주세요.")})
+    reason = clean_text(reason, "reason", REASON_MAX, missing=_l("사유를 적어 주세요."))
     if comment.hidden_at is not None:
         raise Conflict(_l("이미 숨긴 댓글입니다."))
     comment.hidden_at = utcnow()
@@ -479,9 +469,7 @@ def is_following(proposal: Proposal, user) -> bool:
 
 def add_department(actor, name, is_example: bool = False) -> Department:
     require_role(actor, Role.staff)
-    name = name.strip() if isinstance(name, str) else ""
-    if not name or len(name) > DEPARTMENT_NAME_MAX:
-        raise ValidationError({"name": _l("부서 이름을 %(max)d자 이내로 적어 주세요.", max=DEPARTMENT_NAME_MAX)})
+    name = clean_text(name, "name", DEPARTMENT_NAME_MAX, missing=_l("부서 이름을 적어 주세요."))
     department = insert_once(Department, ("name",), name=name, is_example=is_example)
     if department is None:
         raise Conflict(_l("이미 있는 부서입니다."), code="department_exists")
@@ -504,9 +492,7 @@ def assign_department(proposal: Proposal, department_id, actor) -> None:
 def write_interim_answer(proposal: Proposal, actor, text) -> None:
     """A progress note shown while the final answer is late."""
     require_role(actor, Role.staff)
-    text = text.strip() if isinstance(text, str) else ""
-    if not text or len(text) > TEXT_MAX:
-        raise ValidationError({"interim_answer": _l("중간 답변을 적어 주세요.")})
+    text = clean_text(text, "interim_answer", TEXT_MAX, missing=_l("중간 답변을 적어 주세요."))
     if proposal.state != S.under_review:
         raise Conflict(_l("부서 검토 중인 제안에만 중간 답변을 쓸 수 있습니다."))
     proposal.interim_answer = text
@@ -517,19 +503,15 @@ def write_interim_answer(proposal: Proposal, actor, text) -> None:
 def answer(proposal: Proposal, actor, outcome, body, follow_up=None) -> Proposal:
     """The department's answer: adopted, partly adopted or not adopted, with reasons and follow-up."""
     require_role(actor, Role.staff)
-    errors = {}
+    errors: dict = {}
     try:
         outcome = AnswerOutcome(outcome)
     except ValueError:
         errors["outcome"] = _l("채택, 일부 채택, 불채택 중 하나를 골라 주세요.")
-    body = body.strip() if isinstance(body, str) else ""
-    follow_up = follow_up.strip() if isinstance(follow_up, str) else ""
-    if not body or len(body) > TEXT_MAX:
-        errors["answer_body"] = _l("답변과 그 이유를 적어 주세요.")
-    if len(follow_up) > TEXT_MAX:
-        errors["follow_up"] = _l("%(max)d자 이내로 적어 주세요.", max=TEXT_MAX)
-    elif not follow_up and outcome in (AnswerOutcome.adopted, AnswerOutcome.partly):
-        errors["follow_up"] = _l("채택한 제안은 후속 조치를 적어 주세요.")
+    body = clean_text(body, "answer_body", TEXT_MAX, errors=errors, missing=_l("답변과 그 이유를 적어 주세요."))
+    follow_up = clean_text(follow_up, "follow_up", TEXT_MAX, errors=errors,
+                           required=outcome in (AnswerOutcome.adopted, AnswerOutcome.partly),
+                           missing=_l("채택한 제안은 후속 조치를 적어 주세요."))
     if errors:
         raise ValidationError(errors)
     LIFECYCLE.check(proposal, S.answered, actor)
@@ -570,9 +552,7 @@ def request_mayor_answer(proposal: Proposal, participants: int) -> bool:
 def answer_as_mayor(proposal: Proposal, actor, text) -> Proposal:
     """Staff enter the mayor's answer; followers and the forum's participants are told."""
     require_role(actor, Role.staff)
-    text = text.strip() if isinstance(text, str) else ""
-    if not text or len(text) > TEXT_MAX:
-        raise ValidationError({"mayor_answer": _l("시장 답변을 %(max)d자 이내로 적어 주세요.", max=TEXT_MAX)})
+    text = clean_text(text, "mayor_answer", TEXT_MAX, missing=_l("시장 답변을 적어 주세요."))
     if proposal.mayor_answer_requested_at is None or proposal.state not in MAYOR_STATES:
         raise Conflict(_l("공론장 참여 기준에 이른 제안에만 시장 답변을 등록할 수 있습니다."),
                        code="mayor_answer_not_requested")

@@ -189,10 +189,10 @@ def remove_image(proposal_id, image_id):
 @login_required
 @participation_limit
 def support(proposal_id):
-    if ConfirmForm().validate_on_submit():
-        services.support(services.get_visible(proposal_id, current_user), current_user)
-        db.session.commit()
-        flash(_("공감했습니다. 공감 수는 잠시 후 반영됩니다."), "success")
+    require_valid(ConfirmForm())
+    services.support(services.get_visible(proposal_id, current_user), current_user)
+    db.session.commit()
+    flash(_("공감했습니다. 공감 수는 잠시 후 반영됩니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
 
 
@@ -200,10 +200,10 @@ def support(proposal_id):
 @login_required
 @participation_limit
 def withdraw(proposal_id):
-    if ConfirmForm().validate_on_submit():
-        services.withdraw_support(services.get_visible(proposal_id, current_user), current_user)
-        db.session.commit()
-        flash(_("공감을 취소했습니다."), "success")
+    require_valid(ConfirmForm())
+    services.withdraw_support(services.get_visible(proposal_id, current_user), current_user)
+    db.session.commit()
+    flash(_("공감을 취소했습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
 
 
@@ -211,14 +211,14 @@ def withdraw(proposal_id):
 @login_required
 def follow(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
-    if ConfirmForm().validate_on_submit():
-        if request.form.get("stop") == "1":
-            services.unfollow(proposal, current_user)
-            flash(_("이 제안의 알림을 끊었습니다."), "success")
-        else:
-            services.follow(proposal, current_user)
-            flash(_("상태가 바뀌거나 답변이 오면 알려 드립니다."), "success")
-        db.session.commit()
+    require_valid(ConfirmForm())
+    if request.form.get("stop") == "1":
+        services.unfollow(proposal, current_user)
+        flash(_("이 제안의 알림을 끊었습니다."), "success")
+    else:
+        services.follow(proposal, current_user)
+        flash(_("상태가 바뀌거나 답변이 오면 알려 드립니다."), "success")
+    db.session.commit()
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
 
 
@@ -228,14 +228,12 @@ def follow(proposal_id):
 def comment(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
     form = forms.CommentForm()
-    if form.validate_on_submit():
-        parent = form.parent_id.data
-        parent_id = int(parent) if parent and parent.isdigit() else (None if not parent else -1)
-        services.add_comment(proposal, current_user, form.body.data, parent_id)
-        db.session.commit()
-        flash(_("댓글을 달았습니다."), "success")
-    else:
-        flash(" ".join(m for ms in form.errors.values() for m in ms), "error")
+    require_valid(form)
+    parent = form.parent_id.data
+    parent_id = int(parent) if parent and parent.isdigit() else (None if not parent else -1)
+    services.add_comment(proposal, current_user, form.body.data, parent_id)
+    db.session.commit()
+    flash(_("댓글을 달았습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id) + "#comments", 303)
 
 
@@ -244,19 +242,17 @@ def comment(proposal_id):
 def report(proposal_id):
     services.get_visible(proposal_id, current_user)
     form = forms.ReportForm()
-    if form.validate_on_submit():
-        comment_id = request.form.get("comment_id", "")
-        if comment_id:
-            target = db.session.get(Comment, int(comment_id)) if comment_id.isdigit() else None
-            if target is None or target.proposal_id != proposal_id:
-                raise NotFound()
-            file_report(current_user, services.COMMENT_SUBJECT, target.id, form.reason.data)
-        else:
-            file_report(current_user, services.SUBJECT, proposal_id, form.reason.data)
-        db.session.commit()
-        flash(_("신고를 접수했습니다. 검토자가 확인합니다."), "success")
+    require_valid(form)
+    comment_id = request.form.get("comment_id", "")
+    if comment_id:
+        target = db.session.get(Comment, int(comment_id)) if comment_id.isdigit() else None
+        if target is None or target.proposal_id != proposal_id:
+            raise NotFound()
+        file_report(current_user, services.COMMENT_SUBJECT, target.id, form.reason.data)
     else:
-        flash(_("신고 사유를 적어 주세요."), "error")
+        file_report(current_user, services.SUBJECT, proposal_id, form.reason.data)
+    db.session.commit()
+    flash(_("신고를 접수했습니다. 검토자가 확인합니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
 
 
@@ -293,8 +289,7 @@ def transition(proposal_id):
 def merge(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
     form = forms.MergeForm()
-    if not form.validate_on_submit():
-        raise ValidationError({"target_id": _l("통합할 제안 번호를 숫자로 적어 주세요.")})
+    require_valid(form)
     target = services.merge(proposal, form.target_id.data, current_user, form.reason.data)
     db.session.commit()
     flash(_("제안 %(id)d번에 통합했습니다.", id=target.id), "success")
@@ -320,10 +315,10 @@ def hide_comment(comment_id):
 def dismiss_reports(subject_type, subject_id):
     if subject_type not in (services.SUBJECT, services.COMMENT_SUBJECT):
         raise NotFound()
-    if ConfirmForm().validate_on_submit():
-        resolve_reports(current_user, subject_type, subject_id, upheld=False)
-        db.session.commit()
-        flash(_("신고를 기각했습니다."), "success")
+    require_valid(ConfirmForm())
+    resolve_reports(current_user, subject_type, subject_id, upheld=False)
+    db.session.commit()
+    flash(_("신고를 기각했습니다."), "success")
     return redirect(url_for("proposals.moderation"), 303)
 
 
@@ -443,8 +438,7 @@ def import_review(stored):
     data = importer.staged(stored) if IMPORT_NAME.fullmatch(stored) else None
     if data is None:
         raise NotFound(_l("올린 파일을 찾을 수 없습니다. 다시 올려 주세요."))
-    if not ConfirmForm().validate_on_submit():
-        return redirect(url_for("proposals.import_upload"), 303)
+    require_valid(ConfirmForm())
     mapping = {name: request.form.get(f"map_{name}", "") for name in importer.FIELDS}
     return _import_preview(stored, data, request.form.get("original", "")[:200], mapping,
                            confirm=request.form.get("action") == "confirm")

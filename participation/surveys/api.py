@@ -180,7 +180,7 @@ def create_survey(data):
 @bp.response(200, SurveySchema)
 def get_survey(survey_id):
     """One survey with its sections and questions (a draft only to staff)."""
-    return detail(queries.survey_for(current_api_user(), survey_id))
+    return detail(services.get_visible(survey_id, current_api_user()))
 
 
 @bp.post("/surveys/<int:survey_id>/transitions")
@@ -189,7 +189,7 @@ def get_survey(survey_id):
 @bp.response(200, SurveySchema)
 def transition_survey(data, survey_id):
     """draft → open → closed (staff). Opening needs questions, and options on every choice question."""
-    survey = queries.survey_for(current_api_user(), survey_id)
+    survey = services.get_visible(survey_id, current_api_user())
     services.transition(survey, data["to"], current_api_user(), data.get("reason"))
     db.session.commit()
     return detail(survey)
@@ -204,7 +204,7 @@ def answer_survey(data, survey_id):
     """Answer once: {"answers": {"<question id>": value}}. 409 a second time or when not open; 422 names
     the questions (fields keyed by question id); nothing is stored from a refused submission."""
     user = current_api_user()
-    survey = queries.survey_for(user, survey_id)
+    survey = services.get_visible(survey_id, user)
     response = services.answer_survey(survey, user, data["answers"])
     db.session.commit()
     return {"id": response.id, "survey_id": survey.id, "submitted_at": response.submitted_at}
@@ -216,7 +216,7 @@ def answer_survey(data, survey_id):
 def survey_results(survey_id):
     """The aggregates as of the last recount: to staff at any time, to everyone once the survey has closed."""
     user = current_api_user()
-    survey = queries.survey_for(user, survey_id)
+    survey = services.get_visible(survey_id, user)
     if not queries.results_visible(survey, user):
         raise Forbidden(_l("결과는 여론조사가 마감된 뒤 공개됩니다."), code="results_not_published")
     return queries.api_results(survey)

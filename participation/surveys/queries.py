@@ -9,10 +9,9 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
-from participation.core.errors import NotFound
 from participation.core.pagination import Page, paginate
 from participation.core.permissions import Role
-from participation.core.seoul import AGE_BANDS, DISTRICTS
+from participation.core.seoul import AGE_BANDS, DISTRICTS, suppressed, suppressed_table
 from participation.core.time import to_kst
 from participation.extensions import db
 from participation.surveys import statistics
@@ -20,6 +19,7 @@ from participation.surveys.models import (
     CHOICE_TYPES,
     Answer,
     PopulationFrame,
+    Question,
     QuestionType,
     Response,
     Survey,
@@ -37,14 +37,6 @@ def is_staff(user) -> bool:
 def get(model, item_id: int | None):
     """A row by id; ids beyond what an integer column holds do not exist (rather than a database error)."""
     return db.session.get(model, item_id) if item_id and 0 < item_id < 2**31 else None
-
-
-def survey_for(user, survey_id: int) -> Survey:
-    """A survey the user may see: drafts only to staff (to anyone else a draft does not exist)."""
-    survey = get(Survey, survey_id)
-    if survey is None or (survey.state == SurveyState.draft and not is_staff(user)):
-        raise NotFound()
-    return survey
 
 
 def results_visible(survey: Survey, user) -> bool:
@@ -98,11 +90,13 @@ def _rounded(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
+UNKNOWN = "-"  # a respondent without a district or an age band: in the totals, never a group of its own
+
+
 def _by(cells: dict[tuple, float], dimension: int) -> dict[str, float]:
     totals: dict[str, float] = defaultdict(float)
     for cell, value in cells.items():
-        if cell[dimension] is not None:
-            totals[cell[dimension]] += value
+        totals[UNKNOWN if cell[dimension] is None else cell[dimension]] += value
     return totals
 
 
@@ -110,9 +104,24 @@ def _weighted(cells: dict[tuple, float], weights: dict[tuple, float]) -> float:
     return sum(value * weights[cell] for cell, value in cells.items() if cell in weights)
 
 
+def _choice_crosstab(question: Question, cells_n: dict, chosen: dict, dimension: int, names: tuple) -> list:
+    """Respondents per group and how many of them chose each option, as a two-way table suppressed by
+    core.seoul.suppressed_table. A single-choice question's rows add up to the group's respondents; in a
+    multiple-choice one a person counts under several options, so the group's respondents are given apart."""
+    group_n = _by(cells_n, dimension)
+    per_option = {option.id: _by(chosen.get(option.id, {}), dimension) for option in question.options}
+    groups = (*names, UNKNOWN)
+    table = {name: {option_id: int(counts.get(name, 0)) for option_id, counts in per_option.items()}
+             for name in groups}
+    people = None if question.type == QuestionType.single else {name: int(group_n.get(name, 0)) for name in groups}
+    cells, totals = suppressed_table(table, hidden_rows=[UNKNOWN], row_totals=people)
+    return [{"group": name, "n": totals[name], "counts": [cells[name][option.id] for option in question.options]}
+            for name in names if group_n.get(name)]
+
+
 def compute_results(survey: Survey) -> dict:
     """Every question's aggregates from the submitted responses: counts and shares, mean / median /
-    distribution, cross-tabs by district and age band (cells under MIN_CELL_SIZE suppressed) and, when a
+    distribution, cross-tabs by district and age band (suppressed as core.seoul says) and, when a
     population frame is loaded, post-stratified figures with the design effect and margin of error."""
     submitted = (Response.survey_id == survey.id, Response.submitted_at.is_not(None))
     cell_columns = (Response.district, Response.age_band)
@@ -172,15 +181,7 @@ def compute_results(survey: Survey) -> dict:
                     "weighted_share": _rounded(_weighted(cells, weights) / weighted_base) if weighted_base else None,
                 })
             for key, (dimension, names) in groups.items():
-                group_n = _by(cells_n, dimension)
-                per_option = [_by(chosen.get(option.id, {}), dimension) for option in question.options]
-                entry[key] = []
-                for name in names:
-                    if not group_n.get(name):
-                        continue
-                    large = statistics.shown(int(group_n[name])) is not None
-                    entry[key].append({"group": name, "n": statistics.shown(int(group_n[name])), "counts": [
-                        statistics.shown(int(counts.get(name, 0))) if large else None for counts in per_option]})
+                entry[key] = _choice_crosstab(question, cells_n, chosen, dimension, names)
         elif question.type in (QuestionType.likert, QuestionType.number):
             values = numbers.get(question.id, {})
             distribution = {value: sum(cells.values()) for value, cells in values.items()}
@@ -198,8 +199,9 @@ def compute_results(survey: Survey) -> dict:
                     for name, count in _by(cells, dimension).items():
                         sums[name] += value * count
                         counts[name] += int(count)
-                entry[key] = [{"group": name, "n": statistics.shown(counts[name]),
-                               "mean": _rounded(sums[name] / counts[name]) if statistics.shown(counts[name]) else None}
+                shown = suppressed({name: counts.get(name, 0) for name in (*names, UNKNOWN)}, hidden=[UNKNOWN])
+                entry[key] = [{"group": name, "n": shown[name],
+                               "mean": _rounded(sums[name] / counts[name]) if shown[name] else None}
                               for name in names if counts.get(name)]
         questions.append(entry)
     return {"responses": responses, "margin_of_error": _rounded(statistics.margin_of_error(responses)),

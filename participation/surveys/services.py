@@ -12,14 +12,15 @@ from sqlalchemy import delete, select, update
 from participation.core import jobs, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, Forbidden, ValidationError
-from participation.core.input import refuse_nul_in_file
+from participation.core.errors import Conflict, Forbidden, NotFound, ValidationError
+from participation.core.input import clean_text, refuse_nul_in_file
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_verified
 from participation.core.seoul import AGE_BANDS, DISTRICTS
 from participation.core.settings import require_participation_open
 from participation.core.time import kst_today, utcnow
 from participation.extensions import db
+from participation.surveys import queries
 from participation.surveys.models import (
     CHOICE_TYPES,
     LIKERT_MAX,
@@ -64,6 +65,23 @@ def recount_later(survey_id: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Who sees what
+
+
+def can_see(survey: Survey, user) -> bool:
+    """Drafts are for staff only."""
+    return survey.state != SurveyState.draft or queries.is_staff(user)
+
+
+def get_visible(survey_id: int, user) -> Survey:
+    """The survey if this person may see it; to anyone else a draft does not exist (404, not 403)."""
+    survey = queries.get(Survey, survey_id)
+    if survey is None or not can_see(survey, user):
+        raise NotFound()
+    return survey
+
+
+# ---------------------------------------------------------------------------------------------------
 # Building a survey (staff)
 
 
@@ -79,18 +97,11 @@ def _text(value) -> str:
 
 def check_survey_fields(fields: dict) -> dict:
     """Clean the survey's own fields (title, texts, target, window); raise ValidationError naming them."""
-    errors = {}
-    title = _text(fields.get("title"))
-    if not title:
-        errors["title"] = _l("제목을 적어 주세요.")
-    elif len(title) > TITLE_MAX:
-        errors["title"] = _l("%(max)d자 이내로 적어 주세요.", max=TITLE_MAX)
-    clean = {"title": title}
+    errors: dict = {}
+    clean = {"title": clean_text(fields.get("title"), "title", TITLE_MAX, errors=errors,
+                                 missing=_l("제목을 적어 주세요."))}
     for name in ("intro", "thanks"):
-        text = _text(fields.get(name))
-        if len(text) > INTRO_MAX:
-            errors[name] = _l("%(max)d자 이내로 적어 주세요.", max=INTRO_MAX)
-        clean[name] = text
+        clean[name] = clean_text(fields.get(name), name, INTRO_MAX, required=False, errors=errors)
     district = fields.get("target_district") or None
     if district is not None and district not in DISTRICTS:
         errors["target_district"] = _l("서울의 25개 자치구 중 하나여야 합니다.")
@@ -131,9 +142,7 @@ def update_survey(actor, survey: Survey, fields: dict) -> None:
 def add_section(actor, survey: Survey, title: str) -> SurveySection:
     require_role(actor, Role.staff)
     require_draft(survey)
-    title = _text(title)
-    if len(title) > TITLE_MAX:
-        raise ValidationError({"title": _l("%(max)d자 이내로 적어 주세요.", max=TITLE_MAX)})
+    title = clean_text(title, "title", TITLE_MAX, required=False)
     section = SurveySection(position=len(survey.sections), title=title)
     survey.sections.append(section)
     db.session.flush()

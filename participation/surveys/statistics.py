@@ -3,8 +3,6 @@ post-stratification weights, Kish's design effect and the margin of error, small
 
 import math
 
-from participation.core.seoul import MIN_CELL_SIZE
-
 Z_95 = 1.96
 
 
@@ -56,8 +54,3 @@ def margin_of_error(n: int, design_effect: float = 1.0) -> float | None:
     if n <= 0:
         return None
     return Z_95 * math.sqrt(design_effect * 0.25 / n)
-
-
-def shown(count: int | None) -> int | None:
-    """A count fit to show in a breakdown: cells under MIN_CELL_SIZE people are suppressed (None)."""
-    return count if count is not None and count >= MIN_CELL_SIZE else None

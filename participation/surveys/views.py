@@ -4,7 +4,7 @@ printable report, and the staff builder, preview, transitions, exports and popul
 import random
 
 import pygal
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -33,7 +33,7 @@ def survey_globals():
 
 def _staff_survey(survey_id: int):
     require_role(current_user, Role.staff)
-    return queries.survey_for(current_user, survey_id)
+    return services.get_visible(survey_id, current_user)
 
 
 def _owned(model, item_id: int, survey):
@@ -57,7 +57,7 @@ def index():
 
 @bp.get("/<int:survey_id>")
 def detail(survey_id):
-    survey = queries.survey_for(current_user, survey_id)
+    survey = services.get_visible(survey_id, current_user)
     response = services.find_response(survey, current_user) if current_user.is_authenticated else None
     return render_template("surveys/detail.html", survey=survey, response=response, confirm=ConfirmForm(),
                            problems=services.definition_problems(survey) if survey.state == SurveyState.draft else [])
@@ -67,7 +67,7 @@ def detail(survey_id):
 @login_required
 @participation_limit
 def start(survey_id):
-    survey = queries.survey_for(current_user, survey_id)
+    survey = services.get_visible(survey_id, current_user)
     response = services.start_response(survey, current_user)
     db.session.commit()
     return redirect(url_for("surveys.respond", survey_id=survey.id, number=response.resume_position + 1), 303)
@@ -113,7 +113,7 @@ def _section_page(survey, number: int, *, response=None, values=None, errors=Non
 @bp.route("/<int:survey_id>/respond/<int:number>", methods=["GET", "POST"])
 @login_required
 def respond(survey_id, number):
-    survey = queries.survey_for(current_user, survey_id)
+    survey = services.get_visible(survey_id, current_user)
     response = services.find_response(survey, current_user)
     if response is None or response.submitted_at is not None:
         return redirect(url_for("surveys.detail", survey_id=survey.id), 303)
@@ -154,7 +154,7 @@ def respond(survey_id, number):
 @bp.get("/<int:survey_id>/thanks")
 @login_required
 def thanks(survey_id):
-    survey = queries.survey_for(current_user, survey_id)
+    survey = services.get_visible(survey_id, current_user)
     return render_template("surveys/thanks.html", survey=survey)
 
 
@@ -163,7 +163,7 @@ def thanks(survey_id):
 
 
 def _visible_results(survey_id: int):
-    survey = queries.survey_for(current_user, survey_id)
+    survey = services.get_visible(survey_id, current_user)
     if not queries.results_visible(survey, current_user):
         raise Forbidden(_l("결과는 여론조사가 마감된 뒤 공개됩니다."), code="results_not_published")
     return survey
@@ -345,10 +345,10 @@ def edit_question(survey_id, question_id):
 @login_required
 def delete_question(survey_id, question_id):
     survey = _staff_survey(survey_id)
-    if ConfirmForm().validate_on_submit():
-        services.delete_question(current_user, _owned(Question, question_id, survey))
-        db.session.commit()
-        flash(_("문항을 지웠습니다."), "success")
+    require_valid(ConfirmForm())
+    services.delete_question(current_user, _owned(Question, question_id, survey))
+    db.session.commit()
+    flash(_("문항을 지웠습니다."), "success")
     return redirect(url_for("surveys.edit", survey_id=survey.id), 303)
 
 
@@ -357,15 +357,15 @@ def delete_question(survey_id, question_id):
 def set_skip(survey_id, question_id):
     survey = _staff_survey(survey_id)
     question = _owned(Question, question_id, survey)
-    if ConfirmForm().validate_on_submit():
-        option = _owned(Option, request.form.get("option", type=int) or 0, survey)
-        if option.question_id != question.id:
-            raise NotFound()
-        section_id = request.form.get("section", type=int)
-        section = _owned(SurveySection, section_id, survey) if section_id else None
-        services.set_skip(current_user, option, section)
-        db.session.commit()
-        flash(_("건너뛰기 규칙을 저장했습니다."), "success")
+    require_valid(ConfirmForm())
+    option = _owned(Option, request.form.get("option", type=int) or 0, survey)
+    if option.question_id != question.id:
+        raise NotFound()
+    section_id = request.form.get("section", type=int)
+    section = _owned(SurveySection, section_id, survey) if section_id else None
+    services.set_skip(current_user, option, section)
+    db.session.commit()
+    flash(_("건너뛰기 규칙을 저장했습니다."), "success")
     return redirect(url_for("surveys.edit", survey_id=survey.id, _anchor=f"question-{question.id}"), 303)
 
 
@@ -380,8 +380,7 @@ def preview(survey_id, number):
 @login_required
 def duplicate(survey_id):
     survey = _staff_survey(survey_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_valid(ConfirmForm())
     copy = services.duplicate_survey(current_user, survey)
     db.session.commit()
     flash(_("사본을 만들었습니다. 고친 뒤 열어 주세요."), "success")
@@ -392,8 +391,7 @@ def duplicate(survey_id):
 @login_required
 def transition(survey_id):
     survey = _staff_survey(survey_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    require_valid(ConfirmForm())
     services.transition(survey, request.form.get("to", ""), current_user, request.form.get("reason") or None)
     db.session.commit()
     flash(_("여론조사 상태를 '%(state)s'(으)로 바꿨습니다.", state=STATE_LABELS[str(survey.state)]), "success")

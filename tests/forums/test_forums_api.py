@@ -219,10 +219,9 @@ def test_stance_summary_and_opinion_map_after_the_recount(client, run_jobs):
     assert summary["comment_count"] == 14 and summary["participant_count"] == 13
     stance = summary["stance_summary"]
     assert stance["total"] == 13 and stance["counts"] == {"pro": 9, "con": 3, "other": 1}
-    # 마포구 has 12 people: shown, with its small cells suppressed; 강남구 (1 person) is left out.
-    assert stance["by_district"] == [{"name": "마포구", "total": 12, "counts": {"pro": None, "con": None,
-                                                                              "other": None}}]
-    assert [row["name"] for row in stance["by_age_band"]] == ["30-39"]
+    # 마포구 has 12 people, but showing it would give away 강남구's one person (13 - 12): neither is shown, and
+    # all 13 are in one age band, which the total would give away as well.
+    assert stance["by_district"] == [] and stance["by_age_band"] == []
     opinions = client.get(f"/api/v1/forums/{forum_id}/opinions").json
     assert opinions["participants"] == 0 and opinions["groups"] == []
 

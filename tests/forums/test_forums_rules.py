@@ -70,8 +70,8 @@ def test_citizens_cannot_run_the_life_cycle_or_see_drafts(db_session):
     with pytest.raises(Forbidden):
         services.transition(draft, "open", citizen)
     with pytest.raises(NotFound):
-        services.get_forum(draft.id, citizen)
-    assert services.get_forum(draft.id, factories.staff()) is draft
+        services.get_visible(draft.id, citizen)
+    assert services.get_visible(draft.id, factories.staff()) is draft
 
 
 def test_unverified_people_and_the_pause_switch_stop_reactions(db_session):

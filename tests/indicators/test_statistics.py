@@ -90,16 +90,23 @@ def test_monthly_figures_follow_kst_months(planted):
     rows = rows_by_label()
     petitions_new = rows[("petitions", "new")]
     assert petitions_new.months[:3] == [2, 1, 0] and petitions_new.total == 3
+    # Counted by KST month (before suppression): January 12 signatures, February 9, polls in February.
+    assert channel_stats._count_acts(Signature.created_at, Signature.user_id, 2025) == {1: (12, 12), 2: (9, 9)}
+    assert channel_stats._count_acts(Participation.created_at, Participation.user_id, 2025) == {2: (10, 10)}
+    assert channel_stats._count_acts(Response.submitted_at, Response.user_id, 2025,
+                                     Response.submitted_at.is_not(None)) == {2: (10, 10)}  # not the draft
+    assert channel_stats._count_acts(ForumComment.created_at, ForumComment.author_id, 2025) == {3: (12, 10)}
     signatures = rows[("petitions", "participations")]
-    assert signatures.months[:3] == [12, None, 0]  # February: 9 people, suppressed
+    # February has 9 people and ten months have none: together too few, so January (12) is hidden too — else
+    # the year's 21 would give February away.
+    assert signatures.months[:3] == [None, None, None]
     assert signatures.total == 21 and signatures.suppressed
-    assert rows[("polls", "new")].months[:2] == [1, 0]
-    assert rows[("polls", "participations")].months[:2] == [0, 10]
-    assert rows[("proposals", "participations")].months[2] == 10
+    assert rows[("polls", "new")].months[:2] == [1, 0]  # items, not people: shown as they are
+    assert rows[("polls", "participations")].months[:2] == [None, None]  # one busy month: the total gives it
+    assert rows[("polls", "participations")].total == 10
     assert rows[("surveys", "new")].months[1] == 1
-    assert rows[("surveys", "participations")].months[1] == 10  # the unsubmitted response is not counted
-    assert rows[("forums", "participations")].months[2] == 12
-    assert rows[("forums", "participants")].months[2] == 10
+    assert rows[("surveys", "participations")].total == 10
+    assert rows[("forums", "participations")].total == 12
     assert rows[("forums", "participants")].total == 10
 
 
@@ -150,22 +157,20 @@ def test_the_page_suppresses_nine_and_shows_ten(client, planted):
     login(client, factories.staff())
     page = client.get("/indicators/statistics?year=2025").get_data(as_text=True)
     assert page.count("<caption") == 7 and 'scope="col"' in page
-    assert cells(page, "서명")[:3] == ["12", "10 미만", "0"]
+    assert cells(page, "서명")[:3] == ["비공개", "비공개", "비공개"]
     assert cells(page, "서명")[-1] == "21"
     assert cells(page, "청원당 서명 (해당 월 공개 청원)")[:2] == ["6", "—"]
     assert cells(page, "답변 기준 도달 청원 비율 (%)")[:2] == ["50", "0"]
-    # By district, columns: signatures, supports (current district), polls, surveys, forum commenters.
+    # By district, columns: signatures, supports (current district), polls, surveys, forum commenters. 중구 (9)
+    # and 강남구 (2) together hold 11 signatures: 마포구's 10 can be shown. Every other column has one district
+    # with ten people and none elsewhere, which its total would give away: hidden.
     assert cells(page, "마포구")[0] == "10"
-    assert cells(page, "중구")[0] == "10 미만"
-    assert cells(page, "강남구")[0] == "10 미만"
-    assert cells(page, "강동구") == ["0"] * 5
-    assert cells(page, "노원구")[1] == "10"
-    assert cells(page, "종로구")[2] == "10"
-    assert cells(page, "은평구")[3] == "10"
-    assert cells(page, "성북구")[4] == "10"
-    assert cells(page, "30대")[0] == "21"
+    assert cells(page, "중구")[0] == "비공개" and cells(page, "강남구")[0] == "비공개"
+    assert cells(page, "강동구") == ["비공개"] * 5
+    assert cells(page, "노원구")[1] == cells(page, "종로구")[2] == cells(page, "성북구")[4] == "비공개"
+    assert cells(page, "30대")[0] == "비공개"
     assert "현재 거주 자치구 기준" in page
-    assert "서로 다른 참여자가 1명 이상 10명 미만인 칸" in page  # the suppression is explained
+    assert "10명 미만인 칸(0명 포함)과, 합계에서 그런 칸을 계산해 낼 수 있게 하는 칸은" in page  # explained
 
 
 def test_the_csv_has_the_same_figures_with_korean_intact(client, planted):
@@ -176,14 +181,13 @@ def test_the_csv_has_the_same_figures_with_korean_intact(client, planted):
     assert 'filename="seoul-participation-statistics-2025.csv"' in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     by_key = {(row["표"], row["채널"], row["항목"], row["구분"]): row for row in rows}
-    assert by_key[("월별", "청원", "서명", "01")]["값"] == "12"
     february = by_key[("월별", "청원", "서명", "02")]
-    assert (february["값"], february["비고"]) == ("", "10명 미만 비공개")
+    assert (february["값"], february["비고"]) == ("", "비공개: 10명 미만이거나 그런 칸을 계산해 낼 수 있게 하는 칸")
     assert by_key[("월별", "청원", "서명", "합계")]["값"] == "21"
     assert by_key[("월별", "청원", "청원당 서명 (해당 월 공개 청원)", "01")]["값"] == "6.0"
     assert by_key[("자치구별", "청원 서명", "마포구", "연간")]["값"] == "10"
     assert by_key[("자치구별", "청원 서명", "중구", "연간")]["값"] == ""
-    assert by_key[("연령대별", "청원 서명", "30대", "연간")]["값"] == "21"
+    assert by_key[("연령대별", "청원 서명", "30대", "연간")]["값"] == ""
 
 
 def test_statistics_are_for_staff_only(client, planted):

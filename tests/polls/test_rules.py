@@ -189,8 +189,8 @@ def test_drafts_of_staff_are_not_found_for_citizens(db_session):
 
     poll = PollFactory(state="draft")
     with pytest.raises(NotFound):
-        queries.get_poll(poll.id, UserFactory())
-    assert queries.get_poll(poll.id, staff()) is poll
+        services.get_visible(poll.id, UserFactory())
+    assert services.get_visible(poll.id, staff()) is poll
 
 
 def test_options_may_carry_descriptions_one_per_option(db_session):

@@ -66,18 +66,28 @@ def test_weighting_stays_off_without_a_frame(db_session):
     assert results["questions"][1]["weighted_mean"] is None
 
 
-def test_cross_tabs_suppress_cells_under_ten(db_session):
+def test_cross_tabs_suppress_cells_under_ten_and_what_would_give_them_away(db_session):
     survey = factories.survey(questions=QUESTIONS)
-    for number in range(12):
-        answer(survey, "마포구", 1990, 0 if number < 10 else 1, 4)
-    for _ in range(3):
-        answer(survey, "강남구", 1990, 1, 2)
+    for district, born, choices in (("마포구", 1990, (0,) * 10 + (1,) * 2), ("중구", 1960, (0,) * 10 + (1,) * 12),
+                                    ("강남구", 1990, (1,) * 9), ("서초구", 1960, (0,) * 5)):
+        for choice in choices:
+            answer(survey, district, born, choice, 4 if choice == 0 else 2)
     single, likert, _number, _multiple = queries.compute_results(survey)["questions"]
-    assert single["by_district"] == [{"group": "마포구", "n": 12, "counts": [10, None]},
+    # 강남구 (9) and 서초구 (5) are under ten: hidden, together 14. 마포구's 2 for the second option is hidden, and
+    # so is its 10 beside it (the group's 12 would give the 2 away); 중구's cells are ten or more, and the hidden
+    # cells of each option hold ten or more (2 + 9; 10 + 5).
+    assert single["by_district"] == [{"group": "중구", "n": 22, "counts": [10, 12]},
+                                     {"group": "마포구", "n": 12, "counts": [None, None]},
+                                     {"group": "서초구", "n": None, "counts": [None, None]},
                                      {"group": "강남구", "n": None, "counts": [None, None]}]
-    assert single["by_age_band"] == [{"group": age_band(1990, kst_today()), "n": 15, "counts": [10, None]}]
-    assert likert["by_district"] == [{"group": "마포구", "n": 12, "mean": 4.0},
+    assert likert["by_district"] == [{"group": "중구", "n": 22, "mean": 2.9091},
+                                     {"group": "마포구", "n": 12, "mean": 3.6667},
+                                     {"group": "서초구", "n": None, "mean": None},
                                      {"group": "강남구", "n": None, "mean": None}]
+    # Age bands: 30-39 has 21 and 60-69 has 27, every other band none. Showing both would show that the other
+    # bands are empty (48 - 21 - 27), so the smaller one is hidden with them.
+    assert [(row["group"], row["n"], row["counts"]) for row in single["by_age_band"]] == [
+        ("30-39", None, [None, None]), ("60-69", 27, [15, 12])]
 
 
 def test_the_recount_job_stores_results_with_their_time(db_session):
