@@ -11,7 +11,7 @@ from participation.core.pagination import paginate
 from participation.core.response_cache import cached_for_anonymous
 from participation.core.seoul import CATEGORIES, DISTRICTS
 from participation.extensions import db
-from participation.proposals import queries, services
+from participation.proposals import moderation, queries, services
 from participation.proposals.models import AnswerOutcome, ProposalSource, ProposalState
 
 bp = ApiBlueprint("proposals_api", __name__, description="Citizen proposals (시민제안, 상상대로 서울)")
@@ -166,7 +166,7 @@ def withdraw(proposal_id):
 def comment(data, proposal_id):
     """Comment, or reply to a top-level comment (`parent_id`)."""
     user = current_api_user()
-    created = services.add_comment(services.get_visible(proposal_id, user), user, data["body"], data["parent_id"])
+    created = moderation.add_comment(services.get_visible(proposal_id, user), user, data["body"], data["parent_id"])
     db.session.commit()
     return created
 
@@ -182,7 +182,7 @@ def transition(data, proposal_id):
     proposal = services.get_visible(proposal_id, user)
     to = data["to"]
     if to == ProposalState.merged:
-        services.merge(proposal, data["target_id"], user, data["reason"])
+        moderation.merge(proposal, data["target_id"], user, data["reason"])
     elif to == ProposalState.answered:
         services.answer(proposal, user, data["outcome"], data["answer"], data["follow_up"])
     else:

@@ -9,7 +9,7 @@ from participation.core.settings import set_setting
 from participation.core.time import kst_today, utcnow
 from participation.forums import counts as forum_counts
 from participation.forums import services as forums
-from participation.proposals import importer, services
+from participation.proposals import discussion, importer, moderation, services
 
 EXAMPLE_DEPARTMENTS = ("예시) 도시교통실", "예시) 기후환경본부", "예시) 복지정책실", "예시) 문화본부")
 
@@ -98,7 +98,7 @@ def _take_part(proposal, citizens) -> None:
 def _support(proposal, citizens) -> None:
     for citizen in citizens:
         services.support(proposal, citizen)
-    services.refresh_count(proposal.id)
+    discussion.refresh_count(proposal.id)
 
 
 def seed(people) -> None:
@@ -121,8 +121,8 @@ def seed(people) -> None:
                     "온열 의자를 먼저 설치하고, 효과를 보고 늘리겠습니다.",
                     "- 2025년 12월: 정류장 100곳 설치\n- 2026년 3월: 이용 만족도 조사 후 확대 검토")
     _take_part(answered, citizens[120:166])
-    services.request_mayor_answers()
-    services.answer_as_mayor(answered, staff, MAYOR_ANSWER)
+    discussion.request_mayor_answers()
+    discussion.answer_as_mayor(answered, staff, MAYOR_ANSWER)
     # 122 supports: a forum is open and 15 people have taken part so far, short of the mayor's 40.
     _support(discussed, citizens[10:132])
     services.assign_department(discussed, departments[1].id, staff)
@@ -134,21 +134,21 @@ def seed(people) -> None:
     closed = created[6]
     _support(closed, citizens[50:58])
     closed.closes_at = utcnow() - timedelta(hours=1)
-    services.close_expired()
+    discussion.close_expired()
     services.transition(created[7], "under_review", moderator, "어린이 안전과 관련되어 공감 기준 전에 부서로 보냅니다.")
     duplicate = created[8]
     _support(duplicate, citizens[55:70])
-    services.merge(duplicate, created[2].id, moderator, "같은 내용의 제안")
+    moderation.merge(duplicate, created[2].id, moderator, "같은 내용의 제안")
     for proposal in (duplicate, created[2]):
-        services.refresh_count(proposal.id)
+        discussion.refresh_count(proposal.id)
 
     rejected = services.submit(citizens[3], {"title": "옆집 소음을 막아 주세요", "body": "옆집이 시끄럽습니다.",
                                              "category": "other"})
     services.transition(rejected, "rejected", moderator, "개인 간 분쟁은 시민제안이 아닌 민원으로 접수해 주세요.")
 
-    first = services.add_comment(answered, citizens[20], "정류장마다 꼭 필요합니다. 어르신들이 좋아하실 거예요.")
-    services.add_comment(answered, citizens[21], "저희 동네 정류장도 포함되면 좋겠습니다.", first.id)
-    services.add_comment(opened[0], citizens[30], "주말 저녁에 도서관을 쓰고 싶은 직장인입니다. 찬성합니다.")
+    first = moderation.add_comment(answered, citizens[20], "정류장마다 꼭 필요합니다. 어르신들이 좋아하실 거예요.")
+    moderation.add_comment(answered, citizens[21], "저희 동네 정류장도 포함되면 좋겠습니다.", first.id)
+    moderation.add_comment(opened[0], citizens[30], "주말 저녁에 도서관을 쓰고 싶은 직장인입니다. 찬성합니다.")
 
     for title, problem, body, effect, category, district in COMMITTEE:
         services.enter_for_committee(staff, {"title": title, "problem": problem, "body": body,

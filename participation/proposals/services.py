@@ -5,15 +5,15 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, literal, or_, select, update
+from sqlalchemy import delete, select
 
 from participation.accounts.models import User
 from participation.core import jobs, settings, trending
 from participation.core.audit import audit
-from participation.core.database import insert_missing, insert_once
+from participation.core.database import insert_once
 from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.input import clean_text
-from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
+from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.reports import resolve_reports
@@ -21,17 +21,12 @@ from participation.core.seoul import CATEGORIES, DISTRICTS
 from participation.core.time import end_of_kst_day, kst_today, utcnow
 from participation.extensions import db
 from participation.forums import services as forums
-from participation.forums.models import TEXT_MAX as FORUM_TEXT_MAX
-from participation.forums.models import Forum, ForumState
-from participation.proposals import counts
+from participation.forums.models import Forum
 from participation.proposals.models import (
-    COMMENT_MAX,
     DEPARTMENT_NAME_MAX,
-    MAYOR_STATES,
     TEXT_MAX,
     TITLE_MAX,
     AnswerOutcome,
-    Comment,
     Department,
     Follow,
     Proposal,
@@ -68,10 +63,6 @@ LIFECYCLE = Lifecycle(SUBJECT, S, [
     Edge(S.answered, S.hidden, M, reason=True),
 ])
 PUBLIC_STATES = {S.open, S.closed, S.under_review, S.answered, S.merged}
-COMMENTABLE_STATES = {S.open, S.closed, S.under_review, S.answered}
-MERGE_TARGET_STATES = {S.open, S.closed, S.under_review, S.answered}
-# States in which the support count opens a forum (MAYOR_STATES: in which its participants call on the mayor).
-DISCUSSION_STATES = (S.open, S.under_review, S.answered)
 
 
 # --- who sees what ------------------------------------------------------------------------------------------
@@ -266,147 +257,7 @@ def has_supported(proposal: Proposal, user) -> bool:
                                                       Support.user_id == user.id)) is not None
 
 
-def refresh_count(proposal_id: int) -> Proposal | None:
-    """Recount one proposal's supports from the rows, then apply the thresholds."""
-    counts.recount(proposal_id)
-    proposal = db.session.get(Proposal, proposal_id, with_for_update=True, populate_existing=True)
-    if proposal is not None:
-        apply_thresholds(proposal)
-    return proposal
-
-
-def refresh_all_counts() -> int:
-    """Recount every proposal and apply the thresholds a recount reached; returns how many counts had drifted."""
-    drifted = counts.recount_all()
-    waiting = db.session.scalars(select(Proposal).where(
-        or_(and_(Proposal.state == S.open, Proposal.support_count >= Proposal.review_threshold),
-            and_(Proposal.state.in_(DISCUSSION_STATES), Proposal.discussion_forum_id.is_(None),
-                 Proposal.support_count >= Proposal.discussion_threshold)))
-        .execution_options(populate_existing=True))
-    for proposal in waiting:
-        apply_thresholds(proposal)
-    return drifted
-
-
-def apply_thresholds(proposal: Proposal) -> None:
-    """50 supports send it to the department; 100 open a public deliberation forum (settings copied at
-    opening)."""
-    if (proposal.state == S.open and proposal.review_threshold is not None
-            and proposal.support_count >= proposal.review_threshold):
-        transition(proposal, S.under_review, None)
-    if (proposal.discussion_threshold is not None and proposal.discussion_forum_id is None
-            and proposal.state in DISCUSSION_STATES and proposal.support_count >= proposal.discussion_threshold):
-        open_discussion(proposal)
-
-
-def _forum_background(proposal: Proposal, mayor_threshold: int) -> str:
-    intro = _("시민제안 %(id)d번에 시민 %(count)d명이 공감해 열린 공론장입니다. 참여한 사람이 %(threshold)d명이 "
-              "되면 서울시장이 답변합니다.", id=proposal.id, count=proposal.support_count, threshold=mayor_threshold)
-    sections = ((_("현황 및 문제점"), proposal.problem), (_("제안 내용"), proposal.body),
-                (_("기대 효과"), proposal.expected_effect))
-    parts = [intro, *(f"## {heading}\n\n{text}" for heading, text in sections if text)]
-    background = "\n\n".join(parts)
-    if len(background) > FORUM_TEXT_MAX:
-        more = "…\n\n" + _("전문은 제안 페이지에서 볼 수 있습니다.")
-        background = background[:FORUM_TEXT_MAX - len(more)] + more
-    return background
-
-
-def open_discussion(proposal: Proposal) -> bool:
-    """The discussion threshold is reached: a public deliberation forum (공론장) of the forums channel opens
-    on the proposal. Exactly one per proposal: the link is written by one conditional UPDATE while it is
-    still empty, so a second or concurrent recount rolls its own forum back. Returns whether it opened one.
-
-    The mayor's threshold is fixed by then: proposals that opened before that rule existed take the
-    setting in force when their forum opens."""
-    mayor_threshold = proposal.mayor_threshold or settings.get_setting("PROPOSAL_MAYOR_THRESHOLD")
-    with db.session.begin_nested() as savepoint:
-        forum = forums.open_for_platform(
-            title=proposal.title, background=_forum_background(proposal, mayor_threshold),
-            links=f"- [{_('시민제안 %(id)d번 보기', id=proposal.id)}](/proposals/{proposal.id})",
-            departments=proposal.department.name if proposal.department else "",
-            reason=_("시민제안 %(id)d번 공감 %(count)d명", id=proposal.id, count=proposal.support_count))
-        linked = _link_forum(proposal, forum.id, mayor_threshold)
-        if not linked:
-            savepoint.rollback()
-    if not linked:
-        return False
-    audit(None, SUBJECT, proposal.id, f"discussion_opened:{forum.id}")
-    db.session.flush()
-    _tell_followers(proposal, _("제안 '%(title)s'에 %(count)d명이 공감해 공론장이 열렸습니다.",
-                                title=proposal.title, count=proposal.support_count))
-    return True
-
-
-def _link_forum(proposal: Proposal, forum_id: int, mayor_threshold: int | None) -> bool:
-    """Make `forum_id` the proposal's forum if it still has none. One conditional UPDATE, because the
-    proposal read by the caller may be stale: of two requests or jobs that both saw no forum (recounts, a
-    merge), one links its forum and the other learns that it did not."""
-    linked = db.session.execute(
-        update(Proposal).where(Proposal.id == proposal.id, Proposal.discussion_forum_id.is_(None))
-        .values(discussion_forum_id=forum_id, mayor_threshold=mayor_threshold,
-                discussion_flagged_at=func.coalesce(Proposal.discussion_flagged_at, utcnow()))
-        .execution_options(synchronize_session=False)).rowcount == 1
-    db.session.refresh(proposal, ["discussion_forum_id", "discussion_flagged_at", "mayor_threshold"])
-    return linked
-
-
-def close_expired() -> int:
-    """The support period is over: recount, and close what stayed below the review threshold."""
-    expired = db.session.scalars(select(Proposal.id).where(Proposal.state == S.open,
-                                                           Proposal.closes_at <= utcnow())).all()
-    for proposal_id in expired:
-        proposal = refresh_count(proposal_id)
-        if proposal is not None and proposal.state == S.open:
-            transition(proposal, S.closed, None)
-    return len(expired)
-
-
-# --- moderation ---------------------------------------------------------------------------------------------
-
-def merge(duplicate: Proposal, target_id, actor, reason: str | None = None) -> Proposal:
-    """Fold a duplicate into another proposal: its supports and followers move over, and a person who
-    supported both still counts once (the unique constraint decides, in SQL)."""
-    require_role(actor, Role.moderator)
-    target = db.session.get(Proposal, target_id) if isinstance(target_id, int) else None
-    if target is None or target.id == duplicate.id or target.state not in MERGE_TARGET_STATES:
-        raise ValidationError({"target_id": _l("통합할 수 있는 공개된 다른 제안의 번호를 적어 주세요.")})
-    LIFECYCLE.check(duplicate, S.merged, actor)
-    insert_missing(Support, select(literal(target.id), Support.user_id, Support.created_at)
-                   .where(Support.proposal_id == duplicate.id), columns=["proposal_id", "user_id", "created_at"])
-    db.session.execute(delete(Support).where(Support.proposal_id == duplicate.id))
-    insert_missing(Follow, select(literal(target.id), Follow.user_id, Follow.created_at)
-                   .where(Follow.proposal_id == duplicate.id), columns=["proposal_id", "user_id", "created_at"])
-    duplicate.merged_into_id = target.id
-    transition(duplicate, S.merged, actor, reason)
-    audit(actor, SUBJECT, target.id, f"merged_from:{duplicate.id}", reason)
-    _move_forum(duplicate, target, actor)
-    _recount_later(duplicate.id)
-    _recount_later(target.id)
-    return target
-
-
-def _move_forum(duplicate: Proposal, target: Proposal, actor) -> None:
-    """A merged duplicate's forum goes on as the target's when the target has none (the same question,
-    its participants now count towards the target's mayor threshold); otherwise it closes, and the
-    discussion goes on in the target's forum."""
-    if duplicate.discussion_forum_id is None:
-        return
-    forum = db.session.get(Forum, duplicate.discussion_forum_id)
-    if target.discussion_forum_id is None:
-        duplicate.discussion_forum_id = None
-        db.session.flush()
-        if _link_forum(target, forum.id, target.mayor_threshold or duplicate.mayor_threshold):
-            audit(actor, SUBJECT, target.id, f"forum_moved_from:{duplicate.id}")
-            db.session.flush()
-            return
-        # The target's own recount linked a forum since it was read: the duplicate keeps its forum, closed.
-        duplicate.discussion_forum_id = forum.id
-        db.session.flush()
-    if forum.state == ForumState.open:
-        with force_locale("ko"):  # stored for every reader: Korean, not the moderator's language
-            reason = _("제안 %(id)d번에 통합되어 그 공론장에서 토론을 이어 갑니다.", id=target.id)
-        forums.transition(forum, ForumState.closed, None, reason)
+# --- following ----------------------------------------------------------------------------------------------
 
 
 def _withdraw_forum(proposal: Proposal, actor, reason: str | None) -> None:
@@ -418,33 +269,6 @@ def _withdraw_forum(proposal: Proposal, actor, reason: str | None) -> None:
         notice = _("이 공론장의 바탕이 된 시민제안은 운영 원칙에 따라 숨겨졌습니다.")
     forums.withdraw_subject(db.session.get(Forum, proposal.discussion_forum_id), actor,
                             title=title, background=notice, reason=reason)
-
-
-def add_comment(proposal: Proposal, actor, body, parent_id=None) -> Comment:
-    require_verified(actor)
-    if not can_see(proposal, actor):
-        raise NotFound(_l("제안을 찾을 수 없습니다."))
-    if proposal.state not in COMMENTABLE_STATES:
-        raise Conflict(_l("지금은 댓글을 달 수 없습니다."), code="not_open")
-    body = clean_text(body, "body", COMMENT_MAX, missing=_l("댓글 내용을 적어 주세요."))
-    if parent_id is not None:
-        parent = db.session.get(Comment, parent_id) if isinstance(parent_id, int) else None
-        if parent is None or parent.proposal_id != proposal.id or parent.parent_id is not None or parent.hidden_at:
-            raise ValidationError({"parent_id": _l("답글을 달 수 없는 댓글입니다.")})
-    comment = Comment(proposal_id=proposal.id, author_id=actor.id, parent_id=parent_id, body=body)
-    db.session.add(comment)
-    db.session.flush()
-    return comment
-
-
-def hide_comment(comment: Comment, actor, reason) -> None:
-    require_role(actor, Role.moderator)
-    reason = clean_text(reason, "reason", REASON_MAX, missing=_l("사유를 적어 주세요."))
-    if comment.hidden_at is not None:
-        raise Conflict(_l("이미 숨긴 댓글입니다."))
-    comment.hidden_at = utcnow()
-    audit(actor, COMMENT_SUBJECT, comment.id, "hidden", reason)
-    resolve_reports(actor, COMMENT_SUBJECT, comment.id, upheld=True)
 
 
 def follow(proposal: Proposal, actor) -> None:
@@ -520,52 +344,5 @@ def answer(proposal: Proposal, actor, outcome, body, follow_up=None) -> Proposal
     return transition(proposal, S.answered, actor)
 
 
-# --- the mayor's answer (시장 답변) ---------------------------------------------------------------------------
-
-def request_mayor_answers() -> int:
-    """Periodic: every proposal whose forum has as many participants as its mayor threshold (1,000) now
-    awaits the mayor's answer. The forum's participant count is the forum recount job's; returns how many
-    proposals were newly asked."""
-    due = db.session.execute(
-        select(Proposal, Forum.participant_count).join(Forum, Forum.id == Proposal.discussion_forum_id)
-        .where(Proposal.mayor_answer_requested_at.is_(None), Proposal.state.in_(MAYOR_STATES),
-               Forum.participant_count >= Proposal.mayor_threshold)
-        .order_by(Proposal.id)).all()
-    return sum(request_mayor_answer(proposal, participants) for proposal, participants in due)
 
 
-def request_mayor_answer(proposal: Proposal, participants: int) -> bool:
-    """Ask once: the conditional UPDATE decides between two concurrent runs; returns whether this one asked."""
-    asked = db.session.execute(
-        update(Proposal).where(Proposal.id == proposal.id, Proposal.mayor_answer_requested_at.is_(None))
-        .values(mayor_answer_requested_at=utcnow()).execution_options(synchronize_session=False)).rowcount == 1
-    db.session.refresh(proposal, ["mayor_answer_requested_at"])
-    if asked:
-        audit(None, SUBJECT, proposal.id, "mayor_answer_requested",
-              _("공론장 참여 %(count)d명", count=participants))
-        db.session.flush()
-        _tell_followers(proposal, _("제안 '%(title)s'의 공론장에 %(count)d명이 참여해 서울시장이 답변합니다.",
-                                    title=proposal.title, count=participants))
-    return asked
-
-
-def answer_as_mayor(proposal: Proposal, actor, text) -> Proposal:
-    """Staff enter the mayor's answer; followers and the forum's participants are told."""
-    require_role(actor, Role.staff)
-    text = clean_text(text, "mayor_answer", TEXT_MAX, missing=_l("시장 답변을 적어 주세요."))
-    if proposal.mayor_answer_requested_at is None or proposal.state not in MAYOR_STATES:
-        raise Conflict(_l("공론장 참여 기준에 이른 제안에만 시장 답변을 등록할 수 있습니다."),
-                       code="mayor_answer_not_requested")
-    answered = db.session.execute(
-        update(Proposal).where(Proposal.id == proposal.id, Proposal.mayor_answered_at.is_(None))
-        .values(mayor_answer=text, mayor_answered_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount == 1
-    if not answered:
-        raise Conflict(_l("이미 시장 답변이 등록되었습니다."), code="mayor_already_answered")
-    db.session.refresh(proposal, ["mayor_answer", "mayor_answered_at"])
-    audit(actor, SUBJECT, proposal.id, "mayor_answered")
-    db.session.flush()
-    people = {user.id: user for user in [*followers(proposal), *forums.participants(proposal.discussion_forum_id)]}
-    notify(people.values(), _("제안 '%(title)s'에 서울시장이 답변했습니다.", title=proposal.title)[:300],
-           f"/proposals/{proposal.id}#mayor-answer")
-    return proposal

@@ -3,20 +3,20 @@
 import logging
 
 from participation.extensions import db
-from participation.proposals import importer, services
+from participation.proposals import discussion, importer
 
 log = logging.getLogger(__name__)
 
 
 def recount_proposal(proposal_id: int) -> None:
     """Recount one proposal's supports (공감) and apply its thresholds."""
-    services.refresh_count(proposal_id)
+    discussion.refresh_count(proposal_id)
     db.session.commit()
 
 
 def recount_all_proposals() -> None:
     """Reconciliation: recount every proposal, logging any drift it fixed."""
-    drifted = services.refresh_all_counts()
+    drifted = discussion.refresh_all_counts()
     db.session.commit()
     if drifted:
         log.warning("proposals: fixed %d drifted support counts", drifted)
@@ -24,14 +24,14 @@ def recount_all_proposals() -> None:
 
 def close_expired_proposals() -> None:
     """Close proposals whose support period ended below the review threshold."""
-    services.close_expired()
+    discussion.close_expired()
     db.session.commit()
 
 
 def request_mayor_answers() -> None:
     """Ask the mayor to answer proposals whose forum reached the mayor threshold (the forum's own recount
     job writes its participant count; this job reads it, so the forums channel needs no hook)."""
-    asked = services.request_mayor_answers()
+    asked = discussion.request_mayor_answers()
     db.session.commit()
     if asked:
         log.info("proposals: %d proposals now await the mayor's answer", asked)

@@ -19,7 +19,8 @@ from participation.core.reports import file_report, open_reports, resolve_report
 from participation.core.response_cache import cached_for_anonymous
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.proposals import forms, images, importer, queries, services
+from participation.proposals import discussion, forms, images, importer, queries, services
+from participation.proposals import moderation as moderating
 from participation.proposals.models import (
     SOURCE_LABELS,
     STATE_LABELS,
@@ -231,7 +232,7 @@ def comment(proposal_id):
     require_valid(form)
     parent = form.parent_id.data
     parent_id = int(parent) if parent and parent.isdigit() else (None if not parent else -1)
-    services.add_comment(proposal, current_user, form.body.data, parent_id)
+    moderating.add_comment(proposal, current_user, form.body.data, parent_id)
     db.session.commit()
     flash(_("댓글을 달았습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id) + "#comments", 303)
@@ -290,7 +291,7 @@ def merge(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
     form = forms.MergeForm()
     require_valid(form)
-    target = services.merge(proposal, form.target_id.data, current_user, form.reason.data)
+    target = moderating.merge(proposal, form.target_id.data, current_user, form.reason.data)
     db.session.commit()
     flash(_("제안 %(id)d번에 통합했습니다.", id=target.id), "success")
     return redirect(url_for("proposals.detail", proposal_id=target.id), 303)
@@ -304,7 +305,7 @@ def hide_comment(comment_id):
         raise NotFound()
     form = forms.TransitionForm()
     require_valid(form)
-    services.hide_comment(target, current_user, form.reason.data)
+    moderating.hide_comment(target, current_user, form.reason.data)
     db.session.commit()
     flash(_("댓글을 숨겼습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=target.proposal_id) + "#comments", 303)
@@ -354,7 +355,7 @@ def mayor_answer(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
     form = forms.MayorAnswerForm()
     require_valid(form)
-    services.answer_as_mayor(proposal, current_user, form.mayor_answer.data)
+    discussion.answer_as_mayor(proposal, current_user, form.mayor_answer.data)
     db.session.commit()
     flash(_("서울시장 답변을 등록했습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id) + "#mayor-answer", 303)

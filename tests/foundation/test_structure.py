@@ -28,6 +28,10 @@ FORBIDDEN = {
     "queries": {"services", "forms", "views", "api", "tasks", "demo"},
     "services": {"forms", "views", "api", "tasks", "demo"},
 }
+# A channel's services may be more than one module (proposals: discussion, moderation; surveys: the builder,
+# answering, population frames); each follows the services' rule.
+for _services in ("discussion", "moderation", "building", "answering", "population"):
+    FORBIDDEN[_services] = FORBIDDEN["services"]
 
 
 def module_name(path: Path) -> str:

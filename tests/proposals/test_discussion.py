@@ -17,7 +17,7 @@ from participation.core.time import utcnow
 from participation.extensions import db
 from participation.forums import counts as forum_counts
 from participation.forums.models import Forum
-from participation.proposals import queries, services, tasks
+from participation.proposals import discussion, moderation, queries, services, tasks
 from participation.proposals.models import Proposal
 from tests import factories
 from tests.conftest import api_token, csrf_token, login
@@ -39,7 +39,7 @@ def discussed(supporters: int = 3, **rules) -> Proposal:
     services.follow(proposal, proposal.author)
     for citizen in UserFactory.create_batch(supporters):
         services.support(proposal, citizen)
-    services.refresh_count(proposal.id)
+    discussion.refresh_count(proposal.id)
     return proposal
 
 
@@ -65,10 +65,10 @@ def test_the_discussion_threshold_opens_one_forum_on_the_proposal(db_session, re
     assert [entry.action for entry in history("forum", forum.id)] == ["created", "draft->open"]
 
     # The recount, the reconciliation and another support afterwards: still one forum.
-    services.refresh_count(proposal.id)
-    services.refresh_all_counts()
+    discussion.refresh_count(proposal.id)
+    discussion.refresh_all_counts()
     services.support(proposal, UserFactory())
-    services.refresh_count(proposal.id)
+    discussion.refresh_count(proposal.id)
     assert (forums_count(), proposal.support_count) == (1, 4)
 
 
@@ -76,7 +76,7 @@ def test_a_second_link_is_refused_by_the_conditional_update(db_session, redis):
     """Two recounts that both saw no forum: the second one's forum is rolled back, not linked."""
     proposal = discussed()
     first = proposal.discussion_forum_id
-    assert services.open_discussion(proposal) is False
+    assert discussion.open_discussion(proposal) is False
     assert (proposal.discussion_forum_id, forums_count()) == (first, 1)
     assert [entry.action for entry in history("proposal", proposal.id)].count(f"discussion_opened:{first}") == 1
 
@@ -109,12 +109,12 @@ def test_enough_participants_ask_the_mayor_once_and_followers_hear_it(db_session
     author_id = proposal.author_id
     before = notifications_of(author_id)
     take_part(proposal.discussion_forum_id, 3)
-    assert services.request_mayor_answers() == 0
+    assert discussion.request_mayor_answers() == 0
     assert proposal.mayor_answer_requested_at is None and queries.awaiting_mayor_count() == 0
 
     take_part(proposal.discussion_forum_id, 1)
-    assert services.request_mayor_answers() == 1
-    assert services.request_mayor_answers() == 0
+    assert discussion.request_mayor_answers() == 1
+    assert discussion.request_mayor_answers() == 0
     tasks.request_mayor_answers()
     proposal = db.session.get(Proposal, proposal.id)
     assert proposal.mayor_answer_requested_at is not None
@@ -127,24 +127,24 @@ def test_enough_participants_ask_the_mayor_once_and_followers_hear_it(db_session
 def test_only_staff_answer_for_the_mayor_once_it_is_asked(db_session, redis):
     proposal, staff = discussed(), factories.staff()
     with pytest.raises(Conflict) as error:
-        services.answer_as_mayor(proposal, staff, "아직 답변할 때가 아닙니다.")
+        discussion.answer_as_mayor(proposal, staff, "아직 답변할 때가 아닙니다.")
     assert error.value.code == "mayor_answer_not_requested"
     take_part(proposal.discussion_forum_id, 4)
     participant = db.session.scalars(select(User).order_by(User.id.desc())).first()
-    services.request_mayor_answers()
+    discussion.request_mayor_answers()
     with pytest.raises(Forbidden):
-        services.answer_as_mayor(proposal, UserFactory(), "시민이 쓴 답변")
+        discussion.answer_as_mayor(proposal, UserFactory(), "시민이 쓴 답변")
     with pytest.raises(ValidationError) as error:
-        services.answer_as_mayor(proposal, staff, "   ")
+        discussion.answer_as_mayor(proposal, staff, "   ")
     assert list(error.value.fields) == ["mayor_answer"]
     assert proposal.mayor_answer is None
 
-    services.answer_as_mayor(proposal, staff, "막차 연장을 **내년 상반기**에 시범 운영하겠습니다.")
+    discussion.answer_as_mayor(proposal, staff, "막차 연장을 **내년 상반기**에 시범 운영하겠습니다.")
     assert proposal.mayor_answer.startswith("막차 연장을") and proposal.mayor_answered_at is not None
     assert history("proposal", proposal.id)[-1].action == "mayor_answered"
     assert notifications_of(participant.id) == 1  # a forum participant who does not follow the proposal
     with pytest.raises(Conflict) as error:
-        services.answer_as_mayor(proposal, staff, "두 번째 답변")
+        discussion.answer_as_mayor(proposal, staff, "두 번째 답변")
     assert error.value.code == "mayor_already_answered"
     assert queries.awaiting_mayor_count() == 0
 
@@ -153,13 +153,13 @@ def test_hiding_the_proposal_withdraws_its_text_from_the_forum(db_session, redis
     proposal = discussed()
     forum = proposal.discussion_forum
     take_part(forum.id, 4)
-    services.request_mayor_answers()
+    discussion.request_mayor_answers()
     services.transition(proposal, "hidden", factories.moderator(), "개인정보가 들어 있습니다")
     assert (forum.state, forum.title, forum.links) == ("closed", "숨겨진 시민제안의 공론장", "")
     assert "마을버스" not in forum.background
     assert history("forum", forum.id)[-2].action == "subject_withdrawn"
     assert queries.awaiting_mayor_count() == 0
-    assert services.request_mayor_answers() == 0
+    assert discussion.request_mayor_answers() == 0
 
 
 def test_the_forum_of_a_hidden_proposal_is_withdrawn_in_korean_whatever_the_moderators_language(db_session, redis):
@@ -175,7 +175,7 @@ def test_a_forum_closed_by_a_merge_gives_its_reason_in_korean(db_session, redis)
     target = discussed(review_threshold=10)
     second = discussed(review_threshold=10)
     with force_locale("en"):
-        services.merge(second, target.id, factories.moderator(), "같은 내용")
+        moderation.merge(second, target.id, factories.moderator(), "같은 내용")
     assert history("forum", second.discussion_forum_id)[-1].reason == (
         f"제안 {target.id}번에 통합되어 그 공론장에서 토론을 이어 갑니다.")
 
@@ -184,15 +184,15 @@ def test_merging_moves_the_forum_to_a_target_without_one_or_closes_it(db_session
     moderator = factories.moderator()
     duplicate, target = discussed(review_threshold=10), open_proposal(title="마을버스 심야 운행")
     forum_id = duplicate.discussion_forum_id
-    services.merge(duplicate, target.id, moderator, "같은 내용")
+    moderation.merge(duplicate, target.id, moderator, "같은 내용")
     assert (duplicate.discussion_forum_id, target.discussion_forum_id) == (None, forum_id)
     assert target.mayor_threshold == 4 and target.discussion_flagged_at is not None
     assert history("proposal", target.id)[-1].action == f"forum_moved_from:{duplicate.id}"
-    services.refresh_count(target.id)
+    discussion.refresh_count(target.id)
     assert forums_count() == 1
 
     second = discussed(review_threshold=10)
-    services.merge(second, target.id, moderator, "같은 내용")
+    moderation.merge(second, target.id, moderator, "같은 내용")
     assert (second.discussion_forum.state, target.discussion_forum_id) == ("closed", forum_id)
 
 
@@ -202,7 +202,7 @@ def test_a_merge_does_not_unlink_a_forum_the_target_opened_meanwhile(db_session,
     duplicate, target = discussed(review_threshold=10), discussed(review_threshold=10)
     targets_forum, duplicates_forum = target.discussion_forum_id, duplicate.discussion_forum_id
     set_committed_value(target, "discussion_forum_id", None)  # what the merge's request had read
-    services.merge(duplicate, target.id, factories.moderator(), "같은 내용")
+    moderation.merge(duplicate, target.id, factories.moderator(), "같은 내용")
     db.session.expire_all()
     assert (target.discussion_forum_id, duplicate.discussion_forum_id) == (targets_forum, duplicates_forum)
     assert (db.session.get(Forum, duplicates_forum).state, db.session.get(Forum, targets_forum).state) == (
@@ -213,7 +213,7 @@ def test_the_page_shows_the_forum_progress_and_the_mayors_answer(client, redis):
     proposal = discussed()
     proposal_id, forum_id = proposal.id, proposal.discussion_forum_id
     take_part(forum_id, 4)
-    services.request_mayor_answers()
+    discussion.request_mayor_answers()
     staff, citizen = factories.staff(), UserFactory()
     db.session.commit()
 
@@ -254,7 +254,7 @@ def test_an_over_long_staff_answer_is_refused_with_a_message_and_changes_nothing
 
     proposal, staff = discussed(), factories.staff()
     take_part(proposal.discussion_forum_id, 4)
-    services.request_mayor_answers()
+    discussion.request_mayor_answers()
     db_session.commit()
     login(client, staff)
     page = f"/proposals/{proposal.id}"

@@ -11,7 +11,7 @@ from participation.core.notifications import Notification
 from participation.core.settings import set_setting
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.proposals import queries, services
+from participation.proposals import discussion, moderation, queries, services
 from participation.proposals.models import Follow, Proposal, Support
 from tests import factories
 from tests.factories import ProposalFactory, UserFactory, open_proposal
@@ -143,7 +143,7 @@ def test_the_deadline_closes_what_stayed_below_the_threshold(db_session, redis):
     services.support(quiet, UserFactory())
     for proposal in (quiet, popular):
         proposal.closes_at = utcnow() - timedelta(seconds=1)
-    assert services.close_expired() == 2
+    assert discussion.close_expired() == 2
     assert (quiet.state, quiet.support_count) == ("closed", 1)
     assert (popular.state, popular.support_count) == ("under_review", 50)
 
@@ -159,12 +159,12 @@ def test_merging_moves_supports_without_counting_anyone_twice(db_session, redis)
         services.support(target, citizen)
     for proposal, citizen in ((duplicate, both[0]), (target, both[0]), (duplicate, only_duplicate[0])):
         services.follow(proposal, citizen)
-    services.merge(duplicate, target.id, factories.moderator(), "같은 내용의 제안")
+    moderation.merge(duplicate, target.id, factories.moderator(), "같은 내용의 제안")
     assert supports_of(target) == 9
     assert supports_of(duplicate) == 0
     assert (duplicate.state, duplicate.merged_into_id) == ("merged", target.id)
     assert db.session.scalar(select(func.count()).select_from(Follow).where(Follow.proposal_id == target.id)) == 2
-    services.refresh_count(target.id)
+    discussion.refresh_count(target.id)
     assert target.support_count == 9
 
 
@@ -173,7 +173,7 @@ def test_merge_refuses_itself_and_hidden_targets(db_session):
     moderator = factories.moderator()
     for target_id in (proposal.id, hidden.id, 999_999, "7"):
         with pytest.raises(ValidationError):
-            services.merge(proposal, target_id, moderator)
+            moderation.merge(proposal, target_id, moderator)
 
 
 def test_a_moderator_forwards_under_the_threshold_and_staff_answer(db_session):
@@ -202,13 +202,13 @@ def test_overdue_reviews_are_listed_first(db_session):
 
 def test_comments_thread_one_level_and_moderators_hide_them(db_session):
     proposal, citizen = open_proposal(), UserFactory()
-    first = services.add_comment(proposal, citizen, "좋은 생각입니다")
-    reply = services.add_comment(proposal, UserFactory(), "저도 찬성합니다", first.id)
+    first = moderation.add_comment(proposal, citizen, "좋은 생각입니다")
+    reply = moderation.add_comment(proposal, UserFactory(), "저도 찬성합니다", first.id)
     with pytest.raises(ValidationError):
-        services.add_comment(proposal, citizen, "답글의 답글", reply.id)
+        moderation.add_comment(proposal, citizen, "답글의 답글", reply.id)
     with pytest.raises(ValidationError):
-        services.add_comment(proposal, citizen, "   ")
-    services.hide_comment(reply, factories.moderator(), "욕설")
+        moderation.add_comment(proposal, citizen, "   ")
+    moderation.hide_comment(reply, factories.moderator(), "욕설")
     assert reply.hidden_at is not None
     assert [(top.id, [r.id for r in replies]) for top, replies in queries.comment_threads(proposal.id)] == [
         (first.id, [reply.id])]
@@ -240,7 +240,7 @@ def test_reconciliation_fixes_drifted_counts_and_applies_thresholds(db_session):
     for citizen in UserFactory.create_batch(50):
         db.session.add(Support(proposal_id=settled.id, user_id=citizen.id))
     db.session.flush()
-    assert services.refresh_all_counts() == 2
+    assert discussion.refresh_all_counts() == 2
     db.session.refresh(drifted)
     assert (drifted.support_count, settled.support_count, settled.state) == (0, 50, "under_review")
-    assert services.refresh_all_counts() == 0
+    assert discussion.refresh_all_counts() == 0
