@@ -187,14 +187,14 @@ from participation.surveys.models import PopulationCell, PopulationFrame  # noqa
 
 def survey(author=None, questions=(), *, open_it=True, sections=None, **fields):
     """A survey built through the service (as staff do), opened unless `open_it` is false."""
-    from participation.surveys import services
+    from participation.surveys import building, services
 
     author = author or staff()
     data = {"title": "서울 대중교통 만족도 조사", "intro": "잠시 시간을 내 주세요.", "thanks": "고맙습니다.",
             "questions": list(questions), **fields}
     if sections:
         data["sections"] = list(sections)
-    created = services.create_survey_with_questions(author, data)
+    created = building.create_survey_with_questions(author, data)
     if open_it:
         services.transition(created, "open", author)
     return created

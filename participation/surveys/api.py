@@ -11,7 +11,7 @@ from participation.core.errors import Forbidden
 from participation.core.limits import participation_limit
 from participation.core.pagination import paginate
 from participation.extensions import db
-from participation.surveys import queries, services
+from participation.surveys import answering, building, queries, services
 from participation.surveys.models import QuestionType, SurveyState
 
 bp = ApiBlueprint("surveys_api", __name__, description="Online surveys (온라인 여론조사)")
@@ -170,7 +170,7 @@ def list_surveys(args):
 @bp.response(201, SurveySchema)
 def create_survey(data):
     """Create a draft survey with its questions (staff). Errors name "questions.<n>.<field>"."""
-    survey = services.create_survey_with_questions(current_api_user(), data)
+    survey = building.create_survey_with_questions(current_api_user(), data)
     db.session.commit()
     return detail(survey)
 
@@ -205,7 +205,7 @@ def answer_survey(data, survey_id):
     the questions (fields keyed by question id); nothing is stored from a refused submission."""
     user = current_api_user()
     survey = services.get_visible(survey_id, user)
-    response = services.answer_survey(survey, user, data["answers"])
+    response = answering.answer_survey(survey, user, data["answers"])
     db.session.commit()
     return {"id": response.id, "survey_id": survey.id, "submitted_at": response.submitted_at}
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from participation.core.seoul import AGE_BANDS, DISTRICTS
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.surveys import queries, services
+from participation.surveys import answering, building, queries, services
 from participation.surveys.models import PopulationCell, PopulationFrame
 
 TRANSPORT_SURVEY = {
@@ -94,21 +94,21 @@ def seed(people) -> None:
     rng = random.Random(2024)
     _example_frame(staff)
 
-    transport = services.create_survey_with_questions(staff, TRANSPORT_SURVEY)
+    transport = building.create_survey_with_questions(staff, TRANSPORT_SURVEY)
     services.transition(transport, "open", staff)
     for citizen in people["citizen"]:
-        services.answer_survey(transport, citizen, _transport_answers(rng, transport, citizen))
+        answering.answer_survey(transport, citizen, _transport_answers(rng, transport, citizen))
     services.transition(transport, "closed", staff)
 
     parks_fields = {key: value for key, value in PARKS_SURVEY.items() if key != "closes_in_days"}
-    parks = services.create_survey_with_questions(
+    parks = building.create_survey_with_questions(
         staff, {**parks_fields, "closes_at": utcnow() + timedelta(days=PARKS_SURVEY["closes_in_days"])})
     services.transition(parks, "open", staff)
     for citizen in people["citizen"][:40]:
         questions = parks.questions
-        services.answer_survey(parks, citizen, {str(questions[0].id): rng.choice(questions[0].options).id,
+        answering.answer_survey(parks, citizen, {str(questions[0].id): rng.choice(questions[0].options).id,
                                                 str(questions[1].id): rng.randint(2, 5)})
-    services.duplicate_survey(staff, transport)
+    building.duplicate_survey(staff, transport)
 
     db.session.flush()
     for survey in (transport, parks):

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 
 from participation.core.pagination import Page, paginate
 from participation.core.permissions import Role
-from participation.core.seoul import AGE_BANDS, DISTRICTS, suppressed, suppressed_table
+from participation.core.seoul import AGE_BANDS, DISTRICTS
 from participation.core.time import to_kst
 from participation.extensions import db
 from participation.surveys import statistics
@@ -19,12 +19,12 @@ from participation.surveys.models import (
     CHOICE_TYPES,
     Answer,
     PopulationFrame,
-    Question,
     QuestionType,
     Response,
     Survey,
     SurveyState,
 )
+from participation.surveys.questions import KINDS, Figures, rounded
 
 PUBLIC_STATES = (SurveyState.open, SurveyState.closed)
 EXPORT_BATCH = 2000
@@ -86,39 +86,6 @@ def staff_draft_count() -> int:
 # Aggregates (computed by the recount job, stored on the survey)
 
 
-def _rounded(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(value, digits)
-
-
-UNKNOWN = "-"  # a respondent without a district or an age band: in the totals, never a group of its own
-
-
-def _by(cells: dict[tuple, float], dimension: int) -> dict[str, float]:
-    totals: dict[str, float] = defaultdict(float)
-    for cell, value in cells.items():
-        totals[UNKNOWN if cell[dimension] is None else cell[dimension]] += value
-    return totals
-
-
-def _weighted(cells: dict[tuple, float], weights: dict[tuple, float]) -> float:
-    return sum(value * weights[cell] for cell, value in cells.items() if cell in weights)
-
-
-def _choice_crosstab(question: Question, cells_n: dict, chosen: dict, dimension: int, names: tuple) -> list:
-    """Respondents per group and how many of them chose each option, as a two-way table suppressed by
-    core.seoul.suppressed_table. A single-choice question's rows add up to the group's respondents; in a
-    multiple-choice one a person counts under several options, so the group's respondents are given apart."""
-    group_n = _by(cells_n, dimension)
-    per_option = {option.id: _by(chosen.get(option.id, {}), dimension) for option in question.options}
-    groups = (*names, UNKNOWN)
-    table = {name: {option_id: int(counts.get(name, 0)) for option_id, counts in per_option.items()}
-             for name in groups}
-    people = None if question.type == QuestionType.single else {name: int(group_n.get(name, 0)) for name in groups}
-    cells, totals = suppressed_table(table, hidden_rows=[UNKNOWN], row_totals=people)
-    return [{"group": name, "n": totals[name], "counts": [cells[name][option.id] for option in question.options]}
-            for name in names if group_n.get(name)]
-
-
 def compute_results(survey: Survey) -> dict:
     """Every question's aggregates from the submitted responses: counts and shares, mean / median /
     distribution, cross-tabs by district and age band (suppressed as core.seoul says) and, when a
@@ -158,53 +125,20 @@ def compute_results(survey: Survey) -> dict:
         weighting = {
             "frame_id": frame.id, "source": frame.source, "as_of": frame.as_of.isoformat(),
             "is_example": frame.is_example, "weighted_respondents": covered, "excluded": responses - covered,
-            "design_effect": _rounded(deff), "effective_n": _rounded(covered / deff, 1) if deff else None,
-            "margin_of_error": _rounded(statistics.margin_of_error(covered, deff or 1.0)),
-            "cells": {f"{d}|{a}": _rounded(w) for (d, a), w in sorted(weights.items())},
+            "design_effect": rounded(deff), "effective_n": rounded(covered / deff, 1) if deff else None,
+            "margin_of_error": rounded(statistics.margin_of_error(covered, deff or 1.0)),
+            "cells": {f"{d}|{a}": rounded(w) for (d, a), w in sorted(weights.items())},
         }
 
+    figures = Figures(answered=answered, chosen=chosen, numbers=numbers, weights=weights)
+    groups = {"by_district": (0, DISTRICTS), "by_age_band": (1, AGE_BANDS)}
     questions = []
     for number, question in enumerate(survey.questions, start=1):
-        cells_n = answered.get(question.id, {})
-        n = sum(cells_n.values())
+        n = sum(answered.get(question.id, {}).values())
         entry = {"id": question.id, "number": number, "type": str(question.type), "text": question.text, "n": n}
-        groups = {"by_district": (0, DISTRICTS), "by_age_band": (1, AGE_BANDS)}
-        if question.type in CHOICE_TYPES:
-            weighted_base = _weighted(cells_n, weights)
-            entry["options"] = []
-            for option in question.options:
-                cells = chosen.get(option.id, {})
-                count = sum(cells.values())
-                entry["options"].append({
-                    "id": option.id, "label": option.label, "count": count,
-                    "share": _rounded(count / n) if n else None,
-                    "weighted_share": _rounded(_weighted(cells, weights) / weighted_base) if weighted_base else None,
-                })
-            for key, (dimension, names) in groups.items():
-                entry[key] = _choice_crosstab(question, cells_n, chosen, dimension, names)
-        elif question.type in (QuestionType.likert, QuestionType.number):
-            values = numbers.get(question.id, {})
-            distribution = {value: sum(cells.values()) for value, cells in values.items()}
-            if question.type == QuestionType.likert:
-                distribution = {float(value): distribution.get(float(value), 0) for value in range(1, 6)}
-            weighted_totals = {value: _weighted(cells, weights) for value, cells in values.items()}
-            entry.update(
-                mean=_rounded(statistics.mean_from_counts(distribution)),
-                median=statistics.median_from_counts(distribution),
-                weighted_mean=_rounded(statistics.mean_from_counts(weighted_totals)) if weights else None,
-                distribution=[{"value": value, "count": count} for value, count in sorted(distribution.items())])
-            for key, (dimension, names) in groups.items():
-                sums, counts = defaultdict(float), defaultdict(int)
-                for value, cells in values.items():
-                    for name, count in _by(cells, dimension).items():
-                        sums[name] += value * count
-                        counts[name] += int(count)
-                shown = suppressed({name: counts.get(name, 0) for name in (*names, UNKNOWN)}, hidden=[UNKNOWN])
-                entry[key] = [{"group": name, "n": shown[name],
-                               "mean": _rounded(sums[name] / counts[name]) if shown[name] else None}
-                              for name in names if counts.get(name)]
+        KINDS[question.type].summarise(question, entry, figures, groups)
         questions.append(entry)
-    return {"responses": responses, "margin_of_error": _rounded(statistics.margin_of_error(responses)),
+    return {"responses": responses, "margin_of_error": rounded(statistics.margin_of_error(responses)),
             "weighting": weighting, "questions": questions}
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.surveys import counts, services
+from participation.surveys import building, counts, services
 from participation.surveys.models import Survey, SurveyState
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def apply_survey_deadlines() -> None:
     due_to_open = db.session.scalars(select(Survey).where(
         Survey.state == SurveyState.draft, Survey.opens_at <= now)).all()
     for survey in due_to_open:
-        if (survey.closes_at is not None and survey.closes_at <= now) or services.definition_problems(survey):
+        if (survey.closes_at is not None and survey.closes_at <= now) or building.definition_problems(survey):
             continue
         services.transition(survey, SurveyState.open, None)
     for survey in db.session.scalars(select(Survey).where(

@@ -18,7 +18,7 @@ from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.time import to_kst
 from participation.extensions import db
-from participation.surveys import forms, queries, services
+from participation.surveys import answering, building, forms, frames, queries, services
 from participation.surveys.models import CHOICE_TYPES, Option, Question, QuestionType, SurveySection, SurveyState
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
@@ -58,9 +58,9 @@ def index():
 @bp.get("/<int:survey_id>")
 def detail(survey_id):
     survey = services.get_visible(survey_id, current_user)
-    response = services.find_response(survey, current_user) if current_user.is_authenticated else None
+    response = answering.find_response(survey, current_user) if current_user.is_authenticated else None
     return render_template("surveys/detail.html", survey=survey, response=response, confirm=ConfirmForm(),
-                           problems=services.definition_problems(survey) if survey.state == SurveyState.draft else [])
+                           problems=building.definition_problems(survey) if survey.state == SurveyState.draft else [])
 
 
 @bp.post("/<int:survey_id>/start")
@@ -68,7 +68,7 @@ def detail(survey_id):
 @participation_limit
 def start(survey_id):
     survey = services.get_visible(survey_id, current_user)
-    response = services.start_response(survey, current_user)
+    response = answering.start_response(survey, current_user)
     db.session.commit()
     return redirect(url_for("surveys.respond", survey_id=survey.id, number=response.resume_position + 1), 303)
 
@@ -114,7 +114,7 @@ def _section_page(survey, number: int, *, response=None, values=None, errors=Non
 @login_required
 def respond(survey_id, number):
     survey = services.get_visible(survey_id, current_user)
-    response = services.find_response(survey, current_user)
+    response = answering.find_response(survey, current_user)
     if response is None or response.submitted_at is not None:
         return redirect(url_for("surveys.detail", survey_id=survey.id), 303)
     if not 1 <= number <= len(survey.sections):
@@ -122,14 +122,14 @@ def respond(survey_id, number):
     section = survey.sections[number - 1]
     if request.method == "GET":
         return _section_page(survey, number, response=response,
-                             values=_stored_values(services.stored_answers(response)))
-    services.require_can_answer(survey, current_user)
+                             values=_stored_values(answering.stored_answers(response)))
+    answering.require_can_answer(survey, current_user)
     action = request.form.get("action", "next")
     raw = _form_values(section)
     try:
-        next_index = services.save_section(response, section, raw, complete=action in ("next", "submit"))
+        next_index = answering.save_section(response, section, raw, complete=action in ("next", "submit"))
         if action == "submit":
-            services.submit_response(response, current_user)
+            answering.submit_response(response, current_user)
     except ValidationError as error:
         db.session.rollback()
         if action == "submit" and not set(error.fields) & {str(q.id) for q in section.questions}:
@@ -143,7 +143,7 @@ def respond(survey_id, number):
         flash(_("저장했습니다. 나중에 이어서 답할 수 있습니다."), "success")
         return redirect(url_for("surveys.detail", survey_id=survey.id), 303)
     if action == "back":
-        route = services.path(survey, services.stored_answers(response))
+        route = answering.path(survey, answering.stored_answers(response))
         here = route.index(section) if section in route else 0
         previous = survey.sections.index(route[here - 1]) + 1 if here > 0 else 1
         return redirect(url_for("surveys.respond", survey_id=survey.id, number=previous), 303)
@@ -231,7 +231,7 @@ def new():
     form = forms.SurveyForm()
     if form.validate_on_submit():
         try:
-            survey = services.create_survey(current_user, form.fields_dict())
+            survey = building.create_survey(current_user, form.fields_dict())
         except ValidationError as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -258,7 +258,7 @@ def edit(survey_id):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                services.update_survey(current_user, survey, form.fields_dict())
+                building.update_survey(current_user, survey, form.fields_dict())
             except ValidationError as error:
                 db.session.rollback()
                 apply_errors(form, error)
@@ -268,7 +268,7 @@ def edit(survey_id):
                 return redirect(url_for("surveys.edit", survey_id=survey.id), 303)
         status = 422
     return render_template("surveys/edit.html", survey=survey, form=form, section_form=forms.SectionForm(),
-                           confirm=ConfirmForm(), problems=services.definition_problems(survey)), status
+                           confirm=ConfirmForm(), problems=building.definition_problems(survey)), status
 
 
 @bp.post("/<int:survey_id>/sections")
@@ -277,7 +277,7 @@ def add_section(survey_id):
     survey = _staff_survey(survey_id)
     form = forms.SectionForm()
     require_valid(form)
-    services.add_section(current_user, survey, form.title.data)
+    building.add_section(current_user, survey, form.title.data)
     db.session.commit()
     flash(_("섹션을 추가했습니다."), "success")
     return redirect(url_for("surveys.edit", survey_id=survey.id), 303)
@@ -293,11 +293,11 @@ def _question_page(survey, form, section, question=None, status=200):
 def new_question(survey_id, section_id):
     survey = _staff_survey(survey_id)
     section = _owned(SurveySection, section_id, survey)
-    services.require_draft(survey)
+    building.require_draft(survey)
     form = forms.QuestionForm()
     if form.validate_on_submit():
         try:
-            services.add_question(current_user, section, form.spec())
+            building.add_question(current_user, section, form.spec())
         except ValidationError as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -313,7 +313,7 @@ def new_question(survey_id, section_id):
 def edit_question(survey_id, question_id):
     survey = _staff_survey(survey_id)
     question = _owned(Question, question_id, survey)
-    services.require_draft(survey)
+    building.require_draft(survey)
     positions = {section.id: index for index, section in enumerate(survey.sections)}
     if request.method == "GET":
         form = forms.QuestionForm(data={
@@ -330,7 +330,7 @@ def edit_question(survey_id, question_id):
         if form.type.data != QuestionType.single:
             skips = {}
         try:
-            services.update_question(current_user, question, form.spec(skips))
+            building.update_question(current_user, question, form.spec(skips))
         except ValidationError as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -346,7 +346,7 @@ def edit_question(survey_id, question_id):
 def delete_question(survey_id, question_id):
     survey = _staff_survey(survey_id)
     require_valid(ConfirmForm())
-    services.delete_question(current_user, _owned(Question, question_id, survey))
+    building.delete_question(current_user, _owned(Question, question_id, survey))
     db.session.commit()
     flash(_("문항을 지웠습니다."), "success")
     return redirect(url_for("surveys.edit", survey_id=survey.id), 303)
@@ -363,7 +363,7 @@ def set_skip(survey_id, question_id):
         raise NotFound()
     section_id = request.form.get("section", type=int)
     section = _owned(SurveySection, section_id, survey) if section_id else None
-    services.set_skip(current_user, option, section)
+    building.set_skip(current_user, option, section)
     db.session.commit()
     flash(_("건너뛰기 규칙을 저장했습니다."), "success")
     return redirect(url_for("surveys.edit", survey_id=survey.id, _anchor=f"question-{question.id}"), 303)
@@ -381,7 +381,7 @@ def preview(survey_id, number):
 def duplicate(survey_id):
     survey = _staff_survey(survey_id)
     require_valid(ConfirmForm())
-    copy = services.duplicate_survey(current_user, survey)
+    copy = building.duplicate_survey(current_user, survey)
     db.session.commit()
     flash(_("사본을 만들었습니다. 고친 뒤 열어 주세요."), "success")
     return redirect(url_for("surveys.edit", survey_id=copy.id), 303)
@@ -405,7 +405,7 @@ def population():
     form = forms.FrameForm()
     if form.validate_on_submit():
         try:
-            services.load_population_frame(current_user, form.file.data.read(), is_example=form.is_example.data)
+            frames.load_population_frame(current_user, form.file.data.read(), is_example=form.is_example.data)
         except ValidationError as error:
             db.session.rollback()
             apply_errors(form, error)

@@ -30,7 +30,7 @@ FORBIDDEN = {
 }
 # A channel's services may be more than one module (proposals: discussion, moderation; surveys: the builder,
 # answering, population frames); each follows the services' rule.
-for _services in ("discussion", "moderation", "building", "answering", "population"):
+for _services in ("discussion", "moderation", "building", "answering", "frames"):
     FORBIDDEN[_services] = FORBIDDEN["services"]
 
 

@@ -13,7 +13,7 @@ from participation.core.time import to_kst
 from participation.extensions import db
 from participation.petitions.models import Signature
 from participation.proposals.models import Follow
-from participation.surveys import services as surveys
+from participation.surveys import answering
 from participation.surveys.models import Answer, Response
 from tests import factories
 from tests.conftest import csrf_token, login
@@ -31,7 +31,7 @@ def citizen_with_a_history():
         {"type": "single", "text": "주로 타는 교통수단은?", "options": ["지하철", "버스"]},
         {"type": "text", "text": "하고 싶은 말", "required": False}])
     single, text = survey.questions
-    surveys.answer_survey(survey, citizen, {str(single.id): single.options[0].id, str(text.id): PHONE})
+    answering.answer_survey(survey, citizen, {str(single.id): single.options[0].id, str(text.id): PHONE})
     proposal = factories.open_proposal()
     db.session.add(Follow(proposal_id=proposal.id, user_id=citizen.id))
     db.session.add(Notification(user_id=citizen.id, message="답변이 등록되었습니다", url="/proposals/1"))

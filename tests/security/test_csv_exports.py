@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from participation.core import csv as tables
-from participation.surveys import services as surveys
+from participation.surveys import answering
 from participation.surveys.models import Answer
 from tests import factories
 from tests.conftest import login
@@ -84,7 +84,7 @@ def answered_survey(texts: list[str], title: str = "=교통 만족도 조사"):
         {"type": "text", "text": "@하고 싶은 말", "required": False}], title=title)
     single, text = survey.questions
     for answer in texts:
-        surveys.answer_survey(survey, factories.UserFactory(), {str(single.id): single.options[0].id,
+        answering.answer_survey(survey, factories.UserFactory(), {str(single.id): single.options[0].id,
                                                                 str(text.id): answer})
     return staff, survey
 

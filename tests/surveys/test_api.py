@@ -144,7 +144,7 @@ def test_bad_answers_name_the_question_and_store_nothing(client, db_session):
     assert body["fields"] == {
         str(q[0]): ["이 문항의 보기 중에서 골라 주세요."], str(q[1]): ["최대 2개까지 고를 수 있습니다."],
         str(q[2]): ["1에서 5 사이의 정수여야 합니다."], str(q[3]): ["300 이하여야 합니다."],
-        str(q[4]): ["2000자 이내로 적어 주세요."], "999999": ["이 여론조사의 문항이 아닙니다."]}
+        str(q[4]): ["2,000자 이내로 적어 주세요."], "999999": ["이 여론조사의 문항이 아닙니다."]}
     missing = assert_error(client.post(f"/api/v1/surveys/{survey['id']}/responses", headers=headers,
                                        json={"answers": {str(q[4]): "의견만"}}), 422)
     assert set(missing["fields"]) == {str(i) for i in q[:4]}

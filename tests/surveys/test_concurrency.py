@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from participation.accounts.services import create_user, issue_token
 from participation.extensions import db
-from participation.surveys import services
+from participation.surveys import building, services
 from participation.surveys.models import Answer, Response
 from tests.factories import PASSWORD
 
@@ -20,7 +20,7 @@ def test_simultaneous_submissions_store_one_response(app, live_server):
     with app.app_context():
         staff = create_user("survey-staff@example.com", PASSWORD, ("staff",))
         token = issue_token(create_user("survey-citizen@example.com", PASSWORD, (), district="성북구"))
-        survey = services.create_survey_with_questions(staff, {"title": "동시 제출 시험", "questions": [
+        survey = building.create_survey_with_questions(staff, {"title": "동시 제출 시험", "questions": [
             {"type": "single", "text": "찬성하십니까?", "options": ["찬성", "반대"]},
             {"type": "text", "text": "이유는?"}]})
         services.transition(survey, "open", staff)

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from participation.surveys import services
+from participation.surveys import answering
 from tests import factories
 from tests.conftest import login
 
@@ -27,12 +27,12 @@ def test_tidy_and_wide_exports(client, db_session):
     single, multiple, number, text = survey.questions
     first = factories.UserFactory(district="마포구", birth_year=1999)
     second = factories.UserFactory(district="강남구", birth_year=1960)
-    services.answer_survey(survey, first, {str(single.id): single.options[1].id,
+    answering.answer_survey(survey, first, {str(single.id): single.options[1].id,
                                            str(multiple.id): [multiple.options[0].id, multiple.options[2].id],
                                            str(number.id): 42.5, str(text.id): "버스 전용차로를 늘려 주세요,\n꼭요"})
-    services.answer_survey(survey, second, {str(single.id): single.options[0].id,
+    answering.answer_survey(survey, second, {str(single.id): single.options[0].id,
                                             str(multiple.id): [multiple.options[1].id]})
-    services.find_response(survey, factories.UserFactory())  # nobody else answered
+    answering.find_response(survey, factories.UserFactory())  # nobody else answered
     login(client, staff)
 
     tidy = client.get(f"/surveys/{survey.id}/export/tidy.csv")

@@ -145,12 +145,12 @@ def test_skip_logic_on_the_pages(client, db_session):
 def test_results_report_and_charts(client, db_session, run_jobs):
     staff = factories.staff()
     survey = survey_with_sections(staff)
-    from participation.surveys import services
+    from participation.surveys import answering, services
 
     for number in range(12):
         citizen = factories.UserFactory(district="마포구")
         single = survey.questions[0]
-        services.answer_survey(survey, citizen, {str(single.id): single.options[2].id,
+        answering.answer_survey(survey, citizen, {str(single.id): single.options[2].id,
                                                  str(survey.questions[4].id): f"의견 {number}번"})
     services.transition(survey, "closed", staff)
     db_session.commit()

@@ -5,7 +5,7 @@ import pytest
 
 from participation.core.seoul import age_band
 from participation.core.time import kst_today
-from participation.surveys import queries, services, statistics
+from participation.surveys import answering, queries, statistics
 from tests import factories
 
 QUESTIONS = [
@@ -22,7 +22,7 @@ def answer(survey, district, birth_year, choice, likert, minutes=None, multiple=
               str(several.id): [several.options[i].id for i in multiple]}
     if minutes is not None:
         values[str(number.id)] = minutes
-    services.answer_survey(survey, factories.UserFactory(district=district, birth_year=birth_year), values)
+    answering.answer_survey(survey, factories.UserFactory(district=district, birth_year=birth_year), values)
 
 
 def test_aggregates_and_weights_match_the_hand_computation(db_session):

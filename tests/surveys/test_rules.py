@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from participation.core.errors import Conflict, Paused, ValidationError
 from participation.core.settings import set_setting
 from participation.core.time import kst_year_bounds, utcnow
-from participation.surveys import queries, services, tasks
+from participation.surveys import answering, building, queries, tasks
 from participation.surveys.models import Survey, SurveyState
 from tests import factories
 from tests.conftest import api_token
@@ -22,12 +22,12 @@ def test_questions_are_frozen_once_open(db_session):
     staff = factories.staff()
     survey = factories.survey(staff, LIKERT)
     with pytest.raises(Conflict) as error:
-        services.add_question(staff, survey.sections[0], {"type": "text", "text": "추가 질문"})
+        building.add_question(staff, survey.sections[0], {"type": "text", "text": "추가 질문"})
     assert error.value.code == "survey_frozen"
     with pytest.raises(Conflict):
-        services.delete_question(staff, survey.questions[0])
+        building.delete_question(staff, survey.questions[0])
     with pytest.raises(Conflict):
-        services.update_survey(staff, survey, {"title": "새 제목"})
+        building.update_survey(staff, survey, {"title": "새 제목"})
     assert [q.text for q in survey.questions] == ["만족하십니까?"]
 
 
@@ -38,15 +38,15 @@ def test_skip_rules_only_jump_forward_from_single_choice(db_session):
         {"type": "likert", "text": "만족하십니까?", "section": 1}], sections=["첫째", "둘째", "셋째"], open_it=False)
     single = survey.questions[0]
     with pytest.raises(ValidationError):
-        services.set_skip(staff, single.options[1], survey.sections[0])  # backwards
+        building.set_skip(staff, single.options[1], survey.sections[0])  # backwards
     with pytest.raises(ValidationError):
-        services.set_skip(staff, single.options[1], survey.sections[1])  # its own section
-    services.set_skip(staff, single.options[1], survey.sections[2])
+        building.set_skip(staff, single.options[1], survey.sections[1])  # its own section
+    building.set_skip(staff, single.options[1], survey.sections[2])
     assert single.options[1].skip_to_section_id == survey.sections[2].id
     answers = {single.id: [{"option_id": single.options[1].id}]}
-    assert services.path(survey, answers) == [survey.sections[0], survey.sections[1], survey.sections[2]]
+    assert answering.path(survey, answers) == [survey.sections[0], survey.sections[1], survey.sections[2]]
     with pytest.raises(ValidationError):
-        services.create_survey_with_questions(staff, {"title": "뒤로 건너뛰기", "sections": ["가", "나"], "questions": [
+        building.create_survey_with_questions(staff, {"title": "뒤로 건너뛰기", "sections": ["가", "나"], "questions": [
             {"type": "single", "text": "질문", "section": 1, "options": [{"label": "예", "skip_to_section": 0}]}]})
 
 
@@ -89,7 +89,7 @@ def test_the_pause_switch_stops_answers(db_session):
     survey = factories.survey(factories.staff(), LIKERT)
     set_setting("PAUSE_PARTICIPATION", True, factories.admin())
     with pytest.raises(Paused):
-        services.answer_survey(survey, factories.UserFactory(), {str(survey.questions[0].id): 3})
+        answering.answer_survey(survey, factories.UserFactory(), {str(survey.questions[0].id): 3})
 
 
 def test_unverified_citizens_cannot_answer(client, db_session):
