@@ -73,12 +73,8 @@ def read(text: str) -> PabulibFile:
     """Parse a whole file; raise PabulibError naming the line of the first problem."""
     text = text.removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
-    meta: dict[str, str] = {}
-    meta_lines: dict[str, int] = {}
-    projects: dict[str, PabulibProject] = {}
-    amounts: dict[str, Decimal] = {}
-    raw_votes: list[tuple[int, str]] = []
-    section, header, seen, voter_ids = None, None, set(), set()
+    reading = _Reading()
+    section, header, seen = None, None, set()
     for row in reader:
         line = reader.line_num
         if not row or all(not cell.strip() for cell in row):
@@ -94,34 +90,56 @@ def read(text: str) -> PabulibFile:
         if section is None:
             raise PabulibError(line, _l("파일은 META 구역으로 시작해야 합니다."))
         if header is None:
-            cells = [cell.strip().lower() for cell in row]
-            if section != "meta" or cells == ["key", "value"]:
-                header = cells
-                check_header(section, header, line)
+            header = _header(section, row, line)
+            if header is not None:
                 continue
             # Some published files start META without its `key;value` header: the row is data.
             header = ["key", "value"]
         if len(row) != len(header):
             raise PabulibError(line, _l("칸이 %(found)d개입니다. 머리글에 맞게 %(expected)d개여야 합니다.",
                                         found=len(row), expected=len(header)))
-        cells = dict(zip(header, (cell.strip() for cell in row), strict=True))
-        if section == "meta":
-            if not cells["key"]:
-                raise PabulibError(line, _l("META의 key가 비어 있습니다."))
-            meta[cells["key"]] = cells["value"]
-            meta_lines[cells["key"]] = line
-        elif section == "projects":
-            read_project(cells, line, projects, amounts)
-        else:
-            voter = cells.get("voter_id", "")
-            if voter and voter in voter_ids:
-                raise PabulibError(line, _l("voter_id '%(voter)s'가 두 번 나옵니다.", voter=voter[:40]))
-            voter_ids.add(voter)
-            raw_votes.append((line, cells["vote"]))
+        reading.row(section, dict(zip(header, (cell.strip() for cell in row), strict=True)), line)
     for section in SECTIONS:
         if section not in seen:
             raise PabulibError(reader.line_num or 1, _l("%(section)s 구역이 없습니다.", section=section.upper()))
-    return finish(meta, meta_lines, projects, amounts, raw_votes, reader.line_num)
+    return finish(reading.meta, reading.meta_lines, reading.projects, reading.amounts, reading.raw_votes,
+                  reader.line_num)
+
+
+def _header(section: str, row: list[str], line: int) -> list[str] | None:
+    """The section's header, checked; None when the row is META data without its `key;value` header."""
+    cells = [cell.strip().lower() for cell in row]
+    if section != "meta" or cells == ["key", "value"]:
+        check_header(section, cells, line)
+        return cells
+    return None
+
+
+@dataclass
+class _Reading:
+    """What the rows of a file have given so far."""
+
+    meta: dict[str, str] = field(default_factory=dict)
+    meta_lines: dict[str, int] = field(default_factory=dict)
+    projects: dict[str, "PabulibProject"] = field(default_factory=dict)
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+    raw_votes: list[tuple[int, str]] = field(default_factory=list)
+    voter_ids: set[str] = field(default_factory=set)
+
+    def row(self, section: str, cells: dict, line: int) -> None:
+        if section == "meta":
+            if not cells["key"]:
+                raise PabulibError(line, _l("META의 key가 비어 있습니다."))
+            self.meta[cells["key"]] = cells["value"]
+            self.meta_lines[cells["key"]] = line
+        elif section == "projects":
+            read_project(cells, line, self.projects, self.amounts)
+        else:
+            voter = cells.get("voter_id", "")
+            if voter and voter in self.voter_ids:
+                raise PabulibError(line, _l("voter_id '%(voter)s'가 두 번 나옵니다.", voter=voter[:40]))
+            self.voter_ids.add(voter)
+            self.raw_votes.append((line, cells["vote"]))
 
 
 def check_header(section: str, header: list[str], line: int) -> None:

@@ -1,7 +1,6 @@
 """Reads of budgeting processes for the pages, the API, the jobs and the indicators. Results come from the
 columns the worker writes; nothing here counts ballots per request."""
 
-import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -22,7 +21,7 @@ from participation.budgets.models import (
     ProjectSupport,
 )
 from participation.core.errors import Forbidden, NotFound
-from participation.core.receipts import receipt_hash
+from participation.core.receipts import hash_of_typed
 from participation.core.time import days_left
 from participation.extensions import db
 
@@ -140,12 +139,7 @@ def receipts(process: BudgetProcess) -> Select:
 
 def find_receipt(process: BudgetProcess, text: str) -> tuple[str, bool]:
     """A receipt code as given to a voter, or its hash: the hash, and whether the bulletin lists it."""
-    lowered = (text or "").strip().lower()
-    if len(lowered) == 64 and all(char in "0123456789abcdef" for char in lowered):
-        wanted = lowered
-    else:
-        code = re.sub(r"[^A-Z0-9]", "", lowered.upper())
-        wanted = receipt_hash("-".join(code[start:start + 4] for start in range(0, len(code), 4)))
+    wanted = hash_of_typed(text)
     found = db.session.scalar(select(BudgetBallot.id).where(
         BudgetBallot.budget_id == process.id, BudgetBallot.receipt_hash == wanted))
     return wanted, found is not None

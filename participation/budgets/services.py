@@ -38,7 +38,7 @@ from participation.core import jobs, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, NotFound, ValidationError
-from participation.core.input import clean_text
+from participation.core.input import clean_choices, clean_moment, clean_text
 from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.receipts import new_receipt, receipt_hash
@@ -171,38 +171,36 @@ def check_process_fields(*, title, description, budget, district, categories, ba
               "budget": amount_field(errors, "budget", budget)}
     if district is not None and district not in DISTRICTS:
         errors["district"] = _l("서울시 25개 자치구 이름이어야 합니다 (시 전체는 비워 두세요).")
-    if not isinstance(categories, list | tuple) or not all(isinstance(code, str) for code in categories) \
-            or not set(categories) <= set(CATEGORIES):
-        errors["categories"] = _l("알 수 없는 분야입니다.")
-        categories = []
+    categories = clean_choices(categories, "categories", CATEGORIES, errors=errors,
+                               message=_l("알 수 없는 분야입니다."))
+    max_projects = _check_ballot(ballot, max_projects, errors)
+    if rule not in set(Rule):
+        errors["rule"] = _l("배분 방식은 greedy 또는 equal_shares입니다.")
+    bands = clean_choices(eligible_age_bands, "eligible_age_bands", AGE_BANDS, errors=errors,
+                          message=_l("알 수 없는 연령대입니다."))
+    moments = {name: clean_moment(moment, name, errors=errors) for name, moment in (
+        ("proposing_closes_at", proposing_closes_at), ("voting_opens_at", voting_opens_at),
+        ("voting_closes_at", voting_closes_at))}
+    ordered = [(name, moment) for name, moment in moments.items() if moment is not None]
+    for (_first, earlier), (name, later) in itertools.pairwise(ordered):
+        if later <= earlier:
+            errors[name] = _l("단계의 날짜는 제안 마감 → 투표 시작 → 투표 마감 순서여야 합니다.")
+    if errors:
+        raise ValidationError(errors)
+    return {**fields, "district": district, "categories": categories, "ballot_kind": BallotKind(ballot),
+            "max_projects": max_projects, "rule": Rule(rule), "eligible_age_bands": bands, **moments}
+
+
+def _check_ballot(ballot, max_projects, errors: dict) -> int | None:
+    """The ballot's kind; an approval ballot's number of projects one may choose (None for a knapsack)."""
     if ballot not in set(BallotKind):
         errors["ballot"] = _l("투표 방식은 knapsack 또는 approval입니다.")
     elif ballot == BallotKind.approval:
         if isinstance(max_projects, bool) or not isinstance(max_projects, int) \
                 or not 1 <= max_projects <= MAX_PROJECTS_LIMIT:
             errors["max_projects"] = _l("고를 수 있는 사업 수는 1에서 %(max)d 사이여야 합니다.", max=MAX_PROJECTS_LIMIT)
-    else:
-        max_projects = None
-    if rule not in set(Rule):
-        errors["rule"] = _l("배분 방식은 greedy 또는 equal_shares입니다.")
-    bands = list(eligible_age_bands) if isinstance(eligible_age_bands, list | tuple) else None
-    if bands is None or not set(bands) <= set(AGE_BANDS):
-        errors["eligible_age_bands"] = _l("알 수 없는 연령대입니다.")
-        bands = []
-    moments = {"proposing_closes_at": proposing_closes_at, "voting_opens_at": voting_opens_at,
-               "voting_closes_at": voting_closes_at}
-    for name, moment in moments.items():
-        if moment is not None and (not hasattr(moment, "tzinfo") or moment.tzinfo is None):
-            errors[name] = _l("시간대가 있는 ISO 8601 시각이어야 합니다.")
-    ordered = [(name, moment) for name, moment in moments.items() if moment is not None and name not in errors]
-    for (_first, earlier), (name, later) in itertools.pairwise(ordered):
-        if later <= earlier:
-            errors[name] = _l("단계의 날짜는 제안 마감 → 투표 시작 → 투표 마감 순서여야 합니다.")
-    if errors:
-        raise ValidationError(errors)
-    return {**fields, "district": district, "categories": [code for code in CATEGORIES if code in categories],
-            "ballot_kind": BallotKind(ballot), "max_projects": max_projects, "rule": Rule(rule),
-            "eligible_age_bands": [band for band in AGE_BANDS if band in bands], **moments}
+        return max_projects
+    return None
 
 
 def create_process(actor, *, title, budget, description="", district=None, categories=(), ballot="knapsack",

@@ -224,7 +224,31 @@ def open_batch(box: BallotBox, box_id: int, *, final: bool) -> Batch | None:
     if not waiting or (not final and len(waiting) < current_app.config["MIX_BATCH"]):
         return None
     opener = SealedBox(tally_keys.load(box.kind, box_id, row.public_key))
-    accepts = box.accepts(box_id)
+    decoded, problems = _open_each(opener, box.accepts(box_id), waiting)
+    ballots, receipts = _without_repeated_receipts(box, box_id, decoded, problems)
+    number = row.mixed_batches + 1
+    shuffle = secrets.SystemRandom().shuffle  # the operating system's CSPRNG
+    shuffle(ballots)
+    shuffle(receipts)
+    box.store(box_id, ballots)
+    if receipts:
+        db.session.execute(insert(box.receipt_model), [
+            {"box_id": box_id, "receipt_hash": receipt_hash, "batch": number} for receipt_hash in receipts])
+    opened = [ballot_id for ballot_id, _ciphertext in waiting if ballot_id not in problems]
+    _settle_sealed(sealed, opened, problems)
+    db.session.execute(update(model).where(model.id == box_id).values(
+        mixed_batches=number, invalid_ballots=model.invalid_ballots + len(problems), key_problem=None)
+        .execution_options(synchronize_session=False))
+    set_aside = {problem: sum(1 for why in problems.values() if why == problem) for problem in set(problems.values())}
+    if set_aside:
+        alert_set_aside(box, box_id, number, set_aside)
+    db.session.flush()
+    return Batch(number=number, opened=len(opened), set_aside=set_aside)
+
+
+def _open_each(opener: SealedBox, accepts, waiting) -> tuple[list, dict[str, str]]:
+    """Each waiting ballot decrypted and read: (ballot id, receipt hash, choices) for those the box accepts, and
+    {ballot id: problem} for the others (undecryptable, malformed, not acceptable)."""
     problems: dict[str, str] = {}
     decoded = []
     for ballot_id, ciphertext in waiting:
@@ -239,7 +263,13 @@ def open_batch(box: BallotBox, box_id: int, *, final: bool) -> Batch | None:
                 decoded.append((ballot_id, receipt_hash, ids))
             else:
                 problems[ballot_id] = NOT_ACCEPTED
-    # A sealed ballot copied (by someone who can write the table) repeats a receipt: the copy is set aside.
+    return decoded, problems
+
+
+def _without_repeated_receipts(box: BallotBox, box_id: int, decoded: list, problems: dict[str, str]
+                               ) -> tuple[list, list]:
+    """The choices and receipt hashes to store. A sealed ballot copied (by someone who can write the table)
+    repeats a receipt: the copy is set aside in `problems`."""
     seen = published(box, box_id, [receipt_hash for _ballot_id, receipt_hash, _ids in decoded])
     ballots, receipts = [], []
     for ballot_id, receipt_hash, ids in decoded:
@@ -249,30 +279,17 @@ def open_batch(box: BallotBox, box_id: int, *, final: bool) -> Batch | None:
         seen.add(receipt_hash)
         ballots.append(ids)
         receipts.append(receipt_hash)
+    return ballots, receipts
 
-    number = row.mixed_batches + 1
-    shuffle = secrets.SystemRandom().shuffle  # the operating system's CSPRNG
-    shuffle(ballots)
-    shuffle(receipts)
-    box.store(box_id, ballots)
-    if receipts:
-        db.session.execute(insert(box.receipt_model), [
-            {"box_id": box_id, "receipt_hash": receipt_hash, "batch": number} for receipt_hash in receipts])
-    opened = [ballot_id for ballot_id, _ciphertext in waiting if ballot_id not in problems]
+
+def _settle_sealed(sealed, opened: list[str], problems: dict[str, str]) -> None:
+    """The opened sealed ballots go; those set aside stay sealed, each with its problem noted."""
     for chunk in chunks(opened):
         db.session.execute(delete(sealed).where(sealed.id.in_(chunk)).execution_options(synchronize_session=False))
     for problem in sorted(set(problems.values())):
         for chunk in chunks([ballot_id for ballot_id, why in problems.items() if why == problem]):
             db.session.execute(update(sealed).where(sealed.id.in_(chunk)).values(problem=problem)
                                .execution_options(synchronize_session=False))
-    db.session.execute(update(model).where(model.id == box_id).values(
-        mixed_batches=number, invalid_ballots=model.invalid_ballots + len(problems), key_problem=None)
-        .execution_options(synchronize_session=False))
-    set_aside = {problem: sum(1 for why in problems.values() if why == problem) for problem in set(problems.values())}
-    if set_aside:
-        alert_set_aside(box, box_id, number, set_aside)
-    db.session.flush()
-    return Batch(number=number, opened=len(opened), set_aside=set_aside)
 
 
 def decode(plaintext: bytes) -> tuple[str, tuple[int, ...]]:

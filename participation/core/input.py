@@ -6,6 +6,9 @@ field, query parameter or JSON string with a NUL is refused with 422, naming the
 Text fields: `clean_text` is the one check of a field's text (stripped; required or not; at most so many
 characters), for pages and the API alike."""
 
+from collections.abc import Iterable
+from datetime import datetime
+
 from flask import request
 from flask_babel import lazy_gettext as _l
 
@@ -59,6 +62,28 @@ def _json_fields_with_nul(body) -> set[str]:
         elif isinstance(value, list):
             pending.extend((item, f"{path}[{index}]") for index, item in enumerate(value))
     return found
+
+
+def clean_choices(values, name: str, allowed: Iterable, *, errors: dict, message) -> list:
+    """A list of values each one of `allowed` (districts, age bands, categories), returned in `allowed`'s order;
+    anything else is the problem `message`, named after the field, and an empty list."""
+    allowed = list(allowed)
+    try:
+        valid = isinstance(values, list | tuple) and set(values) <= set(allowed)
+    except TypeError:  # an unhashable item: not one of them either
+        valid = False
+    if not valid:
+        errors.setdefault(name, message)
+        return []
+    return [value for value in allowed if value in values]
+
+
+def clean_moment(value, name: str, *, errors: dict) -> datetime | None:
+    """None, or a datetime with its time zone; anything else is a problem named after the field (and None)."""
+    if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
+        errors.setdefault(name, _l("시간대가 있는 ISO 8601 시각이어야 합니다."))
+        return None
+    return value
 
 
 def refuse_nul_characters() -> None:

@@ -3,6 +3,7 @@ its SHA-256 is kept, on the public bulletin, so that the voter can check that th
 receipt never proves what was chosen."""
 
 import hashlib
+import re
 import secrets
 
 # 20 characters of an alphabet without look-alikes, shown in groups of four.
@@ -16,3 +17,13 @@ def new_receipt() -> str:
 
 def receipt_hash(receipt: str) -> str:
     return hashlib.sha256(receipt.encode()).hexdigest()
+
+
+def hash_of_typed(text: str | None) -> str:
+    """The receipt hash that what a voter typed stands for: the hash itself (64 hex digits), or a receipt code in
+    any case, with or without its dashes and spaces."""
+    lowered = (text or "").strip().lower()
+    if len(lowered) == 64 and all(char in "0123456789abcdef" for char in lowered):
+        return lowered
+    code = re.sub(r"[^A-Z0-9]", "", lowered.upper())
+    return receipt_hash("-".join(code[start:start + 4] for start in range(0, len(code), 4)))

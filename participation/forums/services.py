@@ -89,13 +89,8 @@ def create_forum(actor, *, title, background, key_facts="", links="", department
     """Staff draft a forum (시민에게 묻습니다). It opens with `transition(..., open)`."""
     require_role(actor, Role.staff)
     errors: dict = {}
-    fields = {
-        "title": clean_text(title, "title", TITLE_MAX, errors=errors),
-        "background": clean_text(background, "background", TEXT_MAX, errors=errors),
-        "key_facts": clean_text(key_facts, "key_facts", TEXT_MAX, required=False, errors=errors),
-        "links": clean_text(links, "links", TEXT_MAX, required=False, errors=errors),
-        "departments": clean_text(departments, "departments", DEPARTMENTS_MAX, required=False, errors=errors),
-    }
+    fields = _subject_fields(errors, title=title, background=background, key_facts=key_facts, links=links,
+                             departments=departments)
     if isinstance(discussion_days, bool) or not isinstance(discussion_days, int) \
             or not 1 <= discussion_days <= MAX_DISCUSSION_DAYS:
         errors["discussion_days"] = _l("1일에서 %(max)d일 사이로 정해 주세요.", max=MAX_DISCUSSION_DAYS)
@@ -110,17 +105,21 @@ def create_forum(actor, *, title, background, key_facts="", links="", department
     return forum
 
 
+def _subject_fields(errors: dict, *, title, background, key_facts="", links="", departments="") -> dict:
+    """What a forum asks about, checked: the question, its background, key facts, links, the departments."""
+    return {"title": clean_text(title, "title", TITLE_MAX, errors=errors),
+            "background": clean_text(background, "background", TEXT_MAX, errors=errors),
+            "key_facts": clean_text(key_facts, "key_facts", TEXT_MAX, required=False, errors=errors),
+            "links": clean_text(links, "links", TEXT_MAX, required=False, errors=errors),
+            "departments": clean_text(departments, "departments", DEPARTMENTS_MAX, required=False, errors=errors)}
+
+
 def open_for_platform(*, title: str, background: str, links: str = "", departments: str = "",
                       reason: str) -> Forum:
     """The platform itself opens a forum, with no staff member behind it: a citizen proposal reached its
     discussion threshold (100 공감). It opens at once for the default discussion period."""
     errors: dict = {}
-    fields = {
-        "title": clean_text(title, "title", TITLE_MAX, errors=errors),
-        "background": clean_text(background, "background", TEXT_MAX, errors=errors),
-        "links": clean_text(links, "links", TEXT_MAX, required=False, errors=errors),
-        "departments": clean_text(departments, "departments", DEPARTMENTS_MAX, required=False, errors=errors),
-    }
+    fields = _subject_fields(errors, title=title, background=background, links=links, departments=departments)
     if errors:
         raise ValidationError(errors)
     forum = Forum(**fields)

@@ -2,7 +2,6 @@
 columns the worker writes; nothing here counts ballots per request."""
 
 import functools
-import re
 from datetime import datetime
 
 from flask import url_for
@@ -12,7 +11,7 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from participation.core import ballot_box
 from participation.core.errors import Forbidden
-from participation.core.receipts import receipt_hash
+from participation.core.receipts import hash_of_typed
 from participation.core.seoul import AGE_BANDS, DISTRICTS, suppressed
 from participation.core.time import days_left, to_kst, utcnow
 from participation.extensions import db
@@ -132,12 +131,7 @@ def receipts(poll: Poll) -> Select:
 
 def find_receipt(poll: Poll, text: str) -> tuple[str, bool]:
     """A receipt code as given to a voter, or its hash: the hash, and whether the bulletin lists it."""
-    lowered = (text or "").strip().lower()
-    if len(lowered) == 64 and all(char in "0123456789abcdef" for char in lowered):
-        wanted = lowered
-    else:
-        code = re.sub(r"[^A-Z0-9]", "", lowered.upper())
-        wanted = receipt_hash("-".join(code[start:start + 4] for start in range(0, len(code), 4)))
+    wanted = hash_of_typed(text)
     found = db.session.scalar(select(Receipt.batch).where(Receipt.box_id == poll.id, Receipt.receipt_hash == wanted,
                                                           Receipt.batch <= poll.bulletin_batch))
     return wanted, found is not None

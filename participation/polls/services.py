@@ -13,7 +13,7 @@ from participation.core import ballot_box, jobs, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, NotFound, ValidationError
-from participation.core.input import clean_text
+from participation.core.input import clean_choices, clean_moment, clean_text
 from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.receipts import new_receipt, receipt_hash
@@ -195,6 +195,31 @@ def check_poll_fields(*, title, description, options, option_descriptions, max_c
     errors: dict = {}
     title = clean_text(title, "title", TITLE_MAX, errors=errors, missing=_l("제목을 입력해 주세요."))
     description = clean_text(description, "description", DESCRIPTION_MAX, required=False, errors=errors)
+    labels, notes = _clean_options(options, option_descriptions, errors)
+    if isinstance(max_choices, bool) or not isinstance(max_choices, int) or max_choices < 1:
+        errors["max_choices"] = _l("고를 수 있는 개수는 1 이상이어야 합니다.")
+    elif labels and max_choices > len(labels):
+        errors["max_choices"] = _l("고를 수 있는 개수가 선택지 수보다 많습니다.")
+    opens_at = clean_moment(opens_at, "opens_at", errors=errors)
+    closes_at = clean_moment(closes_at, "closes_at", errors=errors)
+    _check_window(opens_at, closes_at, errors)
+    tags = _clean_tags(tags, errors)
+    if results_visibility not in set(ResultsVisibility):
+        errors["results_visibility"] = _l("결과 공개 방식은 live 또는 after_close입니다.")
+    districts = clean_choices(eligible_districts, "eligible_districts", DISTRICTS, errors=errors,
+                              message=_l("서울시 25개 자치구 이름이어야 합니다."))
+    bands = clean_choices(eligible_age_bands, "eligible_age_bands", AGE_BANDS, errors=errors,
+                          message=_l("알 수 없는 연령대입니다."))
+    if errors:
+        raise ValidationError(errors)
+    return {"title": title, "description": description, "options": labels, "option_descriptions": notes,
+            "max_choices": max_choices, "opens_at": opens_at, "closes_at": closes_at, "tags": tags,
+            "results_visibility": ResultsVisibility(results_visibility), "eligible_districts": districts,
+            "eligible_age_bands": bands}
+
+
+def _clean_options(options, option_descriptions, errors: dict) -> tuple[list[str], list[str]]:
+    """The options' labels and their descriptions (one each, or none at all)."""
     labels = [label.strip() if isinstance(label, str) else "" for label in options] \
         if isinstance(options, list | tuple) else []
     if not all(labels):
@@ -212,39 +237,26 @@ def check_poll_fields(*, title, description, options, option_descriptions, max_c
     elif None in notes or len(notes) != len(labels) or any(len(note) > OPTION_DESCRIPTION_MAX for note in notes):
         errors["option_descriptions"] = _l("선택지 설명은 선택지마다 하나씩, %(max)d자 이내로 적어 주세요.",
                                            max=OPTION_DESCRIPTION_MAX)
-    if isinstance(max_choices, bool) or not isinstance(max_choices, int) or max_choices < 1:
-        errors["max_choices"] = _l("고를 수 있는 개수는 1 이상이어야 합니다.")
-    elif labels and max_choices > len(labels):
-        errors["max_choices"] = _l("고를 수 있는 개수가 선택지 수보다 많습니다.")
-    for name, moment in (("opens_at", opens_at), ("closes_at", closes_at)):
-        if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
-            errors[name] = _l("시간대가 있는 ISO 8601 시각이어야 합니다.")
-    if "closes_at" not in errors:
-        if closes_at is None:
-            errors["closes_at"] = _l("마감 시각을 입력해 주세요.")
-        elif closes_at <= utcnow():
-            errors["closes_at"] = _l("마감 시각은 미래여야 합니다.")
-        elif opens_at is not None and "opens_at" not in errors and opens_at >= closes_at:
-            errors["opens_at"] = _l("시작 시각은 마감 시각보다 앞서야 합니다.")
+    return labels, notes
+
+
+def _check_window(opens_at, closes_at, errors: dict) -> None:
+    """A close time in the future, after the opening time if there is one."""
+    if "closes_at" in errors:
+        return
+    if closes_at is None:
+        errors["closes_at"] = _l("마감 시각을 입력해 주세요.")
+    elif closes_at <= utcnow():
+        errors["closes_at"] = _l("마감 시각은 미래여야 합니다.")
+    elif opens_at is not None and "opens_at" not in errors and opens_at >= closes_at:
+        errors["opens_at"] = _l("시작 시각은 마감 시각보다 앞서야 합니다.")
+
+
+def _clean_tags(tags, errors: dict) -> list[str]:
     tags = sorted({tag.strip() for tag in tags if isinstance(tag, str)}) if isinstance(tags, list | tuple) else None
     if tags is None or len(tags) > TAGS_MAX or not all(TAG_PATTERN.match(tag) for tag in tags):
         errors["tags"] = _l("태그는 영문 소문자, 숫자, 밑줄로 %(max)d개까지입니다.", max=TAGS_MAX)
-    if results_visibility not in set(ResultsVisibility):
-        errors["results_visibility"] = _l("결과 공개 방식은 live 또는 after_close입니다.")
-    districts = list(eligible_districts) if isinstance(eligible_districts, list | tuple) else None
-    if districts is None or not set(districts) <= set(DISTRICTS):
-        errors["eligible_districts"] = _l("서울시 25개 자치구 이름이어야 합니다.")
-    bands = list(eligible_age_bands) if isinstance(eligible_age_bands, list | tuple) else None
-    if bands is None or not set(bands) <= set(AGE_BANDS):
-        errors["eligible_age_bands"] = _l("알 수 없는 연령대입니다.")
-    if errors:
-        raise ValidationError(errors)
-    return {"title": title, "description": description, "options": labels, "option_descriptions": notes,
-            "max_choices": max_choices,
-            "opens_at": opens_at, "closes_at": closes_at, "tags": tags,
-            "results_visibility": ResultsVisibility(results_visibility),
-            "eligible_districts": [name for name in DISTRICTS if name in districts],
-            "eligible_age_bands": [band for band in AGE_BANDS if band in bands]}
+    return tags or []
 
 
 def extend(poll: Poll, closes_at: datetime, actor, reason: str) -> Poll:
