@@ -77,6 +77,9 @@ class PollResultOptionSchema(PollOptionSchema):
     image_url = ma.fields.String(allow_none=True, required=True, metadata=IMAGE_URL_DOC)
     votes = ma.fields.Integer(required=True)
     share = ma.fields.Float(required=True, metadata={"description": "percent of the ballots"})
+    rank = ma.fields.Integer(required=True, metadata={"description": "1 + the number of options with more votes"})
+    winner = ma.fields.Boolean(required=True, metadata={
+        "description": "on a final tally: ranked within max_choices (ties at the edge all win)"})
 
 
 DIGEST_DOC = {"description": "SHA-256 of the receipt hashes, sorted and joined with newlines, as of digest_as_of "

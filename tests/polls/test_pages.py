@@ -134,17 +134,50 @@ def test_results_page_shows_numbers_shares_and_suppressed_turnout(client, batch_
     assert "covers 12 receipts" in english and "Turnout as of" in english
 
 
-def test_results_page_of_a_multiple_choice_poll(client, batch_size):
+def ranked_rows(page: str) -> list[tuple[str, str, bool]]:
+    """(rank, label, marked as a winner) for each row of the results table, top to bottom."""
+    table = page[page.index('class="poll-results"'):page.index("</table>", page.index('class="poll-results"'))]
+    rows = re.findall(r'<tr( class="winner")?>\s*<td class="number">(\d+)</td>\s*<th scope="row">\s*([^<\s][^<]*?)\s*<',
+                      table)
+    return [(rank, label, bool(winner)) for winner, rank, label in rows]
+
+
+def test_results_are_ranked_by_votes_with_bars_against_the_leader(client, batch_size):
+    """A choose-2-of-4 poll: rows by votes (ties share a rank, ballot order after), the leader's bar is full, a
+    share is of the people who voted, and nothing is marked as chosen while the poll is open."""
     batch_size(2)
-    poll = PollFactory(labels=["가", "나", "다"], max_choices=2)
-
-
-    for _ in range(2):
-        services.cast_ballot(poll, UserFactory(), [poll.options[0].id, poll.options[1].id])
+    poll = PollFactory(labels=["가로수길", "나루터", "다리 밑", "라일락 공원"], max_choices=2)
+    _first, second, third, fourth = (option.id for option in poll.options)
+    for choices in ([fourth, second], [fourth, third], [fourth, second], [third]):
+        services.cast_ballot(poll, UserFactory(), choices)
     tally_poll(poll.id)
-    response = client.get(f"/polls/{poll.id}/results")
-    assert response.status_code == 200
-    assert response.get_data(as_text=True).count("<td class=\"number\">100.0%</td>") == 2
+    page = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
+    assert ranked_rows(page) == [("1", "라일락 공원", False), ("2", "나루터", False), ("2", "다리 밑", False),
+                                 ("4", "가로수길", False)]
+    assert 'value="100.0"' in page and 'value="66.7"' in page  # 3 of 3 and 2 of 3 against the leader
+    assert "75.0%" in page  # 3 of the 4 people who voted
+    assert "뽑혔습니다" not in page
+    api = client.get(f"/api/v1/polls/{poll.id}/results").get_json()
+    assert [option["rank"] for option in api["options"]] == [4, 2, 2, 1]  # ballot order kept in the API
+
+
+def test_a_final_tally_marks_the_top_n_and_ties_at_the_edge(client, batch_size):
+    batch_size(50)
+    poll = PollFactory(labels=["가", "나", "다", "라"], max_choices=2)
+    first, second, third, _fourth = (option.id for option in poll.options)
+    for choices in ([first, second], [first, third], [first], [second, third]):
+        services.cast_ballot(poll, UserFactory(), choices)
+    services.transition(poll, "closed", staff(), "조기 마감")
+    tally_poll(poll.id)
+    assert poll.state == "tallied"
+    page = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
+    assert ranked_rows(page) == [("1", "가", True), ("2", "나", True), ("2", "다", True), ("4", "라", False)]
+    assert "득표 상위 2개가 뽑혔습니다." in page and "동점이 있어 3개가 함께 뽑혔습니다." in page
+    api = client.get(f"/api/v1/polls/{poll.id}/results").get_json()
+    assert [option["winner"] for option in api["options"]] == [True, True, True, False]
+    client.get("/lang/en")
+    english = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
+    assert "The top 2 by votes were chosen." in english and "3 were chosen together" in english
 
 
 def test_results_page_hidden_until_close_is_403_even_for_staff(client):
