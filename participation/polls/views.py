@@ -146,14 +146,20 @@ def results(poll_id):
                            batch=current_app.config["MIX_BATCH"])
 
 
-@bp.get("/<int:poll_id>/receipts")
+@bp.route("/<int:poll_id>/receipts", methods=["GET", "POST"])
 def bulletin(poll_id):
+    """The public bulletin; a receipt is looked up by POST so that the code never stands in a URL (history,
+    proxies and referrers keep URLs)."""
     poll = services.get_visible(poll_id, current_user)
     page, per_page = page_arguments(100)
-    lookup = (request.args.get("receipt") or "").strip()[:100]
+    lookup = (request.form.get("receipt") or "").strip()[:100] if request.method == "POST" else ""
     found = queries.find_receipt(poll, lookup) if lookup else None
-    return render_template("polls/bulletin.html", poll=poll, page=paginate(queries.receipts(poll), page, per_page),
-                           lookup=lookup, found=found, batch=current_app.config["MIX_BATCH"])
+    response = make_response(render_template(
+        "polls/bulletin.html", poll=poll, page=paginate(queries.receipts(poll), page, per_page), found=found,
+        batch=current_app.config["MIX_BATCH"]))
+    if request.method == "POST":
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from urllib.parse import unquote
 
 from sqlalchemy import func, select
 
@@ -42,19 +43,32 @@ def test_choose_confirm_vote_and_see_the_receipt_once(client, batch_size):
     assert len(receipt) == 24
     assert receipt not in client.get(f"/polls/{poll.id}/receipt").get_data(as_text=True)
     assert count(Participation) == 1 and count(SealedBallot) == 1 and count(Ballot) == 0
-    lookup = f"/polls/{poll.id}/receipts?receipt={receipt.lower().replace('-', '')}"
+    saved = re.search(r'download="receipt.txt" href="data:text/plain;charset=utf-8,([^"]+)"', receipt_page).group(1)
+    assert f"영수증 코드: {receipt}\n" in unquote(saved) and f"/polls/{poll.id}/receipts" in unquote(saved)
+    assert 'data-copy="receipt-code"' in receipt_page and "<details" in receipt_page  # SHA-256 folded away
+
+    def lookup(code: str) -> str:
+        """The bulletin's lookup is a POST: a receipt code never stands in a URL."""
+        token = csrf_token(client, f"/polls/{poll.id}/receipts")
+        response = client.post(f"/polls/{poll.id}/receipts", data={"receipt": code, "csrf_token": token})
+        assert response.headers["Cache-Control"] == "no-store"
+        return response.get_data(as_text=True)
+
+    typed = receipt.lower().replace("-", "")
     tally_poll(poll.id)  # one ballot: no batch yet
-    assert "아직 게시판에 없습니다" in client.get(lookup).get_data(as_text=True)
+    assert "아직 게시판에 없습니다" in lookup(typed)
     services.cast_ballot(poll, UserFactory(), [poll.options[0].id])
     tally_poll(poll.id)  # a batch of two is opened
-    page = client.get(lookup).get_data(as_text=True)
+    page = lookup(typed)
     assert "아직 게시판에 없습니다" in page and "아직 집계 전" in page  # not until a digest covers it
     publish_bulletin(poll.id)
-    assert "게시판에 있습니다" in client.get(lookup).get_data(as_text=True)
+    assert "게시판에 있습니다" in lookup(typed)
     bulletin = client.get(f"/polls/{poll.id}/receipts").get_data(as_text=True)
     assert "영수증 2개 포함" in bulletin and "계산" in bulletin and "아직 집계 전" not in bulletin
-    missing = client.get(f"/polls/{poll.id}/receipts?receipt=AAAA-BBBB-CCCC-DDDD-EEEE")
-    assert "아직 게시판에 없습니다" in missing.get_data(as_text=True)
+    assert "아직 게시판에 없습니다" in lookup("AAAA-BBBB-CCCC-DDDD-EEEE")
+    in_url = client.get(f"/polls/{poll.id}/receipts?receipt={typed}").get_data(as_text=True)
+    assert "이 영수증은" not in in_url  # a code in a URL is not looked up
+    assert client.post(f"/polls/{poll.id}/receipts", data={"receipt": typed}).status_code == 400  # no CSRF token
 
 
 def test_the_receipt_is_kept_on_the_server_not_in_the_cookie(client):
