@@ -153,9 +153,9 @@ def participant_numbers(forum_id: int, reactors: np.ndarray | None = None
 def opinion_map(forum_id: int, numbers: dict[int, int] | None = None, previous_count: int | None = None,
                 reactions: np.ndarray | None = None) -> dict:
     """The forum's opinion map (forums/opinion.py) from its reactions (`reactions_of`, read if not given), rows
-    in the order of the participants' numbers, with each placed participant's group by number (`members`, for the
-    open data). `previous_count`: the number of groups shown so far (by default the stored map's), which a
-    recount keeps while it fits."""
+    in the order of the participants' numbers, with each placed participant's group and place by number
+    (`members`: number, group, x, y; for the open data and for "you are here"). `previous_count`: the number of
+    groups shown so far (by default the stored map's), which a recount keeps while it fits."""
     if reactions is None:
         reactions = reactions_of(forum_id)
     users = np.unique(reactions[:, 0])
@@ -181,6 +181,8 @@ def opinion_map(forum_id: int, numbers: dict[int, int] | None = None, previous_c
     result, groups = opinion.opinion_map(votes, column_ids.tolist(),
                                          np.array([out for _, out in columns], dtype=bool), previous_count)
     user_of_row = users[order]
-    result["members"] = sorted([numbers[int(user_id)], int(group) + 1] for user_id, group
-                               in zip(user_of_row.tolist(), groups.labels.tolist(), strict=True) if group >= 0)
+    result["members"] = sorted(
+        [numbers[int(user_id)], int(group) + 1, round(float(x), opinion.DIGITS), round(float(y), opinion.DIGITS)]
+        for user_id, group, (x, y) in zip(user_of_row.tolist(), groups.labels.tolist(), groups.coordinates.tolist(),
+                                          strict=True) if group >= 0)
     return result

@@ -199,7 +199,7 @@ def _participants_votes(forum: Forum) -> Iterator[str]:
         select(Participant.number, func.count()).join(Statement, (Statement.author_id == Participant.user_id)
                                                       & (Statement.forum_id == Participant.forum_id))
         .where(Participant.forum_id == forum.id).group_by(Participant.number)).all())
-    group_of = {number: group - 1 for number, group in (forum.opinion_map or {}).get("members", [])}
+    group_of = {number: group - 1 for number, group, *_ in (forum.opinion_map or {}).get("members", [])}
 
     def rows():
         for participant, counts, row in zip(people.tolist(), seen.tolist(), cells, strict=True):

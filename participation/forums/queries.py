@@ -17,6 +17,7 @@ from participation.forums.models import (
     CommentState,
     Forum,
     ForumState,
+    Participant,
     Reaction,
     ReactionValue,
     Statement,
@@ -174,6 +175,12 @@ def next_statement(forum_id: int, user_id: int) -> Statement | None:
     """The next approved statement this person has not reacted to (one at a time)."""
     reacted = select(Reaction.statement_id).where(Reaction.user_id == user_id)
     return db.session.scalar(approved_statements(forum_id).where(Statement.id.not_in(reacted)).limit(1))
+
+
+def participant_number(forum_id: int, user_id: int) -> int | None:
+    """The person's anonymous number in the forum's open data, if they have one yet."""
+    return db.session.scalar(select(Participant.number).where(Participant.forum_id == forum_id,
+                                                              Participant.user_id == user_id))
 
 
 def reaction_progress(forum_id: int, user_id: int) -> tuple[int, int]:

@@ -57,7 +57,18 @@ def _forum(forum_id: int):
 
 
 def _back(forum, anchor: str | None = None):
-    return redirect(url_for("forums.detail", forum_id=forum.id, _anchor=anchor), 303)
+    """Back to the forum page at the anchor; the reaction card and comments show the confirmation there (`at`)
+    instead of at the top of the page, where it would be off-screen."""
+    at = anchor if anchor and (anchor == "statements" or anchor.startswith("comment-")) else None
+    return redirect(url_for("forums.detail", forum_id=forum.id, at=at, _anchor=anchor), 303)
+
+
+def _flash_at(top, replies) -> str | None:
+    """Where the confirmation of the last action goes: the place named by `at` if it is on this page."""
+    at = request.args.get("at")
+    shown = {f"comment-{comment.id}" for comment in top.items}
+    shown.update(f"comment-{reply.id}" for thread in replies.values() for reply in thread)
+    return at if at == "statements" or at in shown else None
 
 
 @bp.get("")
@@ -104,10 +115,11 @@ def detail(forum_id):
     top, replies = queries.thread(forum.id, sort, *page_arguments())
     texts = queries.statement_texts(forum.id)
     table_sort = queries.table_sort(request.args.get("table_sort"), len((forum.opinion_map or {}).get("groups", [])))
+    scatter, you = _scatter(forum.opinion_map, user_id, forum.id)
     return render_template(
         "forums/detail.html", forum=forum, sort=sort, top=top, replies=replies,
         liked=queries.liked_comment_ids(forum.id, user_id) if user_id else set(),
-        texts=texts, scatter=_scatter(forum.opinion_map), map_groups=_map_groups(forum.opinion_map),
+        texts=texts, scatter=scatter, you=you, map_groups=_map_groups(forum.opinion_map),
         table_sort=table_sort, table_sort_labels=TABLE_SORT_LABELS, table_reaction_labels=TABLE_REACTION_LABELS,
         min_votes=REPRESENTATIVE_MIN_VOTES,
         opinion_table=queries.opinion_table(forum, texts, table_sort), downloads=interchange.DOWNLOADS,
@@ -118,7 +130,7 @@ def detail(forum_id):
         attachments=attachments.attachments_of(forum.id), type_label=attachments.type_label,
         max_attachments=attachments.MAX_PER_FORUM, max_attachment_mb=attachments.MAX_BYTES // 2**20,
         answer_form=forms.AnswerForm(), confirm=ConfirmForm(), state_labels=STATE_LABELS, age_labels=AGE_BAND_LABELS,
-        stance_labels=forms.STANCE_LABELS,
+        stance_labels=forms.STANCE_LABELS, flash_at=_flash_at(top, replies),
         reaction_labels=forms.REACTION_LABELS, colours=GROUP_COLOURS, is_staff=_is_staff())
 
 
@@ -147,17 +159,26 @@ def _map_groups(opinion_map: dict | None) -> list[dict]:
     return groups
 
 
-def _scatter(opinion_map: dict | None) -> list[dict]:
-    """The map's points scaled into the SVG's box (the data has no units, only relative positions)."""
-    points = (opinion_map or {}).get("points") or []
+def _scatter(opinion_map: dict | None, user_id: int | None = None, forum_id: int | None = None) \
+        -> tuple[list[dict], dict | None]:
+    """The map's points scaled into the SVG's box (the data has no units, only relative positions), and the
+    signed-in person's own point ("you are here"), found by their participant number in `members`."""
+    stored = opinion_map or {}
+    points = stored.get("points") or []
     if not points:
-        return []
+        return [], None
     xs, ys = [point[0] for point in points], [point[1] for point in points]
     span_x, span_y = (max(xs) - min(xs)) or 1, (max(ys) - min(ys)) or 1
     inner_w, inner_h = MAP_WIDTH - 2 * MAP_MARGIN, MAP_HEIGHT - 2 * MAP_MARGIN
-    return [{"x": round(MAP_MARGIN + (x - min(xs)) / span_x * inner_w, 1),
-             "y": round(MAP_MARGIN + (max(ys) - y) / span_y * inner_h, 1),
-             "group": group} for x, y, group in points]
+
+    def place(x: float, y: float, group: int) -> dict:
+        return {"x": round(MAP_MARGIN + (x - min(xs)) / span_x * inner_w, 1),
+                "y": round(MAP_MARGIN + (max(ys) - y) / span_y * inner_h, 1), "group": group}
+
+    number = queries.participant_number(forum_id, user_id) if user_id else None
+    mine = [member for member in stored.get("members", []) if member[0] == number and len(member) == 4]
+    you = place(mine[0][2], mine[0][3], mine[0][1]) if mine else None
+    return [place(x, y, group) for x, y, group in points], you
 
 
 @bp.post("/<int:forum_id>/transitions")

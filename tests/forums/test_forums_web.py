@@ -1,6 +1,8 @@
 """The forum pages: the thread with replies and hidden comments, the stance summary, the opinion map with its
 text alternative, forms with CSRF, reports that hide a comment at three different reporters, moderation."""
 
+import re
+
 from sqlalchemy import func, select
 
 from participation.core.reports import Report
@@ -225,7 +227,7 @@ def test_the_opinion_map_page_has_an_svg_a_text_alternative_and_a_sortable_table
     counts.refresh_forum(forum.id)
     db.session.commit()
     page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
-    section = page.split('id="opinions"')[1].split('id="statements"')[0]
+    section = page.split('id="opinions"')[1].split('id="comments"')[0]
     assert section.count('<use href="#marker-') == 10 + 2  # ten people, two legend markers
     assert page.count('id="marker-0"') == 1
     # The map's text alternative: each group's size and place, in the SVG and visible under it.
@@ -257,6 +259,59 @@ def test_the_opinion_map_page_has_an_svg_a_text_alternative_and_a_sortable_table
     # The open data: the four Pol.is files and the ZIP.
     for name in ("summary.csv", "comments.csv", "votes.csv", "participants-votes.csv", "polis-export.zip"):
         assert f'href="/forums/{forum.id}/export/{name}"' in section
+
+
+def test_on_a_phone_reacting_comes_first_and_confirmations_are_where_you_acted(client, db_session):
+    """Issue 25, item 6: the reaction card before a long background (folded), empty breakdowns not drawn, the
+    confirmation of a comment inside it (not at the top, off-screen), no report link on your own comment, and
+    "you are here" on the map."""
+    forum = factories.ForumFactory(background="따릉이 요금 체계의 배경입니다. " * 60)
+    statements = [factories.ForumStatementFactory(forum_id=forum.id, text=f"문장 {n}") for n in range(8)]
+    people = []
+    for camp in (1, -1):
+        for _ in range(5):
+            people.append(user := factories.UserFactory(district="마포구"))
+            for index, statement in enumerate(statements):
+                value = "agree" if index == 0 or (index < 4) == (camp > 0) else "disagree"
+                factories.ForumReactionFactory(statement_id=statement.id, user_id=user.id, value=value)
+    for district in ("마포구", "중구"):  # 12 in each with me: no stance reaches 10
+        for stance in ["pro"] * 4 + ["con"] * 4 + ["other"] * (3 if district == "마포구" else 4):
+            factories.ForumCommentFactory(forum_id=forum.id, stance=stance,
+                                          author_id=factories.UserFactory(district=district).id)
+    counts.refresh_forum(forum.id)
+    db.session.commit()
+    me = people[0]
+    login(client, me)
+    page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    assert page.index('id="statements"') < page.index('id="background-heading"') < page.index('id="opinions"')
+    assert '<details class="background">' in page  # long: folded, a summary to open it
+    assert re.search(r"검은 원이 내 위치입니다: 그룹 [12]에 있습니다\.", page) and 'r="10" fill="none"' in page
+
+    token = csrf_token(client, f"/forums/{forum.id}")
+    response = client.post(f"/forums/{forum.id}/comments", data={
+        "csrf_token": token, "stance": "pro", "body": "요금은 그대로 두면 좋겠습니다."})
+    mine = db.session.scalar(select(Comment).where(Comment.author_id == me.id))
+    assert response.headers["Location"].endswith(f"?at=comment-{mine.id}#comment-{mine.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    article = page.split(f'id="comment-{mine.id}"')[1].split("</article>")[0]
+    assert "의견을 남겼습니다." in article and page.count("의견을 남겼습니다.") == 1
+    assert "신고하기" not in article and "좋아요" in article  # never offered to report yourself
+    counts.refresh_forum(forum.id)
+    db.session.commit()
+    page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    stances = page.split('id="stance-heading"')[1].split("</section>")[0]
+    assert "<caption>자치구별</caption>" not in stances  # a table of nothing but hidden cells is not drawn
+    assert "자치구별: 모든 칸이 10명 미만이라 아직 보여 드리지 않습니다." in stances
+
+    short = factories.ForumFactory(background="짧은 배경")
+    db.session.commit()
+    assert '<details class="background" open>' in client.get(f"/forums/{short.id}").get_data(as_text=True)
+    other = factories.UserFactory()
+    db.session.commit()
+    login(client, other)
+    page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    assert "신고하기" in page.split(f'id="comment-{mine.id}"')[1].split("</article>")[0]
+    assert "검은 원이 내 위치" not in page and "내 위치가 보입니다" in page
 
 
 def test_the_list_and_home_show_open_forums_only_to_the_public(client):
