@@ -92,6 +92,13 @@ DEFAULTS = {
     "PROPOSAL_DISCUSSION_THRESHOLD": 100,
     "PROPOSAL_ANSWER_DAYS": 30,
     "PROPOSAL_MAYOR_THRESHOLD": 1000,
+    # Identity verification (accounts/identity.py): an OpenID Connect provider. Unset issuer: none configured
+    # (identity-required items then say that verification is unavailable).
+    "IDENTITY_ISSUER": None,
+    "IDENTITY_CLIENT_ID": None,
+    "IDENTITY_CLIENT_SECRET": None,
+    # The key of the person identifier's HMAC: in the environment, never in the database.
+    "IDENTITY_PEPPER": None,
     # API documentation (flask-smorest)
     "API_TITLE": "Seoul citizen participation API",
     "API_VERSION": "v1",
@@ -163,6 +170,11 @@ def load_config(app: Flask, overrides: dict | None) -> None:
             "TRUSTED_HOSTS is not set. In production set PARTICIPATION_TRUSTED_HOSTS to the site's host names, "
             "e.g. '[\"participation.seoul.go.kr\"]'; requests for any other host are refused with 400. "
             + ON_A_DEVELOPER_MACHINE)
+    if not is_development(app) and app.config.get("IDENTITY_ISSUER") and not app.config.get("IDENTITY_PEPPER"):
+        # The person identifiers' hashes are keyed by it: without it, one verified person, one account cannot hold.
+        raise ConfigurationError(
+            "IDENTITY_PEPPER is not set while IDENTITY_ISSUER is. Set PARTICIPATION_IDENTITY_PEPPER to a long "
+            "random value kept outside the database, and never change it. " + ON_A_DEVELOPER_MACHINE)
     if not is_development(app) and not _said(app, "PROXY_HOPS", overrides):
         # Rate limits, the trending list and HTTPS all depend on who the client is: behind a proxy every client
         # would be the proxy, and without one a forged X-Forwarded-For would be believed.
