@@ -222,8 +222,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_serving(base: str, process, seconds: float = 90) -> None:
-    """gunicorn listens before its workers have imported the app: wait for a real answer."""
+def wait_until_serving(base: str, process, seconds: float = 240) -> None:
+    """gunicorn listens before its workers have imported the app: wait for a real answer (generously: on a
+    loaded machine importing the app has taken over 90 s)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
