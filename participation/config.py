@@ -50,6 +50,9 @@ DEFAULTS = {
     "LOGIN_LIMITS": "10 per minute;50 per hour",
     # Per IP: downloads that read all of an item's rows (a forum's Pol.is-format open data).
     "EXPORT_LIMITS": "20 per minute;200 per hour",
+    # The key of the keyed hashes that name a person: a deleted account's canonical address and verified person
+    # (accounts.models.Tombstone). A secret kept outside the database; unset, it is derived from SECRET_KEY.
+    "IDENTITY_PEPPER": None,
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,

@@ -10,11 +10,15 @@ Retention when an account is deleted (the account row itself is scrubbed by acco
   choices and numbers, likes and reactions — each with its district and age band snapshot (the small-cell rule
   applies to every published breakdown), but its time cut to the day (KST), so that no exact time ties a row
   to a person;
-- public contributions (petitions, proposals, comments, statements) stay, shown as "탈퇴한 사용자"."""
+- public contributions (petitions, proposals, comments, statements) stay, shown as "탈퇴한 사용자";
+- a tombstone stays (accounts.models.Tombstone): keyed hashes of the canonical address and of the verified person,
+  nothing else. While any item the account took part in still counts it (open, or hidden and so open to an upheld
+  appeal), a new account with that address or person is refused — it would count that person twice; once none
+  does, the daily job `purge_tombstones` deletes the tombstone and the address may sign up afresh."""
 
 from datetime import datetime, time
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, union_all
 
 from participation.core.time import KST, to_kst
 from participation.extensions import db
@@ -62,6 +66,61 @@ def erase(user) -> None:
             for column in columns:
                 setattr(row, column, day_of(getattr(row, column)))
     db.session.flush()
+
+
+def _counting_participations(user_ids):
+    """One select per table that counts what people did on an item that still counts it: open (or hidden, which an
+    upheld appeal may reopen)."""
+    from participation.budgets.models import (
+        BudgetParticipation,
+        BudgetProcess,
+        BudgetProject,
+        ProcessState,
+        ProjectSupport,
+    )
+    from participation.forums.models import Comment, CommentLike, Forum, ForumState, Participant, Reaction, Statement
+    from participation.petitions.models import Petition, PetitionState, Signature
+    from participation.polls.models import Participation, Poll, PollState
+    from participation.proposals.models import Proposal, ProposalState, Support
+    from participation.surveys.models import Response, Survey, SurveyState
+
+    def rows(model, item, item_key, states, *joins):
+        statement = select(model.user_id)
+        for target, condition in joins:
+            statement = statement.join(target, condition)
+        return statement.join(item, item_key == item.id).where(model.user_id.in_(user_ids), item.state.in_(states))
+
+    return [
+        rows(Signature, Petition, Signature.petition_id, [PetitionState.open, PetitionState.hidden]),
+        rows(Support, Proposal, Support.proposal_id, [ProposalState.open, ProposalState.hidden]),
+        rows(Participation, Poll, Participation.poll_id, [PollState.open, PollState.hidden]),
+        rows(Response, Survey, Response.survey_id, [SurveyState.open]),
+        rows(BudgetParticipation, BudgetProcess, BudgetParticipation.budget_id, [ProcessState.voting]),
+        rows(ProjectSupport, BudgetProcess, BudgetProject.budget_id, [ProcessState.proposing],
+             (BudgetProject, ProjectSupport.project_id == BudgetProject.id)),
+        rows(Participant, Forum, Participant.forum_id, [ForumState.open]),
+        rows(Reaction, Forum, Statement.forum_id, [ForumState.open],
+             (Statement, Reaction.statement_id == Statement.id)),
+        rows(CommentLike, Forum, Comment.forum_id, [ForumState.open],
+             (Comment, CommentLike.comment_id == Comment.id)),
+    ]
+
+
+def still_counting(user_ids) -> bool:
+    """Whether any of these (deleted) accounts took part in an item that still counts it: a new account of the
+    same person would then count twice (accounts.services.refuse_return)."""
+    user_ids = list(user_ids)
+    return bool(user_ids) and db.session.scalar(
+        select(union_all(*_counting_participations(user_ids)).subquery().c[0]).limit(1)) is not None
+
+
+def purge_tombstones() -> int:
+    """Delete the tombstones of deleted accounts whose participations no longer count anywhere (periodic)."""
+    from participation.accounts.models import Tombstone
+
+    kept = union_all(*_counting_participations(select(Tombstone.user_id).scalar_subquery())).subquery()
+    result = db.session.execute(delete(Tombstone).where(Tombstone.user_id.not_in(select(kept.c[0]))))
+    return result.rowcount
 
 
 def export(user) -> dict:

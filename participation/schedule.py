@@ -8,6 +8,7 @@ RECOUNTS at once."""
 
 import logging
 
+from participation.accounts import tasks as accounts
 from participation.budgets import tasks as budgets
 from participation.extensions import db
 from participation.forums import tasks as forums
@@ -37,5 +38,5 @@ def reconcile() -> None:
             log.exception("reconciliation step %s failed", func.__name__)
 
 
-PERIODIC = [entry for module in (*CHANNEL_TASKS, indicators) for entry in module.PERIODIC]
+PERIODIC = [entry for module in (accounts, *CHANNEL_TASKS, indicators) for entry in module.PERIODIC]
 PERIODIC.append((reconcile, "RECONCILE_INTERVAL"))

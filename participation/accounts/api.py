@@ -7,6 +7,7 @@ from flask import Response, current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from participation import privacy
 from participation.accounts import services
 from participation.api import ApiBlueprint
 from participation.api.auth import bearer_token, current_api_user, token_required
@@ -65,7 +66,7 @@ class CodeListSchema(ma.Schema):
 def register(data):
     """Sign up (가입). A verification mail follows."""
     user = services.register(data["email"], data["password"], data["display_name"], data["district"],
-                             data["birth_year"])
+                             data["birth_year"], still_counting=privacy.still_counting)
     db.session.commit()
     return user
 

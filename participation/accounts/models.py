@@ -95,3 +95,18 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class Tombstone(Base):
+    """What stays of a deleted account so that the person cannot take part a second time: keyed hashes (HMAC with
+    IDENTITY_PEPPER, which lives in the configuration, never in the database) of its canonical address and, for an
+    identity-verified account, of its person identifier. A new account with that address or person is refused
+    while any item the deleted account took part in still counts (accounts.services.register); the row goes when
+    none does (privacy.purge_tombstones)."""
+
+    __tablename__ = "account_tombstone"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    email_hash: Mapped[str] = mapped_column(String(64), index=True)
+    person_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    deleted_on: Mapped[datetime] = mapped_column(default=utcnow)

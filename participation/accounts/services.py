@@ -7,23 +7,23 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from participation.accounts.models import (
     DISPLAY_NAME_MAX,
-    EMAIL_MAX,
     PASSWORD_MAX,
     PASSWORD_MIN,
     ApiToken,
+    Tombstone,
     User,
     UserRole,
 )
+from participation.core.addresses import canonical_email, keyed_hash, normalise_email
 from participation.core.audit import audit
 from participation.core.database import without_write_lock
 from participation.core.errors import Conflict, NotFound, ValidationError
@@ -35,38 +35,8 @@ from participation.core.time import kst_today, utcnow
 from participation.extensions import db
 
 password_hasher = PasswordHasher()
-# Providers that deliver a.b+tag@ to ab@: one mailbox, one account.
-DOT_AND_TAG_BLIND_DOMAINS = {"gmail.com", "googlemail.com"}
-TAG_BLIND_DOMAINS = {"naver.com", "outlook.com", "hotmail.com", "kakao.com", "daum.net", "hanmail.net"}
 VERIFY_MAX_AGE = 7 * 24 * 3600
 RESET_MAX_AGE = 3600
-
-
-def normalise_email(raw: str | None) -> str:
-    """Trimmed, lower-cased and syntax-checked (no DNS look-up). Raises ValidationError."""
-    text = (raw or "").strip().lower()
-    if not text:
-        raise ValidationError({"email": _l("이메일을 입력해 주세요.")})
-    if len(text) > EMAIL_MAX:
-        raise ValidationError({"email": _l("이메일이 너무 깁니다.")})
-    try:
-        email = validate_email(text, check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        raise ValidationError({"email": _l("올바른 이메일 주소가 아닙니다.")}) from None
-    domain = email.rsplit("@", 1)[1]
-    if domain in current_app.config["DISPOSABLE_EMAIL_DOMAINS"]:
-        raise ValidationError({"email": _l("일회용 이메일 주소는 쓸 수 없습니다.")})
-    return email
-
-
-def canonical_email(email: str) -> str:
-    local, domain = email.rsplit("@", 1)
-    if domain in DOT_AND_TAG_BLIND_DOMAINS:
-        local = local.split("+", 1)[0].replace(".", "")
-        domain = "gmail.com"
-    elif domain in TAG_BLIND_DOMAINS:
-        local = local.split("+", 1)[0]
-    return f"{local}@{domain}"
 
 
 def check_profile(display_name, district, birth_year) -> dict:
@@ -111,9 +81,10 @@ def common_passwords() -> frozenset[str]:
 
 
 def register(email, password, display_name, district, birth_year, *, verified: bool = False,
-             password_hash: str | None = None) -> User:
+             password_hash: str | None = None, still_counting=None) -> User:
     """A new account. `password_hash` lets a caller that creates many accounts with one password (the demo)
-    hash it once."""
+    hash it once. `still_counting(user_ids)` (participation.privacy.still_counting) refuses the address of a deleted
+    account whose participations still count (see `refuse_return`)."""
     errors = {}
     cleaned = {}
     for check in (lambda: {"email": normalise_email(email)},
@@ -131,6 +102,8 @@ def register(email, password, display_name, district, birth_year, *, verified: b
         (User.email == cleaned["email"]) | (User.email_canonical == canonical)))
     if taken:
         raise Conflict(_l("이미 가입된 이메일입니다. 로그인하거나 비밀번호를 다시 설정해 주세요."), code="email_taken")
+    if still_counting is not None:
+        refuse_return(still_counting, email_hash=keyed_hash(canonical))
     user = User(email=cleaned["email"], email_canonical=canonical, password_hash=password_hash,
                 display_name=cleaned["display_name"], district=cleaned["district"],
                 birth_year=cleaned["birth_year"], email_verified_at=utcnow() if verified else None)
@@ -140,6 +113,19 @@ def register(email, password, display_name, district, birth_year, *, verified: b
     if not verified:
         send_verification(user)
     return user
+
+
+def refuse_return(still_counting, *, email_hash: str | None = None, person_hash: str | None = None) -> None:
+    """Conflict when a deleted account with this (hashed) address or person took part in an item that still counts
+    it: the new account would be the same person's second voice there. Once those items have closed, the person
+    signs up afresh."""
+    conditions = [column == value for column, value in ((Tombstone.email_hash, email_hash),
+                                                        (Tombstone.person_hash, person_hash)) if value]
+    deleted = db.session.scalars(select(Tombstone.user_id).where(or_(*conditions))).all() if conditions else []
+    if deleted and still_counting(deleted):
+        raise Conflict(_l("이 주소(또는 본인인증)로 탈퇴한 계정이 참여한 청원·제안·투표·설문이 아직 진행 중입니다. "
+                          "한 사람이 두 번 참여하지 않도록, 그 항목이 모두 끝난 뒤에 다시 가입할 수 있습니다."),
+                       code="deleted_account_still_counted")
 
 
 def authenticate(email, password) -> User | None:
@@ -277,6 +263,9 @@ def delete_account(user: User, password, erase=None) -> None:
         raise ValidationError({"password": _l("비밀번호가 맞지 않습니다.")})
     if erase is not None:
         erase(user)
+    # Keyed hashes only: the address itself goes below. `person_hash` is the identity module's, where verified.
+    db.session.add(Tombstone(user_id=user.id, email_hash=keyed_hash(user.email_canonical or user.email),
+                             person_hash=getattr(user, "person_hash", None)))
     revoke_all_tokens(user)
     user.email = user.email_canonical = user.password_hash = user.display_name = None
     user.district = user.birth_year = None

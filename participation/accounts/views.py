@@ -33,7 +33,8 @@ def register():
     if form.validate_on_submit():
         try:
             user = services.register(form.email.data, form.password.data, form.display_name.data,
-                                     form.district.data, form.birth_year.data)
+                                     form.district.data, form.birth_year.data,
+                                     still_counting=privacy.still_counting)
         except ValidationError as error:
             db.session.rollback()
             apply_errors(form, error)

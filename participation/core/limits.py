@@ -3,19 +3,27 @@
 `participation_limit` guards signing, supporting, voting and answering: one budget per account across them all;
 per address nothing is refused, because one carrier address (CGNAT) can be thousands of voters (the staff's
 trending list, core/trending.py, shows an address that takes part unusually often).
-`filing_limit` guards new petitions and proposals. `login_limit` guards logins per address and per IP.
-`export_limit` guards downloads that read a whole item's rows (a forum's open data), per IP.
+`filing_limit` guards new petitions and proposals. `login_limit` guards logins, API tokens and reset mails per
+account (or, for an address without one, per address as sign-in reads it: `ｅxample.com` is `example.com`) and
+per IP. `export_limit` guards downloads that read a whole item's rows (a forum's open data), per IP.
+Per IP means per IPv4 address, or per IPv6 /64: one home or phone holds a whole /64 and picks any address in it.
 With RATELIMIT_ENABLED false none applies (load tests)."""
 
+import ipaddress
 import logging
+import unicodedata
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from sqlalchemy import select
 
+from participation.accounts.models import User
 from participation.api import is_api_request, json_body
 from participation.api.auth import current_api_user
-from participation.extensions import limiter
+from participation.core.addresses import canonical_email, normalise_email
+from participation.core.errors import ValidationError
+from participation.extensions import db, limiter
 
 
 class _StorageErrorCounter(logging.Handler):
@@ -37,16 +45,37 @@ def storage_errors() -> int:
     return _StorageErrorCounter.count
 
 
+def client_network() -> str:
+    """The request's address as the IP limits count it: an IPv4 address, or the /64 of an IPv6 one (an
+    IPv4-mapped IPv6 address is its IPv4 address)."""
+    address = get_remote_address()
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+
+
 def _account_key() -> str:
     user = current_api_user() if is_api_request() else current_user
     if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.id}"
-    return f"ip:{get_remote_address()}"
+    return f"ip:{client_network()}"
 
 
 def _login_key() -> str:
+    """The account the address signs in to, else the address as sign-in reads it (normalised and canonical:
+    fullwidth letters, case, and the dots and +tags a provider ignores make no new key)."""
     email = (json_body() or {}).get("email") if is_api_request() else request.form.get("email")
-    return f"login:{str(email or '').strip().lower()[:254]}"
+    text = email if isinstance(email, str) else ""
+    try:
+        address = canonical_email(normalise_email(text))
+    except ValidationError:
+        return f"login:{unicodedata.normalize('NFKC', text).strip().lower()[:254]}"
+    account = db.session.scalar(select(User.id).where(User.email_canonical == address))
+    return f"account:{account}" if account is not None else f"login:{address}"
 
 
 def _times_ten(limits: str) -> str:
@@ -70,23 +99,23 @@ def filing_limit(func):
     func = limiter.shared_limit(lambda: current_app.config["FILING_LIMITS"], scope="filing",
                                 key_func=_account_key, methods=["POST"])(func)
     return limiter.shared_limit(lambda: _times_ten(current_app.config["FILING_LIMITS"]),
-                                scope="filing-ip", key_func=get_remote_address, methods=["POST"])(func)
+                                scope="filing-ip", key_func=client_network, methods=["POST"])(func)
 
 
 def export_limit(func):
     return limiter.shared_limit(lambda: current_app.config["EXPORT_LIMITS"], scope="export-ip",
-                                key_func=get_remote_address)(func)
+                                key_func=client_network)(func)
 
 
 def login_limit(func):
     func = limiter.shared_limit(lambda: current_app.config["LOGIN_LIMITS"], scope="login",
                                 key_func=_login_key, methods=["POST"])(func)
     return limiter.shared_limit(lambda: _times_ten(current_app.config["LOGIN_LIMITS"]),
-                                scope="login-ip", key_func=get_remote_address, methods=["POST"])(func)
+                                scope="login-ip", key_func=client_network, methods=["POST"])(func)
 
 
 def _signed_in_account_key() -> str:
-    return f"account:{current_user.id}" if current_user.is_authenticated else f"ip:{get_remote_address()}"
+    return f"account:{current_user.id}" if current_user.is_authenticated else f"ip:{client_network()}"
 
 
 def password_check_limit(func):
