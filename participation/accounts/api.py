@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from participation import privacy
 from participation.accounts import services
+from participation.accounts.models import User
 from participation.api import ApiBlueprint
 from participation.api.auth import bearer_token, current_api_user, token_required
 from participation.api.schemas import BaseSchema
@@ -100,6 +101,46 @@ def revoke_token():
 def me():
     """The caller's account."""
     return current_api_user()
+
+
+class SuspensionBodySchema(BaseSchema):
+    reason = ma.fields.String(metadata={"example": "같은 광고 댓글을 여러 공론장에 반복 게시"})
+
+
+class SuspensionSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    suspended = ma.fields.Boolean(required=True)
+    suspended_at = ma.fields.DateTime(allow_none=True)
+    suspension_reason = ma.fields.String(allow_none=True)
+
+
+def _suspension(user) -> dict:
+    return {"id": user.id, "suspended": user.suspended_at is not None, "suspended_at": user.suspended_at,
+            "suspension_reason": user.suspension_reason}
+
+
+@bp.post("/users/<int:user_id>/suspension")
+@token_required
+@bp.arguments(SuspensionBodySchema)
+@bp.response(200, SuspensionSchema)
+def suspend_user(data, user_id):
+    """Suspend an account (moderators, admins; `reason` required): it cannot sign in or act, its tokens are
+    revoked, what it did stays counted. Only an admin suspends an admin (403 `cannot_suspend_admin`); 409
+    `already_suspended`."""
+    user = services.suspend(current_api_user(), db.session.get(User, user_id), data.get("reason"))
+    db.session.commit()
+    return _suspension(user)
+
+
+@bp.delete("/users/<int:user_id>/suspension")
+@token_required
+@bp.arguments(SuspensionBodySchema)
+@bp.response(200, SuspensionSchema)
+def unsuspend_user(data, user_id):
+    """Lift a suspension (moderators, admins; `reason` optional). 409 `not_suspended`."""
+    user = services.unsuspend(current_api_user(), db.session.get(User, user_id), data.get("reason"))
+    db.session.commit()
+    return _suspension(user)
 
 
 # (list, language) -> the finished JSON body: the lists are fixed, only their labels' language varies.

@@ -14,6 +14,7 @@ EMAIL_MAX = 254
 DISPLAY_NAME_MAX = 40
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
+SUSPENSION_REASON_MAX = 500
 DELETED_NAME = _l("탈퇴한 사용자")
 
 
@@ -34,6 +35,9 @@ class User(UserMixin, Base):
     email_verified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
+    # Suspended by a moderator (accounts.services.suspend): cannot sign in or act; what it did still counts.
+    suspended_at: Mapped[datetime | None]
+    suspension_reason: Mapped[str | None] = mapped_column(String(SUSPENSION_REASON_MAX))
     # Part of every signed-in session's id: raising it ends all of the account's sessions, on every device,
     # including copies of a session cookie (at logout, and when the password changes or is reset).
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -61,7 +65,7 @@ class User(UserMixin, Base):
 
     @property
     def is_active(self) -> bool:
-        return self.deleted_at is None
+        return self.deleted_at is None and self.suspended_at is None
 
     @property
     def public_name(self) -> str:

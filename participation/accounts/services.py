@@ -18,6 +18,7 @@ from participation.accounts.models import (
     DISPLAY_NAME_MAX,
     PASSWORD_MAX,
     PASSWORD_MIN,
+    SUSPENSION_REASON_MAX,
     ApiToken,
     Tombstone,
     User,
@@ -26,7 +27,7 @@ from participation.accounts.models import (
 from participation.core.addresses import canonical_email, keyed_hash, normalise_email
 from participation.core.audit import audit
 from participation.core.database import without_write_lock
-from participation.core.errors import Conflict, NotFound, ValidationError
+from participation.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from participation.core.input import clean_text
 from participation.core.mail import send_mail
 from participation.core.permissions import Role, require_role
@@ -141,6 +142,10 @@ def authenticate(email, password) -> User | None:
         without_write_lock(password_hasher.verify, stored, password or "")
     except (VerificationError, InvalidHashError):
         return None
+    if user is not None and user.deleted_at is None and user.suspended_at is not None:
+        # Said only to whoever knows the password.
+        raise Forbidden(_l("이 계정은 정지되었습니다. 사유: %(reason)s", reason=user.suspension_reason),
+                        code="account_suspended")
     if user is None or not user.is_active:
         return None
     if password_hasher.check_needs_rehash(stored):
@@ -274,6 +279,42 @@ def delete_account(user: User, password, erase=None) -> None:
     audit(None, "user", user.id, "deleted")
 
 
+def _check_suspension(actor, user: User | None, reason, *, required: bool) -> str | None:
+    """A moderator (or admin) acts on another, existing account; only an admin on an admin's."""
+    require_role(actor, Role.moderator)
+    if user is None or user.deleted_at is not None:
+        raise NotFound()
+    if user.id == actor.id:
+        raise Conflict(_l("자신의 계정은 정지하거나 정지를 풀 수 없습니다."), code="own_account")
+    if Role.admin in user.roles and Role.admin not in actor.roles:
+        raise Forbidden(_l("관리자 계정은 관리자만 정지하거나 정지를 풀 수 있습니다."), code="cannot_suspend_admin")
+    return clean_text(reason, "reason", SUSPENSION_REASON_MAX, required=required,
+                      missing=_l("정지 사유를 입력해 주세요."))
+
+
+def suspend(actor, user: User | None, reason) -> User:
+    """Suspend an account: it cannot sign in or act (its sessions end, its tokens are revoked); its signatures,
+    supports, ballots and answers stay counted unless staff void them. Audited as `suspended` with the reason."""
+    reason = _check_suspension(actor, user, reason, required=True)
+    if user.suspended_at is not None:
+        raise Conflict(_l("이미 정지된 계정입니다."), code="already_suspended")
+    user.suspended_at, user.suspension_reason = utcnow(), reason
+    revoke_all_tokens(user)
+    end_sessions(user)
+    audit(actor, "user", user.id, "suspended", reason)
+    return user
+
+
+def unsuspend(actor, user: User | None, reason=None) -> User:
+    """Lift a suspension (audited as `unsuspended`); the account signs in again (revoked tokens stay revoked)."""
+    reason = _check_suspension(actor, user, reason, required=False)
+    if user.suspended_at is None:
+        raise Conflict(_l("정지되지 않은 계정입니다."), code="not_suspended")
+    user.suspended_at = user.suspension_reason = None
+    audit(actor, "user", user.id, "unsuspended", reason or None)
+    return user
+
+
 def create_user(email, password, roles=(), display_name=None, district="중구", birth_year=1990,
                 password_hash: str | None = None) -> User:
     """A verified account with roles, for the CLI and the demo."""
@@ -325,7 +366,7 @@ def user_for_token(token: str) -> User | None:
 def _user_for_token():
     return (select(User).join(ApiToken, ApiToken.user_id == User.id)
             .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
-                   User.deleted_at.is_(None))
+                   User.deleted_at.is_(None), User.suspended_at.is_(None))
             .options(joinedload(User.role_rows)))
 
 
