@@ -4,6 +4,7 @@ from participation.accounts.models import ApiToken, User, UserRole  # noqa: F401
 from participation.budgets import models as budgets  # noqa: F401
 from participation.core.audit import AuditEntry  # noqa: F401
 from participation.core.mail import OutboxMail  # noqa: F401
+from participation.core.networks import Burst  # noqa: F401
 from participation.core.notifications import Notification  # noqa: F401
 from participation.core.reports import Report  # noqa: F401
 from participation.core.settings import SettingChange  # noqa: F401

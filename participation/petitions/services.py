@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from participation.core import jobs, trending
+from participation.core import jobs, networks, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, NotFound, ValidationError
@@ -201,7 +201,8 @@ def sign(petition_id: int, user) -> Signature:
     if not is_collecting(petition):
         raise Conflict(_l("서명을 받고 있는 청원이 아닙니다."), code="not_open")
     signature = insert_once(Signature, ("petition_id", "user_id"), petition_id=petition.id, user_id=user.id,
-                            district=user.district, age_band=user.age_band_on(kst_today()))
+                            district=user.district, age_band=user.age_band_on(kst_today()),
+                            network_hash=networks.network_hash())
     if signature is None:
         raise Conflict(_l("이미 서명하셨습니다."), code="already_signed")
     trending.participated("petitions", petition.id)

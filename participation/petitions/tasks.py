@@ -1,13 +1,15 @@
 """Jobs of this channel (RQ), idempotent: they take ids and recompute from the database."""
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from participation.core import networks
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.petitions.counts import recount
-from participation.petitions.models import Petition, PetitionState
+from participation.petitions.models import Petition, PetitionState, Signature
 from participation.petitions.services import transition
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,17 @@ def mark_overdue_answers() -> int:
 
 
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = [(close_due_petitions, 60), (mark_overdue_answers, 300)]
+def purge_network_hashes() -> int:
+    """Forget which network each signature came from once its petition has been closed for PURGE_DAYS
+    (core/networks.py); returns how many hashes went."""
+    closed = select(Petition.id).where(Petition.closed_at < utcnow() - timedelta(days=networks.PURGE_DAYS))
+    purged = db.session.execute(update(Signature).where(Signature.network_hash.is_not(None),
+                                                        Signature.petition_id.in_(closed))
+                                .values(network_hash=None)).rowcount
+    db.session.commit()
+    return purged
+
+
+PERIODIC: list = [(close_due_petitions, 60), (mark_overdue_answers, 300), (purge_network_hashes, 3600)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_petitions]

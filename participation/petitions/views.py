@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from participation.core import consoles
+from participation.core import consoles, networks
 from participation.core.errors import NotFound, ValidationError
 from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, require_valid
 from participation.core.limits import filing_limit, participation_limit
@@ -105,7 +105,7 @@ def detail(petition_id):
         "petitions/detail.html", petition=petition, show_content=show_content,
         signed=services.has_signed(petition, current_user), collecting=services.is_collecting(petition),
         is_author=services.is_author(petition, current_user), chart=queries.district_chart(petition),
-        reasons=rejection_reasons(),
+        reasons=rejection_reasons(), voids=networks.voided_bursts("petitions", petition.id),
         confirm=ConfirmForm(), report_form=ReportForm(), now=utcnow())
 
 

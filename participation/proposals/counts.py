@@ -9,8 +9,10 @@ from participation.proposals.models import Proposal, Support
 
 
 def support_count(proposal_id):
-    """The number of supports (공감) of a proposal, as a scalar subquery (correlated when given a column)."""
-    return (select(func.count()).select_from(Support).where(Support.proposal_id == proposal_id)
+    """The number of supports (공감) of a proposal that count (not voided), as a scalar subquery (correlated when
+    given a column)."""
+    return (select(func.count()).select_from(Support).where(Support.proposal_id == proposal_id,
+                                                            Support.void_id.is_(None))
             .correlate_except(Support).scalar_subquery())
 
 

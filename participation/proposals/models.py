@@ -188,6 +188,11 @@ class Support(Base):
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The keyed hash of the network it came from (core/networks.py), purged 30 days after the item closed; and
+    # the burst that voided it: a voided row stays, and does not count.
+    network_hash: Mapped[str | None] = mapped_column(String(64))
+    void_id: Mapped[int | None] = mapped_column(ForeignKey("participation_burst.id", ondelete="SET NULL"),
+                                                index=True)
 
 
 class Follow(Base):

@@ -36,7 +36,8 @@ def merge(duplicate: Proposal, target_id, actor, reason: str | None = None) -> P
         raise ValidationError({"target_id": _l("통합할 수 있는 공개된 다른 제안의 번호를 적어 주세요.")})
     LIFECYCLE.check(duplicate, S.merged, actor)
     insert_missing(Support, select(literal(target.id), Support.user_id, Support.created_at)
-                   .where(Support.proposal_id == duplicate.id), columns=["proposal_id", "user_id", "created_at"])
+                   .where(Support.proposal_id == duplicate.id, Support.void_id.is_(None)),
+                   columns=["proposal_id", "user_id", "created_at"])
     db.session.execute(delete(Support).where(Support.proposal_id == duplicate.id))
     insert_missing(Follow, select(literal(target.id), Follow.user_id, Follow.created_at)
                    .where(Follow.proposal_id == duplicate.id), columns=["proposal_id", "user_id", "created_at"])

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from participation.accounts.models import User
-from participation.core import jobs, settings, trending
+from participation.core import jobs, networks, settings, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, NotFound, ValidationError
@@ -228,7 +228,8 @@ def support(proposal: Proposal, actor) -> Support:
         raise NotFound(_l("제안을 찾을 수 없습니다."))
     if not proposal.accepts_supports:
         raise Conflict(_l("지금은 이 제안에 공감할 수 없습니다."), code="not_open")
-    row = insert_once(Support, ("proposal_id", "user_id"), proposal_id=proposal.id, user_id=actor.id)
+    row = insert_once(Support, ("proposal_id", "user_id"), proposal_id=proposal.id, user_id=actor.id,
+                      network_hash=networks.network_hash())
     if row is None:
         raise Conflict(_l("이미 공감하셨습니다."), code="already_supported")
     trending.participated("proposals", proposal.id)

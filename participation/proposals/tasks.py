@@ -1,9 +1,15 @@
 """Jobs of this channel (RQ), idempotent: they take ids and recompute from the database."""
 
 import logging
+from datetime import timedelta
 
+from sqlalchemy import select, update
+
+from participation.core import networks
+from participation.core.time import utcnow
 from participation.extensions import db
 from participation.proposals import discussion, importer
+from participation.proposals.models import Proposal, ProposalState, Support
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,19 @@ def remove_stale_import_uploads() -> None:
 
 
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = [(close_expired_proposals, 60), (request_mayor_answers, 60), (remove_stale_import_uploads, 3600)]
+def purge_network_hashes() -> int:
+    """Forget which network each support came from once its proposal's support period has been over for
+    PURGE_DAYS (core/networks.py); returns how many hashes went."""
+    closed = select(Proposal.id).where(Proposal.closes_at < utcnow() - timedelta(days=networks.PURGE_DAYS),
+                                       Proposal.state != ProposalState.open)
+    purged = db.session.execute(update(Support).where(Support.network_hash.is_not(None),
+                                                      Support.proposal_id.in_(closed))
+                                .values(network_hash=None)).rowcount
+    db.session.commit()
+    return purged
+
+
+PERIODIC: list = [(close_expired_proposals, 60), (request_mayor_answers, 60), (remove_stale_import_uploads, 3600),
+                  (purge_network_hashes, 3600)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_proposals]

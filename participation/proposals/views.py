@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from participation.core import consoles, storage
+from participation.core import consoles, networks, storage
 from participation.core import images as core_images
 from participation.core.errors import DomainError, NotFound, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors, require_valid
@@ -149,6 +149,7 @@ def detail(proposal_id):
     assign.department_id.choices = [(d.id, d.name) for d in queries.departments()] if staff else []
     return render_template(
         "proposals/detail.html", proposal=proposal, threads=queries.comment_threads(proposal.id),
+        voids=networks.voided_bursts("proposals", proposal.id),
         history=queries.proposal_history(proposal.id), supported=services.has_supported(proposal, current_user),
         following=services.is_following(proposal, current_user), confirm=ConfirmForm(),
         comment_form=forms.CommentForm(), transition_form=forms.TransitionForm(), merge_form=forms.MergeForm(),

@@ -141,6 +141,34 @@ def poll_option_image():
     return make
 
 
+def burst():
+    """A burst staff opened on the World's open petition (nothing voided)."""
+    def make(w):
+        from datetime import timedelta
+
+        from participation.core.networks import Burst
+        from participation.core.time import utcnow
+        from participation.extensions import db
+
+        def create():
+            row = Burst(channel="petitions", item_id=w.petition().id, network="203.0.113.0/24",
+                        window_start=utcnow() - timedelta(hours=2), window_end=utcnow(), matched=0,
+                        opened_by_id=w.staff.id)
+            db.session.add(row)
+            return row
+        return w.item("burst", create).id
+    return make
+
+
+def hours_ago(hours: int):
+    def value(_world):
+        from datetime import timedelta
+
+        from participation.core.time import utcnow
+        return (utcnow() - timedelta(hours=hours)).isoformat()
+    return value
+
+
 # URL values a line does not give: the World's usual item for that name.
 DEFAULT_VALUES = {
     "petition_id": petition(), "proposal_id": proposal(), "poll_id": lambda w: w.poll().id,
@@ -209,6 +237,13 @@ ROUTES: dict[str, Expect] = {
     "POST moderation.unsuspend":            r("login no no go no go", user_id=lambda w: w.other.id),
     "GET staff.index":                      r(STAFF),
     "GET staff.trending_addresses":         r(STAFF),
+    "GET staff.new_burst":                  r(STAFF),
+    "POST staff.new_burst":                 r("login no no no go go", body={
+        "channel": "petitions", "item_id": lambda w: str(w.petition().id), "network": "203.0.113.0/24"}),
+    "GET staff.burst_list":                 r(STAFF),
+    "GET staff.burst":                      r(STAFF, burst_id=burst()),
+    "POST staff.void_burst":                r("login no no no go go", body={"reason": "자동 서명"}, burst_id=burst()),
+    "POST staff.unvoid_burst":              r("login no no no go go", burst_id=burst()),  # nothing voided: 409
     "GET admin.users":                      r(ADMINS),
     "POST admin.toggle_role":               r(ADMINS_GO, body={"grant": "1"}, user_id=lambda w: w.other.id,
                                               role="moderator"),
@@ -220,6 +255,12 @@ ROUTES: dict[str, Expect] = {
     "POST accounts_api.issue_token":        r("422 422 422 422 422 422"),
     "DELETE accounts_api.revoke_token":     r("login  204    204    204    204    204"),
     "GET accounts_api.me":                  r(API_MEMBERS),
+    "POST staff_api.open_burst":            r("login no no no ok ok", body={
+        "channel": "petitions", "item_id": lambda w: w.petition().id, "network": "203.0.113.0/24",
+        "window_start": hours_ago(2), "window_end": hours_ago(0)}),
+    "GET staff_api.get_burst":              r("login no no no ok ok", burst_id=burst()),
+    "POST staff_api.void_burst":            r("login no no no ok ok", body={"reason": "자동 서명"}, burst_id=burst()),
+    "DELETE staff_api.unvoid_burst":        r("login no no no 409 409", burst_id=burst()),
     "POST accounts_api.suspend_user":       r("login no no ok no ok", body={"reason": "광고 도배"},
                                               user_id=lambda w: w.other.id),
     "DELETE accounts_api.unsuspend_user":   r("login no no 409 no 409", user_id=lambda w: w.other.id),
