@@ -48,6 +48,10 @@ DEFAULTS = {
     "ACTION_LIMITS": "5 per 10 seconds;60 per hour",
     "FILING_LIMITS": "5 per hour",
     "LOGIN_LIMITS": "10 per minute;50 per hour",
+    # Reports (신고) per account on every channel; per IP ten times these.
+    "REPORT_LIMITS": "5 per 10 minutes;30 per day",
+    # Only an account with a verified e-mail at least this many hours old may report (a setting with history).
+    "REPORT_MIN_ACCOUNT_HOURS": 24,
     # Per IP: downloads that read all of an item's rows (a forum's Pol.is-format open data).
     "EXPORT_LIMITS": "20 per minute;200 per hour",
     # The key of the keyed hashes that name a person: a deleted account's canonical address and verified person
@@ -118,6 +122,7 @@ SETTINGS = (
     "PETITION_EXTENSION_DAYS", "PETITION_REVIEW_DAYS",
     "PROPOSAL_SUPPORT_DAYS", "PROPOSAL_REVIEW_THRESHOLD", "PROPOSAL_DISCUSSION_THRESHOLD", "PROPOSAL_ANSWER_DAYS",
     "PROPOSAL_MAYOR_THRESHOLD",
+    "REPORT_MIN_ACCOUNT_HOURS",
 )
 
 

@@ -44,6 +44,9 @@ def make_test_config(instance: Path) -> dict:
         "FILING_LIMITS": "10000 per second",
         "LOGIN_LIMITS": "10000 per second",
         "EXPORT_LIMITS": "10000 per second",
+        "REPORT_LIMITS": "10000 per second",
+        # Factory accounts are made a moment before they act; tests/security/test_reports.py restores the 24 hours.
+        "REPORT_MIN_ACCOUNT_HOURS": 0,
         "SERVER_NAME": "localhost",
         "RECOUNT_DELAY": 1,
         # Tests read counts right after changing them; tests/foundation/test_response_cache.py turns it on.

@@ -102,6 +102,15 @@ def filing_limit(func):
                                 scope="filing-ip", key_func=client_network, methods=["POST"])(func)
 
 
+def report_limit(func):
+    """Reports on every channel: REPORT_LIMITS per account and ten times that per IP (an IPv6 /64), so that a
+    handful of accounts cannot flood the moderators' queue."""
+    func = limiter.shared_limit(lambda: current_app.config["REPORT_LIMITS"], scope="report",
+                                key_func=_account_key, methods=["POST"])(func)
+    return limiter.shared_limit(lambda: _times_ten(current_app.config["REPORT_LIMITS"]),
+                                scope="report-ip", key_func=client_network, methods=["POST"])(func)
+
+
 def export_limit(func):
     return limiter.shared_limit(lambda: current_app.config["EXPORT_LIMITS"], scope="export-ip",
                                 key_func=client_network)(func)

@@ -4,18 +4,20 @@ A citizen reports an item once; moderators resolve reports. Channels decide what
 reports does (forums hide a comment at three reports from different people)."""
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from participation.accounts.models import User
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict
+from participation.core.errors import Conflict, Forbidden
 from participation.core.input import clean_text
 from participation.core.models import Base
 from participation.core.permissions import Role, require_role, require_user
+from participation.core.settings import get_setting
 from participation.core.time import utcnow
 from participation.extensions import db
 
@@ -43,8 +45,19 @@ class Report(Base):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
 
-def file_report(actor, subject_type: str, subject_id: int, reason: str) -> Report:
+def require_standing(actor) -> None:
+    """Only an account with a verified e-mail, at least REPORT_MIN_ACCOUNT_HOURS old, may report: three accounts
+    made a minute ago must not hide a citizen's comment."""
     require_user(actor)
+    if not actor.email_verified:
+        raise Forbidden(_l("이메일을 인증한 계정만 신고할 수 있습니다."), code="email_not_verified")
+    hours = get_setting("REPORT_MIN_ACCOUNT_HOURS")
+    if actor.created_at > utcnow() - timedelta(hours=hours):
+        raise Forbidden(_l("가입하고 %(hours)d시간이 지나야 신고할 수 있습니다.", hours=hours), code="account_too_new")
+
+
+def file_report(actor, subject_type: str, subject_id: int, reason: str) -> Report:
+    require_standing(actor)
     reason = clean_text(reason, "reason", REASON_MAX, missing=_l("신고 사유를 적어 주세요."))
     report = insert_once(Report, ("subject_type", "subject_id", "reporter_id"), subject_type=subject_type,
                          subject_id=subject_id, reporter_id=actor.id, reason=reason)
@@ -57,6 +70,17 @@ def open_report_count(subject_type: str, subject_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(Report).where(
         Report.subject_type == subject_type, Report.subject_id == subject_id,
         Report.status == ReportStatus.open)) or 0
+
+
+def standing_reporter_count(subject_type: str, subject_id: int) -> int:
+    """Distinct reporters of the item's open reports whose accounts may report now (verified, old enough, neither
+    deleted nor suspended): what an automatic hide counts."""
+    cutoff = utcnow() - timedelta(hours=get_setting("REPORT_MIN_ACCOUNT_HOURS"))
+    return db.session.scalar(
+        select(func.count(Report.reporter_id.distinct())).join(User, User.id == Report.reporter_id).where(
+            Report.subject_type == subject_type, Report.subject_id == subject_id, Report.status == ReportStatus.open,
+            User.email_verified_at.is_not(None), User.created_at <= cutoff, User.deleted_at.is_(None),
+            User.suspended_at.is_(None))) or 0
 
 
 def open_reports(subject_type: str | None = None) -> list[Report]:

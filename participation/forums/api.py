@@ -8,7 +8,7 @@ from participation.api import ApiBlueprint
 from participation.api.auth import current_api_user, token_optional, token_required
 from participation.api.pagination import PageArgs, page_schema
 from participation.api.schemas import BaseSchema
-from participation.core.limits import export_limit, filing_limit, participation_limit
+from participation.core.limits import export_limit, filing_limit, participation_limit, report_limit
 from participation.core.pagination import paginate
 from participation.extensions import db
 from participation.forums import attachments, interchange, queries, services
@@ -387,7 +387,7 @@ def unlike_comment(forum_id, comment_id):
 
 
 @bp.post("/forums/<int:forum_id>/comments/<int:comment_id>/reports")
-@participation_limit
+@report_limit
 @token_required
 @bp.arguments(ReportCreateSchema)
 @bp.response(201, ReportSchema)

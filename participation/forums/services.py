@@ -13,7 +13,7 @@ from participation.core.input import clean_text
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
-from participation.core.reports import Report, file_report, open_report_count, resolve_reports
+from participation.core.reports import Report, file_report, resolve_reports, standing_reporter_count
 from participation.core.settings import require_participation_open
 from participation.core.time import end_of_kst_day, kst_today, utcnow
 from participation.extensions import db
@@ -308,7 +308,7 @@ def report_comment(comment: Comment, actor, reason: str) -> Report:
     """A citizen reports a comment; three open reports from different people hide it until reviewed."""
     report = file_report(actor, COMMENT_SUBJECT, comment.id, reason)
     if comment.state == CommentState.visible \
-            and open_report_count(COMMENT_SUBJECT, comment.id) >= AUTO_HIDE_REPORTS:
+            and standing_reporter_count(COMMENT_SUBJECT, comment.id) >= AUTO_HIDE_REPORTS:
         COMMENT_LIFECYCLE.move(comment, CommentState.auto_hidden, None, "reports")
     db.session.flush()
     return report

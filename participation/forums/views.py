@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from participation.core import consoles, storage
 from participation.core.errors import ValidationError
 from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, require_valid
-from participation.core.limits import export_limit, filing_limit, participation_limit
+from participation.core.limits import export_limit, filing_limit, participation_limit, report_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.seoul import AGE_BAND_LABELS
@@ -288,7 +288,7 @@ def like(forum_id, comment_id):
 
 @bp.post("/<int:forum_id>/comments/<int:comment_id>/report")
 @login_required
-@participation_limit
+@report_limit
 def report(forum_id, comment_id):
     forum = _forum(forum_id)
     form = forms.ReportForm()

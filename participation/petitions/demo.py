@@ -133,4 +133,6 @@ def seed(people) -> None:
                                     "general", "administration")
     services.transition(hidden, PetitionState.open, reviewer)
     services.transition(hidden, PetitionState.hidden, reviewer, "특정인의 실명과 연락처 공개 (개인정보 침해)")
+    # Reporting needs an account older than REPORT_MIN_ACCOUNT_HOURS: this one joined a month ago.
+    citizens[5].created_at = now - timedelta(days=30)
     file_report(citizens[5], services.SUBJECT, featured[1].id, "같은 내용의 청원이 이미 있습니다")

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from participation.core import consoles, networks
 from participation.core.errors import NotFound, ValidationError
 from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, require_valid
-from participation.core.limits import filing_limit, participation_limit
+from participation.core.limits import filing_limit, participation_limit, report_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.reports import file_report, resolve_reports
@@ -166,6 +166,7 @@ def withdraw(petition_id):
 
 @bp.post("/<int:petition_id>/report")
 @login_required
+@report_limit
 def report(petition_id):
     petition = services.get_visible(petition_id, current_user)
     form = ReportForm()

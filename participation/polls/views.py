@@ -22,7 +22,7 @@ from participation.core.audit import history
 from participation.core.csv import table_response
 from participation.core.errors import Conflict, DomainError, NotFound, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors, require_valid
-from participation.core.limits import filing_limit, participation_limit
+from participation.core.limits import filing_limit, participation_limit, report_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.reports import open_report_count
@@ -294,7 +294,7 @@ def export(poll_id, fmt):
 
 @bp.post("/<int:poll_id>/reports")
 @login_required
-@filing_limit
+@report_limit
 def report(poll_id):
     poll = services.get_visible(poll_id, current_user)
     services.report(poll, current_user, request.form.get("reason", ""))

@@ -12,7 +12,7 @@ from participation.core import consoles, networks, storage
 from participation.core import images as core_images
 from participation.core.errors import DomainError, NotFound, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors, require_valid
-from participation.core.limits import filing_limit, participation_limit
+from participation.core.limits import filing_limit, participation_limit, report_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.reports import file_report, open_reports, resolve_reports
@@ -241,6 +241,7 @@ def comment(proposal_id):
 
 @bp.post("/<int:proposal_id>/report")
 @login_required
+@report_limit
 def report(proposal_id):
     services.get_visible(proposal_id, current_user)
     form = forms.ReportForm()
