@@ -54,9 +54,6 @@ DEFAULTS = {
     "REPORT_MIN_ACCOUNT_HOURS": 24,
     # Per IP: downloads that read all of an item's rows (a forum's Pol.is-format open data).
     "EXPORT_LIMITS": "20 per minute;200 per hour",
-    # The key of the keyed hashes that name a person: a deleted account's canonical address and verified person
-    # (accounts.models.Tombstone). A secret kept outside the database; unset, it is derived from SECRET_KEY.
-    "IDENTITY_PEPPER": None,
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,
@@ -104,7 +101,8 @@ DEFAULTS = {
     "IDENTITY_ISSUER": None,
     "IDENTITY_CLIENT_ID": None,
     "IDENTITY_CLIENT_SECRET": None,
-    # The key of the person identifier's HMAC: in the environment, never in the database.
+    # The key of the person identifier's HMAC, and of a deleted account's address in its tombstone
+    # (accounts.models.Tombstone): in the environment, never in the database.
     "IDENTITY_PEPPER": None,
     # API documentation (flask-smorest)
     "API_TITLE": "Seoul citizen participation API",
