@@ -1,51 +1,78 @@
-"""Profile one hot path in-process with pyinstrument: where a request's time goes, hook by hook.
+"""Profile one hot path in-process: where a request's time goes, hook by hook.
 
     .venv/bin/python -m bench.profile vote        # POST /api/v1/polls/<id>/ballots, 500 distinct voters
     .venv/bin/python -m bench.profile again       # the same voters again: every one refused (409)
+    .venv/bin/python -m bench.profile sign        # POST /api/v1/petitions/<id>/signatures, distinct citizens
+    .venv/bin/python -m bench.profile support     # POST /api/v1/proposals/<id>/supports, distinct citizens
     .venv/bin/python -m bench.profile me          # GET /api/v1/me with a token
     .venv/bin/python -m bench.profile categories  # GET /api/v1/categories: the fixed cost of a request
     .venv/bin/python -m bench.profile results     # GET /api/v1/polls/<id>/results with a token
-    .venv/bin/python -m bench.profile vote 500 --save   # also write bench/profiles/vote.txt
+    .venv/bin/python -m bench.profile vote 500 --save   # pyinstrument's tree, also written to bench/profiles/vote.txt
     .venv/bin/python -m bench.profile vote 1000 --cpu   # no profiler: CPU µs per request (process_time)
+    .venv/bin/python -m bench.profile vote 1000 --calls # cProfile on a CPU clock: the functions that cost most
+    .venv/bin/python -m bench.profile vote 3 --sql      # the statements of the last requests, and whether
+                                                        # SQLAlchemy's compiled cache served them ("cached since")
 
-Uses a fresh SQLite instance (or DATABASE_URL/REDIS_URL) prepared like a bench leg; prints the call tree.
-Requests go through the whole WSGI app (the response cache middleware, every hook and decorator), as
-gunicorn would call it, minus the server.
+Uses a fresh SQLite instance (or DATABASE_URL/REDIS_URL) prepared like a bench leg. Requests go through the
+whole WSGI app (the response cache middleware, every hook and decorator), as gunicorn would call it, minus the
+server: each request's environ is built first, then the WSGI app alone is called, so the test client's own work
+is not in the figures. pyinstrument samples wall-clock time (a busy machine shows up as time in whatever waited);
+--cpu and --calls count this process's CPU only, which says more on a shared machine.
 """
 
 import os
 import sys
+import time
 from pathlib import Path
-
-from pyinstrument import Profiler
 
 from bench.harness import Leg
 
-WHAT = ("vote", "again", "me", "categories", "results")
+WHAT = ("vote", "again", "sign", "support", "me", "categories", "results")
+WARMUP = 50
 
 
-def cpu_per_request(app, request, people) -> float:
-    """CPU time per request, the test client's own work (building the environ) excluded: each request's
-    environ is built first, then the WSGI app alone is called."""
-    import time
-
+def environs(requests) -> list[dict]:
     from werkzeug.test import EnvironBuilder
 
-    calls = []
-    for person in people:
-        recorded = {}
+    return [EnvironBuilder(method=method, path=path, json=json, headers=headers).get_environ()
+            for method, path, json, headers in requests]
 
-        def capture(method, path, json=None, headers=None, recorded=recorded):
-            recorded["environ"] = EnvironBuilder(method=method, path=path, json=json, headers=headers).get_environ()
 
-        request(person, capture)
-        calls.append(recorded["environ"])
-    started = time.process_time()
+def call(app, environ: dict) -> str:
+    statuses = []
+    body = app(dict(environ), lambda status, headers, exc_info=None: statuses.append(status))
+    b"".join(body)
+    getattr(body, "close", lambda: None)()
+    return statuses[0]
+
+
+def run(app, calls: list[dict], expect: str) -> None:
     for environ in calls:
-        body = app(environ, lambda status, headers, exc_info=None: None)
-        b"".join(body)
-        getattr(body, "close", lambda: None)()
-    return (time.process_time() - started) / len(calls) * 1e6
+        status = call(app, environ)
+        if not status.startswith(expect):
+            raise SystemExit(f"unexpected answer {status} (expected {expect})")
+
+
+def requests_for(what: str, people, item: dict) -> list:
+    def bearer(token):
+        return {"Authorization": f"Bearer {token}"}
+
+    if what in ("vote", "again"):
+        return [("POST", f"/api/v1/polls/{item['poll']}/ballots", {"choices": [item['options'][0]]}, bearer(token))
+                for _uid, token in people]
+    if what == "sign":
+        return [("POST", f"/api/v1/petitions/{item['petition']}/signatures", {}, bearer(token))
+                for _uid, token in people]
+    if what == "support":
+        return [("POST", f"/api/v1/proposals/{item['proposal']}/supports", {}, bearer(token)) for _uid, token in people]
+    if what == "results":
+        return [("GET", f"/api/v1/polls/{item['poll']}/results", None, bearer(token)) for _uid, token in people]
+    if what == "categories":
+        return [("GET", "/api/v1/categories", None, None) for _ in people]
+    return [("GET", "/api/v1/me", None, bearer(token)) for _uid, token in people]
+
+
+EXPECT = {"vote": "201", "again": "409", "sign": "201", "support": "201"}
 
 
 def main() -> None:
@@ -57,54 +84,69 @@ def main() -> None:
     leg = Leg("profile", os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL"), 1, 1)
     try:
         leg.prepare()
-        from bench.channels import make_poll
+        from bench.channels import make_petitions, make_poll, make_proposals
         from bench.data import make_users
 
-        people = make_users(n + 50, "profile")
+        people = make_users(n + WARMUP, "profile")
         poll_id, options = make_poll()
+        item = {"poll": poll_id, "options": options, "petition": make_petitions(1, seed=99)[0],
+                "proposal": make_proposals(1, seed=99)[0]}
         # Requests must each get their own app context (and `g`): leave the leg's one while they run.
         leg.context.pop()
-        client = leg.app.test_client()
-
-        def send(method, path, json=None, headers=None):
-            return client.open(path, method=method, json=json, headers=headers)
-
-        def request(uid_token, call=send):
-            headers = {"Authorization": f"Bearer {uid_token[1]}"}
-            if what in ("vote", "again"):
-                return call("POST", f"/api/v1/polls/{poll_id}/ballots", {"choices": [options[0]]}, headers)
-            if what == "results":
-                return call("GET", f"/api/v1/polls/{poll_id}/results", None, headers)
-            if what == "categories":
-                return call("GET", "/api/v1/categories")
-            return call("GET", "/api/v1/me", None, headers)
-
-        for person in people[:50]:  # warm-up
-            request(person)
-        if what == "again":
-            for person in people[50:]:
-                request(person)
-        if "--cpu" in sys.argv:
-            print(f"{what}: {cpu_per_request(leg.app, request, people[50:]):.0f} µs of CPU per request "
-                  f"(in-process, {n} requests)")
+        expect = EXPECT.get(what, "200")
+        if what == "again":  # everyone votes once first
+            run(leg.app, environs(requests_for("vote", people, item)), "201")
+        calls = environs(requests_for(what, people, item))
+        run(leg.app, calls[:WARMUP], expect)
+        calls = calls[WARMUP:]
+        try:
+            measure(leg, what, n, calls, expect)
+        finally:
             leg.context.push()
-            return
-        profiler = Profiler(interval=0.0005)
-        profiler.start()
-        for person in people[50:]:
-            request(person)
-        profiler.stop()
-        text = profiler.output_text(unicode=True, color=False, show_all=False)
-        print(text)
-        if "--save" in sys.argv:
-            path = Path(__file__).resolve().parent / "profiles" / f"{what}.txt"
-            path.parent.mkdir(exist_ok=True)
-            database = "PostgreSQL" if leg.database_url else "SQLite"
-            path.write_text(f"# python -m bench.profile {what} {n} --save ({database}; {n} requests after 50 to "
-                            "warm up; wall-clock samples every 0.5 ms)\n\n" + text)
-        leg.context.push()
     finally:
         leg.close()
+
+
+def measure(leg: Leg, what: str, n: int, calls: list[dict], expect: str) -> None:
+    database = "PostgreSQL" if leg.database_url else "SQLite"
+    if "--sql" in sys.argv:
+        import logging
+
+        logging.basicConfig(format="%(message)s")
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+        run(leg.app, calls, expect)
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+        return
+    if "--cpu" in sys.argv:
+        started = time.process_time()
+        run(leg.app, calls, expect)
+        print(f"{what}: {(time.process_time() - started) / len(calls) * 1e6:.0f} µs of CPU per request "
+              f"(in-process, {database}, {n} requests)")
+        return
+    if "--calls" in sys.argv:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile(time.process_time)
+        profiler.runcall(run, leg.app, calls, expect)
+        stats = pstats.Stats(profiler)
+        print(f"{what}: {stats.total_tt / len(calls) * 1e6:.0f} µs of CPU per request under cProfile ({database})")
+        stats.sort_stats("cumulative").print_stats(60)
+        stats.sort_stats("tottime").print_stats(30)
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    run(leg.app, calls, expect)
+    profiler.stop()
+    text = profiler.output_text(unicode=True, color=False, show_all=False)
+    print(text)
+    if "--save" in sys.argv:
+        path = Path(__file__).resolve().parent / "profiles" / f"{what}.txt"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"# python -m bench.profile {what} {n} --save ({database}; {n} requests after {WARMUP} to "
+                        "warm up; wall-clock samples every 0.5 ms)\n\n" + text)
 
 
 if __name__ == "__main__":

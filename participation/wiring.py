@@ -1,9 +1,11 @@
 """How create_app() binds extensions, blueprints and request hooks. Kept apart so that the factory
 reads as a list of steps."""
 
+import functools
 import hashlib
 import importlib
 
+from babel import Locale
 from flask import Flask, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
@@ -42,7 +44,17 @@ class NoCookiesForApiSessionInterface(SecureCookieSessionInterface):
         super().save_session(app, session, response)
 
 
-def select_locale() -> str:
+@functools.cache
+def _locale(name: str) -> Locale:
+    # Flask-Babel parses a name into a Locale on every request; a Locale it is given is taken as it is.
+    return Locale.parse(name)
+
+
+def select_locale() -> Locale:
+    return _locale(_locale_name())
+
+
+def _locale_name() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         # Jobs and the command line speak the default language.
