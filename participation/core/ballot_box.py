@@ -172,9 +172,11 @@ class BallotBox:
 
     def cast(self, box_id: int, sealed: bytes) -> None:
         """Insert the sealed ballot in the caller's transaction (the one that writes the participation row): a
-        plain INSERT, no unit of work."""
-        db.session.execute(insert(self.sealed_model), [{"id": secrets.token_hex(16), "box_id": box_id,
-                                                        "ciphertext": sealed}])
+        plain INSERT on the table, no unit of work and no ORM bulk insert (a third of the cost of the vote's
+        inserts)."""
+        sealed_model = self.sealed_model
+        db.session.execute(insert(sealed_model.__table__), {
+            "id": secrets.token_hex(16), f"{sealed_model.__box_table__}_id": box_id, "ciphertext": sealed})
 
     # --- the worker side ------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 from flask import has_request_context, request
-from sqlalchemy import Engine, Select, bindparam, event, select, text
+from sqlalchemy import Engine, Select, TextClause, bindparam, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -142,10 +142,6 @@ def begin_reading() -> None:
         session.connection(execution_options={READ_ONLY: True})
 
 
-# (model, unique columns, value names, dialect name) -> the statement, built and compiled once per process.
-_insert_once_statements: dict[tuple, Select] = {}
-
-
 def dialect_insert(model):
     """`INSERT` in the session's dialect (PostgreSQL's or SQLite's), which both have ON CONFLICT."""
     from participation.extensions import db
@@ -167,21 +163,41 @@ def insert_once(model, unique: tuple[str, ...], **values):
     (`default=utcnow`) are filled in here, as the insert construct would have."""
     from participation.extensions import db
 
-    session = db.session()
-    dialect = session.get_bind().dialect
-    key = (model, unique, tuple(values), dialect.name)
+    statement, parameters = _insert_once(model, unique, values, load=True)
+    return db.session.scalar(statement, parameters)
+
+
+def inserted_once(model, unique: tuple[str, ...], **values) -> bool:
+    """`insert_once` for a caller that only needs to know whether the row was inserted: the new row's id comes
+    back as a value, without the ORM loading an object (which cost as much as the insert)."""
+    from participation.extensions import db
+
+    statement, parameters = _insert_once(model, unique, values, load=False)
+    return db.session.execute(statement, parameters).first() is not None
+
+
+# (model, unique columns, value names, dialect name, load) -> the statement, built and compiled once per process.
+_insert_once_statements: dict[tuple, Select | TextClause] = {}
+
+
+def _insert_once(model, unique: tuple[str, ...], values: dict, *, load: bool) -> tuple:
+    from participation.extensions import db
+
+    dialect = db.session.get_bind().dialect
+    key = (model, unique, tuple(values), dialect.name, load)
     statement = _insert_once_statements.get(key)
     if statement is None:
-        statement = _insert_once_statements[key] = _insert_once_statement(model, unique, tuple(values), dialect)
-    table = model.__table__
+        statement = _insert_once_statements[key] = _insert_once_statement(model, unique, tuple(values), dialect,
+                                                                          load)
     parameters = dict(values)
-    for column in table.columns:
+    for column in model.__table__.columns:
         if column.key not in parameters and column.default is not None:
             parameters[column.key] = column.default.arg(None) if column.default.is_callable else column.default.arg
-    return session.scalar(statement, parameters)
+    return statement, parameters
 
 
-def _insert_once_statement(model, unique: tuple[str, ...], names: tuple[str, ...], dialect) -> Select:
+def _insert_once_statement(model, unique: tuple[str, ...], names: tuple[str, ...], dialect,
+                           load: bool) -> Select | TextClause:
     table = model.__table__
     defaults = [column for column in table.columns if column.key not in names and column.default is not None]
     for column in defaults:
@@ -189,13 +205,14 @@ def _insert_once_statement(model, unique: tuple[str, ...], names: tuple[str, ...
             raise TypeError(f"insert_once cannot fill the default of {table.name}.{column.key}")
     columns = [table.c[name] for name in names] + defaults
     module = postgresql if dialect.name == "postgresql" else sqlite
+    returned = table.columns if load else table.primary_key.columns
     insert = (module.insert(table).values({column.key: bindparam(column.key, type_=column.type) for column in columns})
-              .on_conflict_do_nothing(index_elements=list(unique)).returning(*table.columns))
+              .on_conflict_do_nothing(index_elements=list(unique)).returning(*returned))
     # Rendered with named parameters (:name), the form a text() statement takes.
     sql = str(insert.compile(dialect=module.dialect(paramstyle="named")))
     textual = (text(sql).bindparams(*(bindparam(column.key, type_=column.type) for column in columns))
-               .columns(*table.columns))
-    return select(model).from_statement(textual)
+               .columns(*returned))
+    return select(model).from_statement(textual) if load else textual
 
 
 def insert_missing(model, rows, *, columns: list[str] | None = None) -> None:

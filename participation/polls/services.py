@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from participation.core import ballot_box, jobs, trending
 from participation.core.audit import audit
-from participation.core.database import insert_once
+from participation.core.database import inserted_once
 from participation.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from participation.core.input import clean_choices, clean_moment, clean_text
 from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
@@ -327,7 +327,7 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
     ballot (a random id and ciphertext: the choices and the receipt's hash, padded to max_choices). What was
     chosen is written only by the tally worker, when it opens a batch (core/ballot_box.py). Nothing here logs
     anything. A second ballot is refused by the unique constraint on (poll, user), not by a look-up first
-    (`insert_once`).
+    (`inserted_once`).
     """
     require_participation_open()
     require_verified(actor)
@@ -338,9 +338,9 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
         raise Conflict(_l("투표함을 준비하고 있습니다. 잠시 후 다시 투표해 주세요."), code="ballot_box_not_ready")
     receipt = new_receipt()
     sealed = POLL_BOX.seal(poll, receipt_hash(receipt), chosen)
-    if insert_once(Participation, ("poll_id", "user_id"), poll_id=poll.id, user_id=actor.id,
-                   created_at=start_of_kst_day(utcnow()), district=actor.district,
-                   age_band=actor.age_band_on(opening_day(poll))) is None:
+    if not inserted_once(Participation, ("poll_id", "user_id"), poll_id=poll.id, user_id=actor.id,
+                         created_at=start_of_kst_day(utcnow()), district=actor.district,
+                         age_band=actor.age_band_on(opening_day(poll))):
         raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
     POLL_BOX.cast(poll.id, sealed)
     trending.participated("polls", poll.id)
