@@ -132,6 +132,7 @@ def measure(leg: Leg, what: str, n: int, calls: list[dict], expect: str) -> None
         stats = pstats.Stats(profiler)
         print(f"{what}: {stats.total_tt / len(calls) * 1e6:.0f} µs of CPU per request under cProfile ({database})")
         stats.sort_stats("cumulative").print_stats(60)
+        stats.sort_stats("cumulative").print_stats("/participation/", 40)
         stats.sort_stats("tottime").print_stats(30)
         return
     from pyinstrument import Profiler
