@@ -148,6 +148,15 @@ def redis(app):
 
 
 @pytest.fixture
+def batch_size(app, monkeypatch):
+    """Set MIX_BATCH for this test (the worker opens sealed ballots only once this many wait)."""
+    def set_to(size: int) -> None:
+        monkeypatch.setitem(app.config, "MIX_BATCH", size)
+
+    return set_to
+
+
+@pytest.fixture
 def client(app, db_session, redis):
     with app.test_client() as client:
         yield client

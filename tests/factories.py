@@ -296,6 +296,24 @@ class BudgetProcessFactory(BaseFactory):
     voting_opened_at = factory.LazyFunction(lambda: utcnow() - timedelta(days=1))
     voting_closes_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=7))
 
+    @factory.post_generation
+    def sealed(process, create, extracted, **kwargs):
+        """The process's key pair, as the worker's job makes it (pass `sealed=False` for a process without one)."""
+        if extracted is not False:
+            give_budget_key(process)
+
+
+def give_budget_key(process):
+    """Make the process's key pair in the test's key directory, as tasks.make_budget_key does."""
+    from participation.core import tally_keys
+
+    session = BudgetProcessFactory._meta.sqlalchemy_session
+    if process.id is None:
+        session.flush()
+    process.public_key = tally_keys.create("budget", process.id)
+    session.flush()
+    return process
+
 
 class BudgetProjectFactory(BaseFactory):
     """A feasible project of 1억원; pass `process=` (required) and `status=`/`cost=`."""

@@ -185,6 +185,8 @@ class ResultsSchema(ma.Schema):
     spent = Amount(allow_none=True, required=True)
     currency = ma.fields.String(required=True)
     total_ballots = ma.fields.Integer(required=True)
+    invalid_ballots = ma.fields.Integer(required=True, metadata={
+        "description": "sealed ballots set aside (undecryptable, malformed, not acceptable, a repeated receipt)"})
     digest = ma.fields.String(allow_none=True, required=True, metadata={
         "description": "SHA-256 of the receipt hashes, sorted and joined with newlines"})
     projects = ma.fields.List(ma.fields.Nested(ResultProjectSchema), required=True)

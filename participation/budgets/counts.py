@@ -1,13 +1,13 @@
 """Counts of the budgeting channel, recomputed from the rows (written in one statement each, no commit): the
 projects' supports, the number of voters, and what the allocation reads from the ballots."""
 
-import hashlib
 import math
 from collections import Counter, defaultdict
 from fractions import Fraction
 
 from sqlalchemy import func, select, update
 
+from participation.budgets.box import BUDGET_BOX
 from participation.budgets.models import (
     BudgetBallot,
     BudgetBallotProject,
@@ -16,6 +16,7 @@ from participation.budgets.models import (
     BudgetProject,
     ProjectSupport,
 )
+from participation.core import ballot_box
 from participation.core.time import utcnow
 from participation.extensions import db
 
@@ -38,7 +39,7 @@ def write_support_counts(budget_id: int) -> None:
 
 
 def recount_participants(budget_id: int) -> None:
-    """The number of people who have voted so far."""
+    """The number of people who have voted so far (run when a batch is opened and at the final tally)."""
     total = db.session.scalar(select(func.count()).select_from(BudgetParticipation)
                               .where(BudgetParticipation.budget_id == budget_id))
     db.session.execute(update(BudgetProcess).where(BudgetProcess.id == budget_id)
@@ -61,12 +62,11 @@ def ballots_of(budget_id: int) -> Counter:
     return ballots
 
 
-def receipts_digest(budget_id: int) -> str | None:
-    """SHA-256 of the receipt hashes, sorted and joined with newlines (as for polls); None without receipts."""
-    hashes = db.session.scalars(select(BudgetBallot.receipt_hash).where(
-        BudgetBallot.budget_id == budget_id, BudgetBallot.receipt_hash.is_not(None))
-        .order_by(BudgetBallot.receipt_hash)).all()
-    return hashlib.sha256("\n".join(hashes).encode()).hexdigest() if hashes else None
+def receipts_digest(budget_id: int, up_to_batch: int) -> str | None:
+    """SHA-256 of the receipt hashes of batches 1..up_to_batch, sorted and joined with newlines (as for polls);
+    None without receipts (an imported process)."""
+    digest, count = ballot_box.receipts_digest(BUDGET_BOX, budget_id, up_to_batch)
+    return digest if count else None
 
 
 def as_int(value: Fraction | None) -> int | None:

@@ -2,7 +2,9 @@
 
 - this year's 마포구 주민참여예산 (5억원, knapsack ballot, Equal Shares) in its voting phase, with twelve
   projects and ballots from demo residents of 마포구; citizen@example.com (a 마포구 resident) is left free to
-  vote, and staff can close it to see the results page;
+  vote, and staff can close it to see the results page. Ballots are sealed as in real use (core/ballot_box.py):
+  the demo makes the process's key pair in the tally key directory (the seed runs where the worker runs) and
+  opens its ballots in batches, leaving MIX_BATCH - 1 sealed, so that the next ballot completes a batch;
 - last year's 마포구 process, tallied (greedy by votes), its funded projects carrying an implementation status;
 - next year's city-wide process taking proposals, with a few proposals and supports.
 """
@@ -10,11 +12,15 @@
 import random
 from datetime import datetime, timedelta
 
+from flask import current_app
+
 from participation.accounts.services import create_user, password_hasher
 from participation.budgets import services
+from participation.budgets.box import BUDGET_BOX
 from participation.budgets.counts import write_support_counts
 from participation.budgets.models import ProcessState
 from participation.budgets.services import write_allocation
+from participation.core import ballot_box
 from participation.core.time import KST, kst_today, utcnow
 from participation.demo_accounts import DEMO_PASSWORD, GIVEN, SURNAMES
 from participation.extensions import db
@@ -93,6 +99,29 @@ def vote_randomly(process, voters, chooser: random.Random, weights) -> None:
         services.cast_ballot(process, voter, picked)
 
 
+def with_key(process):
+    """The process's key pair, as the worker's job makes it when a process is created."""
+    process.public_key = ballot_box.prepare_key(BUDGET_BOX, process.id)
+    return process
+
+
+def vote_in_batches(process, voters, chooser: random.Random, weights) -> None:
+    """The voters vote a batch and a few at a time, the worker opening each batch; the last MIX_BATCH - 1 ballots
+    stay sealed (the next one completes a batch)."""
+    batch = current_app.config["MIX_BATCH"]
+    waiting = voters[len(voters) - (batch - 1):] if len(voters) >= batch else voters
+    opened = voters[:len(voters) - len(waiting)]
+    start = 0
+    while start < len(opened):
+        size = batch + chooser.randint(0, 5)
+        if len(opened) - (start + size) < batch:
+            size = len(opened) - start
+        vote_randomly(process, opened[start:start + size], chooser, weights)
+        services.open_ballots(process.id)
+        start += size
+    vote_randomly(process, waiting, chooser, weights)
+
+
 def seed(people) -> None:
     """Add the demo processes; `people` maps a role name to demo accounts."""
     officer = people["staff"][0]
@@ -121,9 +150,8 @@ def seed(people) -> None:
     services.transition(current, ProcessState.reviewing, officer)
     for project in current.projects:
         services.assess_project(project, officer, feasible=True, notes="담당 부서 검토 결과 추진할 수 있습니다. (데모)")
-    services.transition(current, ProcessState.voting, officer)
-    vote_randomly(current, residents, chooser, POPULARITY)
-    current.participants, current.participants_as_of = RESIDENTS, utcnow()
+    services.transition(with_key(current), ProcessState.voting, officer)
+    vote_in_batches(current, residents, chooser, POPULARITY)
 
     last = services.create_process(
         officer, title=f"{year - 1} 마포구 주민참여예산", budget=500_000_000, district="마포구", rule="greedy",
@@ -136,7 +164,7 @@ def seed(people) -> None:
     services.transition(last, ProcessState.reviewing, officer)
     for project in last.projects:
         services.assess_project(project, officer, feasible=True, notes="추진 가능 (데모)")
-    services.transition(last, ProcessState.voting, officer)
+    services.transition(with_key(last), ProcessState.voting, officer)
     vote_randomly(last, residents[:60], chooser, [row[3] for row in LAST_YEAR])
     last.voting_closes_at = utcnow()
     services.transition(last, ProcessState.closed, None)

@@ -89,9 +89,10 @@ def import_file(parsed: pabulib.PabulibFile, actor=None) -> BudgetProcess:
         db.session.flush()
         ids[item.project_id] = project.id
     ballots, choices = [], []
+    # The file's votes are anonymous already (no voter, no receipt): they go straight into the opened tables.
     for vote in parsed.votes:
         ballot_id = secrets.token_hex(16)
-        ballots.append({"id": ballot_id, "budget_id": process.id, "receipt_hash": None})
+        ballots.append({"id": ballot_id, "budget_id": process.id})
         choices += [{"ballot_id": ballot_id, "project_id": ids[name], "budget_id": process.id} for name in vote]
     for start in range(0, len(ballots), BATCH):
         db.session.execute(insert(BudgetBallot), ballots[start:start + BATCH])

@@ -4,10 +4,13 @@ Amounts (the budget, costs) are integers in the process's smallest unit: 원 for
 A process imported from a Pabulib file keeps that file's currency, and `decimals` says how many decimal
 places its amounts had (a cost of 376634.74 PLN is stored as 37663474 with decimals = 2).
 
-Secrecy lives in the schema, as for polls: `BudgetParticipation` says who voted (process, user, day, district
-and age band for turnout), `BudgetBallot` what was voted (a random id, the process, the receipt's hash) with no
-user and no time, and on SQLite both ballot tables are WITHOUT ROWID, so not even the storage order links a
-ballot to its voter. Ballots imported from a Pabulib file have no receipt.
+Secrecy lives in the schema and in who writes what, exactly as for polls (core/ballot_box.py): the vote's
+transaction writes `BudgetParticipation` (who voted: process, user, the KST day, district and age band) and the
+ballot *sealed* to the process's public key (`BudgetSealedBallot`). The tally worker opens sealed ballots in
+shuffled batches and writes what was voted (`BudgetBallot`, `BudgetBallotProject`: a random id, the process,
+the projects) and, apart, the receipts (`BudgetReceipt`: the process and a hash), each in random order, in
+transactions of its own. No ballot table has a user, a time or a link to a receipt; on SQLite they are WITHOUT
+ROWID. Ballots imported from a Pabulib file are anonymous already and go straight into the opened tables.
 """
 
 import enum
@@ -27,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from participation.core.ballot_box import BoxColumns, ReceiptColumns, SealedBallotColumns
 from participation.core.models import Base
 from participation.core.time import utcnow
 
@@ -77,7 +81,7 @@ class Implementation(enum.StrEnum):
     done = "done"
 
 
-class BudgetProcess(Base):
+class BudgetProcess(BoxColumns, Base):
     """A budgeting process (시민참여예산 사업): a budget, its phases, its projects and its ballots."""
 
     __tablename__ = "budget_process"
@@ -119,7 +123,8 @@ class BudgetProcess(Base):
     closed_at: Mapped[datetime | None]
     # The Pabulib META of an imported file (kept for the export), else empty.
     pabulib_meta: Mapped[dict] = mapped_column(JSON, default=dict)
-    # Written by the worker: people who voted so far (recount), and the allocation at the final tally.
+    # Written by the worker: people who voted so far (recounted each time a batch of sealed ballots is opened,
+    # so it moves batch by batch), and the allocation at the final tally.
     participants: Mapped[int] = mapped_column(default=0)
     participants_as_of: Mapped[datetime | None]
     total_ballots: Mapped[int] = mapped_column(default=0)
@@ -212,21 +217,37 @@ class BudgetParticipation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     budget_id: Mapped[int] = mapped_column(ForeignKey("budget_process.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The KST day of the vote, as that day's 00:00 KST (core.time.start_of_kst_day): the indicators count by
+    # year; the second would order the voters for anyone who reads the table.
+    created_at: Mapped[datetime]
     district: Mapped[str | None] = mapped_column(String(10))
     age_band: Mapped[str | None] = mapped_column(String(10))
 
 
+class BudgetSealedBallot(SealedBallotColumns, Base):
+    """A ballot as cast, sealed to the process's public key, until the worker opens it (core/ballot_box.py)."""
+
+    __tablename__ = "budget_sealed_ballot"
+    __box_table__ = "budget_process"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
+class BudgetReceipt(ReceiptColumns, Base):
+    """A receipt's SHA-256 on the public bulletin, written per batch in random order; no link to a ballot."""
+
+    __tablename__ = "budget_receipt"
+    __box_table__ = "budget_process"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
 class BudgetBallot(Base):
-    """What was voted: a random id, the process and the receipt's hash. No user, no time."""
+    """An opened ballot: a random id (not the sealed one's) and the process. No user, no time, no receipt."""
 
     __tablename__ = "budget_ballot"
-    __table_args__ = (Index("ix_budget_ballot_budget_id_receipt_hash", "budget_id", "receipt_hash"),
-                      {"sqlite_with_rowid": False})
+    __table_args__ = (Index("ix_budget_ballot_budget_id", "budget_id"), {"sqlite_with_rowid": False})
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     budget_id: Mapped[int] = mapped_column(ForeignKey("budget_process.id", ondelete="CASCADE"))
-    receipt_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class BudgetBallotProject(Base):

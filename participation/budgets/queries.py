@@ -9,17 +9,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
 from participation.budgets import allocation
+from participation.budgets.box import BUDGET_BOX
 from participation.budgets.models import (
     BudgetBallot,
     BudgetBallotProject,
     BudgetParticipation,
     BudgetProcess,
     BudgetProject,
+    BudgetReceipt,
     ProcessSource,
     ProcessState,
     ProjectStatus,
     ProjectSupport,
 )
+from participation.core import ballot_box
 from participation.core.errors import Forbidden, NotFound
 from participation.core.receipts import hash_of_typed
 from participation.core.time import days_left
@@ -103,6 +106,7 @@ def results(process: BudgetProcess) -> dict:
     return {"budget_id": process.id, "as_of": process.tally_as_of, "rule": str(process.rule),
             "budget": amount(process, process.budget), "spent": amount(process, process.spent),
             "currency": process.currency, "total_ballots": process.total_ballots, "digest": process.tally_digest,
+            "invalid_ballots": process.invalid_ballots,
             "projects": [{"id": project.id, "title": project.title, "cost": amount(process, project.cost),
                           "cost_units": project.cost,
                           "votes": project.votes, "funded": project.funded, "reason": project.outcome_reason,
@@ -131,17 +135,17 @@ def participated(process: BudgetProcess, user) -> bool:
 
 
 def receipts(process: BudgetProcess) -> Select:
-    """The bulletin: receipt hashes sorted by hash (never by the order of voting)."""
-    return select(BudgetBallot.receipt_hash).where(
-        BudgetBallot.budget_id == process.id, BudgetBallot.receipt_hash.is_not(None)).order_by(
-        BudgetBallot.receipt_hash)
+    """The bulletin (after the final tally): the receipt hashes of every batch, sorted by hash (never by the order
+    of voting); the process's digest covers exactly these."""
+    return ballot_box.receipts(BUDGET_BOX, process.id, process.mixed_batches)
 
 
 def find_receipt(process: BudgetProcess, text: str) -> tuple[str, bool]:
     """A receipt code as given to a voter, or its hash: the hash, and whether the bulletin lists it."""
     wanted = hash_of_typed(text)
-    found = db.session.scalar(select(BudgetBallot.id).where(
-        BudgetBallot.budget_id == process.id, BudgetBallot.receipt_hash == wanted))
+    found = db.session.scalar(select(BudgetReceipt.batch).where(
+        BudgetReceipt.box_id == process.id, BudgetReceipt.receipt_hash == wanted,
+        BudgetReceipt.batch <= process.mixed_batches))
     return wanted, found is not None
 
 

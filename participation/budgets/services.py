@@ -8,14 +8,14 @@ arriving sets off (closing schedules the allocation).
 """
 
 import itertools
-import secrets
 from collections import Counter
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from participation.budgets import allocation, counts, queries
+from participation.budgets.box import BUDGET_BOX
 from participation.budgets.models import (
     AMOUNT_MAX,
     DESCRIPTION_MAX,
@@ -23,20 +23,19 @@ from participation.budgets.models import (
     PLACE_MAX,
     TITLE_MAX,
     BallotKind,
-    BudgetBallot,
-    BudgetBallotProject,
     BudgetParticipation,
     BudgetProcess,
     BudgetProject,
     Implementation,
+    ProcessSource,
     ProcessState,
     ProjectStatus,
     ProjectSupport,
     Rule,
 )
-from participation.core import jobs, trending
+from participation.core import ballot_box, jobs, trending
 from participation.core.audit import audit
-from participation.core.database import insert_once
+from participation.core.database import insert_once, inserted_once
 from participation.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from participation.core.input import clean_choices, clean_moment, clean_text
 from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
@@ -44,14 +43,17 @@ from participation.core.permissions import Role, require_role, require_user, req
 from participation.core.receipts import new_receipt, receipt_hash
 from participation.core.seoul import AGE_BANDS, CATEGORIES, DISTRICTS
 from participation.core.settings import require_participation_open
-from participation.core.time import to_kst, utcnow
+from participation.core.tally_keys import TallyKeyError
+from participation.core.time import start_of_kst_day, to_kst, utcnow
 from participation.extensions import db
 
 SUBJECT = "budget"
 
 # Jobs this channel schedules (core/jobs.py); the worker runs the functions of tasks.py named here.
 jobs.register("recount:budget-supports", "participation.budgets.tasks.recount_supports")
-jobs.register("recount:budget-participants", "participation.budgets.tasks.count_participants")
+# A batch of sealed ballots opened once MIX_BATCH wait (core/ballot_box.py), and the voters recounted with it.
+jobs.register("recount:budget-ballots", "participation.budgets.tasks.open_budget_ballots")
+jobs.register("tally-key:budget", "participation.budgets.tasks.make_budget_key", debounce=False)  # the worker's key
 # Equal Shares runs once per 1% raise of the shares: measured 3 s a run for 20,000 voters and 20 projects, and
 # a real Warsaw file needed 127 raises. A city-wide vote may take far longer than RQ's default 180 s.
 jobs.register("allocate:budget", "participation.budgets.tasks.tally_budget", debounce=False, timeout=6 * 3600)
@@ -107,6 +109,13 @@ def check_ready_to_vote(process: BudgetProcess, now) -> None:
 @LIFECYCLE.on_enter(S.voting)
 def voting_opens(process: BudgetProcess, step) -> None:
     process.voting_opened_at = step.at
+    if process.public_key is None:
+        request_key(process.id)  # asked for at creation; again in case Redis lost that job
+
+
+def request_key(budget_id: int) -> None:
+    """After commit, a worker makes the process's key pair (tasks.make_budget_key; the web never holds the key)."""
+    jobs.schedule("tally-key:budget", budget_id)
 
 
 @LIFECYCLE.on_enter(S.closed)
@@ -216,6 +225,7 @@ def create_process(actor, *, title, budget, description="", district=None, categ
     db.session.add(process)
     db.session.flush()
     audit(actor, SUBJECT, process.id, "created:draft")
+    request_key(process.id)
     return process
 
 
@@ -406,35 +416,49 @@ def check_ballot(process: BudgetProcess, project_ids) -> list[BudgetProject]:
 
 
 def cast_ballot(process: BudgetProcess, actor, project_ids) -> str:
-    """Check and record a secret ballot; return its receipt code (shown once)."""
+    """Record that the actor voted and the ballot sealed to the process's public key; return the receipt code
+    (shown once).
+
+    Two rows in one transaction, both or neither: the participation row (the KST day, no time) and the sealed
+    ballot (a random id and ciphertext: the project ids and the receipt's hash, padded to the number of projects
+    on the ballot). What was chosen is written only by the tally worker, when it opens a batch
+    (core/ballot_box.py). Nothing here logs anything. A second ballot is refused by the unique constraint on
+    (process, user), not by a look-up first (`inserted_once`)."""
     require_participation_open()
     require_verified(actor)
     require_may_vote(process, actor)
     chosen = check_ballot(process, project_ids)
-    receipt = record_ballot(process, actor, [project.id for project in chosen])
-    trending.participated("budgets", process.id)
-    jobs.schedule("recount:budget-participants", process.id)
-    return receipt
-
-
-def record_ballot(process: BudgetProcess, actor, project_ids: list[int]) -> str:
-    """The one place a ballot is written: that the actor voted (the participation row, unique per person) and,
-    apart from it, what was voted (a random id, no user, no time) with the receipt's hash. Both in the caller's
-    transaction, or neither. A second ballot is refused by the unique constraint, not by a look-up first.
-
-    (The sealed-ballot machinery of the secrecy work, issue #19, replaces the plaintext rows here when it
-    lands: this function is the switch.)"""
-    if insert_once(BudgetParticipation, ("budget_id", "user_id"), budget_id=process.id, user_id=actor.id,
-                   created_at=utcnow(), district=actor.district,
-                   age_band=actor.age_band_on(opening_day(process))) is None:
-        raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
+    if process.public_key is None:
+        # The worker makes the process's key pair when it is created (tasks.make_budget_key): seconds.
+        raise Conflict(_l("투표함을 준비하고 있습니다. 잠시 후 다시 투표해 주세요."), code="ballot_box_not_ready")
     receipt = new_receipt()
-    ballot_id = secrets.token_hex(16)
-    db.session.add(BudgetBallot(id=ballot_id, budget_id=process.id, receipt_hash=receipt_hash(receipt)))
-    db.session.add_all([BudgetBallotProject(ballot_id=ballot_id, project_id=project_id, budget_id=process.id)
-                        for project_id in project_ids])
-    db.session.flush()
+    sealed = BUDGET_BOX.seal(process, receipt_hash(receipt), [project.id for project in chosen])
+    if not inserted_once(BudgetParticipation, ("budget_id", "user_id"), budget_id=process.id, user_id=actor.id,
+                         created_at=start_of_kst_day(utcnow()), district=actor.district,
+                         age_band=actor.age_band_on(opening_day(process))):
+        raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
+    BUDGET_BOX.cast(process.id, sealed)
+    trending.participated("budgets", process.id)
+    jobs.schedule("recount:budget-ballots", process.id)
     return receipt
+
+
+def open_ballots(budget_id: int) -> bool:
+    """While voting runs: open a batch of sealed ballots if MIX_BATCH of them wait, and recount the voters with
+    it, so that what pages show moves batch by batch, never by one ballot (flushes; the caller commits). True if
+    a batch was opened. A process whose key is missing says so and waits."""
+    state = db.session.scalar(select(BudgetProcess.state).where(BudgetProcess.id == budget_id))
+    if state != ProcessState.voting:
+        return False
+    try:
+        batch = ballot_box.open_batch(BUDGET_BOX, budget_id, final=False)
+    except TallyKeyError as problem:
+        ballot_box.report_key_problem(BUDGET_BOX, budget_id, problem)
+        return False
+    if batch is None:
+        return False
+    counts.recount_participants(budget_id)
+    return True
 
 
 # --- after the vote -------------------------------------------------------------------------------------
@@ -478,11 +502,19 @@ def schedule_allocation(budget_id: int) -> None:
 
 
 def write_allocation(budget_id: int) -> bool:
-    """Allocate a closed process and move it to tallied (flushes; the caller commits). True if it did."""
+    """Open the sealed ballots still waiting (however few), allocate the closed process from the opened ones and
+    move it to tallied (flushes; the caller commits). True if it did. A process whose key is missing is not
+    tallied: it says so (`key_problem`), staff are told, and the next run after the key is back tallies it."""
     process = db.session.scalars(select(BudgetProcess).where(BudgetProcess.id == budget_id)
                                  .with_for_update()).one_or_none()
     if process is None or process.state != ProcessState.closed:
         return False
+    try:
+        ballot_box.open_batch(BUDGET_BOX, budget_id, final=True)
+    except TallyKeyError as problem:
+        ballot_box.report_key_problem(BUDGET_BOX, budget_id, problem)
+        return False
+    db.session.expire(process, ["mixed_batches", "invalid_ballots", "key_problem"])  # written around the session
     on_ballot = [project for project in process.projects if project.status == ProjectStatus.feasible]
     by_name = {project.pabulib_id: project for project in on_ballot}
     names = {project.id: project.pabulib_id for project in on_ballot}
@@ -510,6 +542,20 @@ def write_allocation(budget_id: int) -> bool:
         "by_shares": sum(project.cost for project in on_ballot
                          if project.funded and project.outcome.get("how") == allocation.BY_SHARES)}
     process.tally_as_of = utcnow()
-    process.tally_digest = counts.receipts_digest(budget_id)
+    process.tally_digest = counts.receipts_digest(budget_id, process.mixed_batches)
+    counts.recount_participants(budget_id)
+    check_ballots_against_voters(process)
     transition(process, ProcessState.tallied, None)
     return True
+
+
+def check_ballots_against_voters(process: BudgetProcess) -> None:
+    """More ballots (counted or set aside) than people who voted means ballots were added behind the platform's
+    back (only someone who can write the database could): staff are told. Imported processes have no voters."""
+    if process.source != ProcessSource.platform:
+        return
+    voters = db.session.scalar(select(func.count()).select_from(BudgetParticipation).where(
+        BudgetParticipation.budget_id == process.id)) or 0
+    if process.total_ballots + process.invalid_ballots > voters:
+        ballot_box.alert_staff(BUDGET_BOX, process.id, "more_ballots_than_voters",
+                               f"{process.total_ballots} counted + {process.invalid_ballots} invalid > {voters} voters")

@@ -2,11 +2,17 @@
 
 - `recount_supports`: each project's supports (공감), counted per project with those of the projects merged
   into it (distinct people).
-- `count_participants`: how many people have voted so far (the participation rows), shown while voting runs.
-- `tally_budget`: once voting has closed, the allocation (`allocation.allocate`, pabutools) from the ballots;
-  it writes every project's votes and outcome, the process's spent amount and receipts digest, and moves the
-  process to `tallied`, all in one transaction. A tallied process is frozen: running it again does nothing.
-- `apply_budget_deadlines` (periodic): applies the phases' dates.
+- `make_budget_key`: the process's key pair in the tally key directory (core/tally_keys.py), its public key
+  published on the process; ballots arrive sealed to it (core/ballot_box.py).
+- `open_ballots` (debounced after ballots): while voting runs, opens the waiting sealed ballots once at least
+  MIX_BATCH of them have accumulated (shuffled, in this job's own transaction) and recounts the voters with
+  it, so the figure shown moves batch by batch, never by one ballot.
+- `tally_budget`: once voting has closed, opens every sealed ballot still waiting however few, then the
+  allocation (`allocation.allocate`, pabutools) from the opened ballots; it writes every project's votes and
+  outcome, the process's spent amount and receipts digest, and moves the process to `tallied`, all in one
+  transaction. A tallied process is frozen: running it again does nothing. A process whose key is missing is
+  not tallied and says so; the next run after the key is restored tallies it.
+- `apply_budget_deadlines` (periodic): applies the phases' dates, asks again for missing keys and allocations.
 """
 
 import logging
@@ -14,8 +20,16 @@ import logging
 from sqlalchemy import select
 
 from participation.budgets import counts
-from participation.budgets.models import BudgetProcess, ProcessState
-from participation.budgets.services import check_ready_to_vote, schedule_allocation, transition, write_allocation
+from participation.budgets.box import BUDGET_BOX
+from participation.budgets.models import BudgetProcess, ProcessSource, ProcessState
+from participation.budgets.services import (
+    check_ready_to_vote,
+    open_ballots,
+    schedule_allocation,
+    transition,
+    write_allocation,
+)
+from participation.core import ballot_box, jobs
 from participation.core.errors import DomainError
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -23,9 +37,22 @@ from participation.extensions import db
 log = logging.getLogger(__name__)
 
 
-def count_participants(budget_id: int) -> None:
-    """Job: the number of people who have voted so far."""
-    counts.recount_participants(budget_id)
+# A process in these states may still take ballots (now or later): it needs its key pair.
+NEEDS_KEY = (ProcessState.draft, ProcessState.proposing, ProcessState.reviewing, ProcessState.voting)
+
+
+def make_budget_key(budget_id: int) -> None:
+    """Job: make the process's key pair in the tally key directory and publish its public key (idempotent)."""
+    state = db.session.scalar(select(BudgetProcess.state).where(BudgetProcess.id == budget_id))
+    if state not in NEEDS_KEY:
+        return
+    ballot_box.prepare_key(BUDGET_BOX, budget_id)
+    db.session.commit()
+
+
+def open_budget_ballots(budget_id: int) -> None:
+    """Job: open a batch of sealed ballots if one is ready, and recount the voters with it."""
+    open_ballots(budget_id)
     db.session.commit()
 
 
@@ -59,6 +86,11 @@ def apply_budget_deadlines() -> None:
             transition(process, to, None)
     for budget_id in db.session.scalars(select(BudgetProcess.id).where(BudgetProcess.state == ProcessState.closed)):
         schedule_allocation(budget_id)
+    for budget_id in db.session.scalars(select(BudgetProcess.id).where(
+            BudgetProcess.state.in_(NEEDS_KEY), BudgetProcess.public_key.is_(None),
+            BudgetProcess.source == ProcessSource.platform)):
+        if not jobs.is_pending("tally-key:budget", budget_id):
+            jobs.schedule("tally-key:budget", budget_id)
     db.session.commit()
 
 
@@ -74,15 +106,16 @@ def ready_to_vote(process: BudgetProcess) -> bool:
 
 
 def recount_all_budgets() -> None:
-    """Full recount: supports of processes taking proposals, participants of those voting; a closed process's
-    allocation is asked of a worker (it may take longer than a recount may)."""
+    """Full recount: supports of processes taking proposals; for those voting, a batch of sealed ballots if one is
+    ready (and the voters with it); a closed process's allocation is asked of a worker (it may take longer than
+    a recount may)."""
     for budget_id, state in db.session.execute(select(BudgetProcess.id, BudgetProcess.state).where(
             BudgetProcess.state.in_([ProcessState.proposing, ProcessState.reviewing, ProcessState.voting,
                                      ProcessState.closed]))).all():
         if state in (ProcessState.proposing, ProcessState.reviewing):
             recount_supports(budget_id)
         elif state == ProcessState.voting:
-            count_participants(budget_id)
+            open_budget_ballots(budget_id)
         else:
             schedule_allocation(budget_id)
             db.session.commit()

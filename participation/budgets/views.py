@@ -2,7 +2,18 @@
 results with their explanations, the Pabulib download, and the staff console (create, move, assess, merge,
 implementation)."""
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -18,7 +29,7 @@ from participation.budgets.forms import (
 )
 from participation.budgets.models import ProcessState, ProjectStatus
 from participation.budgets.money import money
-from participation.core import consoles
+from participation.core import consoles, shown_once
 from participation.core.audit import history
 from participation.core.errors import DomainError, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors, require_valid
@@ -151,8 +162,12 @@ def vote(budget_id):
         flash(error.summary(), "error")
         return redirect(url_for("budgets.detail", budget_id=process.id), 303)
     db.session.commit()
-    # Shown once on the next page, then forgotten; never logged.
-    session[RECEIPTS_KEY] = {**session.get(RECEIPTS_KEY, {}), str(process.id): receipt}
+    # Shown once on the next page from a server-side entry (the session carries only its random token: a signed
+    # cookie is readable); never logged. Without Redis, shown at once on this answer instead.
+    token = shown_once.keep(receipt)
+    if token is None:
+        return receipt_page(process, receipt, voted=True)
+    session[RECEIPTS_KEY] = {**session.get(RECEIPTS_KEY, {}), str(process.id): token}
     return redirect(url_for("budgets.receipt", budget_id=process.id), 303)
 
 
@@ -160,13 +175,20 @@ def vote(budget_id):
 @login_required
 def receipt(budget_id):
     process = services.get_visible(budget_id, current_user)
-    receipts = dict(session.get(RECEIPTS_KEY, {}))
-    code = receipts.pop(str(process.id), None)
-    if code is not None:
-        session[RECEIPTS_KEY] = receipts
-    return render_template("budgets/receipt.html", process=process, receipt=code,
-                           receipt_hash=services.receipt_hash(code) if code else None,
-                           voted=queries.participated(process, current_user))
+    tokens = dict(session.get(RECEIPTS_KEY, {}))
+    token = tokens.pop(str(process.id), None)
+    if token is not None:
+        session[RECEIPTS_KEY] = tokens
+    return receipt_page(process, shown_once.take(token), voted=queries.participated(process, current_user))
+
+
+def receipt_page(process, code: str | None, voted: bool):
+    response = make_response(render_template(
+        "budgets/receipt.html", process=process, receipt=code,
+        receipt_hash=services.receipt_hash(code) if code else None, voted=voted,
+        batch=current_app.config["MIX_BATCH"]))
+    response.headers["Cache-Control"] = "no-store"  # not kept by the browser: shown once
+    return response
 
 
 @bp.get("/<int:budget_id>/results")

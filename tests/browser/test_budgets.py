@@ -9,7 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import func, select
 
 from participation.budgets import services
-from participation.budgets.models import BudgetBallot, BudgetParticipation
+from participation.budgets.models import BudgetParticipation, BudgetSealedBallot
 from participation.budgets.services import write_allocation
 from participation.extensions import db
 from tests import factories
@@ -63,7 +63,7 @@ def test_citizen_picks_projects_under_the_budget_on_a_phone(open_page, live_data
     receipt = page.locator(".receipt-code").inner_text()
     assert re.fullmatch(r"[A-Z0-9]{4}(-[A-Z0-9]{4}){4}", receipt)
     counts = live_data.read(lambda: (db.session.scalar(select(func.count()).select_from(BudgetParticipation)),
-                                     db.session.scalar(select(func.count()).select_from(BudgetBallot))))
+                                     db.session.scalar(select(func.count()).select_from(BudgetSealedBallot))))
     assert counts == (1, 1)
 
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from participation.budgets.models import BudgetBallot, BudgetParticipation, BudgetProcess, BudgetProject
+from participation.budgets.models import BudgetParticipation, BudgetProcess, BudgetProject, BudgetSealedBallot
 from participation.budgets.services import write_allocation
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -103,12 +103,12 @@ def test_ballot_gets_a_receipt_and_every_bad_ballot_is_a_precise_error(client):
         assert response.status_code == status, (projects, response.json)
         assert words in str(response.json["error"]), (projects, response.json)
     assert client.post(url, json={"projects": "모두"}, headers=headers).status_code == 422
-    assert (count(BudgetParticipation), count(BudgetBallot)) == (0, 0)
+    assert (count(BudgetParticipation), count(BudgetSealedBallot)) == (0, 0)
     response = client.post(url, json={"projects": [middle.id, large.id]}, headers=headers)
     assert response.status_code == 201 and len(response.json["receipt"]) == 24
     again = client.post(url, json={"projects": [small.id]}, headers=headers)
     assert again.status_code == 409 and again.json["error"]["code"] == "already_voted"
-    assert (count(BudgetParticipation), count(BudgetBallot)) == (1, 1)
+    assert (count(BudgetParticipation), count(BudgetSealedBallot)) == (1, 1)
 
 
 def test_voting_outside_the_phase_and_outside_the_district(client):
@@ -122,7 +122,7 @@ def test_voting_outside_the_phase_and_outside_the_district(client):
     response = client.post(f"/api/v1/budgets/{mapo.id}/ballots", json={"projects": [mapo.projects[0].id]},
                            headers=headers)
     assert response.status_code == 403 and response.json["error"]["code"] == "not_eligible"
-    assert count(BudgetBallot) == 0
+    assert count(BudgetSealedBallot) == 0
 
 
 def test_results_after_the_tally_in_the_documented_shape(client):

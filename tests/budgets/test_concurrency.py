@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 from participation.accounts.models import User, UserRole
 from participation.accounts.services import issue_token
 from participation.budgets.models import (
-    BudgetBallot,
     BudgetBallotProject,
     BudgetParticipation,
     BudgetProcess,
     BudgetProject,
+    BudgetSealedBallot,
 )
 from participation.budgets.services import write_allocation
+from participation.core import tally_keys
 from participation.core.time import utcnow
 from participation.extensions import db
 
@@ -40,6 +41,7 @@ def make_process_and_voters(app, voters: int, staff: bool = False) -> tuple[int,
                                                 ("반려견 놀이터", 250_000_000))]
         db.session.add_all([*users, process, *([officer] if officer else [])])
         db.session.flush()
+        process.public_key = tally_keys.create("budget", process.id)  # as the worker's job makes it
         tokens = [issue_token(user) for user in users]
         officer_token = issue_token(officer) if officer else None
         db.session.commit()
@@ -49,9 +51,12 @@ def make_process_and_voters(app, voters: int, staff: bool = False) -> tuple[int,
 
 
 def counts(app, budget_id: int) -> tuple[int, int, int]:
+    """Participation rows, sealed ballots waiting, opened ballots' project rows."""
     with app.app_context():
-        result = tuple(db.session.scalar(select(func.count()).select_from(model).where(model.budget_id == budget_id))
-                       for model in (BudgetParticipation, BudgetBallot, BudgetBallotProject))
+        result = tuple(db.session.scalar(select(func.count()).select_from(model).where(column == budget_id))
+                       for model, column in ((BudgetParticipation, BudgetParticipation.budget_id),
+                                             (BudgetSealedBallot, BudgetSealedBallot.box_id),
+                                             (BudgetBallotProject, BudgetBallotProject.budget_id)))
         db.session.remove()
         return result
 
@@ -74,7 +79,7 @@ def test_one_resident_submitting_thirty_ballots_at_once_gets_one(app, live_serve
     statuses = post_all(f"{live_server}/api/v1/budgets/{budget_id}/ballots",
                         [(headers, {"projects": project_ids[:2]})] * 30)
     assert sorted(statuses) == [201] + [409] * 29
-    assert counts(app, budget_id) == (1, 1, 2)
+    assert counts(app, budget_id) == (1, 1, 0)  # sealed: opened by the worker in a batch or at the close
 
 
 def test_ballots_racing_an_early_close_are_allocated_or_refused(app, redis, live_server):
@@ -113,4 +118,4 @@ def test_ballots_racing_an_early_close_are_allocated_or_refused(app, redis, live
             BudgetParticipation.budget_id == budget_id))
         assert latest is None or latest <= process.closed_at
         db.session.remove()
-    assert counts(app, budget_id) == (accepted, accepted, 2 * accepted)
+    assert counts(app, budget_id) == (accepted, 0, 2 * accepted)

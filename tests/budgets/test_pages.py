@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 
 from participation.budgets import pabulib
-from participation.budgets.models import BudgetBallot, BudgetParticipation, BudgetProcess, BudgetProject
+from participation.budgets.models import BudgetParticipation, BudgetProcess, BudgetProject, BudgetSealedBallot
 from participation.budgets.services import write_allocation
 from participation.extensions import db
 from tests.conftest import csrf_token, login
@@ -31,14 +31,14 @@ def test_pick_projects_under_the_budget_confirm_vote_and_see_the_receipt_once(cl
     assert confirm.status_code == 200
     text = confirm.get_data(as_text=True)
     assert "4억원" in text and "1억원" in text  # the total and what is left
-    assert count(BudgetBallot) == 0  # nothing stored at the confirm step
+    assert count(BudgetSealedBallot) == 0  # nothing stored at the confirm step
     response = client.post(f"/budgets/{process.id}/vote",
                            data={"project": [str(small.id), str(large.id)], "csrf_token": token})
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/budgets/{process.id}/receipt")
     receipt_page = client.get(f"/budgets/{process.id}/receipt").get_data(as_text=True)
     receipt = re.search(r'class="receipt-code">([A-Z0-9-]+)<', receipt_page).group(1)
     assert receipt not in client.get(f"/budgets/{process.id}/receipt").get_data(as_text=True)
-    assert (count(BudgetParticipation), count(BudgetBallot)) == (1, 1)
+    assert (count(BudgetParticipation), count(BudgetSealedBallot)) == (1, 1)
     assert "이미 투표하셨습니다" in client.get(f"/budgets/{process.id}").get_data(as_text=True)
 
 
@@ -56,7 +56,7 @@ def test_without_javascript_the_server_refuses_a_ballot_over_the_budget(client):
     vote = client.post(f"/budgets/{process.id}/vote", data={"project": every, "csrf_token": token},
                        follow_redirects=True)
     assert "넘습니다" in vote.get_data(as_text=True)
-    assert (count(BudgetParticipation), count(BudgetBallot)) == (0, 0)
+    assert (count(BudgetParticipation), count(BudgetSealedBallot)) == (0, 0)
 
 
 def test_a_project_of_another_process_on_the_page_is_refused(client):
@@ -68,7 +68,7 @@ def test_a_project_of_another_process_on_the_page_is_refused(client):
     vote = client.post(f"/budgets/{process.id}/vote", data={"project": [str(stranger.id)], "csrf_token": token},
                        follow_redirects=True)
     assert "이 사업에 없는 제안입니다" in vote.get_data(as_text=True)
-    assert count(BudgetBallot) == 0
+    assert count(BudgetSealedBallot) == 0
 
 
 def test_results_explain_each_outcome_and_offer_the_pabulib_file(client):

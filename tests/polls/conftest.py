@@ -10,11 +10,3 @@ def committed(app):
     with app.app_context():
         empty_tables()
 
-
-@pytest.fixture
-def batch_size(app, monkeypatch):
-    """Set MIX_BATCH for this test (the worker opens sealed ballots only once this many wait)."""
-    def set_to(size: int) -> None:
-        monkeypatch.setitem(app.config, "MIX_BATCH", size)
-
-    return set_to
