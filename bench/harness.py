@@ -161,7 +161,9 @@ class Leg:
         process = subprocess.Popen(command, cwd=ROOT, env=self.env())
         self.processes.append(process)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        # Importing the app takes seconds on a quiet machine and over a minute on a saturated one (the tests' live
+        # server waits as long).
+        deadline = time.monotonic() + 240
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise RuntimeError(f"gunicorn {target} exited with {process.returncode}")
