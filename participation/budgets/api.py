@@ -2,6 +2,7 @@
 implementation), the secret ballot, results and the receipt bulletin."""
 
 import marshmallow as ma
+from flask import url_for
 
 from participation.api import ApiBlueprint
 from participation.api.auth import current_api_user, token_optional, token_required
@@ -80,6 +81,10 @@ class ProjectSchema(ma.Schema):
                                       metadata={"enum": [s.value for s in Implementation]})
     implementation_percent = ma.fields.Integer(allow_none=True, required=True)
     implementation_note = ma.fields.String(required=True)
+    images = ma.fields.Function(
+        lambda project: [url_for("budgets.image", image_id=image.id, _external=True) for image in project.images],
+        required=True, metadata={"type": "array", "items": {"type": "string", "format": "uri"},
+                                 "description": "the project's photos (uploaded with the proposal form)"})
 
 
 class ProcessSchema(ma.Schema):

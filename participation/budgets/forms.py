@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateTimeLocalField,
+    IntegerField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from participation.budgets.models import (
@@ -61,11 +69,16 @@ class ProjectForm(FlaskForm):
     category = SelectField(_l("분야"), choices=[])
     district = SelectField(_l("자치구"), choices=[("", _l("서울시 전체"))] + [(name, name) for name in DISTRICTS])
     place = StringField(_l("장소 (선택)"), validators=[Optional(), Length(max=PLACE_MAX)])
+    images = MultipleFileField(_l("사진 (선택, JPEG·PNG·WebP, 5장까지, 한 장에 5MB·모두 합쳐 10MB까지)"))
 
     def service_fields(self) -> dict:
         return {"title": self.title.data, "description": self.description.data or "", "cost": self.cost.data,
                 "category": self.category.data or None, "district": self.district.data or None,
                 "place": self.place.data or ""}
+
+
+class ImageRemovalForm(FlaskForm):
+    reason = TextAreaField(_l("삭제 사유"), validators=[Optional(), Length(max=2000)])
 
 
 class AssessmentForm(FlaskForm):

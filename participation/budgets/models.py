@@ -190,10 +190,30 @@ class BudgetProject(Base):
     implementation_updated_at: Mapped[datetime | None]
 
     process: Mapped[BudgetProcess] = relationship(back_populates="projects", foreign_keys=[budget_id])
+    images: Mapped[list["BudgetProjectImage"]] = relationship(
+        back_populates="project", order_by="BudgetProjectImage.id", cascade="all, delete-orphan")
 
     @property
     def pabulib_id(self) -> str:
         return self.code or str(self.id)
+
+
+class BudgetProjectImage(Base):
+    """A photo of a project (optional, up to core.images.MAX_IMAGES), re-encoded by core.images and kept in the
+    shared storage under budgets/<stored_name>."""
+
+    __tablename__ = "budget_project_image"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("budget_project.id", ondelete="CASCADE"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int]
+    height: Mapped[int]
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[BudgetProject] = relationship(back_populates="images")
 
 
 class ProjectSupport(Base):

@@ -142,7 +142,7 @@ def get_visible(budget_id: int, user, *, for_vote: bool = False) -> BudgetProces
     `for_vote` reads the row FOR KEY SHARE (PostgreSQL), so that closing the process (FOR UPDATE in
     `services.transition`) waits for ballots in flight: each is committed before the close or sees it closed."""
     statement = select(BudgetProcess).where(BudgetProcess.id == budget_id).options(
-        selectinload(BudgetProcess.projects))
+        selectinload(BudgetProcess.projects).selectinload(BudgetProject.images))
     if for_vote:
         statement = (statement.with_for_update(read=True, key_share=True, of=BudgetProcess)
                      .execution_options(populate_existing=True))

@@ -18,20 +18,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from participation.budgets import charts, exchange, queries, services
+from participation.budgets import charts, exchange, images, queries, services
 from participation.budgets.forms import (
     AssessmentForm,
+    ImageRemovalForm,
     ImplementationForm,
     MergeForm,
     ProcessForm,
     ProjectForm,
     TransitionForm,
 )
-from participation.budgets.models import ProcessState, ProjectStatus
+from participation.budgets.models import BudgetProjectImage, ProcessState, ProjectStatus
 from participation.budgets.money import money
-from participation.core import consoles, shown_once
+from participation.core import consoles, shown_once, storage
+from participation.core import images as core_images
 from participation.core.audit import history
-from participation.core.errors import DomainError, ValidationError
+from participation.core.errors import DomainError, NotFound, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors, require_valid
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import page_arguments, paginate
@@ -88,7 +90,41 @@ def project(budget_id, project_id):
     return render_template("budgets/project.html", process=process, project=item, merged_into=merged_into,
                            supported=item.id in queries.supported_ids(process, current_user), form=ConfirmForm(),
                            status_labels=queries.PROJECT_STATUS_LABELS, categories=CATEGORIES,
-                           implementation_labels=queries.IMPLEMENTATION_LABELS)
+                           implementation_labels=queries.IMPLEMENTATION_LABELS, image_form=ImageRemovalForm(),
+                           author_may_remove=images.editable_by_author(item))
+
+
+def uploads(field) -> list[bytes]:
+    files = [upload for upload in (field.data or []) if getattr(upload, "filename", "")]
+    return [upload.read(core_images.MAX_BYTES + 1) for upload in files]
+
+
+@bp.get("/images/<int:image_id>")
+def image(image_id):
+    row = db.session.get(BudgetProjectImage, image_id)
+    if row is None:
+        raise NotFound()
+    process = services.get_visible(row.project.budget_id, current_user)
+    # Public while the process is (a draft's photos are for staff); a minute in shared caches, so that a photo
+    # staff remove soon leaves them.
+    return storage.send(images.image_key(row), row.content_type, max_age=core_images.PUBLIC_MAX_AGE,
+                        private=process.state not in queries.PUBLIC_STATES)
+
+
+@bp.post("/<int:budget_id>/projects/<int:project_id>/images/<int:image_id>/remove")
+@login_required
+def remove_image(budget_id, project_id, image_id):
+    process = services.get_visible(budget_id, current_user)
+    item = queries.get_project(process, project_id)
+    row = db.session.get(BudgetProjectImage, image_id)
+    if row is None or row.project_id != item.id:
+        raise NotFound(_l("사진을 찾을 수 없습니다."))
+    form = ImageRemovalForm()
+    require_valid(form)
+    images.remove_image(row, current_user, form.reason.data)
+    db.session.commit()
+    flash(_("사진을 지웠습니다."), "success")
+    return redirect(url_for("budgets.project", budget_id=process.id, project_id=item.id), 303)
 
 
 @bp.route("/<int:budget_id>/propose", methods=["GET", "POST"])
@@ -103,7 +139,9 @@ def propose(budget_id):
         form.district.choices = [(process.district, process.district)]
     if form.validate_on_submit():
         try:
+            photos = images.check_project_uploads(uploads(form.images))  # before anything is written
             item = services.propose_project(process, current_user, **form.service_fields())
+            images.attach_images(item, photos)
         except ValidationError as error:
             db.session.rollback()
             apply_errors(form, error)

@@ -18,6 +18,10 @@ from participation.core.database import without_write_lock
 from participation.core.errors import ValidationError
 
 MAX_BYTES = 5 * 1024 * 1024
+# Photos of one item (a proposal, a budget project), and all of one request's together: below the request limit
+# (MAX_CONTENT_LENGTH, 12 MB), so that the form comes back with a message.
+MAX_IMAGES = 5
+MAX_TOTAL_BYTES = 10 * 1024 * 1024
 # 16 Mpx: a phone's photo (4000 × 4000, 4608 × 3456); decoding one costs 48 MB of RGB and tens of milliseconds.
 MAX_PIXELS = 16_000_000
 LONGEST_SIDE = 2000
@@ -34,6 +38,24 @@ class CheckedImage:
     extension: str
     width: int
     height: int
+
+
+def check_uploads(uploads: list[bytes], already: int = 0) -> list[CheckedImage]:
+    """Check an item's photo uploads — how many (with the `already` attached), how large, then each picture —
+    before the request writes anything (a bad file refuses the whole form, and nothing was saved meanwhile). The
+    counts come first: nothing is decoded from a request that is refused anyway."""
+    uploads = [raw for raw in uploads if raw]
+    check_count(already + len(uploads))
+    if sum(len(raw) for raw in uploads) > MAX_TOTAL_BYTES:
+        raise ValidationError({"images": _l("이미지는 모두 합쳐 %(mb)dMB 이하여야 합니다.",
+                                            mb=MAX_TOTAL_BYTES // 2**20)})
+    return check_images(uploads)
+
+
+def check_count(count: int) -> None:
+    """At most MAX_IMAGES photos on one item (checked again when they are attached: the item was read anew)."""
+    if count > MAX_IMAGES:
+        raise ValidationError({"images": _l("이미지는 %(max)d장까지 올릴 수 있습니다.", max=MAX_IMAGES)})
 
 
 def check_images(uploads: list[bytes], field: str = "images") -> list[CheckedImage]:

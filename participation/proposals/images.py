@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from participation.core import storage
 from participation.core.audit import audit
 from participation.core.errors import Conflict, NotFound, ValidationError
-from participation.core.images import CheckedImage, check_images, store
+from participation.core.images import CheckedImage, check_count, store
+from participation.core.images import check_uploads as check_photos
 from participation.core.input import clean_text
 from participation.core.lifecycle import REASON_MAX
 from participation.core.permissions import Role, require_user
@@ -15,28 +16,17 @@ from participation.proposals.models import Proposal, ProposalImage, ProposalStat
 from participation.proposals.services import SUBJECT
 
 PART = "proposals"
-MAX_IMAGES = 5
-# Below the request limit (MAX_CONTENT_LENGTH, 12 MB), so that the form comes back with a message.
-MAX_TOTAL_BYTES = 10 * 1024 * 1024
 
 
 def check_uploads(uploads: list[bytes], proposal: Proposal | None = None) -> list[CheckedImage]:
-    """Check every upload — how many, how large, then each picture — before the request writes anything (a bad
-    file refuses the whole form, and nothing was saved meanwhile). The counts come first: nothing is decoded
-    from a request that is refused anyway. `proposal`: the one being edited, whose photos count too."""
-    uploads = [raw for raw in uploads if raw]
-    if len(proposal.images if proposal else ()) + len(uploads) > MAX_IMAGES:
-        raise ValidationError({"images": _l("이미지는 %(max)d장까지 올릴 수 있습니다.", max=MAX_IMAGES)})
-    if sum(len(raw) for raw in uploads) > MAX_TOTAL_BYTES:
-        raise ValidationError({"images": _l("이미지는 모두 합쳐 %(mb)dMB 이하여야 합니다.",
-                                            mb=MAX_TOTAL_BYTES // 2**20)})
-    return check_images(uploads)
+    """Check every upload before the request writes anything (core.images.check_uploads). `proposal`: the one
+    being edited, whose photos count too."""
+    return check_photos(uploads, already=len(proposal.images) if proposal else 0)
 
 
 def attach_images(proposal: Proposal, checked: list[CheckedImage]) -> list[ProposalImage]:
     """Store checked pictures and attach them (the count is checked again: the proposal was read anew)."""
-    if len(proposal.images) + len(checked) > MAX_IMAGES:
-        raise ValidationError({"images": _l("이미지는 %(max)d장까지 올릴 수 있습니다.", max=MAX_IMAGES)})
+    check_count(len(proposal.images) + len(checked))
     rows = []
     for item in checked:
         row = ProposalImage(stored_name=store(PART, item), content_type=item.content_type, width=item.width,

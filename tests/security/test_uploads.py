@@ -111,7 +111,8 @@ def test_too_many_photos_are_refused_before_any_is_decoded(app, client, db_sessi
     login(client, proposal.author)
     decoded = []
     monkeypatch.setattr(core_images, "check_image", lambda raw, field="images": decoded.append(raw))
-    response = post_edit(client, proposal.id, [(picture(), f"{number}.png") for number in range(images.MAX_IMAGES + 1)])
+    response = post_edit(client, proposal.id,
+                         [(picture(), f"{number}.png") for number in range(core_images.MAX_IMAGES + 1)])
     assert response.status_code == 422 and "5장까지" in response.get_data(as_text=True)
     assert decoded == []
 
