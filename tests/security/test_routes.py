@@ -356,6 +356,8 @@ ROUTES: dict[str, Expect] = {
     # ── polls ─────────────────────────────────────────────────────────────────────────────────
     "GET polls.index":                        r("ok      ok      ok      ok      ok      ok"),
     "GET polls.bulletin":                     r("ok      ok      ok      ok      ok      ok"),
+    "POST polls.bulletin":                    r("ok      ok      ok      ok      ok      ok",
+                                                body={"receipt": "AAAA-BBBB-CCCC-DDDD-EEEE"}),
     "GET polls.create":                       r("login   ok      ok      ok      ok      ok"),
     "GET polls.detail":                       r("ok      ok      ok      ok      ok      ok"),
     "GET polls.export":                       r("login   no      no      no      409     409"),
