@@ -23,8 +23,9 @@ from bench.report import print_table, save_leg, write_results
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", help="run only these scenarios (auth home categories floor votes results "
-                        "signatures capacity lists sustained tally indicators export opinion_map worker_memory)")
+    parser.add_argument("--only", nargs="*", help="run only these scenarios (auth home categories floor votes "
+                        "budget_votes results signatures capacity lists sustained tally indicators export "
+                        "opinion_map worker_memory)")
     # The runtime shapes of DESIGN.md: the embedded SQLite default is one web process (SQLite has one writer at a
     # time; a second process only queues in SQLite's busy handler: see the capacity rows), PostgreSQL one per core.
     parser.add_argument("--workers", type=int, default=None,

@@ -66,6 +66,33 @@ def make_poll(options: int = 4, title_text: str = "벤치마크 투표: 올해�
     return poll_id, option_ids
 
 
+def make_budget(projects: int = 12, budget: int = 500_000_000) -> tuple[int, list[int]]:
+    """A city-wide budgeting process in its voting phase (knapsack ballot, greedy) with `projects` feasible projects
+    of 2천만원 to 1억원 and its key pair (as the worker's job makes it). Returns (process id, project ids)."""
+    from participation.core import tally_keys
+
+    require("budget_process", "budget_project", "budget_sealed_ballot")
+    budget_id = max_id("budget_process") + 1
+    bulk_insert("budget_process", [{
+        "id": budget_id, "title": "벤치마크 시민참여예산", "description": "벤치마크", "state": "voting",
+        "source": "platform", "district": None, "categories": [], "eligible_age_bands": [], "budget": budget,
+        "currency": "KRW", "decimals": 0, "ballot_kind": "knapsack", "max_projects": None, "rule": "greedy",
+        "created_at": NOW - timedelta(days=10), "voting_opens_at": NOW - timedelta(days=1),
+        "voting_opened_at": NOW - timedelta(days=1), "voting_closes_at": NOW + timedelta(days=30),
+        "pabulib_meta": {}, "participants": 0, "total_ballots": 0, "allocation": {},
+        "public_key": tally_keys.create("budget", budget_id), "mixed_batches": 0, "invalid_ballots": 0}])
+    first = max_id("budget_project") + 1
+    project_ids = list(range(first, first + projects))
+    bulk_insert("budget_project", [{
+        "id": project_id, "budget_id": budget_id, "code": None, "title": f"벤치마크 사업 {n + 1}", "description": "",
+        "created_at": NOW - timedelta(days=5), "district": None, "category": CATEGORIES[n % len(CATEGORIES)],
+        "place": "", "estimated_cost": 20_000_000 * (1 + n % 5), "cost": 20_000_000 * (1 + n % 5),
+        "status": "feasible", "assessment": "", "pabulib_fields": {}, "support_count": 0, "votes": 0,
+        "outcome": {}, "implementation_note": ""} for n, project_id in enumerate(project_ids)])
+    reset_sequences()
+    return budget_id, project_ids
+
+
 def add_ballots(poll_id: int, option_ids: list[int], n: int, user_ids: list[int] | None = None) -> None:
     """n opened secret ballots (one choice each) with their receipts, as one batch the worker opened; with
     user_ids also their participation rows."""

@@ -19,6 +19,6 @@ def load_all() -> list[tuple[str, Callable]]:
 
     # Importance first, but the cheap load scenarios before the heavy data ones, so that a leg that runs out of
     # its time budget loses the fewest figures.
-    order = ["auth", "home", "categories", "floor", "votes", "mix", "results", "signatures", "capacity", "sustained",
-             "lists", "tally", "export", "opinion_map", "indicators", "worker_memory"]
+    order = ["auth", "home", "categories", "floor", "votes", "budget_votes", "mix", "results", "signatures",
+             "capacity", "sustained", "lists", "tally", "export", "opinion_map", "indicators", "worker_memory"]
     return sorted(SCENARIOS, key=lambda item: order.index(item[0]) if item[0] in order else len(order))

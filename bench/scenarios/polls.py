@@ -1,6 +1,6 @@
-"""Votes: cast a ballot (distinct voters, full stack), the rejected second ballot, live results."""
+"""Votes: cast a ballot (distinct voters, full stack), the rejected second ballot, a budget ballot, live results."""
 
-from bench.channels import make_poll, require_route
+from bench.channels import make_budget, make_poll, require_route
 from bench.context import Bench, bearer
 from bench.data import count
 from bench.harness import Row
@@ -37,6 +37,29 @@ def votes(bench: Bench) -> None:
     bench.against_floor("rejected second vote (409)", figures, 0.8,
                         f"cycles over {len(again)} voters who already voted")
     bench.facts["second_vote_rps"] = figures["rps"]
+
+
+@scenario("budget_votes")
+def budget_votes(bench: Bench) -> None:
+    """A participatory-budgeting ballot of four projects within the budget: auth, the process and its projects
+    FOR KEY SHARE, the knapsack checks, the ballot sealed to the process's key, the participation row and the
+    sealed ballot, the batch job enqueued."""
+    require_route(bench.leg.app, "/api/v1/budgets/<int:budget_id>/ballots", "POST")
+    budget_id, project_ids = make_budget()
+    voters = bench.take_people(8_000)
+    requests = [["POST", f"/api/v1/budgets/{budget_id}/ballots", bearer(token),
+                 {"projects": [project_ids[(i + step) % len(project_ids)] for step in (0, 3, 6, 9)]}]
+                for i, (_uid, token) in enumerate(voters)]
+    warm = [["GET", f"/api/v1/budgets/{budget_id}", None, None]]
+    figures = bench.measure(requests, mode="once", expect=(201,), warmup_requests=warm)
+    accepted = figures["statuses"].get("201", 0)
+    stored, sealed = count("budget_participation"), count("budget_sealed_ballot")
+    row = bench.against_floor("cast a budget ballot (4 projects; auth, knapsack checks, sealed, enqueue)", figures,
+                              0.5, f"{accepted} ballots accepted, {stored} participation rows and {sealed} sealed "
+                                   "ballots stored")
+    if not accepted == stored == sealed:
+        row.met = False
+        row.note += " — MISMATCH between accepted ballots and stored rows"
 
 
 @scenario("results")
