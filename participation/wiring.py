@@ -19,7 +19,7 @@ from participation.core.redis import redis_connection
 
 WEB_BLUEPRINTS = ("main", "accounts", "admin", "moderation", "staff", "petitions", "proposals", "polls", "forums",
                   "surveys", "budgets", "indicators")
-API_BLUEPRINTS = ("accounts", "petitions", "proposals", "polls", "forums", "surveys", "budgets", "indicators",
+API_BLUEPRINTS = ("main", "accounts", "petitions", "proposals", "polls", "forums", "surveys", "budgets", "indicators",
                   "staff")
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 TRANSLATION_PARTS = ("core", "accounts", "petitions", "proposals", "polls", "forums", "surveys", "budgets",

@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 from participation.accounts.views import safe_next
 from participation.config import is_development
 from participation.core.mail import OutboxMail
+from participation.core.pagination import page_arguments
 from participation.core.response_cache import cached_for_anonymous
 from participation.extensions import db
 
@@ -20,6 +21,18 @@ def home():
     from participation.main.queries import home_sections
 
     return render_template("main/home.html", sections=home_sections())
+
+
+@bp.get("/answers")
+@cached_for_anonymous
+def answers():
+    """답변 대기: every answer the city owes, most overdue first; ?overdue=1 keeps only the overdue ones."""
+    from participation.main.answers import owed_page
+
+    overdue_only = request.args.get("overdue") == "1"
+    page, per_page = page_arguments(50)
+    return render_template("main/answers.html", page=owed_page(page, per_page, overdue_only=overdue_only),
+                           overdue_only=overdue_only)
 
 
 @bp.get("/lang/<code>")

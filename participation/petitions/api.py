@@ -70,7 +70,16 @@ class PetitionSchema(ma.Schema):
     days_left = ma.fields.Integer(allow_none=True)
     answer_threshold = ma.fields.Integer(allow_none=True)
     debate_threshold = ma.fields.Integer(allow_none=True)
-    answer_due_at = ma.fields.DateTime(allow_none=True)
+    answer_due_at = ma.fields.DateTime(allow_none=True, metadata={
+        "description": "set at closing when the petition reached its answer threshold; moved once by an extension"})
+    answer_overdue = ma.fields.Boolean(required=True, metadata={
+        "description": "an answer is owed and its deadline has passed"})
+    extension_reason = ma.fields.String(allow_none=True, metadata={"description": "why the deadline was extended"})
+    interim_answer = ma.fields.String(allow_none=True, metadata={
+        "description": "Markdown: the city's progress note while the answer is owed; null while hidden"})
+    interim_answered_at = ma.fields.DateTime(allow_none=True)
+    debate_reached_at = ma.fields.DateTime(allow_none=True, metadata={
+        "description": "when a debate request reached its debate threshold (시민참여 토론회 안건)"})
     rejection_reason = ma.fields.String(allow_none=True, metadata={"description": "to the author and moderators"})
     signed = ma.fields.Boolean(allow_none=True,
                                metadata={"description": "whether the caller signed; null without a token"})
@@ -109,7 +118,10 @@ def serialise(petition: Petition, viewer, signed: bool | None = None) -> dict:
         "published_at": petition.published_at, "closes_at": petition.closes_at, "closed_at": petition.closed_at,
         "days_left": days_left(petition.closes_at) if petition.state == PetitionState.open else None,
         "answer_threshold": petition.answer_threshold, "debate_threshold": petition.debate_threshold,
-        "answer_due_at": petition.answer_due_at,
+        "answer_due_at": petition.answer_due_at, "answer_overdue": petition.is_overdue,
+        "extension_reason": petition.extension_reason,
+        "interim_answer": None if hidden else petition.interim_answer,
+        "interim_answered_at": petition.interim_answered_at, "debate_reached_at": petition.debate_reached_at,
         "rejection_reason": petition.rejection_reason if private else None,
         "signed": None if viewer is None else signed if signed is not None else services.has_signed(petition, viewer),
         "answer": None if answer is None or hidden else {

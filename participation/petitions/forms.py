@@ -41,3 +41,7 @@ class AnswerForm(FlaskForm):
     department = StringField(_l("담당 부서"), validators=[InputRequired(), Length(max=DEPARTMENT_MAX)])
     body = TextAreaField(_l("답변 내용"), validators=[InputRequired(), Length(max=BODY_MAX)])
     links = TextAreaField(_l("첨부 링크 (한 줄에 하나)"), validators=[Optional(), Length(max=6000)])
+
+
+class InterimAnswerForm(FlaskForm):
+    interim_answer = TextAreaField(_l("중간 답변"), validators=[InputRequired(), Length(max=BODY_MAX)])

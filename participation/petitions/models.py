@@ -113,6 +113,11 @@ class Petition(Base):
     answer_due_at: Mapped[datetime | None]
     extension_reason: Mapped[str | None] = mapped_column(Text)
     answer_overdue_at: Mapped[datetime | None]
+    # A progress note while the answer is owed, shown in public with its date.
+    interim_answer: Mapped[str | None] = mapped_column(Text)
+    interim_answered_at: Mapped[datetime | None]
+    # When a debate request first reached its debate threshold (set once: audited, author and signers told).
+    debate_reached_at: Mapped[datetime | None]
     # Denormalised by the recount job.
     signature_count: Mapped[int] = mapped_column(default=0)
     count_as_of: Mapped[datetime | None]
@@ -136,6 +141,11 @@ class Petition(Base):
     @property
     def needs_answer(self) -> bool:
         return self.answer_due_at is not None and self.state == PetitionState.closed
+
+    @property
+    def is_overdue(self) -> bool:
+        """An answer is owed and its deadline has passed (at this moment, not at the flagging job's last run)."""
+        return self.needs_answer and self.answer_due_at < utcnow()
 
 
 class Signature(Base):

@@ -4,7 +4,7 @@ import re
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, literal, or_, select
 
 from participation.accounts.models import User
 from participation.core.audit import AuditEntry
@@ -190,3 +190,11 @@ def history(petition_id: int) -> list[tuple[AuditEntry, str | None]]:
     ids = {entry.actor_id for entry in entries if entry.actor_id}
     names = {user.id: user.public_name for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
     return [(entry, names.get(entry.actor_id)) for entry in entries]
+
+
+def owed_answers() -> Select:
+    """Closed petitions that reached their answer threshold and wait for the city's answer, in the columns of the
+    public list of owed answers (main/answers.py)."""
+    return select(literal("petitions").label("resource"), Petition.id, Petition.title, Petition.answer_due_at,
+                  Petition.extension_reason, Petition.interim_answer, Petition.interim_answered_at).where(
+        Petition.state == PetitionState.closed, Petition.answer_due_at.is_not(None))

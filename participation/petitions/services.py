@@ -5,8 +5,9 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
+from participation.accounts.models import User
 from participation.core import jobs, networks, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
@@ -264,15 +265,8 @@ def answer(petition: Petition, actor, department, body, links="") -> PetitionAns
     db.session.flush()
     audit(actor, ANSWER_SUBJECT, petition.answer.id, "answered")
     transition(petition, State.answered, actor)
-    signers = db.session.scalars(select(Signature.user_id).where(
-        Signature.petition_id == petition.id, Signature.user_id.is_not(None),
-        Signature.user_id != petition.author_id)).all()
-    if signers:
-        from participation.accounts.models import User
-
-        users = db.session.scalars(select(User).where(User.id.in_(signers))).all()
-        notify(users, (_("서명한 청원 '%(title)s'에 서울시 답변이 등록되었습니다.", title=petition.title[:60]))[:300],
-               petition_path(petition.id), mail=False)
+    _tell_signers(petition, _("서명한 청원 '%(title)s'에 서울시 답변이 등록되었습니다.",
+                              title=petition.title[:60])[:300])
     return petition.answer
 
 
@@ -290,3 +284,48 @@ def extend_answer_deadline(petition: Petition, actor, reason) -> None:
     if petition.answer_due_at > utcnow():
         petition.answer_overdue_at = None
     audit(actor, SUBJECT, petition.id, "answer_extended", reason)
+
+
+def write_interim_answer(petition: Petition, actor, text) -> None:
+    """A progress note (중간 답변) while the answer is owed, shown in public with its date, like proposals'."""
+    require_role(actor, Role.staff)
+    if not petition.needs_answer:
+        raise Conflict(_l("답변 기한이 있는 청원이 아닙니다."), code="no_answer_due")
+    petition.interim_answer = clean_text(text, "interim_answer", BODY_MAX, missing=_l("중간 답변을 적어 주세요."))
+    petition.interim_answered_at = utcnow()
+    audit(actor, SUBJECT, petition.id, "interim_answer")
+    db.session.flush()
+
+
+def reach_debate_threshold(petition_id: int) -> bool:
+    """A debate request (시민참여 토론회 청구) whose counted signatures reached its debate threshold becomes an
+    agenda item once: one conditional UPDATE decides between concurrent recounts, then the crossing is audited
+    and the author (in the site and by mail) and the signers (in the site) are told. Called by the recount job
+    and the reconciliation, never in a signer's request; returns whether this call crossed it."""
+    now = utcnow()
+    crossed = db.session.execute(
+        update(Petition).where(
+            Petition.id == petition_id, Petition.kind == PetitionKind.debate_request,
+            Petition.state.in_([State.open, State.closed, State.answered]), Petition.debate_reached_at.is_(None),
+            Petition.debate_threshold.is_not(None), Petition.signature_count >= Petition.debate_threshold)
+        .values(debate_reached_at=now).execution_options(synchronize_session=False)).rowcount == 1
+    if not crossed:
+        return False
+    petition = db.session.get(Petition, petition_id, populate_existing=True)
+    audit(None, SUBJECT, petition.id, "debate_threshold_reached",
+          _("서명 %(count)d명 (기준 %(threshold)d명)", count=petition.signature_count,
+            threshold=petition.debate_threshold))
+    message = _("청원 '%(title)s'이(가) 서명 %(count)d명으로 시민참여 토론회 안건이 되었습니다.",
+                title=petition.title[:60], count=petition.debate_threshold)[:300]
+    if petition.author is not None:
+        notify([petition.author], message, petition_path(petition.id))
+    _tell_signers(petition, message)
+    return True
+
+
+def _tell_signers(petition: Petition, message: str) -> None:
+    """Signers other than the author, in the site only (a mail to thousands is not what they signed up for)."""
+    signers = select(Signature.user_id).where(Signature.petition_id == petition.id,
+                                              Signature.user_id.is_not(None), Signature.user_id != petition.author_id)
+    users = db.session.scalars(select(User).where(User.id.in_(signers)).order_by(User.id)).all()
+    notify(users, message, petition_path(petition.id), mail=False)

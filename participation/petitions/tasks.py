@@ -10,14 +10,16 @@ from participation.core.time import utcnow
 from participation.extensions import db
 from participation.petitions.counts import recount
 from participation.petitions.models import Petition, PetitionState, Signature
-from participation.petitions.services import transition
+from participation.petitions.services import reach_debate_threshold, transition
 
 log = logging.getLogger(__name__)
 
 
 def recount_petition(petition_id: int) -> None:
-    """Job: after a burst of signatures (debounced per petition)."""
+    """Job: after a burst of signatures (debounced per petition). A debate request that reached its debate
+    threshold becomes an agenda item here."""
     recount(petition_id)
+    reach_debate_threshold(petition_id)
     db.session.commit()
 
 
@@ -25,6 +27,7 @@ def _recount_where(*conditions) -> int:
     drifted = 0
     for petition_id in db.session.scalars(select(Petition.id).where(*conditions).order_by(Petition.id)).all():
         before, after = recount(petition_id)
+        reach_debate_threshold(petition_id)
         if before != after:
             drifted += 1
             log.info("petition %s: signature count drift fixed (%s -> %s)", petition_id, before, after)

@@ -18,7 +18,7 @@ from participation.core.settings import get_setting
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.petitions import queries, services
-from participation.petitions.forms import AnswerForm, PetitionForm, RejectForm, ReportForm
+from participation.petitions.forms import AnswerForm, InterimAnswerForm, PetitionForm, RejectForm, ReportForm
 from participation.petitions.models import KIND_LABELS, PUBLIC_STATES, STATE_LABELS, PetitionKind, PetitionState
 
 bp = Blueprint("petitions", __name__, url_prefix="/petitions")
@@ -184,6 +184,7 @@ def report(petition_id):
 
 ACTION_LABELS = {
     "created": _l("작성"), "edited": _l("수정"), "answer_extended": _l("답변 기한 연장"),
+    "interim_answer": _l("중간 답변 등록"), "debate_threshold_reached": _l("토론회 기준 도달"),
     "reports_upheld": _l("신고 인정"), "reports_dismissed": _l("신고 기각"),
 }
 
@@ -309,7 +310,20 @@ def answer(petition_id):
             flash(_("답변을 등록했습니다."), "success")
             return redirect(url_for("petitions.detail", petition_id=petition.id), 303)
     return render_template("petitions/answer.html", petition=petition, form=form, extend_form=ReasonForm(),
-                           now=utcnow()), 422 if form.errors else 200
+                           interim_form=InterimAnswerForm(obj=petition), now=utcnow()), 422 if form.errors else 200
+
+
+@bp.post("/<int:petition_id>/interim")
+@login_required
+def interim(petition_id):
+    _staff_only()
+    petition = services.get_visible(petition_id, current_user)
+    form = InterimAnswerForm()
+    require_valid(form)
+    services.write_interim_answer(petition, current_user, form.interim_answer.data)
+    db.session.commit()
+    flash(_("중간 답변을 등록했습니다."), "success")
+    return redirect(url_for("petitions.answer", petition_id=petition.id), 303)
 
 
 @bp.post("/<int:petition_id>/extend")

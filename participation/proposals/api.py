@@ -53,12 +53,17 @@ class ProposalSchema(ma.Schema):
     mayor_answer_requested_at = ma.fields.DateTime(allow_none=True)
     mayor_answer = ma.fields.String(allow_none=True)
     mayor_answered_at = ma.fields.DateTime(allow_none=True)
-    answer_due_at = ma.fields.DateTime(allow_none=True)
+    answer_due_at = ma.fields.DateTime(allow_none=True, metadata={
+        "description": "set when it goes to the department; moved once by an extension"})
+    answer_overdue = ma.fields.Boolean(required=True, attribute="is_overdue", metadata={
+        "description": "under review and past its answer deadline"})
+    extension_reason = ma.fields.String(allow_none=True, metadata={"description": "why the deadline was extended"})
     department = ma.fields.Function(lambda proposal: proposal.department.name if proposal.department else None,
                                     allow_none=True)
     merged_into_id = ma.fields.Integer(allow_none=True)
     rejection_reason = ma.fields.String(allow_none=True)
-    interim_answer = ma.fields.String(allow_none=True)
+    interim_answer = ma.fields.String(allow_none=True, metadata={"description": "Markdown: a progress note"})
+    interim_answered_at = ma.fields.DateTime(allow_none=True)
     answer_outcome = ma.fields.String(allow_none=True, metadata={"enum": [o.value for o in AnswerOutcome]})
     answer_body = ma.fields.String(allow_none=True)
     follow_up = ma.fields.String(allow_none=True)

@@ -139,6 +139,9 @@ class Proposal(Base):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id", ondelete="SET NULL"))
     interim_answer: Mapped[str | None] = mapped_column(Text)
+    interim_answered_at: Mapped[datetime | None]
+    # The answer deadline was extended once, for this reason (shown in public).
+    extension_reason: Mapped[str | None] = mapped_column(Text)
     answer_outcome: Mapped[AnswerOutcome | None] = mapped_column(String(20))
     answer_body: Mapped[str | None] = mapped_column(Text)
     follow_up: Mapped[str | None] = mapped_column(Text)

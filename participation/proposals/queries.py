@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
 from participation.core.audit import history
@@ -130,3 +130,11 @@ def comment_threads(proposal_id: int) -> list[tuple[Comment, list[Comment]]]:
 def proposal_history(proposal_id: int):
     return history("proposal", proposal_id)
 
+
+
+def owed_answers() -> Select:
+    """Proposals with their department, waiting for its answer, in the columns of the public list of owed answers
+    (main/answers.py)."""
+    return select(literal("proposals").label("resource"), Proposal.id, Proposal.title, Proposal.answer_due_at,
+                  Proposal.extension_reason, Proposal.interim_answer, Proposal.interim_answered_at).where(
+        Proposal.state == ProposalState.under_review, Proposal.answer_due_at.is_not(None))

@@ -18,7 +18,7 @@ from participation.core.notifications import notify
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.reports import resolve_reports
 from participation.core.seoul import CATEGORIES, DISTRICTS
-from participation.core.time import end_of_kst_day, kst_today, utcnow
+from participation.core.time import end_of_kst_day, kst_today, to_kst, utcnow
 from participation.extensions import db
 from participation.forums import services as forums
 from participation.forums.models import Forum
@@ -321,7 +321,26 @@ def write_interim_answer(proposal: Proposal, actor, text) -> None:
     if proposal.state != S.under_review:
         raise Conflict(_l("부서 검토 중인 제안에만 중간 답변을 쓸 수 있습니다."))
     proposal.interim_answer = text
+    proposal.interim_answered_at = utcnow()
     audit(actor, SUBJECT, proposal.id, "interim_answer")
+    db.session.flush()
+
+
+EXTENSION_REASON_MAX = 2000
+
+
+def extend_answer_deadline(proposal: Proposal, actor, reason) -> None:
+    """Once, by the configured number of days, with a reason that is shown in public (like petitions')."""
+    require_role(actor, Role.staff)
+    if proposal.state != S.under_review or proposal.answer_due_at is None:
+        raise Conflict(_l("답변 기한이 있는 제안이 아닙니다."), code="no_answer_due")
+    if proposal.extension_reason:
+        raise Conflict(_l("답변 기한은 한 번만 연장할 수 있습니다."), code="already_extended")
+    reason = clean_text(reason, "reason", EXTENSION_REASON_MAX, missing=_l("연장 사유를 적어 주세요."))
+    days = settings.get_setting("PROPOSAL_EXTENSION_DAYS")
+    proposal.answer_due_at = end_of_kst_day(to_kst(proposal.answer_due_at).date() + timedelta(days=days))
+    proposal.extension_reason = reason
+    audit(actor, SUBJECT, proposal.id, "answer_extended", reason)
     db.session.flush()
 
 

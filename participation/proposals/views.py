@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from participation.core import consoles, networks, storage
 from participation.core import images as core_images
 from participation.core.errors import DomainError, NotFound, ValidationError
-from participation.core.forms import ConfirmForm, apply_errors, require_valid
+from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, require_valid
 from participation.core.limits import filing_limit, participation_limit, report_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
@@ -45,7 +45,7 @@ def describe(action: str) -> str:
     words = {"submitted": _("접수"), "edited": _("작성자가 고침"), "interim_answer": _("중간 답변 등록"),
              "discussion_threshold_reached": _("공론장 기준 도달"), "imported->open": _("국민제안에서 가져와 공개"),
              "mayor_answer_requested": _("공론장 참여 기준 도달: 서울시장 답변 요청"),
-             "mayor_answered": _("서울시장 답변 등록"),
+             "mayor_answered": _("서울시장 답변 등록"), "answer_extended": _("답변 기한 연장"),
              "import_updated": _("국민제안 내보내기로 내용 갱신"), "entered->open": _("청소년 참여위원회 제안 등록"),
              "reports_upheld": _("신고 처리"), "reports_dismissed": _("신고 기각")}
     if action in words:
@@ -153,7 +153,8 @@ def detail(proposal_id):
         history=queries.proposal_history(proposal.id), supported=services.has_supported(proposal, current_user),
         following=services.is_following(proposal, current_user), confirm=ConfirmForm(),
         comment_form=forms.CommentForm(), transition_form=forms.TransitionForm(), merge_form=forms.MergeForm(),
-        answer_form=forms.AnswerForm(), interim_form=forms.InterimAnswerForm(), assign_form=assign,
+        answer_form=forms.AnswerForm(), interim_form=forms.InterimAnswerForm(), extend_form=ReasonForm(),
+        assign_form=assign,
         mayor_form=forms.MayorAnswerForm(), image_form=forms.ImageRemovalForm(), report_form=forms.ReportForm(),
         allowed=services.LIFECYCLE.allowed(proposal.state), describe=describe)
 
@@ -348,6 +349,18 @@ def interim(proposal_id):
     services.write_interim_answer(proposal, current_user, form.interim_answer.data)
     db.session.commit()
     flash(_("중간 답변을 등록했습니다."), "success")
+    return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
+
+
+@bp.post("/<int:proposal_id>/extend")
+@login_required
+def extend(proposal_id):
+    proposal = services.get_visible(proposal_id, current_user)
+    form = ReasonForm()
+    require_valid(form)
+    services.extend_answer_deadline(proposal, current_user, form.reason.data)
+    db.session.commit()
+    flash(_("답변 기한을 연장했습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
 
 
