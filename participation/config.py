@@ -28,6 +28,8 @@ DEFAULTS = {
     # S3-compatible object storage through boto3.
     "STORAGE_URL": None,
     "JSON_MAX_CONTENT_LENGTH": 256 * 1024,
+    # An API bearer token stops working this many days after it was issued (a new one comes from /auth/token).
+    "API_TOKEN_DAYS": 90,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,

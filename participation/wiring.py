@@ -178,6 +178,9 @@ def register_hooks(app: Flask) -> None:
                     raise RequestEntityTooLarge()
                 json_body()
 
+    from participation.api.auth import record_token_use
+
+    app.after_request(record_token_use)
     from participation.core.input import refuse_nul_characters
 
     app.before_request(refuse_nul_characters)

@@ -11,7 +11,7 @@ from participation import privacy
 from participation.accounts import services
 from participation.accounts.models import User
 from participation.api import ApiBlueprint
-from participation.api.auth import bearer_token, current_api_user, token_required
+from participation.api.auth import bearer_token, current_api_token_id, current_api_user, token_required
 from participation.api.schemas import BaseSchema
 from participation.core.errors import Unauthorized
 from participation.core.limits import filing_limit, login_limit
@@ -27,6 +27,16 @@ class RegisterSchema(BaseSchema):
     display_name = ma.fields.String(required=True, metadata={"example": "김서울"})
     district = ma.fields.String(required=True, metadata={"enum": list(DISTRICTS), "example": "강남구"})
     birth_year = ma.fields.Integer(required=True, metadata={"example": 1990})
+
+
+class RegisteredSchema(ma.Schema):
+    id = ma.fields.Integer(allow_none=True, required=True, metadata={
+        "description": "always null: the answer is the same whether or not the address already had an account "
+                       "(the mail says which); GET /me gives the id once logged in"})
+    email = ma.fields.String(required=True)
+    display_name = ma.fields.String(required=True)
+    district = ma.fields.String(required=True)
+    email_verified = ma.fields.Boolean(required=True)
 
 
 class UserSchema(ma.Schema):
@@ -49,6 +59,21 @@ class CredentialsSchema(BaseSchema):
 
 class TokenSchema(ma.Schema):
     token = ma.fields.String(required=True)
+    id = ma.fields.Integer(required=True, metadata={"description": "for DELETE /auth/tokens/{id}"})
+    expires_at = ma.fields.DateTime(required=True)
+
+
+class TokenInfoSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    expires_at = ma.fields.DateTime(required=True)
+    last_used_at = ma.fields.DateTime(allow_none=True, metadata={"description": "to the hour"})
+    current = ma.fields.Boolean(required=True, metadata={"description": "the token this request carries"})
+
+
+class TokenListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(TokenInfoSchema), required=True)
 
 
 class CodeSchema(ma.Schema):
@@ -63,13 +88,16 @@ class CodeListSchema(ma.Schema):
 @bp.post("/auth/register")
 @filing_limit
 @bp.arguments(RegisterSchema)
-@bp.response(201, UserSchema)
+@bp.response(201, RegisteredSchema)
 def register(data):
-    """Sign up (가입). A verification mail follows."""
-    user = services.register(data["email"], data["password"], data["display_name"], data["district"],
-                             data["birth_year"], still_counting=privacy.still_counting)
+    """Sign up (가입). A mail follows: the verification link, or, to an address that already has an account, a
+    note saying so. The answer is the same either way."""
+    services.sign_up(data["email"], data["password"], data["display_name"], data["district"], data["birth_year"],
+                     still_counting=privacy.still_counting)
     db.session.commit()
-    return user
+    profile = services.check_profile(data["display_name"], data["district"], data["birth_year"])
+    return {"id": None, "email": services.normalise_email(data["email"]), "display_name": profile["display_name"],
+            "district": profile["district"], "email_verified": False}
 
 
 @bp.post("/auth/token")
@@ -81,9 +109,9 @@ def issue_token(data):
     user = services.authenticate(data["email"], data["password"])
     if user is None:
         raise Unauthorized(_l("이메일 또는 비밀번호가 맞지 않습니다."), code="invalid_credentials")
-    token = services.issue_token(user)
+    token, row = services.new_token(user)
     db.session.commit()
-    return {"token": token}
+    return {"token": token, "id": row.id, "expires_at": row.expires_at}
 
 
 @bp.delete("/auth/token")
@@ -92,6 +120,26 @@ def issue_token(data):
 def revoke_token():
     """Revoke the token this request carries."""
     services.revoke_token(bearer_token())
+    db.session.commit()
+
+
+@bp.get("/auth/tokens")
+@token_required
+@bp.response(200, TokenListSchema)
+def list_tokens():
+    """The caller's tokens that still work (not revoked, not expired), newest first — never their values."""
+    current = current_api_token_id()
+    return {"items": [{"id": row.id, "name": row.name, "created_at": row.created_at, "expires_at": row.expires_at,
+                       "last_used_at": row.last_used_at, "current": row.id == current}
+                      for row in services.tokens_of(current_api_user())]}
+
+
+@bp.delete("/auth/tokens/<int:token_id>")
+@token_required
+@bp.response(204)
+def revoke_token_by_id(token_id):
+    """Revoke one of the caller's tokens (a lost phone's); another account's token is a 404."""
+    services.revoke_token_by_id(current_api_user(), token_id)
     db.session.commit()
 
 

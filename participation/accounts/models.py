@@ -95,8 +95,11 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(80), default="api")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Recorded at most once per TOKEN_USE_PRECISION (services.touch_token), not on every request.
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # NULL only for rows the migration found already revoked; an unexpired, unrevoked token authenticates.
+    expires_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 

@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -11,7 +12,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from participation.accounts.models import (
@@ -167,6 +168,28 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 def verification_token(user: User) -> str:
     return _serializer("verify-email").dumps({"id": user.id, "email": user.email})
+
+
+def sign_up(email, password, display_name, district, birth_year, *, still_counting=None) -> User | None:
+    """Public sign-up (the page and the API), which never tells whether an address already has an account: the
+    same checks, the same password hashing and one mail either way — the verification link to a new address, to
+    an address with an account a note that someone tried to sign up with it. Returns the new account, or None
+    when the address was taken."""
+    try:
+        return register(email, password, display_name, district, birth_year, still_counting=still_counting)
+    except Conflict as refusal:  # raised before anything is written
+        if refusal.code != "email_taken":  # a deleted account's address still counted: refuse_return says why
+            raise
+    canonical = canonical_email(normalise_email(email))
+    owner = db.session.scalar(select(User).where(User.email_canonical == canonical, User.deleted_at.is_(None)))
+    if owner is not None:
+        send_mail(owner.email, _("[서울시 시민참여] 이 주소로 가입 신청이 있었습니다"),
+                  _("이 이메일 주소로 이미 가입된 계정이 있어 새 계정을 만들지 않았습니다. 본인이 신청했다면 "
+                    "로그인하거나, 비밀번호가 생각나지 않으면 다시 설정해 주세요.\n\n%(login)s\n%(reset)s\n\n"
+                    "본인이 신청하지 않았다면 이 메일은 무시하셔도 됩니다. 계정은 그대로입니다.",
+                    login=url_for("accounts.login", _external=True),
+                    reset=url_for("accounts.request_reset", _external=True)))
+    return None
 
 
 def send_verification(user: User) -> None:
@@ -344,30 +367,64 @@ def revoke_role(actor, user: User, role: Role) -> None:
 
 
 def issue_token(user: User, name: str = "api") -> str:
-    """A new bearer token; the plain value is returned once and never stored."""
+    return new_token(user, name)[0]
+
+
+def new_token(user: User, name: str = "api") -> tuple[str, ApiToken]:
+    """A new bearer token, valid for API_TOKEN_DAYS, and its row; the plain value is returned once and never
+    stored."""
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name[:80]))
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), name=name[:80],
+                   expires_at=utcnow() + timedelta(days=current_app.config["API_TOKEN_DAYS"]))
+    db.session.add(row)
     db.session.flush()
-    return token
+    return token, row
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def user_for_token(token: str) -> User | None:
+# How exactly last_used_at is kept: written when older than this, so that a token used for a vote every second
+# costs one UPDATE an hour, not one per request.
+TOKEN_USE_PRECISION = timedelta(hours=1)
+
+
+def user_for_token(token: str) -> tuple[User, int, datetime | None] | None:
+    """(user, token id, last used) for a token that is neither revoked nor expired, of an active account."""
     # One statement for the token, its (active) user and the user's roles: this runs on every authenticated
     # API request, a vote included, so it is built once per process (construction and cache key were half its
     # cost).
-    return db.session.scalars(_user_for_token(), {"token_hash": hash_token(token)}).unique().one_or_none()
+    row = db.session.execute(_user_for_token(), {"token_hash": hash_token(token), "now": utcnow()}).unique().first()
+    return None if row is None else tuple(row)
 
 
 @functools.cache
 def _user_for_token():
-    return (select(User).join(ApiToken, ApiToken.user_id == User.id)
+    return (select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
             .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
-                   User.deleted_at.is_(None), User.suspended_at.is_(None))
+                   ApiToken.expires_at > bindparam("now"), User.deleted_at.is_(None), User.suspended_at.is_(None))
             .options(joinedload(User.role_rows)))
+
+
+def token_use_is_stale(last_used_at: datetime | None) -> bool:
+    return last_used_at is None or last_used_at < utcnow() - TOKEN_USE_PRECISION
+
+
+def touch_token(token_id: int) -> None:
+    """Record that a token was used (to the hour): one conditional UPDATE."""
+    now = utcnow()
+    db.session.execute(update(ApiToken).where(
+        ApiToken.id == token_id,
+        or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_PRECISION))
+        .values(last_used_at=now).execution_options(synchronize_session=False))
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    """The account's tokens that still work, newest first."""
+    return list(db.session.scalars(select(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())
+        .order_by(ApiToken.id.desc())))
 
 
 def revoke_token(token: str) -> None:
@@ -375,6 +432,14 @@ def revoke_token(token: str) -> None:
     if row is None:
         raise NotFound()
     row.revoked_at = row.revoked_at or utcnow()
+
+
+def revoke_token_by_id(user: User, token_id: int) -> None:
+    """Revoke one of the caller's own tokens; someone else's, or one already revoked, is a 404."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id or row.revoked_at is not None:
+        raise NotFound(_l("토큰을 찾을 수 없습니다."))
+    row.revoked_at = utcnow()
 
 
 def revoke_all_tokens(user: User) -> None:

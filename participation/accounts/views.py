@@ -32,22 +32,22 @@ def register():
     form = forms.RegisterForm()
     if form.validate_on_submit():
         try:
-            user = services.register(form.email.data, form.password.data, form.display_name.data,
-                                     form.district.data, form.birth_year.data,
-                                     still_counting=privacy.still_counting)
+            user = services.sign_up(form.email.data, form.password.data, form.display_name.data,
+                                    form.district.data, form.birth_year.data, still_counting=privacy.still_counting)
         except ValidationError as error:
             db.session.rollback()
             apply_errors(form, error)
-        except Conflict as error:
+        except Conflict as error:  # a deleted account's address whose participations still count (not "taken")
             db.session.rollback()
             form.email.errors = [*form.email.errors, str(error.message)]
         else:
-            _keep_language(user)
+            # The same answer whether the address was new or already had an account (the mail says which), so
+            # no one is logged in here: that would tell the two apart. The verification link, then the login.
+            if user is not None:
+                _keep_language(user)
             db.session.commit()
-            session.clear()
-            login_user(user)
-            flash(_("가입되었습니다. 받은 메일의 링크를 열어 이메일을 인증해 주세요."), "success")
-            return redirect(url_for("main.home"), 303)
+            flash(_("가입 신청을 받았습니다. 받은 메일의 링크를 열어 이메일을 인증한 뒤 로그인해 주세요."), "success")
+            return redirect(url_for("accounts.login"), 303)
     return render_template("accounts/register.html", form=form), 422 if form.errors else 200
 
 
@@ -88,7 +88,7 @@ def verify_email():
         db.session.commit()
         session.pop(VERIFY_TOKEN, None)
         flash(_("이메일이 인증되었습니다. 이제 모든 참여 기능을 쓸 수 있습니다."), "success")
-        return redirect(url_for("main.home"), 303)
+        return redirect(url_for("main.home" if current_user.is_authenticated else "accounts.login"), 303)
     return render_template("accounts/verify.html", form=form, email=user.email)
 
 

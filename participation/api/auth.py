@@ -1,12 +1,17 @@
 """Bearer-token authentication for /api/v1. No cookies: the API never reads or sets a session."""
 
+import logging
 from functools import wraps
 
 from flask import g, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
 
-from participation.accounts.services import user_for_token
+from participation.accounts.services import token_use_is_stale, touch_token, user_for_token
 from participation.core.errors import Unauthorized
+from participation.extensions import db
+
+log = logging.getLogger(__name__)
 
 SECURITY = [{"bearerAuth": []}]
 
@@ -23,8 +28,33 @@ def current_api_user():
     """The authenticated user of this API request, or None."""
     if "api_user" not in g:
         token = bearer_token()
-        g.api_user = user_for_token(token) if token else None
+        found = user_for_token(token) if token else None
+        g.api_user = found[0] if found else None
+        g.api_token_id = found[1] if found else None
+        if found and token_use_is_stale(found[2]):
+            g.touch_api_token = found[1]
     return g.api_user
+
+
+def current_api_token_id() -> int | None:
+    current_api_user()
+    return g.api_token_id
+
+
+def record_token_use(response):
+    """After the request (registered in wiring.py): a token's last_used_at, kept to the hour, is written in a
+    transaction of its own, after the view's, so that a read-only request needs no commit of its own and a
+    failed view's changes are not committed with it. A failure here costs only the timestamp."""
+    token_id = g.pop("touch_api_token", None)
+    if token_id is not None:
+        try:
+            db.session.rollback()
+            touch_token(token_id)
+            db.session.commit()
+        except SQLAlchemyError:
+            db.session.rollback()
+            log.warning("could not record the use of API token %s", token_id, exc_info=True)
+    return response
 
 
 def token_required(func):

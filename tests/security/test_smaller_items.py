@@ -147,3 +147,43 @@ def test_the_most_common_passwords_are_refused_at_sign_up(client, db_session, pa
     assert client.post("/api/v1/auth/register", json={
         "email": "common@example.com", "password": "한강-자전거-2027-봄", "display_name": "흔한비번",
         "district": "중구", "birth_year": 1990}).status_code == 201
+
+
+def test_registration_does_not_reveal_which_addresses_have_accounts(client, db_session):
+    """An attacker signs up with a list of addresses to learn who uses the platform (and whom to phish): an address
+    with an account must get the answer of a new one, on the page and in the API; only the mail tells its owner."""
+    from participation.accounts.models import User
+    from participation.core.mail import OutboxMail
+
+    owner = factories.UserFactory(email="owner@example.com")
+    before = (owner.password_hash, owner.display_name, owner.district)
+
+    def api(email):
+        return client.post("/api/v1/auth/register", json={
+            "email": email, "password": "한강-자전거-2027-봄", "display_name": "탐색자", "district": "중구",
+            "birth_year": 1990})
+
+    taken, new = api("Owner@example.com"), api("fresh@example.com")
+    assert (taken.status_code, new.status_code) == (201, 201)
+    assert {**taken.json, "email": None} == {**new.json, "email": None}
+
+    def page(email):
+        with client.session_transaction() as session:
+            session.clear()
+        response = client.post("/register", data={
+            "email": email, "password": "한강-자전거-2027-봄", "display_name": "탐색자", "district": "중구",
+            "birth_year": "1990", "csrf_token": csrf_token(client, "/register")})
+        with client.session_transaction() as session:
+            logged_in = "_user_id" in session
+        return response.status_code, response.headers.get("Location"), logged_in
+
+    assert page("owner@example.com") == page("another@example.com") == (303, "/login", False)
+
+    db_session.refresh(owner)
+    assert (owner.password_hash, owner.display_name, owner.district) == before
+    assert db_session.scalar(select(User.id).where(User.email_canonical == "owner@example.com")) == owner.id
+    to_owner = db_session.scalars(select(OutboxMail).where(OutboxMail.to == "owner@example.com")).all()
+    assert len(to_owner) == 2 and all("이미 가입된 계정이 있어" in mail.body for mail in to_owner)
+    assert all("/verify/" not in mail.body for mail in to_owner)
+    to_new = db_session.scalars(select(OutboxMail).where(OutboxMail.to == "fresh@example.com")).all()
+    assert len(to_new) == 1 and "/verify/" in to_new[0].body
