@@ -77,6 +77,9 @@ class Forum(Base):
     closed_at: Mapped[datetime | None]
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None]
+    # When the participants were told of the answer (services.tell_participants_of_answer, a job): NULL while
+    # an answered forum's notifications are still owed.
+    answer_told_at: Mapped[datetime | None]
     # Set for a conversation imported from a Pol.is export (forums/interchange.py): its source (the export's URL
     # or topic). Such a forum is a closed copy for study, seen by staff only, and never counted as opened here.
     imported_from: Mapped[str | None] = mapped_column(String(IMPORTED_FROM_MAX))

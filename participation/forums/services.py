@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from participation.core import jobs
 from participation.core.audit import audit
@@ -47,6 +47,7 @@ LIFECYCLE = Lifecycle("forum", F, [
 ])
 # Jobs this channel schedules (core/jobs.py); the worker runs the functions of tasks.py named here.
 jobs.register("recount:forum", "participation.forums.tasks.recount_forum")  # counts, stances, opinion map
+jobs.register("notify:forum_answer", "participation.forums.tasks.tell_participants_of_answer", debounce=False)
 
 AUTO_HIDE_REPORTS = 3
 COMMENT_SUBJECT = "forum_comment"
@@ -181,8 +182,28 @@ def _closed(forum: Forum, step) -> None:
 def _answered(forum: Forum, step) -> None:
     forum.answer = step.context["answer"].strip()
     forum.answered_at = step.at
-    notify(participants(forum.id), str(_l("공론장 '%(title)s'에 서울시의 답변이 올라왔습니다.", title=forum.title)),
-           f"/forums/{forum.id}#answer")
+    # Thousands of participants are told by a job, not in the staff member's request (after the commit; if Redis
+    # is down, the periodic sweep finds the forum by its empty answer_told_at).
+    jobs.schedule("notify:forum_answer", forum.id)
+
+
+def tell_participants_of_answer(forum_id: int) -> bool:
+    """Tell an answered forum's participants, once: the conditional UPDATE of answer_told_at decides between
+    the job and the sweep, and the notifications commit with it. Returns whether this call told them."""
+    told = db.session.execute(
+        update(Forum).where(Forum.id == forum_id, Forum.state == ForumState.answered,
+                            Forum.answer_told_at.is_(None))
+        .values(answer_told_at=utcnow()).execution_options(synchronize_session=False)).rowcount == 1
+    if told:
+        forum = db.session.get(Forum, forum_id)
+        notify(participants(forum_id), str(_l("공론장 '%(title)s'에 서울시의 답변이 올라왔습니다.", title=forum.title)),
+               f"/forums/{forum_id}#answer")
+    return told
+
+
+def answers_not_yet_told() -> list[int]:
+    return list(db.session.scalars(select(Forum.id).where(
+        Forum.state == ForumState.answered, Forum.answer_told_at.is_(None)).order_by(Forum.id)))
 
 
 def attach_closing_poll(forum: Forum, actor, options, max_choices=1):

@@ -42,7 +42,22 @@ def close_due_forums() -> None:
     db.session.commit()
 
 
+def tell_participants_of_answer(forum_id: int) -> None:
+    """Job: an answered forum's participants are told (once)."""
+    services.tell_participants_of_answer(forum_id)
+    db.session.commit()
+
+
+def tell_answers_not_yet_told() -> int:
+    """Periodic: answers whose job was lost (Redis down when the answer was saved) are told here."""
+    told = 0
+    for forum_id in services.answers_not_yet_told():
+        told += services.tell_participants_of_answer(forum_id)
+        db.session.commit()
+    return told
+
+
 # (function, seconds between runs), run by the worker's cron scheduler.
-PERIODIC: list = [(close_due_forums, 60)]
+PERIODIC: list = [(close_due_forums, 60), (tell_answers_not_yet_told, 300)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_forums]

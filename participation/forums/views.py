@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 
 from participation.core import consoles, storage
 from participation.core.errors import ValidationError
@@ -14,7 +15,7 @@ from participation.core.limits import export_limit, filing_limit, participation_
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.seoul import AGE_BAND_LABELS
-from participation.extensions import db
+from participation.extensions import db, login_manager
 from participation.forums import attachments, forms, interchange, queries, services
 from participation.forums.models import Comment, ForumState, Statement, StatementState
 from participation.forums.opinion import REPRESENTATIVE_MIN_VOTES
@@ -41,10 +42,28 @@ STATE_LABELS = {"draft": _l("초안"), "open": _l("의견 받는 중"), "closed"
 
 @bp.url_value_preprocessor
 def allow_large_upload(endpoint, _values):
-    # Runs before the app's before_request hooks (CSRF reads the form there): an attachment may be larger
-    # than the app-wide request limit.
-    if endpoint == "forums.upload_attachment":
-        request.max_content_length = attachments.REQUEST_LIMIT
+    """An attachment may be larger than the app-wide request limit, for the upload only, and only once all that
+    the headers can prove holds: a logged-in staff member, in a request sent by this site. This runs before the
+    app's before_request hooks (CSRF reads the whole form there), so anyone else is refused before a byte of the
+    body is read; the CSRF token in the body is then checked as in every form."""
+    if endpoint != "forums.upload_attachment":
+        return
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    require_role(current_user, Role.staff)
+    if not _sent_by_this_site():
+        raise CSRFError(_("다른 사이트에서 보낸 요청은 받지 않습니다."))
+    request.max_content_length = attachments.REQUEST_LIMIT
+
+
+def _sent_by_this_site() -> bool:
+    """Browsers name the sender of every cross-site POST (Origin, Sec-Fetch-Site); a request without them is
+    not a browser's, so not a forged one. "null" (a sandboxed frame, a redirect) is another site."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    return origin is None or origin == request.host_url.rstrip("/")
 
 
 def _checked(form) -> None:

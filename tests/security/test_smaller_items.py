@@ -187,3 +187,87 @@ def test_registration_does_not_reveal_which_addresses_have_accounts(client, db_s
     assert all("/verify/" not in mail.body for mail in to_owner)
     to_new = db_session.scalars(select(OutboxMail).where(OutboxMail.to == "fresh@example.com")).all()
     assert len(to_new) == 1 and "/verify/" in to_new[0].body
+
+
+def test_a_forum_answer_tells_its_participants_through_a_job(client, db_session, run_jobs):
+    """A forum of thousands: the staff member's request that saves the answer must not write a notification (and
+    queue a mail) per participant while holding the write lock; a job does, once, and a sweep finds the answers
+    whose job was lost."""
+    from participation.core.notifications import Notification
+    from participation.forums import services as forums
+    from participation.forums import tasks as forum_tasks
+
+    forum = factories.ForumFactory(state="closed", closed_at=utcnow())
+    voices = [factories.ForumCommentFactory(forum_id=forum.id).author_id for _ in range(3)]
+    officer = factories.staff()
+    db_session.commit()
+    login(client, officer)
+    token = csrf_token(client, f"/forums/{forum.id}")
+    response = client.post(f"/forums/{forum.id}/answer", data={"answer": "요금은 동결합니다.", "csrf_token": token})
+    assert response.status_code == 303
+    assert db_session.scalar(select(Notification.id)) is None  # nothing written in the request
+    run_jobs()
+    told = db_session.scalars(select(Notification.user_id).where(
+        Notification.url == f"/forums/{forum.id}#answer").order_by(Notification.user_id)).all()
+    assert told == sorted(voices)
+    assert forum_tasks.tell_answers_not_yet_told() == 0  # told once: the sweep finds nothing
+    assert forums.tell_participants_of_answer(forum.id) is False
+    assert len(db_session.scalars(select(Notification.id)).all()) == 3
+
+
+def test_the_sweep_tells_an_answer_whose_job_was_lost(db_session):
+    from participation.core.notifications import Notification
+    from participation.forums import tasks as forum_tasks
+
+    forum = factories.ForumFactory(state="answered", answer="답변입니다.", answered_at=utcnow())
+    voice = factories.ForumCommentFactory(forum_id=forum.id).author_id
+    assert forum_tasks.tell_answers_not_yet_told() == 1
+    assert forum_tasks.tell_answers_not_yet_told() == 0
+    assert db_session.scalars(select(Notification.user_id)).all() == [voice]
+
+
+class CountingBody(io.RawIOBase):
+    """A request body of `size` bytes that records how much of it the server read."""
+
+    def __init__(self, size: int):
+        self.size, self.read_so_far = size, 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):  # the test client measures the body: seek to the end and back (nothing read)
+        return True
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        self.position = self.size if whence == io.SEEK_END else offset
+        return self.position
+
+    def tell(self):
+        return getattr(self, "position", 0)
+
+    def readinto(self, buffer):
+        count = min(len(buffer), self.size - self.read_so_far)
+        buffer[:count] = b"-" * count
+        self.read_so_far += count
+        return count
+
+
+@pytest.mark.parametrize("who, headers, status", [
+    ("nobody", {}, 302), ("citizen", {}, 403),
+    ("staff", {"Origin": "https://attacker.example"}, 400),
+    ("staff", {"Sec-Fetch-Site": "cross-site"}, 400)])
+def test_a_forum_upload_is_refused_before_its_body_is_read(client, db_session, who, headers, status):
+    """21 MB is allowed for a staff member's attachment; anyone else sending 21 MB (anonymous, a citizen, a page
+    on another site posting with a staff member's cookie) is refused from the headers, not after reading it."""
+    forum = factories.ForumFactory()
+    user = {"nobody": None, "citizen": factories.UserFactory(), "staff": factories.staff()}[who]
+    db_session.commit()
+    if user is not None:
+        login(client, user)
+    from participation.forums import attachments
+
+    body = CountingBody(attachments.REQUEST_LIMIT - 1024)
+    response = client.post(f"/forums/{forum.id}/attachments", input_stream=body,
+                           content_type="multipart/form-data; boundary=x", headers=headers)
+    assert response.status_code == status
+    assert body.read_so_far == 0
