@@ -1,11 +1,14 @@
 """What the security tests share: a cast of users (one per role, plus the owner's neighbour), ways to
 act as each of them without paying for a password check, and a snapshot of every table."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 from flask import url_for
 
 from participation.accounts import services as accounts
+from participation.core.time import utcnow
 from participation.extensions import db
 from tests import factories
 
@@ -39,14 +42,29 @@ class World:
 
     # ── channel items (the citizen owns what a citizen can own) ─────────────────────────────
     def petition(self, state: str = "open"):
+        """"owed": closed past its answer threshold, the city's answer due."""
         if state == "open":
             return self.item(("petition", state), lambda: factories.open_petition(author=self.citizen))
+        if state == "owed":
+            return self.item(("petition", state), lambda: factories.open_petition(
+                author=self.citizen, state="closed", closed_at=utcnow(), answer_due_at=utcnow() + timedelta(days=90)))
         return self.item(("petition", state), lambda: factories.PetitionFactory(author=self.citizen, state=state))
 
     def proposal(self, state: str = "open"):
         if state == "open":
             return self.item(("proposal", state), lambda: factories.open_proposal(author=self.citizen))
+        if state == "under_review":
+            return self.item(("proposal", state), lambda: factories.open_proposal(
+                author=self.citizen, state=state, review_started_at=utcnow(),
+                answer_due_at=utcnow() + timedelta(days=30)))
         return self.item(("proposal", state), lambda: factories.ProposalFactory(author=self.citizen, state=state))
+
+    def citizen_token_id(self) -> int:
+        def make():
+            from participation.accounts.models import ApiToken
+
+            return db.session.get(ApiToken, accounts.new_token(self.citizen)[1].id)
+        return self.item("citizen_token", make).id
 
     def proposal_comment(self):
         from participation.proposals.models import Comment

@@ -208,6 +208,7 @@ ROUTES: dict[str, Expect] = {
     "GET main.health":                      r(PUBLIC),
     "GET main.set_language":                r("303 303 303 303 303 303", code="en"),
     "GET main.outbox":                      r(PUBLIC),  # development only (404 in production)
+    "GET main.answers":                     r(PUBLIC),
     "GET static":                           r(PUBLIC, filename="css/site.css"),
     "GET accounts.register":                r(PUBLIC),
     "POST accounts.register":               r(EVERYONE_GO),
@@ -264,6 +265,11 @@ ROUTES: dict[str, Expect] = {
     "POST accounts_api.suspend_user":       r("login no no ok no ok", body={"reason": "광고 도배"},
                                               user_id=lambda w: w.other.id),
     "DELETE accounts_api.unsuspend_user":   r("login no no 409 no 409", user_id=lambda w: w.other.id),
+    "GET accounts_api.list_tokens":         r(API_MEMBERS),
+    # The citizen's own token: revoked by them; to anyone else it does not exist.
+    "DELETE accounts_api.revoke_token_by_id": r("login  204    hidden hidden hidden hidden",
+                                                token_id=lambda w: w.citizen_token_id()),
+    "GET answers_api.overdue_answers":      r(API_PUBLIC),
     "GET accounts_api.categories":          r(API_PUBLIC),
     "GET accounts_api.districts":           r(API_PUBLIC),
     # ── petitions ─────────────────────────────────────────────────────────────────────────────
@@ -286,6 +292,8 @@ ROUTES: dict[str, Expect] = {
                                                 petition_id=petition("draft")),
     "POST petitions.extend":                  r("login   no      no      no      go      go"),
     "POST petitions.hide":                    r("login   no      no      go      no      go"),
+    "POST petitions.interim":                 r("login   no      no      no      go      go",
+                                                body={"interim_answer": "검토 중"}, petition_id=petition("owed")),
     "POST petitions.new":                     r("login   go      go      go      go      go"),
     "POST petitions.publish":                 r("login   no      no      go      no      go",
                                                 petition_id=petition("pending")),
@@ -326,6 +334,8 @@ ROUTES: dict[str, Expect] = {
                                                 subject_id=proposal(), subject_type="proposal"),
     "POST proposals.edit":                    r("login   go      hidden  hidden  hidden  hidden",
                                                 proposal_id=proposal("pending")),
+    "POST proposals.extend":                  r("login   no      no      no      go      go",
+                                                body={"reason": "현장 조사"}, proposal_id=proposal("under_review")),
     "POST proposals.follow":                  r("login   go      go      go      go      go"),
     "POST proposals.hide_comment":            r("login   no      no      go      no      go",
                                                 body={"to": "hidden", "reason": "욕설"}),
