@@ -7,10 +7,11 @@ Retention when an account is deleted (the account row itself is scrubbed by acco
 - free text that is not public goes: the account's text answers to surveys (they may name people, places,
   phone numbers), its notifications, follows and its reports' reasons;
 - what counts stays, so that no total changes after the fact: signatures, supports, poll participation, survey
-  choices and numbers, likes and reactions — each with its district and age band snapshot (the small-cell rule
+  choices and numbers, likes and reactions, budget project supports and budget votes (who voted; ballots hold no
+  person) — each with its district and age band snapshot (the small-cell rule
   applies to every published breakdown), but its time cut to the day (KST), so that no exact time ties a row
   to a person;
-- public contributions (petitions, proposals, comments, statements) stay, shown as "탈퇴한 사용자";
+- public contributions (petitions, proposals, comments, statements, budget projects) stay, shown as "탈퇴한 사용자";
 - a tombstone stays (accounts.models.Tombstone): keyed hashes of the canonical address and of the verified person,
   nothing else. While any item the account took part in still counts it (open, or hidden and so open to an upheld
   appeal), a new account with that address or person is refused — it would count that person twice; once none
@@ -33,6 +34,7 @@ def day_of(moment: datetime | None) -> datetime | None:
 
 def _participation_rows(user_id: int):
     """(model, time column names) of every table that counts what the person did."""
+    from participation.budgets.models import BudgetParticipation, ProjectSupport
     from participation.forums.models import CommentLike, Reaction
     from participation.petitions.models import Signature
     from participation.polls.models import Participation
@@ -41,7 +43,7 @@ def _participation_rows(user_id: int):
 
     return [(Signature, ("created_at",)), (Support, ("created_at",)), (Participation, ("created_at",)),
             (Response, ("started_at", "updated_at", "submitted_at")), (CommentLike, ("created_at",)),
-            (Reaction, ("reacted_at",))]
+            (Reaction, ("reacted_at",)), (ProjectSupport, ("created_at",)), (BudgetParticipation, ("created_at",))]
 
 
 def erase(user) -> None:
@@ -127,6 +129,7 @@ def export(user) -> dict:
     """Everything the platform holds about the person, as plain data (the JSON download on the account page).
     Ballots are not in it: nothing links a person to a choice (only that they took part, and when)."""
     from participation.accounts.models import ApiToken
+    from participation.budgets.models import BudgetParticipation, BudgetProject, ProjectSupport
     from participation.core.audit import AuditEntry
     from participation.core.mail import OutboxMail
     from participation.core.notifications import Notification
@@ -178,6 +181,12 @@ def export(user) -> dict:
         "forum_likes": rows(select(CommentLike).where(CommentLike.user_id == mine), "comment_id", "created_at"),
         "forum_reactions": rows(select(Reaction).where(Reaction.user_id == mine), "statement_id", "value",
                                 "reacted_at"),
+        "budget_projects_proposed": rows(select(BudgetProject).where(BudgetProject.author_id == mine)
+                                         .order_by(BudgetProject.id), "budget_id", "id", "title", "created_at"),
+        "budget_project_supports": rows(select(ProjectSupport).where(ProjectSupport.user_id == mine)
+                                        .order_by(ProjectSupport.id), "project_id", "created_at"),
+        "budget_votes": rows(select(BudgetParticipation).where(BudgetParticipation.user_id == mine)
+                             .order_by(BudgetParticipation.id), "budget_id", "district", "age_band", "created_at"),
         "reports": rows(select(Report).where(Report.reporter_id == mine).order_by(Report.id),
                         "subject_type", "subject_id", "reason", "status", "created_at"),
         "notifications": rows(select(Notification).where(Notification.user_id == mine).order_by(Notification.id),

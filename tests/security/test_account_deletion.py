@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from participation.budgets.models import BudgetParticipation, ProjectSupport
 from participation.core.mail import OutboxMail, send_mail
 from participation.core.notifications import Notification
 from participation.core.time import to_kst
@@ -35,6 +36,9 @@ def citizen_with_a_history():
     proposal = factories.open_proposal()
     db.session.add(Follow(proposal_id=proposal.id, user_id=citizen.id))
     db.session.add(Notification(user_id=citizen.id, message="답변이 등록되었습니다", url="/proposals/1"))
+    budget = factories.budget_with_projects()
+    db.session.add(ProjectSupport(project_id=budget.projects[0].id, user_id=citizen.id))
+    db.session.add(BudgetParticipation(budget_id=budget.id, user_id=citizen.id, district="마포구", age_band="60-69"))
     db.session.flush()
     return citizen, petition, survey
 
@@ -61,6 +65,10 @@ def test_deleting_an_account_deletes_mail_free_text_and_exact_times(client, db_s
     assert at_midnight_kst(signature.created_at) and signature.petition_id == petition.id
     survey_response = db_session.scalars(select(Response).where(Response.user_id == citizen.id)).one()
     assert at_midnight_kst(survey_response.submitted_at) and at_midnight_kst(survey_response.started_at)
+    # The budgets channel too: a project support and a vote keep counting, on their day only.
+    support = db_session.scalars(select(ProjectSupport).where(ProjectSupport.user_id == citizen.id)).one()
+    vote = db_session.scalars(select(BudgetParticipation).where(BudgetParticipation.user_id == citizen.id)).one()
+    assert at_midnight_kst(support.created_at) and at_midnight_kst(vote.created_at)
 
 
 def test_a_citizen_downloads_everything_held_about_them(client, db_session):
@@ -78,5 +86,6 @@ def test_a_citizen_downloads_everything_held_about_them(client, db_session):
     assert data["survey_responses"][0]["survey_id"] == survey.id
     assert PHONE in [answer["text"] for answer in data["survey_responses"][0]["answers"]]
     assert [row["subject"] for row in data["mail"]] == ["[서울시 시민참여] 비밀번호 다시 설정"]
+    assert len(data["budget_project_supports"]) == 1 and data["budget_votes"][0]["district"] == "마포구"
     text = response.get_data(as_text=True)
     assert citizen.password_hash not in text and "토큰-남은-링크" not in text  # no secrets, no mail bodies
