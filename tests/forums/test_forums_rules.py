@@ -57,6 +57,8 @@ def test_everyone_who_took_part_is_told_once_about_the_answer(db_session):
     services.react(forum, seeded, reactor, "agree")
     services.transition(forum, "closed", staff)
     services.transition(forum, "answered", staff, answer="정비 예산을 늘리겠습니다.")
+    assert services.tell_participants_of_answer(forum.id) is True  # the job after the commit
+    assert services.tell_participants_of_answer(forum.id) is False  # once
     notified = sorted(db_session.scalars(select(Notification.user_id)))
     assert notified == sorted([commenter.id, proposer.id, reactor.id, staff.id])
     assert bystander.id not in notified and statement.state == "pending"
