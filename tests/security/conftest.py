@@ -48,6 +48,8 @@ class World:
         if state == "owed":
             return self.item(("petition", state), lambda: factories.open_petition(
                 author=self.citizen, state="closed", closed_at=utcnow(), answer_due_at=utcnow() + timedelta(days=90)))
+        if state == "hidden":  # hidden after it was published: it carries its rules
+            return self.item(("petition", state), lambda: factories.open_petition(author=self.citizen, state=state))
         return self.item(("petition", state), lambda: factories.PetitionFactory(author=self.citizen, state=state))
 
     def proposal(self, state: str = "open"):

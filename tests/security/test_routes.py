@@ -552,6 +552,36 @@ ROUTES: dict[str, Expect] = {
     "PUT indicators_api.put_value":           r("login   no      no      no      go      go", body={"value": 5}),
 }
 
+# Each GET of an item again, on the item in its private states: a draft is its author's (or staff's), a pending or
+# rejected item also the moderators', a hidden one the moderators' (a hidden petition shows everyone a notice).
+# To anyone else the item does not exist (404), signed in or not.
+AUTHOR_ONLY = "hidden  ok      hidden  hidden  hidden  hidden"
+AUTHOR_AND_MODERATORS = "hidden  ok      hidden  ok      hidden  ok"
+MODERATORS_ONLY = "hidden  hidden  hidden  ok      hidden  ok"
+STAFF_ONLY = "hidden  hidden  hidden  hidden  ok      ok"
+NOTICE_TO_ALL = "ok      ok      ok      ok      ok      ok"
+VARIANTS: list[tuple[str, str, Expect]] = [
+    *[(key, state, r(outcomes, petition_id=petition(state)))
+      for key in ("GET petitions.detail", "GET petitions_api.get_petition", "GET petitions.history")
+      for state, outcomes in (("draft", AUTHOR_ONLY), ("pending", AUTHOR_AND_MODERATORS),
+                              ("rejected", AUTHOR_AND_MODERATORS), ("hidden", NOTICE_TO_ALL))],
+    *[(key, state, r(outcomes, proposal_id=proposal(state)))
+      for key in ("GET proposals.detail", "GET proposals_api.detail")
+      for state, outcomes in (("pending", AUTHOR_AND_MODERATORS), ("rejected", AUTHOR_AND_MODERATORS),
+                              ("hidden", MODERATORS_ONLY))],
+    *[(key, state, r(outcomes, poll_id=lambda w, state=state: w.poll(state).id))
+      for key in ("GET polls.detail", "GET polls_api.detail", "GET polls.bulletin", "GET polls_api.receipts")
+      for state, outcomes in (("draft", STAFF_ONLY), ("pending", AUTHOR_AND_MODERATORS),
+                              ("hidden", MODERATORS_ONLY))],
+    *[(key, "draft", r(STAFF_ONLY, forum_id=forum("draft")))
+      for key in ("GET forums.detail", "GET forums_api.get_forum", "GET forums_api.list_comments",
+                  "GET forums_api.list_statements", "GET forums_api.opinion_map")],
+    *[(key, "draft", r(STAFF_ONLY, survey_id=survey("draft")))
+      for key in ("GET surveys.detail", "GET surveys_api.get_survey")],
+    *[(key, "draft", r(STAFF_ONLY, budget_id=budget("draft")))
+      for key in ("GET budgets.detail", "GET budgets_api.detail", "GET budgets_api.projects")],
+]
+
 CHECKED_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -614,10 +644,18 @@ def call(app, key: str, path: str, user_id: int | None, token_headers: dict, bod
 
 @pytest.mark.parametrize("key", sorted(ROUTES))
 def test_route_answers_each_role_as_the_table_says(app, db_session, redis, key):
+    check(app, db_session, key, ROUTES[key])
+
+
+@pytest.mark.parametrize("key, state, expect", VARIANTS, ids=[f"{key} {state}" for key, state, _ in VARIANTS])
+def test_private_states_answer_each_role_as_the_table_says(app, db_session, redis, key, state, expect):
+    check(app, db_session, key, expect)
+
+
+def check(app, db_session, key: str, expect: Expect) -> None:
     rule = route_keys(app).get(key)
     if rule is None:
         pytest.fail(f"{key} is in the table but not a route (renamed or removed?)")
-    expect = ROUTES[key]
     world = World()
     values = url_values(world, rule, expect)
     body = {name: value(world) if callable(value) else value for name, value in (expect.body or {}).items()}
