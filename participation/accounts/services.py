@@ -373,9 +373,10 @@ def issue_token(user: User, name: str = "api") -> str:
 def new_token(user: User, name: str = "api") -> tuple[str, ApiToken]:
     """A new bearer token, valid for API_TOKEN_DAYS, and its row; the plain value is returned once and never
     stored."""
-    token = secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=hash_token(token), name=name[:80],
-                   expires_at=utcnow() + timedelta(days=current_app.config["API_TOKEN_DAYS"]))
+    token, now = secrets.token_urlsafe(32), utcnow()
+    # Issued (with the password) counts as used: the first requests of a new token write nothing more.
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), name=name[:80], last_used_at=now,
+                   expires_at=now + timedelta(days=current_app.config["API_TOKEN_DAYS"]))
     db.session.add(row)
     db.session.flush()
     return token, row

@@ -38,7 +38,7 @@ def current_api_user():
 
 def current_api_token_id() -> int | None:
     current_api_user()
-    return g.api_token_id
+    return g.get("api_token_id")
 
 
 def record_token_use(response):

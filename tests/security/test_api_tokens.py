@@ -35,11 +35,8 @@ def test_last_use_is_recorded_to_the_hour(client, db_session, time_machine):
     time_machine.move_to(ISSUED, tick=False)
     headers, token_id = issue(client, UserFactory())
     row = db_session.get(ApiToken, token_id)
-    assert row.last_used_at is None
-    assert client.get("/api/v1/me", headers=headers).status_code == 200
-    db_session.refresh(row)
-    assert row.last_used_at == ISSUED
-    # Used again within the hour: not written again (a vote a second would otherwise be a write a second).
+    assert row.last_used_at == ISSUED  # issued with the password: its first use
+    # Used within the hour: not written again (a vote a second would otherwise be a write a second).
     time_machine.move_to(ISSUED + timedelta(minutes=30), tick=False)
     client.get("/api/v1/me", headers=headers)
     db_session.refresh(row)
