@@ -1,15 +1,15 @@
 """api tokens expire
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0025
+Revises: 0024
 """
 import sqlalchemy as sa
 from alembic import op
 
 import participation.core.models
 
-revision = "0023"
-down_revision = "0022"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
