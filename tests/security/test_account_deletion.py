@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from participation.budgets.models import BudgetParticipation, ProjectSupport
 from participation.core.mail import OutboxMail, send_mail
 from participation.core.notifications import Notification
-from participation.core.time import to_kst
+from participation.core.time import to_kst, utcnow
 from participation.extensions import db
 from participation.petitions.models import Signature
 from participation.proposals.models import Follow
@@ -38,7 +38,8 @@ def citizen_with_a_history():
     db.session.add(Notification(user_id=citizen.id, message="답변이 등록되었습니다", url="/proposals/1"))
     budget = factories.budget_with_projects()
     db.session.add(ProjectSupport(project_id=budget.projects[0].id, user_id=citizen.id))
-    db.session.add(BudgetParticipation(budget_id=budget.id, user_id=citizen.id, district="마포구", age_band="60-69"))
+    db.session.add(BudgetParticipation(budget_id=budget.id, user_id=citizen.id, district="마포구", age_band="60-69",
+                                       created_at=utcnow()))
     db.session.flush()
     return citizen, petition, survey
 
