@@ -118,6 +118,26 @@ def budget_project(state: str = "voting", number: int = 0):
     return lambda w: w.budget(state).projects[number].id
 
 
+def budget_project_image():
+    """A photo of the citizen's project in the voting process, with its file in the storage."""
+    def make(w):
+        from participation.budgets import images
+        from participation.budgets.models import BudgetProjectImage
+        from participation.core import storage
+        from participation.extensions import db
+
+        def attach():
+            row = BudgetProjectImage(project_id=w.budget("voting").projects[0].id,
+                                     stored_name=f"route-budget-{w.citizen.id}.png", content_type="image/png",
+                                     width=1, height=1, size=1)
+            db.session.add(row)
+            db.session.flush()
+            storage.save(images.image_key(row), b"\x89PNG", row.content_type)
+            return row
+        return w.item("budget_project_image", attach).id
+    return make
+
+
 def draft_poll():
     return lambda w: w.poll("draft").id
 
@@ -505,6 +525,12 @@ ROUTES: dict[str, Expect] = {
                                                 project_id=budget_project("proposing")),
     "POST budgets.confirm":                   r(MEMBERS_GO),
     "POST budgets.vote":                      r(MEMBERS_GO),
+    "GET budgets.image":                      r("ok      ok      ok      ok      ok      ok",
+                                                image_id=budget_project_image()),
+    # The proposer may not remove a photo once the project is assessed (409); staff may, with a reason.
+    "POST budgets.remove_image":              r("login   go      hidden  hidden  go      go",
+                                                body={"reason": "개인정보가 보이는 사진"}, budget_id=budget("voting"),
+                                                project_id=budget_project("voting"), image_id=budget_project_image()),
     "POST budgets.create":                    r("login   no      no      no      go      go"),
     "POST budgets.change_state":              r("login   no      no      no      go      go", to="closed"),
     "POST budgets.assess":                    r("login   no      no      no      go      go",
