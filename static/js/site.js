@@ -6,6 +6,50 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   });
+
+  // A form that came back with errors: the summary (its links lead to the fields) gets the focus.
+  const summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
+  // The phone header: one row with a menu button; the menus open below it (CSS shows the button on narrow
+  // screens only). Without this file both menus simply stay open.
+  const button = document.querySelector(".menu-button");
+  const menu = document.getElementById("site-menu");
+  if (button && menu) {
+    button.hidden = false;
+    document.documentElement.classList.add("has-menu-button");
+    button.addEventListener("click", () => {
+      const open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("open", open);
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+        button.click();
+        button.focus();
+      }
+    });
+  }
+
+  // Share links: the system's share sheet where there is one, otherwise copy the address.
+  document.querySelectorAll("[data-share]").forEach((control) => {
+    control.hidden = false;
+    control.addEventListener("click", async () => {
+      const url = control.dataset.share;
+      try {
+        if (navigator.share) {
+          await navigator.share({ title: document.title, url });
+        } else {
+          await navigator.clipboard.writeText(url);
+          const status = document.getElementById(control.getAttribute("aria-controls"));
+          if (status) status.textContent = control.dataset.copied;
+        }
+      } catch (error) {
+        // The person closed the share sheet, or the clipboard is not available: the link is still there.
+      }
+    });
+  });
+
   // Copy buttons (hidden without JavaScript, where the file download serves instead).
   document.querySelectorAll("button[data-copy]").forEach((button) => {
     const source = document.getElementById(button.dataset.copy);

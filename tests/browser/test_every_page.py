@@ -1,0 +1,146 @@
+"""Every page a person reaches, in Korean and in English, with the Korean demo's data, in a real browser at
+320, 390 and 1366 px: no page is wider than the screen, and axe (every impact level, WCAG 2.2 A/AA plus the
+AAA contrast rule) finds nothing at 320 and 1366 px. A full-page screenshot of every page at 320 and 1366 px
+is kept under test-artifacts/pages/ (CI keeps that folder as an artifact).
+
+The page list is tests/foundation/test_every_page.py's crawl (as a visitor, a citizen and an admin, who holds
+every role), one page of each kind per person; the demo gets one proposal photo 640 px wide (issue #25: a
+photo pushed the page sideways on a phone). One chromium, one tab per person and language: a page is loaded
+once and measured at each width by resizing the tab."""
+
+import re
+from io import BytesIO
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from PIL import Image
+from sqlalchemy import select
+
+from participation import demo
+from participation.extensions import db
+from tests.browser.conftest import ROOT, LiveData, log_in
+from tests.foundation.test_every_page import crawl, shape
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (320, 390, 1366)
+AXE_WIDTHS = (320, 1366)
+PEOPLE = ("visitor", "citizen@example.com", "admin@example.com")
+ARTIFACTS = ROOT / "test-artifacts" / "pages"
+# axe's rules tagged with these: WCAG 2.0-2.2 A and AA, best practices, and AAA colour contrast (7:1).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice", "wcag2aaa"]
+# AAA rules other than contrast are not required here (a link's purpose from its text alone, refresh).
+AXE_OPTIONS = {"resultTypes": ["violations"], "runOnly": {"type": "tag", "values": AXE_TAGS},
+               "rules": {rule: {"enabled": False} for rule in ("identical-links-same-purpose",
+                                                               "meta-refresh-no-exceptions")}}
+
+# The widest elements that are not inside a box of their own that scrolls or clips (those cannot widen the page).
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const scroll = document.documentElement.scrollWidth;
+  if (scroll <= width) return null;
+  const clipped = (element) => {
+    for (let node = element.parentElement; node && node !== document.body; node = node.parentElement) {
+      if (getComputedStyle(node).overflowX !== 'visible') return true;
+    }
+    return false;
+  };
+  const wide = [];
+  for (const element of document.body.querySelectorAll('*')) {
+    const box = element.getBoundingClientRect();
+    if (box.right > width + 1 && box.width > 0 && !clipped(element)) {
+      wide.push(element.tagName.toLowerCase() + (element.className && typeof element.className === 'string'
+        ? '.' + element.className.trim().split(/\\s+/).join('.') : '') + ' ' + Math.round(box.right) + 'px');
+    }
+  }
+  return `${scroll}px wide: ${wide.slice(-4).join(', ')}`;
+}"""
+
+
+def add_wide_photo() -> None:
+    """A 640 × 480 photo on the first proposal (the demo has none)."""
+    from participation.proposals import images
+    from participation.proposals.models import Proposal
+
+    picture = BytesIO()
+    Image.new("RGB", (640, 480), (40, 110, 170)).save(picture, "PNG")
+    proposal = db.session.scalars(select(Proposal).order_by(Proposal.id)).first()
+    images.attach_images(proposal, images.check_uploads([picture.getvalue()]))
+
+
+def pages_of_each_kind(app, who: str) -> list[str]:
+    with app.test_client() as client:
+        if who != "visitor":
+            from tests.conftest import csrf_token
+            client.post("/login", data={"email": who, "password": demo.DEMO_PASSWORD,
+                                        "csrf_token": csrf_token(client, "/login")})
+        failures, pages = crawl(client, "ko")
+    assert failures == {}
+    kinds, chosen = set(), []
+    for path in pages:
+        if shape(path) not in kinds:
+            kinds.add(shape(path))
+            chosen.append(path)
+    return chosen
+
+
+@pytest.fixture
+def demo_site(app, live_server, run_jobs):
+    with LiveData(app):
+        demo.seed()
+        add_wide_photo()
+        db.session.commit()
+    run_jobs()
+    return {who: pages_of_each_kind(app, who) for who in PEOPLE}
+
+
+def describe(violation: dict) -> str:
+    targets = [" ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
+               for node in violation["nodes"][:3]]
+    return f"{violation['impact']} {violation['id']}: {violation['help']} at {targets}"
+
+
+def file_name(who: str, path: str, width: int) -> str:
+    parts = urlsplit(path)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", parts.path + ("-" + parts.query if parts.query else "")).strip("-")
+    return f"{who.split('@')[0]}-{slug or 'home'}-{width}.png"
+
+
+def test_every_page_fits_a_phone_and_axe_finds_nothing(open_page, live_server, demo_site):
+    """Overflow: every person's pages at every width. axe and the screenshots: each kind of page once per
+    language (the first person who reaches it), at 320 and 1366 px."""
+    axe = Axe()
+    overflow, violations, counts = [], [], {"pages": 0, "checks": 0, "axe": 0}
+    for locale in ("ko", "en"):
+        folder = ARTIFACTS / locale
+        folder.mkdir(parents=True, exist_ok=True)
+        audited = set()
+        for who, paths in demo_site.items():
+            page = open_page(locale="ko-KR" if locale == "ko" else "en-US",
+                             viewport={"width": WIDTHS[0], "height": 800})
+            if who != "visitor":
+                log_in(page, who, demo.DEMO_PASSWORD)
+            page.context.add_cookies([{"name": "lang", "value": locale, "url": live_server}])
+            for path in paths:
+                page.set_viewport_size({"width": WIDTHS[0], "height": 800})
+                response = page.goto(path)
+                assert response.status == 200, f"{who} {path}: {response.status}"
+                counts["pages"] += 1
+                audit = shape(path) not in audited
+                audited.add(shape(path))
+                for width in WIDTHS:
+                    page.set_viewport_size({"width": width, "height": 800})
+                    wide = page.evaluate(OVERFLOW)
+                    counts["checks"] += 1
+                    if wide:
+                        overflow.append(f"{locale} {who} {path} at {width}px: {wide}")
+                    if audit and width in AXE_WIDTHS:
+                        page.screenshot(path=str(folder / file_name(who, path, width)), full_page=True)
+                        results = axe.run(page, options=AXE_OPTIONS)
+                        counts["axe"] += 1
+                        violations += [f"{locale} {who} {path} at {width}px: {describe(v)}"
+                                       for v in results.response["violations"]]
+            page.context.close()
+    print(f"{counts['pages']} pages, {counts['checks']} page × width checks, {counts['axe']} axe runs")
+    assert overflow == [] and violations == [], "\n".join(overflow + violations)
