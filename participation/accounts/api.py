@@ -27,6 +27,8 @@ class RegisterSchema(BaseSchema):
     display_name = ma.fields.String(required=True, metadata={"example": "김서울"})
     district = ma.fields.String(required=True, metadata={"enum": list(DISTRICTS), "example": "강남구"})
     birth_year = ma.fields.Integer(required=True, metadata={"example": 1990})
+    # 개인정보 수집·이용 동의: the app shows the notice of the sign-up page and sends true once the person agreed.
+    privacy_consent = ma.fields.Boolean(required=True, metadata={"example": True})
 
 
 class RegisteredSchema(ma.Schema):
@@ -93,7 +95,7 @@ def register(data):
     """Sign up (가입). A mail follows: the verification link, or, to an address that already has an account, a
     note saying so. The answer is the same either way."""
     services.sign_up(data["email"], data["password"], data["display_name"], data["district"], data["birth_year"],
-                     still_counting=privacy.still_counting)
+                     consent=data["privacy_consent"], still_counting=privacy.still_counting)
     db.session.commit()
     profile = services.check_profile(data["display_name"], data["district"], data["birth_year"])
     return {"id": None, "email": services.normalise_email(data["email"]), "display_name": profile["display_name"],

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
 from participation.accounts.models import DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX
@@ -22,6 +22,8 @@ class ProfileFields:
 class RegisterForm(FlaskForm, ProfileFields):
     email = EmailField(_l("이메일"), validators=[InputRequired(), Length(max=EMAIL_MAX)])
     password = PasswordField(_l("비밀번호 (10자 이상)"), validators=[InputRequired(), Length(max=PASSWORD_MAX)])
+    # The service refuses a sign-up without it, with the message citizens should read.
+    privacy_consent = BooleanField(_l("위와 같이 개인정보를 수집·이용하는 데 동의합니다. (필수)"))
 
 
 class ProfileForm(FlaskForm, ProfileFields):

@@ -33,6 +33,9 @@ class User(UserMixin, Base):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     locale: Mapped[str | None] = mapped_column(String(5))
     email_verified_at: Mapped[datetime | None]
+    # When the person ticked the consent to collection and use (sign-up's notice, templates/accounts/register.html);
+    # NULL for accounts the operator created (CLI, demo), whom nobody asked.
+    privacy_consent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
     # Suspended by a moderator (accounts.services.suspend): cannot sign in or act; what it did still counts.

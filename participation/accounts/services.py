@@ -82,12 +82,16 @@ def common_passwords() -> frozenset[str]:
     return frozenset(listed.split(",") if isinstance(listed, str) else listed)
 
 
-def register(email, password, display_name, district, birth_year, *, verified: bool = False,
-             password_hash: str | None = None, still_counting=None) -> User:
-    """A new account. `password_hash` lets a caller that creates many accounts with one password (the demo)
-    hash it once. `still_counting(user_ids)` (participation.privacy.still_counting) refuses the address of a deleted
-    account whose participations still count (see `refuse_return`)."""
+def register(email, password, display_name, district, birth_year, *, consent: bool | None,
+             verified: bool = False, password_hash: str | None = None, still_counting=None) -> User:
+    """A new account. `consent`: the person agreed to the collection and use of their data (required to sign up;
+    recorded with its time); None for an account the operator creates (CLI, demo), whom nobody asked.
+    `password_hash` lets a caller that creates many accounts with one password (the demo) hash it once.
+    `still_counting(user_ids)` (participation.privacy.still_counting) refuses the address of a deleted account
+    whose participations still count (see `refuse_return`)."""
     errors = {}
+    if consent is False:
+        errors["privacy_consent"] = [_l("개인정보 수집·이용에 동의해야 가입할 수 있습니다.")]
     cleaned = {}
     for check in (lambda: {"email": normalise_email(email)},
                   lambda: {"password": check_password(password)},
@@ -108,10 +112,13 @@ def register(email, password, display_name, district, birth_year, *, verified: b
         refuse_return(still_counting, email_hash=keyed_hash(canonical))
     user = User(email=cleaned["email"], email_canonical=canonical, password_hash=password_hash,
                 display_name=cleaned["display_name"], district=cleaned["district"],
-                birth_year=cleaned["birth_year"], email_verified_at=utcnow() if verified else None)
+                birth_year=cleaned["birth_year"], email_verified_at=utcnow() if verified else None,
+                privacy_consent_at=utcnow() if consent else None)
     db.session.add(user)
     db.session.flush()
     audit(user, "user", user.id, "registered")
+    if consent:
+        audit(user, "user", user.id, "privacy_consent")
     if not verified:
         send_verification(user)
     return user
@@ -170,13 +177,14 @@ def verification_token(user: User) -> str:
     return _serializer("verify-email").dumps({"id": user.id, "email": user.email})
 
 
-def sign_up(email, password, display_name, district, birth_year, *, still_counting=None) -> User | None:
+def sign_up(email, password, display_name, district, birth_year, *, consent: bool, still_counting=None) -> User | None:
     """Public sign-up (the page and the API), which never tells whether an address already has an account: the
     same checks, the same password hashing and one mail either way — the verification link to a new address, to
     an address with an account a note that someone tried to sign up with it. Returns the new account, or None
     when the address was taken."""
     try:
-        return register(email, password, display_name, district, birth_year, still_counting=still_counting)
+        return register(email, password, display_name, district, birth_year, consent=consent,
+                        still_counting=still_counting)
     except Conflict as refusal:  # raised before anything is written
         if refusal.code != "email_taken":  # a deleted account's address still counted: refuse_return says why
             raise
@@ -341,8 +349,8 @@ def unsuspend(actor, user: User | None, reason=None) -> User:
 def create_user(email, password, roles=(), display_name=None, district="중구", birth_year=1990,
                 password_hash: str | None = None) -> User:
     """A verified account with roles, for the CLI and the demo."""
-    user = register(email, password, display_name or email.split("@")[0], district, birth_year, verified=True,
-                    password_hash=password_hash)
+    user = register(email, password, display_name or email.split("@")[0], district, birth_year, consent=None,
+                    verified=True, password_hash=password_hash)
     for role in roles:
         grant_role(None, user, Role(role))
     return user

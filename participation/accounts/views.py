@@ -3,7 +3,7 @@
 import json
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -33,7 +33,8 @@ def register():
     if form.validate_on_submit():
         try:
             user = services.sign_up(form.email.data, form.password.data, form.display_name.data,
-                                    form.district.data, form.birth_year.data, still_counting=privacy.still_counting)
+                                    form.district.data, form.birth_year.data,
+                                    consent=form.privacy_consent.data, still_counting=privacy.still_counting)
         except ValidationError as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -252,13 +253,12 @@ def personal_data():
 @bp.get("/notifications")
 @login_required
 def notifications_page():
-    return render_template("accounts/notifications.html", items=notifications.recent(current_user.id),
-                           confirm=ConfirmForm())
-
-
-@bp.post("/notifications/read")
-@login_required
-def read_notifications():
-    notifications.mark_all_read(current_user.id)
-    db.session.commit()
-    return redirect(url_for("accounts.notifications_page"), 303)
+    """Seeing the list reads it: the ones new this time stay marked on the page, and the header's count
+    (and every later page's) drops to zero."""
+    items = notifications.recent(current_user.id)
+    new = {item.id for item in items if item.read_at is None}
+    if notifications.unread_count(current_user.id):
+        notifications.mark_all_read(current_user.id)
+        db.session.commit()
+    g.unread_notifications = 0
+    return render_template("accounts/notifications.html", items=items, new=new)

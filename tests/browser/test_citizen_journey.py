@@ -17,8 +17,9 @@ def test_citizen_signs_up_verifies_logs_in_and_switches_language(page, live_data
     page.get_by_label("이름(별명)").fill("김서울")
     page.get_by_label("사는 자치구").select_option("마포구")
     page.get_by_label("태어난 해").fill("1988")
+    page.get_by_label("위와 같이 개인정보를 수집·이용하는 데 동의합니다. (필수)").check()
     with page.expect_navigation():
-        page.get_by_role("button", name="가입하기").click()
+        page.get_by_role("button", name="동의하고 가입하기").click()
     # The same answer whether or not the address had an account: no one is logged in yet.
     assert page.url.endswith("/login")
     assert "가입 신청을 받았습니다" in page.locator(".flashes").inner_text()

@@ -13,7 +13,8 @@ from tests.factories import PASSWORD, UserFactory
 
 def sign_up(client, **overrides):
     data = {"email": "  Kim.Seoul@Example.com ", "password": "서울시민-비밀번호1", "display_name": "김서울",
-            "district": "강남구", "birth_year": "1985", "csrf_token": csrf_token(client, "/register")}
+            "district": "강남구", "birth_year": "1985", "privacy_consent": "y",
+            "csrf_token": csrf_token(client, "/register")}
     data.update(overrides)
     return client.post("/register", data=data)
 
@@ -149,3 +150,47 @@ def test_admin_grants_roles_in_the_console(client, db_session):
 def test_admin_console_is_for_admins_only(client, db_session):
     login(client, UserFactory())
     assert client.get("/admin/users").status_code == 403
+
+
+def test_sign_up_asks_for_consent_to_collect_and_records_it(client, db_session):
+    """개인정보 수집·이용 동의: what is collected, why and for how long, and a required box; refused without it."""
+    page = client.get("/register").get_data(as_text=True)
+    for words in ("개인정보 수집·이용 동의", "수집하는 항목", "사는 자치구, 태어난 해", "보유·이용 기간",
+                  "동의를 거부할 수 있습니다"):
+        assert words in page
+    response = sign_up(client, privacy_consent="")
+    assert response.status_code == 422
+    assert "개인정보 수집·이용에 동의해야 가입할 수 있습니다." in response.get_data(as_text=True)
+    assert db_session.scalar(select(User).where(User.email == "kim.seoul@example.com")) is None
+    assert sign_up(client).status_code == 303
+    user = db_session.scalar(select(User).where(User.email == "kim.seoul@example.com"))
+    assert user.privacy_consent_at is not None
+    assert db_session.scalar(select(AuditEntry).where(AuditEntry.subject_id == user.id,
+                                                      AuditEntry.action == "privacy_consent")) is not None
+
+
+def test_the_api_refuses_a_sign_up_without_consent(client, db_session):
+    body = {"email": "app@example.com", "password": "모바일-비밀번호-1", "display_name": "앱시민", "district": "중구",
+            "birth_year": 1990}
+    response = client.post("/api/v1/auth/register", json=body)
+    assert response.status_code == 422 and "privacy_consent" in response.json["error"]["fields"]
+    response = client.post("/api/v1/auth/register", json={**body, "privacy_consent": False})
+    assert response.status_code == 422
+    assert response.json["error"]["fields"]["privacy_consent"] == ["개인정보 수집·이용에 동의해야 가입할 수 있습니다."]
+    assert client.post("/api/v1/auth/register", json={**body, "privacy_consent": True}).status_code == 201
+
+
+def test_the_notification_count_drops_once_the_list_is_read(client, db_session):
+    from participation.core.notifications import notify
+
+    user = UserFactory()
+    notify([user], "청원에 답변이 달렸습니다", "/petitions/1", mail=False)
+    notify([user], "제안이 검토되었습니다", "/proposals/1", mail=False)
+    db_session.commit()
+    login(client, user)
+    home = client.get("/").get_data(as_text=True)
+    assert re.search(r'<span class="badge">2<span class="visually-hidden">개 안 읽음', home)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert page.count("새 알림") == 2 and 'class="badge"' not in page
+    assert 'class="badge"' not in client.get("/").get_data(as_text=True)
+    assert "새 알림" not in client.get("/notifications").get_data(as_text=True)

@@ -19,7 +19,7 @@ def assert_error(response, status, code=None):
 def test_register_token_me_and_revoke(client, db_session):
     response = client.post("/api/v1/auth/register", json={
         "email": "Mobile@Example.com", "password": "모바일-비밀번호-1", "display_name": "모바일시민",
-        "district": "강남구", "birth_year": 1995, "status": "admin"})
+        "district": "강남구", "birth_year": 1995, "privacy_consent": True, "status": "admin"})
     assert response.status_code == 201
     assert response.json == {"id": None, "email": "mobile@example.com",
                              "display_name": "모바일시민", "district": "강남구", "email_verified": False}
@@ -50,7 +50,8 @@ def test_wrong_password_is_401(client, db_session):
 
 def test_register_with_invalid_fields_names_them(client, db_session):
     body = assert_error(client.post("/api/v1/auth/register", json={
-        "email": "x", "password": "short", "display_name": "", "district": "해운대구", "birth_year": 1990}), 422)
+        "email": "x", "password": "short", "display_name": "", "district": "해운대구", "birth_year": 1990,
+        "privacy_consent": True}), 422)
     assert set(body["fields"]) == {"email", "password", "display_name", "district"}
     body = assert_error(client.post("/api/v1/auth/register", json={"email": "a@example.com"}), 422)
     assert {"password", "display_name", "district", "birth_year"} <= set(body["fields"])
@@ -62,7 +63,7 @@ def test_a_taken_address_gets_the_answer_of_a_new_one(client, db_session):
     UserFactory(email="taken@example.com")
     response = client.post("/api/v1/auth/register", json={
         "email": "TAKEN@example.com", "password": "충분히-긴-비밀번호", "display_name": "둘째",
-        "district": "중구", "birth_year": 1990})
+        "district": "중구", "birth_year": 1990, "privacy_consent": True})
     assert response.status_code == 201 and response.json["id"] is None
 
 

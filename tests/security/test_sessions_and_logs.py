@@ -172,7 +172,7 @@ def test_no_email_password_or_token_reaches_the_logs_or_the_jobs(app, client, db
         email, password = "Log.Test+seoul@Example.com", "로그-시험-비밀번호-7"
         response = client.post("/register", data={
             "email": email, "password": password, "display_name": "기록시민", "district": "노원구",
-            "birth_year": "1990", "csrf_token": csrf_token(client, "/register")})
+            "birth_year": "1990", "privacy_consent": "y", "csrf_token": csrf_token(client, "/register")})
         assert response.status_code == 303
         mail = db_session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc())).first()
         verify_token = re.search(r"/verify/(\S+)", mail.body).group(1)

@@ -141,12 +141,12 @@ def test_the_most_common_passwords_are_refused_at_sign_up(client, db_session, pa
 
     response = client.post("/api/v1/auth/register", json={
         "email": "common@example.com", "password": password, "display_name": "흔한비번",
-        "district": "중구", "birth_year": 1990})
+        "district": "중구", "birth_year": 1990, "privacy_consent": True})
     assert response.status_code == 422 and "password" in response.json["error"]["fields"]
     assert db_session.scalar(select(User).where(User.email == "common@example.com")) is None
     assert client.post("/api/v1/auth/register", json={
         "email": "common@example.com", "password": "한강-자전거-2027-봄", "display_name": "흔한비번",
-        "district": "중구", "birth_year": 1990}).status_code == 201
+        "district": "중구", "birth_year": 1990, "privacy_consent": True}).status_code == 201
 
 
 def test_registration_does_not_reveal_which_addresses_have_accounts(client, db_session):
@@ -161,7 +161,7 @@ def test_registration_does_not_reveal_which_addresses_have_accounts(client, db_s
     def api(email):
         return client.post("/api/v1/auth/register", json={
             "email": email, "password": "한강-자전거-2027-봄", "display_name": "탐색자", "district": "중구",
-            "birth_year": 1990})
+            "birth_year": 1990, "privacy_consent": True})
 
     taken, new = api("Owner@example.com"), api("fresh@example.com")
     assert (taken.status_code, new.status_code) == (201, 201)
@@ -172,7 +172,7 @@ def test_registration_does_not_reveal_which_addresses_have_accounts(client, db_s
             session.clear()
         response = client.post("/register", data={
             "email": email, "password": "한강-자전거-2027-봄", "display_name": "탐색자", "district": "중구",
-            "birth_year": "1990", "csrf_token": csrf_token(client, "/register")})
+            "birth_year": "1990", "privacy_consent": "y", "csrf_token": csrf_token(client, "/register")})
         with client.session_transaction() as session:
             logged_in = "_user_id" in session
         return response.status_code, response.headers.get("Location"), logged_in

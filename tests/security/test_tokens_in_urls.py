@@ -39,7 +39,8 @@ def mailed_token(db_session, kind: str) -> str:
 def test_the_verification_token_leaves_the_url_at_once_and_a_button_verifies(client, db_session, paths):
     response = client.post("/register", data={
         "email": "new.citizen@example.com", "password": "서울시민-비밀번호1", "display_name": "새시민",
-        "district": "강남구", "birth_year": "1985", "csrf_token": csrf_token(client, "/register")})
+        "district": "강남구", "birth_year": "1985", "privacy_consent": "y",
+        "csrf_token": csrf_token(client, "/register")})
     assert response.status_code == 303
     user = db_session.scalar(select(User).where(User.email == "new.citizen@example.com"))
     token = mailed_token(db_session, "verify")

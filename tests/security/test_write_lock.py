@@ -114,7 +114,7 @@ def test_password_forms_hash_outside_the_write_lock(app, probes):
     register = app.test_client()
     response = register.post("/register", data={
         "email": "new@example.com", "password": "새로운-비밀번호-1", "password_confirm": "새로운-비밀번호-1",
-        "display_name": "새시민", "district": "중구", "birth_year": "1990",
+        "display_name": "새시민", "district": "중구", "birth_year": "1990", "privacy_consent": "y",
         "csrf_token": csrf_token(register, "/register")})
     assert response.status_code == 303
     kinds = [work for work, _free in probes]
