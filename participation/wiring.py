@@ -205,8 +205,11 @@ def register_hooks(app: Flask) -> None:
             unread = g.get("unread_notifications")
             if unread is None:
                 unread = g.unread_notifications = notifications.unread_count(current_user.id)
+        # A signed-in person who may not act yet (signing, voting, proposing): pages say why instead of a button.
+        needs_verification = bool(current_user.is_authenticated and app.config["REQUIRE_EMAIL_VERIFICATION"]
+                                  and not current_user.email_verified)
         return {"current_locale": str(get_locale()), "CATEGORIES": CATEGORIES, "DISTRICTS": DISTRICTS,
-                "unread_notifications": unread}
+                "unread_notifications": unread, "needs_verification": needs_verification}
 
     from participation.core import templating
 

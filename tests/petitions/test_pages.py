@@ -208,3 +208,37 @@ def test_citizen_reports_the_answer(client, db_session):
     login(client, moderator())
     assert post(client, f"/petitions/{petition.id}/reports/dismiss", page="/petitions/moderation").status_code == 303
     assert open_reports() == []
+
+
+def test_the_page_sells_signing_to_everyone_it_can_and_says_why_to_the_others(client, db_session):
+    """Issue #25 (11): a button for visitors (sign in, then back at the sign button); the bar says 달성 past the
+    threshold; withdrawing asks first; an unverified citizen reads why instead of a button that refuses."""
+    petition = open_petition(title="공공도서관 야간 개방", answer_threshold=100, signature_count=160)
+    anonymous = client.get(f"/petitions/{petition.id}").get_data(as_text=True)
+    assert re.search(r'<a class="button button-large" href="/login\?next=/petitions/\d+%23sign">'
+                     r'로그인하고 서명하기</a>', anonymous)
+    assert "답변 기준 100명 달성" in anonymous and 'class="bar done"' in anonymous
+    assert "답변 기준 100명까지" not in anonymous
+    # Every public item can be shared, and says what it is to the page that shows the link.
+    assert '<meta property="og:title" content="공공도서관 야간 개방">' in anonymous
+    assert re.search(r'<meta property="og:description" content="서명 160명 · 밤 늦게', anonymous)
+    assert "twitter.com/intent/tweet?text=%EA%B3%B5" in anonymous
+    assert f"http://localhost/petitions/{petition.id}" in anonymous
+
+    unverified = UserFactory(email_verified_at=None)
+    login(client, unverified)
+    page = client.get(f"/petitions/{petition.id}").get_data(as_text=True)
+    assert "이메일 인증을 마치면 서명할 수 있습니다." in page
+    assert f'action="/petitions/{petition.id}/sign"' not in page
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    citizen = UserFactory()
+    login(client, citizen)
+    fewer = open_petition(answer_threshold=100, signature_count=40)
+    page = client.get(f"/petitions/{fewer.id}").get_data(as_text=True)
+    assert "답변 기준 100명까지 60명 남음" in page and f'action="/petitions/{fewer.id}/sign"' in page
+    assert post(client, f"/petitions/{fewer.id}/sign", page=f"/petitions/{fewer.id}").status_code == 303
+    page = client.get(f"/petitions/{fewer.id}").get_data(as_text=True)
+    # Withdrawing is a second step: the button sits inside a disclosure that says what happens.
+    confirm = re.search(r'<details class="confirm-step">.*?</details>', page, re.S).group(0)
+    assert "서명 수에서 빠집니다" in confirm and f'action="/petitions/{fewer.id}/withdraw"' in confirm
