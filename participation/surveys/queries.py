@@ -19,6 +19,7 @@ from participation.surveys.models import (
     CHOICE_TYPES,
     Answer,
     PopulationFrame,
+    Question,
     QuestionType,
     Response,
     Survey,
@@ -42,6 +43,12 @@ def get(model, item_id: int | None):
 def results_visible(survey: Survey, user) -> bool:
     """Staff read results at any time; citizens once the survey has closed (published results)."""
     return is_staff(user) or survey.state == SurveyState.closed
+
+
+def scale_ends(survey: Survey) -> dict[int, tuple[str, str]]:
+    """Each 5-point question's end labels (1 = ..., 5 = ...), by question id."""
+    return {question.id: (question.low_label or "", question.high_label or "") for question in db.session.scalars(
+        select(Question).where(Question.survey_id == survey.id, Question.type == QuestionType.likert))}
 
 
 def list_statement(user, status: str | None = None, keyword: str | None = None) -> Select:

@@ -54,3 +54,44 @@ def margin_of_error(n: int, design_effect: float = 1.0) -> float | None:
     if n <= 0:
         return None
     return Z_95 * math.sqrt(design_effect * 0.25 / n)
+
+
+def nice_step(span: float, bins: int) -> float:
+    """A round bin width (1, 2 or 5 times a power of ten) that covers `span` in about `bins` bins."""
+    raw = span / bins
+    power = 10 ** math.floor(math.log10(raw))
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= raw)
+
+
+def histogram(counts: dict[float, int], bins: int = 10) -> list[tuple[float, float, int]]:
+    """Answers that are numbers as a histogram of (low, high, count): equal-width bins [low, high) with a round
+    width (the last one closed), empty bins included, so that the bars' spacing is the numbers' spacing.
+    Whole numbers over a short range get one bar per number (low == high)."""
+    values = sorted(value for value, count in counts.items() if count)
+    if not values:
+        return []
+    low, high = values[0], values[-1]
+    if high == low:
+        return [(low, low, counts[low])]
+    if all(value == int(value) for value in values) and high - low < bins * 2:
+        return [(float(value), float(value), counts.get(float(value), 0))
+                for value in range(int(low), int(high) + 1)]
+    step = nice_step(high - low, bins)
+    edges = [math.floor(low / step) * step]
+    while edges[-1] + step < high:
+        edges.append(round(edges[0] + len(edges) * step, 10))  # no creeping rounding error (0.1 + 0.2)
+    result = []
+    for number, left in enumerate(edges):
+        right, last = left + step, number == len(edges) - 1
+        total = sum(count for value, count in counts.items() if left <= value < right or (last and value == right))
+        result.append((left, right, total))
+    return result
+
+
+def number_label(value: float) -> str:
+    """A number as people write it: thousands separated, no exponent, at most two decimals."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def bin_label(low: float, high: float) -> str:
+    return number_label(low) if low == high else f"{number_label(low)}–{number_label(high)}"

@@ -18,7 +18,7 @@ from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.time import to_kst
 from participation.extensions import db
-from participation.surveys import answering, building, forms, frames, queries, services
+from participation.surveys import answering, building, forms, frames, queries, services, statistics
 from participation.surveys.models import CHOICE_TYPES, Option, Question, QuestionType, SurveySection, SurveyState
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
@@ -154,8 +154,12 @@ def respond(survey_id, number):
 @bp.get("/<int:survey_id>/thanks")
 @login_required
 def thanks(survey_id):
+    """What comes next: when the results appear, and other surveys still open."""
     survey = services.get_visible(survey_id, current_user)
-    return render_template("surveys/thanks.html", survey=survey)
+    others = [other for other in db.session.scalars(
+        queries.list_statement(current_user, SurveyState.open).limit(4)) if other.id != survey.id][:3]
+    return render_template("surveys/thanks.html", survey=survey, others=others,
+                           results_visible=queries.results_visible(survey, current_user))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -178,13 +182,25 @@ def results(survey_id):
         texts = queries.text_answers(survey, request.args.get("question", type=int),
                                      request.args.get("q", "")[:100] or None, page, per_page)
     return render_template("surveys/results.html", survey=survey, results=survey.results, texts=texts,
-                           report=False)
+                           report=False, **_reading_aids(survey))
 
 
 @bp.get("/<int:survey_id>/report")
 def report(survey_id):
     survey = _visible_results(survey_id)
-    return render_template("surveys/results.html", survey=survey, results=survey.results, texts=None, report=True)
+    return render_template("surveys/results.html", survey=survey, results=survey.results, texts=None, report=True,
+                           **_reading_aids(survey))
+
+
+def _histograms(survey) -> dict[int, list[tuple[str, int]]]:
+    """Each number question's answers as histogram bars (label, count), by question id."""
+    return {entry["id"]: [(statistics.bin_label(low, high), count) for low, high, count in statistics.histogram(
+        {item["value"]: item["count"] for item in entry.get("distribution", [])})]
+        for entry in (survey.results or {}).get("questions", []) if entry["type"] == QuestionType.number}
+
+
+def _reading_aids(survey) -> dict:
+    return {"scale_ends": queries.scale_ends(survey), "histograms": _histograms(survey)}
 
 
 @bp.get("/<int:survey_id>/charts/<int:question_id>.svg")
@@ -201,10 +217,20 @@ def chart(survey_id, question_id):
         graph = pygal.HorizontalBar(**config)
         graph.x_labels = [option["label"] for option in entry["options"]]
         graph.add(_("응답 수"), [option["count"] for option in entry["options"]])
-    else:
+    elif entry["type"] == QuestionType.likert:
+        # The scale's ends in words under its first and last bars.
+        low, high = queries.scale_ends(survey).get(question_id, ("", ""))
         graph = pygal.Bar(**config)
-        graph.x_labels = [f"{item['value']:g}" for item in entry.get("distribution", [])][:40]
-        graph.add(_("응답 수"), [item["count"] for item in entry.get("distribution", [])][:40])
+        distribution = entry.get("distribution", [])
+        graph.x_labels = [f"{item['value']:g}" + (f" {low}" if index == 0 else f" {high}" if index == 4 else "")
+                          for index, item in enumerate(distribution)]
+        graph.add(_("응답 수"), [item["count"] for item in distribution])
+    else:
+        # Numbers as a histogram: equal-width bins, the empty ones too.
+        bars = _histograms(survey)[question_id]
+        graph = pygal.Bar(**{**config, "spacing": 0, "x_label_rotation": 30 if len(bars) > 6 else 0})
+        graph.x_labels = [label for label, _count in bars]
+        graph.add(_("응답 수"), [count for _label, count in bars])
     response = Response(graph.render(is_unicode=True), mimetype="image/svg+xml")
     # The chart is an image with its own inline styles and no script.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"

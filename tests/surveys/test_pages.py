@@ -95,9 +95,14 @@ def test_a_citizen_answers_page_by_page_saves_resumes_and_submits_once(client, d
     detail = f"/surveys/{survey.id}"
     assert post(client, f"{detail}/start", {}, detail).headers["Location"].endswith(f"{detail}/respond/1")
     page = client.get(f"{detail}/respond/1").get_data(as_text=True)
-    assert "1 / 3 쪽" in page and "주로 이용하는 교통수단은?" in page
+    assert "3쪽 중 1쪽" in page and "주로 이용하는 교통수단은?" in page
+    # The bar counts the pages done: empty before anything is answered (issue #25: it was full on a 1-page survey).
+    assert re.search(r'<progress class="bar" max="3" value="0"', page)
     missing = post(client, f"{detail}/respond/1", {"action": "next"}, f"{detail}/respond/1")
     assert missing.status_code == 422 and "답해야 하는 문항입니다." in missing.get_data(as_text=True)
+    # The error summary links to the question that needs an answer.
+    summary = re.search(r'<div class="error-summary".*?</div>', missing.get_data(as_text=True), re.S).group(0)
+    assert f'<a href="#question-{single.id}">1. 주로 이용하는 교통수단은?: 답해야 하는 문항입니다.</a>' in summary
     step = post(client, f"{detail}/respond/1", {"action": "next", f"q{single.id}": single.options[1].id},
                 f"{detail}/respond/1")
     assert step.headers["Location"].endswith("/respond/2")
@@ -118,6 +123,8 @@ def test_a_citizen_answers_page_by_page_saves_resumes_and_submits_once(client, d
     done = post(client, f"{detail}/respond/3", {"action": "submit", f"q{text.id}": "버스 배차를 늘려 주세요"},
                 f"{detail}/respond/3")
     assert done.headers["Location"].endswith(f"{detail}/thanks")
+    thanks = client.get(f"{detail}/thanks").get_data(as_text=True)
+    assert "다음 단계" in thanks and "조사가 마감된 뒤 이 여론조사 페이지에 공개됩니다" in thanks
     response = db_session.scalars(select(Response)).one()
     assert response.submitted_at is not None and (response.district, response.age_band) == ("관악구", "30-39")
     assert db_session.scalar(select(func.count()).select_from(Answer)) == 5
@@ -215,3 +222,36 @@ def test_citizens_cannot_reach_staff_pages(client, db_session):
     assert client.get(f"/surveys/{survey.id}/results").status_code == 403
     draft = factories.survey(factories.staff(), open_it=False)
     assert client.get(f"/surveys/{draft.id}").status_code == 404
+
+
+def test_results_read_plainly_rounded_scales_with_their_ends_numbers_as_a_histogram(client, db_session, run_jobs):
+    """Issue #25 (9): one decimal for means, one margin of error, the 5-point scale's ends in words, and
+    numbers drawn as equal-width bins (empty ones too), not as one category per distinct value."""
+    staff = factories.staff()
+    survey = survey_with_sections(staff)
+    single, multiple, likert, number, _text = survey.questions
+    from participation.surveys import answering, services
+
+    minutes = [5, 7, 12, 15, 18, 25, 33, 41, 47, 58, 95, 120]
+    points = [1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5]  # mean 3.333…
+    for minute, point in zip(minutes, points, strict=True):
+        citizen = factories.UserFactory(district="마포구")
+        answering.answer_survey(survey, citizen, {
+            str(single.id): single.options[0].id, str(multiple.id): [multiple.options[0].id],
+            str(likert.id): str(point), str(number.id): str(minute)})
+    services.transition(survey, "closed", staff)
+    db_session.commit()
+    survey_id, likert_id, number_id = survey.id, likert.id, number.id
+    run_jobs()
+    page = client.get(f"/surveys/{survey_id}/results").get_data(as_text=True)
+    assert "평균 3.3 · 중앙값 3.5" in page and "3.3333" not in page
+    assert page.count("표본오차") == 1
+    assert "1 · 전혀 그렇지 않다" in page and "5 · 매우 그렇다" in page
+    # 5 to 120 minutes in bins of 20: 0–20, 20–40, …, 100–120 (the empty 60–80 and 80–100 included).
+    bins = re.findall(r'<tr><th scope="row">([\d,]+–[\d,]+)</th><td class="number">(\d+)</td></tr>', page)
+    assert bins == [("0–20", "5"), ("20–40", "2"), ("40–60", "3"), ("60–80", "0"), ("80–100", "1"),
+                    ("100–120", "1")]
+    scale_chart = client.get(f"/surveys/{survey_id}/charts/{likert_id}.svg").get_data(as_text=True)
+    assert "1 전혀 그렇지 않다" in scale_chart and "5 매우 그렇다" in scale_chart
+    number_chart = client.get(f"/surveys/{survey_id}/charts/{number_id}.svg").get_data(as_text=True)
+    assert "60–80" in number_chart
