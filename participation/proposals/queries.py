@@ -138,3 +138,21 @@ def owed_answers() -> Select:
     return select(literal("proposals").label("resource"), Proposal.id, Proposal.title, Proposal.answer_due_at,
                   Proposal.extension_reason, Proposal.interim_answer, Proposal.interim_answered_at).where(
         Proposal.state == ProposalState.under_review, Proposal.answer_due_at.is_not(None))
+
+
+MERGE_CANDIDATES = 8
+
+
+def merge_candidates(proposal: Proposal, keyword: str | None = None) -> list[Proposal]:
+    """Proposals a duplicate may be merged into, for the moderator's picker: those whose title contains the
+    keyword, or else those of the same category sharing the most title words (then the most supported)."""
+    statement = select(Proposal).where(Proposal.id != proposal.id, Proposal.state.in_(LISTED_STATES))
+    if keyword:
+        rows = db.session.scalars(statement.where(Proposal.title.like(_like(keyword.strip()), escape="\\"))
+                                  .order_by(Proposal.support_count.desc(), Proposal.id.desc()).limit(MERGE_CANDIDATES))
+        return list(rows)
+    words = {word for word in proposal.title.split() if len(word) > 1}
+    rows = db.session.scalars(statement.where(Proposal.category == proposal.category)
+                              .order_by(Proposal.id.desc()).limit(200))
+    ranked = sorted(rows, key=lambda other: (-len(words & set(other.title.split())), -other.support_count, -other.id))
+    return ranked[:MERGE_CANDIDATES]

@@ -147,6 +147,10 @@ def detail(proposal_id):
     staff = current_user.is_authenticated and current_user.has_role(Role.staff)
     assign = forms.AssignForm(department_id=proposal.department_id)
     assign.department_id.choices = [(d.id, d.name) for d in queries.departments()] if staff else []
+    allowed = services.LIFECYCLE.allowed(proposal.state)
+    merging = "merged" in allowed and current_user.is_authenticated and current_user.has_role(Role.moderator)
+    keyword = request.args.get("merge_q", "")[:100].strip()
+    candidates = queries.merge_candidates(proposal, keyword or None) if merging else []
     return render_template(
         "proposals/detail.html", proposal=proposal, threads=queries.comment_threads(proposal.id),
         voids=networks.voided_bursts("proposals", proposal.id),
@@ -156,7 +160,7 @@ def detail(proposal_id):
         answer_form=forms.AnswerForm(), interim_form=forms.InterimAnswerForm(), extend_form=ReasonForm(),
         assign_form=assign,
         mayor_form=forms.MayorAnswerForm(), image_form=forms.ImageRemovalForm(), report_form=forms.ReportForm(),
-        allowed=services.LIFECYCLE.allowed(proposal.state), describe=describe)
+        allowed=allowed, describe=describe, merge_candidates=candidates, merge_keyword=keyword)
 
 
 @bp.get("/images/<int:image_id>")

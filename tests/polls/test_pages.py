@@ -299,9 +299,10 @@ def test_home_page_and_consoles_list_polls(client):
     assert "첫 화면에 보일 투표" in client.get("/").get_data(as_text=True)
     login(client, UserFactory(roles=["moderator", "staff"]))
     moderation = client.get("/moderation/").get_data(as_text=True)
-    assert '시민 엠보팅 검토</a> <span class="badge">1</span>' in moderation
+    assert '시민 엠보팅 검토</a> <span class="badge">1<span class="visually-hidden">건</span></span>' in moderation
     staff_console = client.get("/staff/").get_data(as_text=True)
-    assert '엠보팅 관리 (준비 중·예약)</a> <span class="badge">1</span>' in staff_console
+    assert ('엠보팅 관리 (준비 중·예약)</a> <span class="badge">1<span class="visually-hidden">건</span></span>'
+            in staff_console)
 
 
 def test_confirm_step_of_a_closed_poll_sends_back_with_a_message(client):

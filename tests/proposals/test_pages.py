@@ -265,3 +265,25 @@ def test_progress_shows_the_next_goal_and_none_once_both_are_reached(client, db_
     db_session.commit()
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert "<progress" not in page
+
+
+def test_a_moderator_merges_a_duplicate_by_picking_it_not_by_typing_its_number(client):
+    """Issue #25 (13): the merge form lists the likely targets (same category, shared title words first) as
+    choices, and a title search finds others; the chosen one's id is posted as before."""
+    duplicate = open_proposal(title="한강 공원 그늘막 설치", category="environment")
+    target = open_proposal(title="한강 공원에 그늘막을 더 설치해 주세요", category="environment")
+    other = open_proposal(title="북촌 한옥마을 소음 줄이기", category="culture")
+    ProposalFactory(title="한강 공원 그늘막 (검토 전)", category="environment")  # pending: never a target
+    login(client, factories.moderator())
+    page = client.get(f"/proposals/{duplicate.id}").get_data(as_text=True)
+    choices = re.findall(r'<input type="radio" name="target_id" value="(\d+)"', page)
+    assert choices[0] == str(target.id) and str(other.id) not in choices and str(duplicate.id) not in choices
+    assert 'name="target_id" type="text"' not in page and 'type="number"' not in page.split('id="merge"')[1]
+    found = client.get(f"/proposals/{duplicate.id}?merge_q=북촌").get_data(as_text=True)
+    assert re.findall(r'name="target_id" value="(\d+)"', found) == [str(other.id)]
+    response = client.post(f"/proposals/{duplicate.id}/merge", data={
+        "csrf_token": csrf_token(client, f"/proposals/{duplicate.id}"), "target_id": str(target.id),
+        "reason": "같은 내용"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/proposals/{target.id}")
+    db.session.refresh(duplicate)
+    assert (duplicate.state, duplicate.merged_into_id) == ("merged", target.id)

@@ -250,7 +250,6 @@ ROUTES: dict[str, Expect] = {
     "POST accounts.delete_account":         r(MEMBERS_GO),
     "GET accounts.personal_data":           r(MEMBERS),
     "GET accounts.notifications_page":      r(MEMBERS),
-    "POST accounts.read_notifications":     r(MEMBERS_GO),
     "GET moderation.index":                 r(MODERATORS),
     "GET moderation.users":                 r(MODERATORS),
     "POST moderation.suspend":              r("login no no go no go", body={"reason": "광고 도배"},
