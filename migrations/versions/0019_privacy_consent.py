@@ -6,6 +6,8 @@ Revises: 0018
 import sqlalchemy as sa
 from alembic import op
 
+from participation.core.models import UTCDateTime
+
 revision = "0019"
 down_revision = "0018"
 branch_labels = None
@@ -14,7 +16,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("user", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("privacy_consent_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("privacy_consent_at", UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade():
