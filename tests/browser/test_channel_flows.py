@@ -63,8 +63,13 @@ def test_petition_filed_published_rejected_and_signed(open_page, live_data):
     citizen.goto(f"/petitions/{petition_id}")
     click_and_wait(citizen, citizen.get_by_role("button", name="이 청원에 서명하기"))
     assert "서명했습니다" in citizen.locator(".flashes").inner_text()
-    assert citizen.get_by_role("button", name="서명 철회").is_visible()
     assert count(live_data, Signature, Signature.petition_id == petition_id) == 1
+    # Withdrawing is a second step: the disclosure opens on what happens, then the button withdraws.
+    withdraw = citizen.get_by_role("button", name="서명을 철회합니다")
+    assert not withdraw.is_visible()
+    citizen.locator("summary", has_text="서명 철회").click()
+    click_and_wait(citizen, withdraw)
+    assert count(live_data, Signature, Signature.petition_id == petition_id) == 0
 
 
 def test_citizen_votes_on_a_phone(open_page, live_data):

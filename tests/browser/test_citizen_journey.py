@@ -63,9 +63,24 @@ def test_keyboard_reaches_the_skip_link_first_and_it_moves_focus_to_main(page, l
     assert page.evaluate("() => document.activeElement.id") == "main"
 
 
-def test_phone_viewport_renders_home_without_horizontal_scroll(open_page):
+def test_the_phone_header_is_one_row_with_a_menu_and_works_without_javascript(open_page):
+    """Issue #25 (13): on a phone the header was three rows (about 150 px). Now the brand and a 메뉴 button;
+    the button opens both menus; without JavaScript the menus are simply shown. (Every page's width at
+    320/390/1366 px: test_every_page.py.)"""
     page = open_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    for path in ("/", "/login", "/register"):
-        page.goto(path)
-        widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-        assert widths[0] <= widths[1], f"{path} scrolls sideways on a phone: {widths}"
+    page.goto("/")
+    header = page.locator("header.site-header").bounding_box()
+    assert header["height"] < 70, header
+    petitions = page.get_by_role("navigation", name="주요 메뉴").get_by_role("link", name="청원")
+    assert not petitions.is_visible()
+    menu = page.get_by_role("button", name="메뉴")
+    menu.click()
+    assert menu.get_attribute("aria-expanded") == "true" and petitions.is_visible()
+    assert page.get_by_role("link", name="로그인").is_visible()
+    page.keyboard.press("Escape")
+    assert not petitions.is_visible()
+
+    plain = open_page(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    plain.goto("/")
+    assert plain.get_by_role("navigation", name="주요 메뉴").get_by_role("link", name="청원").is_visible()
+    assert plain.get_by_role("button", name="메뉴").count() == 0  # hidden: nothing to press without JavaScript
