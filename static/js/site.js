@@ -31,6 +31,20 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // On a phone a list's search and filters fold into one line (open when a filter is in force), so that the
+  // list itself comes first. Without this file, or on a wide screen, the form is shown as it is.
+  if (window.matchMedia("(max-width: 40rem)").matches) {
+    document.querySelectorAll("form[data-fold]").forEach((form) => {
+      const details = document.createElement("details");
+      const summary = document.createElement("summary");
+      details.className = "fold";
+      summary.textContent = form.dataset.fold;
+      details.open = new URLSearchParams(window.location.search).toString() !== "";
+      form.replaceWith(details);
+      details.append(summary, form);
+    });
+  }
+
   // Share links: the system's share sheet where there is one, otherwise copy the address.
   document.querySelectorAll("[data-share]").forEach((control) => {
     control.hidden = false;
