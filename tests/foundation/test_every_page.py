@@ -93,6 +93,8 @@ def crawl(client, locale: str) -> tuple[dict[str, object], list[str]]:
         if response.status_code != 200 or response.mimetype != "text/html":
             continue
         pages.append(path)
+        if b'<meta property="og:title" content="' not in body:  # what a shared link shows (issue #25)
+            failures[path] = "no OpenGraph tags"
         parser = Links()
         parser.feed(body.decode())
         shown = INTERNAL_CODES.search(" ".join(parser.text))
