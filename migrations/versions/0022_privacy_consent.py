@@ -1,15 +1,15 @@
 """user: when the person agreed to the collection and use of their personal data (개인정보 수집·이용 동의)
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0022
+Revises: 0021
 """
 import sqlalchemy as sa
 from alembic import op
 
 from participation.core.models import UTCDateTime
 
-revision = "0019"
-down_revision = "0018"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
