@@ -1,15 +1,15 @@
 """user: when the person agreed to the collection and use of their personal data (개인정보 수집·이용 동의)
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0024
+Revises: 0023
 """
 import sqlalchemy as sa
 from alembic import op
 
 from participation.core.models import UTCDateTime
 
-revision = "0022"
-down_revision = "0021"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
