@@ -1,15 +1,15 @@
 """user: when the person agreed to the collection and use of their personal data (개인정보 수집·이용 동의)
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0027
+Revises: 0026
 """
 import sqlalchemy as sa
 from alembic import op
 
 from participation.core.models import UTCDateTime
 
-revision = "0024"
-down_revision = "0023"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
