@@ -2,7 +2,6 @@
 
 import contextlib
 import logging
-import multiprocessing
 import signal
 import subprocess
 import sys
@@ -85,19 +84,17 @@ def require_development(command: str, why: str) -> None:
 
 @click.command()
 @click.option("--burst", is_flag=True, help="Run every waiting job (delayed ones too), then stop.")
-@click.option("--no-cron", is_flag=True, help="Do not run the periodic-job scheduler in this worker.")
+@click.option("--no-cron", is_flag=True, help="Do not start a cron process (one cron runs across all workers anyway).")
 def worker(burst, no_cron):
     """Run an RQ worker on the app's queues."""
-    from participation.worker import make_worker, release_scheduled_jobs, run_cron
+    from participation.worker import make_worker, release_scheduled_jobs, run_worker
 
     app = current_app._get_current_object()
     if burst:
         release_scheduled_jobs(app)
         make_worker(app).work(burst=True, with_scheduler=False)
         return
-    if not no_cron:
-        multiprocessing.Process(target=run_cron, args=(app,), daemon=True, name="participation-cron").start()
-    make_worker(app).work(with_scheduler=True)
+    run_worker(app, cron=not no_cron)
 
 
 @click.command()

@@ -76,7 +76,13 @@ DEFAULTS = {
     "TALLY_KEY_DIR": None,
     # Seconds an anonymous reader's copy of a public count or result is reused (core/response_cache.py).
     "PUBLIC_CACHE_SECONDS": 1,
+    # Seconds between reconciliations of what may still change (open items, rows newer than their count).
     "RECONCILE_INTERVAL": 300,
+    # Seconds between full recounts of everything, settled items too (a week).
+    "SETTLED_SWEEP_INTERVAL": 7 * 86400,
+    # Seconds the cron lock outlives its holder's last heartbeat (participation/cron.py): a standby cron
+    # takes over within this after the holder dies.
+    "CRON_LOCK_SECONDS": 30,
     "INDICATOR_INTERVAL": 60,
     # Staff's trending list: one address (or /24, /64 subnet) acting this often on one item in 24 hours.
     "TRENDING_IP_THRESHOLD": 20,

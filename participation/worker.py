@@ -1,6 +1,6 @@
 """The RQ worker: jobs run one after another in the worker process itself (RQ's `SimpleWorker`), each inside
-a fresh app context with its own session, on the connections of the process's pool. The cron scheduler
-(RQ's own) runs the periodic jobs of schedule.py.
+a fresh app context with its own session, on the connections of the process's pool. Each worker starts a cron
+process (participation/cron.py); one of them, across all workers, enqueues the periodic jobs of schedule.py.
 
 Not RQ's forking `Worker`: a work horse forked per job cost 60-90 ms a job (the fork, then a cold child
 that opens Redis and database connections again and compiles every SQL statement again, its caches thrown
@@ -17,10 +17,10 @@ keeps it as failed, and the periodic reconciliation recounts what it would have 
 (tests/reliability/test_worker_kill.py)."""
 
 import logging
+import multiprocessing
 
 from flask import Flask
 from rq import SimpleWorker
-from rq.cron import CronScheduler
 from sqlalchemy.orm import configure_mappers
 
 from participation.core.jobs import QUEUE_NAMES, clear_debounce_mark, get_queue
@@ -28,6 +28,7 @@ from participation.core.redis import redis_connection
 from participation.extensions import db
 
 log = logging.getLogger(__name__)
+WORKER_TTL = 60
 
 
 class AppWorker(SimpleWorker):
@@ -54,7 +55,9 @@ def make_worker(app: Flask) -> AppWorker:
     # Once here rather than lazily inside the first job.
     configure_mappers()
     # Registry cleanup every minute, not RQ's ten: it is what retries the job of a worker that died mid-job.
-    worker = AppWorker(queues, connection=connection, maintenance_interval=60)
+    # An idle worker beats every WORKER_TTL - 15 seconds and a dead one leaves the registry after WORKER_TTL
+    # (RQ's default is 420), so the health page sees a dead worker within a minute.
+    worker = AppWorker(queues, connection=connection, maintenance_interval=60, worker_ttl=WORKER_TTL)
     worker.flask_app = app
     return worker
 
@@ -75,12 +78,16 @@ def release_scheduled_jobs(app: Flask) -> int:
     return released
 
 
+def run_worker(app: Flask, cron: bool = True) -> None:
+    """`flask worker`: a cron process (which stands by unless it holds the cron lock), then the worker itself."""
+    if cron:
+        multiprocessing.Process(target=run_cron, args=(app,), daemon=True, name="participation-cron").start()
+    make_worker(app).work(with_scheduler=True)
+
+
 def run_cron(app: Flask) -> None:
-    from participation.schedule import PERIODIC
+    from participation.cron import run_cron_process
+    from participation.schedule import PERIODIC_JOBS
 
     with app.app_context():
-        scheduler = CronScheduler(connection=redis_connection(), name="participation-cron")
-        for func, every in PERIODIC:
-            seconds = app.config[every] if isinstance(every, str) else every
-            scheduler.register(func, queue_name="default", interval=seconds)
-    scheduler.start()
+        run_cron_process(redis_connection(), list(PERIODIC_JOBS.values()), app.config)

@@ -123,3 +123,5 @@ def recount_all_budgets() -> None:
 
 PERIODIC: list = [(apply_budget_deadlines, 60)]
 RECOUNTS: list = [recount_all_budgets]
+# What may still change: processes taking proposals, voting or waiting for their allocation (not tallied ones).
+RECONCILE: list = [recount_all_budgets]

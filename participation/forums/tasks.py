@@ -1,12 +1,12 @@
 """Jobs of this channel (RQ), idempotent: they take ids and recompute from the database (counts.py)."""
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from participation.core.database import begin_reading
 from participation.extensions import db
 from participation.forums import services
 from participation.forums.counts import forum_figures, refresh_forum, write_forum_figures
-from participation.forums.models import Forum, ForumState
+from participation.forums.models import Comment, CommentLike, Forum, ForumState, Reaction, Statement
 
 
 def recount_forum(forum_id: int) -> None:
@@ -29,11 +29,27 @@ def recount_all_forums() -> None:
     db.session.commit()
 
 
-def recount_open_forums() -> None:
-    """Periodic reconciliation: events whose debounced job was lost (Redis down) are counted here."""
-    for forum_id in list(db.session.scalars(select(Forum.id).where(Forum.state == ForumState.open))):
+def recount_changing_forums() -> None:
+    """Periodic reconciliation: the open forums, and any other with comments, likes, statements or reactions
+    newer than its last count (events whose debounced job was lost while Redis was down). A closed forum's
+    opinion map is not computed again every few minutes: only by the weekly sweep or `tally`."""
+    for forum_id in list(db.session.scalars(select(Forum.id).where(
+            Forum.state != ForumState.draft, or_(Forum.state == ForumState.open, changed_since_count())))):
         refresh_forum(forum_id)
     db.session.commit()
+
+
+def changed_since_count():
+    """Whether a forum has rows newer than its last count (or was never counted)."""
+    as_of = Forum.count_as_of
+    statements = select(Statement.id).where(Statement.forum_id == Forum.id)
+    return or_(as_of.is_(None),
+               select(Comment.id).where(Comment.forum_id == Forum.id, Comment.created_at > as_of).exists(),
+               select(CommentLike.comment_id).join(Comment, Comment.id == CommentLike.comment_id)
+               .where(Comment.forum_id == Forum.id, CommentLike.created_at > as_of).exists(),
+               statements.where(Statement.created_at > as_of).exists(),
+               select(Reaction.user_id).where(Reaction.statement_id.in_(statements), Reaction.reacted_at > as_of)
+               .exists())
 
 
 def close_due_forums() -> None:
@@ -61,3 +77,5 @@ def tell_answers_not_yet_told() -> int:
 PERIODIC: list = [(close_due_forums, 60), (tell_answers_not_yet_told, 300)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_forums]
+# Functions that recount what may still change; the periodic reconciliation runs them.
+RECONCILE: list = [recount_changing_forums]

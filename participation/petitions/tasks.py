@@ -3,7 +3,7 @@
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from participation.core import networks
 from participation.core.time import utcnow
@@ -35,15 +35,21 @@ def _recount_where(*conditions) -> int:
     return drifted
 
 
-def recount_open_petitions() -> int:
-    """Periodic reconciliation of the petitions that can still change; returns how many had drifted."""
-    return _recount_where(Petition.state == PetitionState.open)
+PUBLIC_STATES = (PetitionState.open, PetitionState.closed, PetitionState.answered, PetitionState.hidden)
+
+
+def recount_changing_petitions() -> int:
+    """Periodic reconciliation: the open petitions, and any other that has signatures newer than its last count
+    (signed just before it closed, while Redis was down); returns how many had drifted."""
+    newer = select(Signature.id).where(Signature.petition_id == Petition.id,
+                                       Signature.created_at > Petition.count_as_of)
+    return _recount_where(Petition.state.in_(PUBLIC_STATES), or_(
+        Petition.state == PetitionState.open, Petition.count_as_of.is_(None), newer.exists()))
 
 
 def recount_all_petitions() -> int:
     """Every petition that has ever been public."""
-    return _recount_where(Petition.state.in_(
-        [PetitionState.open, PetitionState.closed, PetitionState.answered, PetitionState.hidden]))
+    return _recount_where(Petition.state.in_(PUBLIC_STATES))
 
 
 def close_due_petitions() -> int:
@@ -83,3 +89,5 @@ def purge_network_hashes() -> int:
 PERIODIC: list = [(close_due_petitions, 60), (mark_overdue_answers, 300), (purge_network_hashes, 3600)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_petitions]
+# Functions that recount what may still change; the periodic reconciliation runs them.
+RECONCILE: list = [recount_changing_petitions]

@@ -103,3 +103,5 @@ def tally_all_polls() -> None:
 PERIODIC: list = [(apply_poll_deadlines, 60)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [tally_all_polls]
+# Functions that recount what may still change (open and closed polls; a tallied one is frozen).
+RECONCILE: list = [tally_all_polls]

@@ -1,11 +1,11 @@
 """Counts of this channel, recomputed from the rows: pure recomputes that write in one statement and do not
 commit. What a count sets off (the review and discussion thresholds) is the services' (`refresh_count`)."""
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.proposals.models import Proposal, Support
+from participation.proposals.models import Proposal, ProposalState, Support
 
 
 def support_count(proposal_id):
@@ -23,10 +23,20 @@ def recount(proposal_id: int) -> None:
                        .execution_options(synchronize_session=False))
 
 
-def recount_all() -> int:
-    """Recount every proposal; returns how many counts had drifted."""
-    drifted = db.session.execute(update(Proposal).where(Proposal.support_count != support_count(Proposal.id))
+def recount_all(*conditions) -> int:
+    """Recount every proposal (or those meeting `conditions`); returns how many counts had drifted."""
+    drifted = db.session.execute(update(Proposal).where(Proposal.support_count != support_count(Proposal.id),
+                                                        *conditions)
                                  .values(support_count=support_count(Proposal.id))
                                  .execution_options(synchronize_session=False)).rowcount
-    db.session.execute(update(Proposal).values(count_as_of=utcnow()).execution_options(synchronize_session=False))
+    db.session.execute(update(Proposal).where(*conditions).values(count_as_of=utcnow())
+                       .execution_options(synchronize_session=False))
     return drifted
+
+
+def changing():
+    """The proposals whose count may still change: open ones, and any other with supports newer than its last
+    count (or never counted)."""
+    newer = select(Support.proposal_id).where(Support.proposal_id == Proposal.id,
+                                              Support.created_at > Proposal.count_as_of)
+    return or_(Proposal.state == ProposalState.open, Proposal.count_as_of.is_(None), newer.exists())

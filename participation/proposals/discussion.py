@@ -38,10 +38,15 @@ def refresh_count(proposal_id: int) -> Proposal | None:
     return proposal
 
 
-def refresh_all_counts() -> int:
-    """Recount every proposal and apply the thresholds a recount reached; returns how many counts had drifted."""
-    drifted = counts.recount_all()
+def refresh_all_counts(*conditions) -> int:
+    """Recount every proposal (or those meeting `conditions`) and apply the thresholds a recount reached; returns
+    how many counts had drifted."""
+    if conditions:
+        # Read once: the recount changes what the conditions say (its time of count).
+        conditions = (Proposal.id.in_(db.session.scalars(select(Proposal.id).where(*conditions)).all()),)
+    drifted = counts.recount_all(*conditions)
     waiting = db.session.scalars(select(Proposal).where(
+        *conditions,
         or_(and_(Proposal.state == S.open, Proposal.support_count >= Proposal.review_threshold),
             and_(Proposal.state.in_(DISCUSSION_STATES), Proposal.discussion_forum_id.is_(None),
                  Proposal.support_count >= Proposal.discussion_threshold)))

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from participation.core import networks
 from participation.core.time import utcnow
 from participation.extensions import db
-from participation.proposals import discussion, importer
+from participation.proposals import counts, discussion, importer
 from participation.proposals.models import Proposal, ProposalState, Support
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,14 @@ def recount_proposal(proposal_id: int) -> None:
 def recount_all_proposals() -> None:
     """Reconciliation: recount every proposal, logging any drift it fixed."""
     drifted = discussion.refresh_all_counts()
+    db.session.commit()
+    if drifted:
+        log.warning("proposals: fixed %d drifted support counts", drifted)
+
+
+def recount_changing_proposals() -> None:
+    """Periodic reconciliation: the proposals whose count may still change (counts.changing)."""
+    drifted = discussion.refresh_all_counts(counts.changing())
     db.session.commit()
     if drifted:
         log.warning("proposals: fixed %d drifted support counts", drifted)
@@ -68,3 +76,5 @@ PERIODIC: list = [(close_expired_proposals, 60), (request_mayor_answers, 60), (r
                   (purge_network_hashes, 3600)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_proposals]
+# Functions that recount what may still change; the periodic reconciliation runs them.
+RECONCILE: list = [recount_changing_proposals]

@@ -2,12 +2,12 @@
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.surveys import building, counts, services
-from participation.surveys.models import Survey, SurveyState
+from participation.surveys.models import Response, Survey, SurveyState
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,14 @@ def recount_survey(survey_id: int) -> None:
     """Job: a survey's response count and aggregates (after responses, and at its close)."""
     counts.recount(survey_id)
     db.session.commit()
+
+
+def recount_changing_surveys() -> None:
+    """Periodic reconciliation: the open surveys, and any other with responses submitted after its last count."""
+    newer = select(Response.id).where(Response.survey_id == Survey.id, Response.submitted_at > Survey.results_as_of)
+    for survey_id in db.session.scalars(select(Survey.id).where(Survey.state != SurveyState.draft, or_(
+            Survey.state == SurveyState.open, Survey.results_as_of.is_(None), newer.exists()))).all():
+        recount_survey(survey_id)
 
 
 def recount_all_surveys() -> None:
@@ -42,3 +50,5 @@ def apply_survey_deadlines() -> None:
 PERIODIC: list = [(apply_survey_deadlines, 60)]
 # Functions that recompute all of this channel's counts; `flask --app wsgi tally` runs them.
 RECOUNTS: list = [recount_all_surveys]
+# Functions that recount what may still change; the periodic reconciliation runs them.
+RECONCILE: list = [recount_changing_surveys]

@@ -64,7 +64,7 @@ def test_reconciliation_fixes_drift_and_reports_it(db_session):
     SignatureFactory(petition_id=exact.id)
     exact.signature_count = 1
     assert tasks.recount_all_petitions() == 1
-    assert tasks.recount_open_petitions() == 0
+    assert tasks.recount_changing_petitions() == 0
     assert (drifted.signature_count, exact.signature_count, draft.signature_count) == (0, 1, 0)
 
 

@@ -101,13 +101,13 @@ def test_corrupted_counters_are_restored_by_the_reconciliation(db_session):
         factories.SignatureFactory(petition_id=petition.id)
     poll = factories.PollFactory()
     db_session.flush()
-    petition_tasks.recount_open_petitions()
+    petition_tasks.recount_changing_petitions()
     poll_tasks.tally_all_polls()
 
     db_session.execute(update(Petition).where(Petition.id == petition.id).values(signature_count=9999))
     db_session.execute(update(Poll).where(Poll.id == poll.id).values(total_ballots=42))
-    assert petition_tasks.recount_open_petitions() == 1  # the drift is found (and logged)
-    assert petition_tasks.recount_open_petitions() == 0  # and gone
+    assert petition_tasks.recount_changing_petitions() == 1  # the drift is found (and logged)
+    assert petition_tasks.recount_changing_petitions() == 0  # and gone
     poll_tasks.tally_all_polls()
     db_session.expire_all()
     assert db_session.get(Petition, petition.id).signature_count == 3
