@@ -91,6 +91,8 @@ DEFAULTS = {
     "PROXY_HOPS": 0,
     # An admin switch: while true, no new signatures, supports, ballots or responses are taken.
     "PAUSE_PARTICIPATION": False,
+    # Minutes after which an open item's count (kept current by the worker) is said to be possibly stale.
+    "STALE_COUNT_MINUTES": 15,
     # Petitions (청원): settings with history, copied into a petition when it opens.
     "PETITION_SIGNATURE_DAYS": 30,
     "PETITION_ANSWER_THRESHOLD": 1000,
@@ -124,7 +126,7 @@ DEFAULTS = {
 # Settings with history (core/settings.py): admins change them at /admin/settings, every change is kept, and an
 # item copies the ones in force when it opens. Each has its default in DEFAULTS; its type is the default's.
 SETTINGS = (
-    "PAUSE_PARTICIPATION",
+    "PAUSE_PARTICIPATION", "STALE_COUNT_MINUTES",
     "PETITION_SIGNATURE_DAYS", "PETITION_ANSWER_THRESHOLD", "PETITION_DEBATE_THRESHOLD", "PETITION_ANSWER_DAYS",
     "PETITION_EXTENSION_DAYS", "PETITION_REVIEW_DAYS",
     "PROPOSAL_SUPPORT_DAYS", "PROPOSAL_REVIEW_THRESHOLD", "PROPOSAL_DISCUSSION_THRESHOLD", "PROPOSAL_ANSWER_DAYS",

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from participation.core.seoul import AGE_BAND_LABELS, MIN_CELL_SIZE, district_label
 from participation.core.settings import get_setting
+from participation.core.staleness import is_stale
 from participation.core.text import render_markdown
 from participation.core.time import days_left
 
@@ -43,6 +44,8 @@ def register(app: Flask) -> None:
     # A threshold or period shown on a page is the one in force (`setting("PETITION_ANSWER_THRESHOLD")`),
     # never a number written into the template.
     app.jinja_env.globals["setting"] = get_setting
+    # An open item's count older than STALE_COUNT_MINUTES: its page says it may be stale (macros/figures.html).
+    app.jinja_env.globals["count_is_stale"] = is_stale
     # What a writer may use in a text box, in plain words (no one needs to know the word "Markdown").
     app.jinja_env.globals["FORMAT_HINT"] = FORMAT_HINT
     app.jinja_env.globals["MIN_CELL_SIZE"] = MIN_CELL_SIZE  # templates/macros/figures.html

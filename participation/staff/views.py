@@ -15,11 +15,15 @@ from participation.core.permissions import Role, require_role
 from participation.core.time import KST, to_kst, utcnow
 from participation.extensions import db
 from participation.staff import bursts
+from participation.staff import health as platform_health
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 CHANNEL_LABELS = {"petitions": _l("청원 서명"), "proposals": _l("제안 공감"), "polls": _l("투표"),
                   "surveys": _l("설문 응답"), "budgets": _l("참여예산 투표")}
+
+CHANNEL_NAMES = {"petitions": _l("청원"), "proposals": _l("시민제안"), "polls": _l("투표"), "forums": _l("공론장"),
+                 "surveys": _l("설문"), "budgets": _l("참여예산")}
 
 register(STAFF, ConsoleEntry("trending", _l("한 주소에서 몰린 참여 (최근 24시간)"), trending.alert_count,
                              "staff.trending_addresses"))
@@ -30,6 +34,8 @@ def _bursts_to_review() -> int:
 
 
 register(STAFF, ConsoleEntry("bursts", _l("검토 중인 몰린 참여 (무효 처리 전)"), _bursts_to_review, "staff.burst_list"))
+register(STAFF, ConsoleEntry("health", _l("플랫폼 상태 (실패한 작업)"), platform_health.failed_count,
+                             "staff.health"))
 
 
 @bp.before_request
@@ -57,6 +63,29 @@ def trending_addresses():
                            subnets=[alert for alert in alerts if alert.kind == "subnet"],
                            voidable=set(bursts.CHANNELS),
                            keep_days=trending.KEEP_SECONDS // 86400)
+
+
+@bp.get("/health")
+def health():
+    """The platform's own health: queues, failed jobs, periodic jobs, the cron and the workers, stale counts."""
+    return render_template("staff/health.html", report=platform_health.snapshot(), channel_labels=CHANNEL_NAMES)
+
+
+@bp.post("/health/failed/<job_id>/retry")
+def retry_failed_job(job_id):
+    return _act_on_failed(job_id, platform_health.retry_failed, _l("작업을 다시 대기열에 넣었습니다."))
+
+
+@bp.post("/health/failed/<job_id>/discard")
+def discard_failed_job(job_id):
+    return _act_on_failed(job_id, platform_health.discard_failed, _l("실패한 작업을 지웠습니다."))
+
+
+def _act_on_failed(job_id: str, act, done):
+    """(CSRF is checked for every form by the app.) An id that is not a failed job is a 404."""
+    act(job_id)
+    flash(done, "success")
+    return redirect(url_for("staff.health"), 303)
 
 
 def item_titles(alerts) -> dict[tuple[str, int], str]:
