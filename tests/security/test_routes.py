@@ -264,6 +264,9 @@ ROUTES: dict[str, Expect] = {
     "GET staff.burst":                      r(STAFF, burst_id=burst()),
     "POST staff.void_burst":                r("login no no no go go", body={"reason": "자동 서명"}, burst_id=burst()),
     "POST staff.unvoid_burst":              r("login no no no go go", burst_id=burst()),  # nothing voided: 409
+    "GET staff.health":                     r(STAFF),
+    "POST staff.retry_failed_job":          r("login  no     no     no     404    404", job_id="no-such-job"),
+    "POST staff.discard_failed_job":        r("login  no     no     no     404    404", job_id="no-such-job"),
     "GET admin.users":                      r(ADMINS),
     "POST admin.toggle_role":               r(ADMINS_GO, body={"grant": "1"}, user_id=lambda w: w.other.id,
                                               role="moderator"),
@@ -575,6 +578,10 @@ ROUTES: dict[str, Expect] = {
     "GET indicators_api.table":               r("ok      ok      ok      ok      ok      ok"),
     "GET indicators_api.table_csv":           r("ok      ok      ok      ok      ok      ok"),
     "PUT indicators_api.put_value":           r("login   no      no      no      go      go", body={"value": 5}),
+    # ── the platform's health (staff) ───────────────────────────────────────────────────
+    "GET staff_api.get_health":               r("login   no      no      no      ok      ok"),
+    "POST staff_api.retry_failed_job":        r("login   no      no      no      404     404", job_id="no-such-job"),
+    "DELETE staff_api.discard_failed_job":    r("login   no      no      no      404     404", job_id="no-such-job"),
 }
 
 # Each GET of an item again, on the item in its private states: a draft is its author's (or staff's), a pending or
