@@ -39,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
 
     from participation import wiring
-    from participation.core import static
+    from participation.core import metrics, static
     from participation.core.database import configure_sqlite
     from participation.extensions import api, babel, csrf, db, limiter, login_manager, migrate
 
@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     wiring.register_blueprints(app, api)
     wiring.register_hooks(app)
     static.register(app)
+    metrics.register(app)
 
     from participation.cli import register_commands
 

@@ -91,6 +91,9 @@ DEFAULTS = {
     "PROXY_HOPS": 0,
     # An admin switch: while true, no new signatures, supports, ballots or responses are taken.
     "PAUSE_PARTICIPATION": False,
+    # Prometheus metrics at /metrics (core/metrics.py): off (404) unless set; then a scrape sends
+    # `Authorization: Bearer <METRICS_TOKEN>`.
+    "METRICS_TOKEN": None,
     # Minutes after which an open item's count (kept current by the worker) is said to be possibly stale.
     "STALE_COUNT_MINUTES": 15,
     # Petitions (청원): settings with history, copied into a petition when it opens.

@@ -22,6 +22,7 @@ from flask import current_app, has_request_context
 from flask_limiter.util import get_remote_address
 
 from participation.core.database import after_commit
+from participation.core.metrics import count_participation
 from participation.core.redis import redis_connection
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,8 @@ def alert_count() -> int:
 def participated(channel: str, item_id: int) -> None:
     """A participation was inserted on this item (channel: "petitions", "proposals", "polls", "surveys"): once
     the transaction commits, count it against the request's address. Outside a request (a job, the demo)
-    there is no address and nothing is counted."""
+    there is no address and nothing is counted. The participation is also counted in the metrics (core/metrics.py)
+    once committed, with or without a request."""
+    after_commit(count_participation, channel)
     if has_request_context():
         after_commit(record, channel, item_id, get_remote_address())

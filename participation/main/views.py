@@ -3,6 +3,7 @@
 from ipaddress import ip_address
 
 from flask import Blueprint, abort, current_app, jsonify, make_response, redirect, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from participation.accounts.views import safe_next
@@ -55,6 +56,27 @@ def health():
 
     status, parts = probe()
     return jsonify({"status": status, **parts}), 503 if status == "down" else 200
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus metrics (core/metrics.py): a 404 unless METRICS_TOKEN is set, then only with
+    `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise)."""
+    import hmac
+
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+    from participation.core.metrics import scrape_registry
+    from participation.staff.health import HealthCollector
+
+    token = current_app.config.get("METRICS_TOKEN")
+    if not token:
+        abort(404)
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        message = _("메트릭을 읽으려면 Authorization: Bearer 헤더에 METRICS_TOKEN을 보내야 합니다.")
+        return jsonify({"error": {"code": "invalid_token", "message": message}}), 401, {"WWW-Authenticate": "Bearer"}
+    return generate_latest(scrape_registry(HealthCollector())), 200, {"Content-Type": CONTENT_TYPE_LATEST}
 
 
 @bp.get("/dev/outbox")

@@ -219,3 +219,44 @@ def discard_failed(job_id: str) -> None:
     """Delete a failed job for good."""
     registry, job = _failed_job(job_id)
     registry.remove(job, delete_job=True)
+
+
+class HealthCollector:
+    """The scrape's view of the health report (prometheus-client collector): read at each scrape, in this
+    process, from Redis and the database."""
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        up = GaugeMetricFamily("participation_redis_up", "Whether Redis answers")
+        depth = GaugeMetricFamily("participation_queue_jobs", "Jobs per queue and state", labels=["queue", "state"])
+        failed = GaugeMetricFamily("participation_failed_jobs", "Failed jobs kept for staff", labels=["queue"])
+        periodic_failed = GaugeMetricFamily("participation_periodic_last_failure_timestamp_seconds",
+                                            "When each periodic job last failed", labels=["job"])
+        periodic_ok = GaugeMetricFamily("participation_periodic_last_success_timestamp_seconds",
+                                        "When each periodic job last succeeded", labels=["job"])
+        workers_alive = GaugeMetricFamily("participation_workers_alive", "Workers whose heartbeat is recent")
+        cron_alive = GaugeMetricFamily("participation_cron_alive", "Whether the cron holding the lock beats")
+        connection = redis_connection()
+        try:
+            for name, states in queues(connection).items():
+                for state, count in states.items():
+                    depth.add_metric([name, state], count)
+                failed.add_metric([name], states["failed"])
+            for row in periodic(connection):
+                if row["last_success"] is not None:
+                    periodic_ok.add_metric([row["name"]], row["last_success"].timestamp())
+                if row["last_failure"] is not None:
+                    periodic_failed.add_metric([row["name"]], row["last_failure"].timestamp())
+            workers_alive.add_metric([], sum(worker["alive"] for worker in workers(connection)))
+            cron_alive.add_metric([], 1 if cron(connection)["alive"] else 0)
+            up.add_metric([], 1)
+            yield from (depth, failed, periodic_ok, periodic_failed, workers_alive, cron_alive)
+        except (RedisError, OSError):
+            up.add_metric([], 0)
+        yield up
+        oldest = GaugeMetricFamily("participation_oldest_open_count_age_seconds",
+                                   "Age of the oldest count among open items")
+        found = oldest_as_of()
+        oldest.add_metric([], time.time() - found["at"].timestamp() if found else 0)
+        yield oldest

@@ -229,6 +229,7 @@ ROUTES: dict[str, Expect] = {
     "GET main.set_language":                r("303 303 303 303 303 303", code="en"),
     "GET main.outbox":                      r(PUBLIC),  # development only (404 in production)
     "GET main.answers":                     r(PUBLIC),
+    "GET main.metrics":                     r("404 404 404 404 404 404"),  # off unless METRICS_TOKEN is set
     "GET static":                           r(PUBLIC, filename="css/site.css"),
     "GET accounts.register":                r(PUBLIC),
     "POST accounts.register":               r(EVERYONE_GO),
