@@ -62,6 +62,12 @@ DEFAULTS = {
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
     "MAIL_SENDER": "서울시 시민참여 <no-reply@localhost>",
+    # The site's address as citizens reach it ("https://participation.seoul.go.kr"): links in mail start with it.
+    "PUBLIC_URL": None,
+    # Minutes after which the periodic sweep enqueues a mail still unsent (its job lost while Redis was down),
+    # and how many days back it looks.
+    "MAIL_SWEEP_MINUTES": 5,
+    "MAIL_SWEEP_DAYS": 2,
     "DISPOSABLE_EMAIL_DOMAINS": ["mailinator.com", "guerrillamail.com", "10minutemail.com", "yopmail.com",
                                  "trashmail.com", "tempmail.com"],
     # Seconds a burst of events waits before its recount runs (one job per burst).

@@ -14,6 +14,7 @@ import logging
 
 from participation.accounts import tasks as accounts
 from participation.budgets import tasks as budgets
+from participation.core import mail
 from participation.core.redis import redis_connection
 from participation.cron import Periodic, run_exclusively
 from participation.extensions import db
@@ -55,7 +56,16 @@ def reconcile_settled() -> None:
     _run_each(RECOUNTS)
 
 
+def deliver_unsent_mail() -> None:
+    """Periodic: enqueue mail whose delivery job was lost (core/mail.py)."""
+    swept = mail.sweep_unsent()
+    db.session.commit()
+    if swept:
+        log.warning("mail: %d unsent messages enqueued again", swept)
+
+
 PERIODIC = [entry for module in (accounts, *CHANNEL_TASKS, indicators) for entry in module.PERIODIC]
+PERIODIC.append((deliver_unsent_mail, 60))
 PERIODIC.append((reconcile, "RECONCILE_INTERVAL"))
 PERIODIC.append((reconcile_settled, "SETTLED_SWEEP_INTERVAL"))
 # Seconds a periodic job may run (RQ's default of 180 for the others).

@@ -30,7 +30,7 @@ from participation.core.audit import audit
 from participation.core.database import without_write_lock
 from participation.core.errors import Conflict, Forbidden, NotFound, ValidationError
 from participation.core.input import clean_text
-from participation.core.mail import send_mail
+from participation.core.mail import public_url, send_mail
 from participation.core.permissions import Role, require_role
 from participation.core.seoul import DISTRICTS, MINIMUM_AGE
 from participation.core.time import kst_today, utcnow
@@ -201,7 +201,7 @@ def sign_up(email, password, display_name, district, birth_year, *, consent: boo
 
 
 def send_verification(user: User) -> None:
-    link = url_for("accounts.verify_link", token=verification_token(user), _external=True)
+    link = public_url(url_for("accounts.verify_link", token=verification_token(user)))
     send_mail(user.email, _("[서울시 시민참여] 이메일 주소를 인증해 주세요"),
               _("아래 링크를 열면 이메일 인증이 끝납니다 (7일 동안 유효).\n\n%(link)s", link=link))
 
@@ -241,7 +241,7 @@ def request_password_reset(email) -> None:
     if user is None or not user.is_active:
         return
     token = _serializer("reset-password").dumps({"id": user.id, "f": _reset_fingerprint(user)})
-    link = url_for("accounts.reset_link", token=token, _external=True)
+    link = public_url(url_for("accounts.reset_link", token=token))
     send_mail(user.email, _("[서울시 시민참여] 비밀번호 다시 설정"),
               _("아래 링크에서 새 비밀번호를 정하세요 (1시간 동안 유효).\n\n%(link)s", link=link))
 

@@ -89,6 +89,17 @@ def is_pending(name: str, *args) -> bool:
     return job_pending(JOBS[name].key(*args))
 
 
+def status(name: str, *args) -> str | None:
+    """The status of the run of `name` with `args` (a job registered with debounce=False): "queued", "started",
+    "failed", …, or None when there is no such job (never enqueued, or gone). Raises RedisError if Redis cannot say."""
+    try:
+        job = RQJob.fetch(job_id_for(JOBS[name].key(*args)), connection=redis_connection())
+    except NoSuchJobError:
+        return None
+    state = job.get_status(refresh=False)
+    return getattr(state, "value", state)
+
+
 def job_id_for(key: str) -> str:
     """RQ job ids take letters, digits, _ and - only: "recount:poll:5" becomes "recount-poll-5"."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", key)

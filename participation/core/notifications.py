@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from participation.core.mail import send_mail
+from participation.core.mail import public_url, send_mail
 from participation.core.models import Base
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -29,7 +29,7 @@ def notify(users, message: str, url: str, *, mail: bool = True) -> None:
             continue
         db.session.add(Notification(user_id=user.id, message=message, url=url))
         if mail and user.email and user.email_verified:
-            send_mail(user.email, message, f"{message}\n\n{url}")
+            send_mail(user.email, message, f"{message}\n\n{public_url(url)}")
     db.session.flush()
 
 
