@@ -13,7 +13,7 @@ from participation.core import notifications
 from participation.core.errors import Conflict, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors
 from participation.core.limits import filing_limit, login_limit, password_check_limit
-from participation.extensions import db
+from participation.extensions import csrf, db
 
 bp = Blueprint("accounts", __name__)
 
@@ -261,4 +261,31 @@ def notifications_page():
         notifications.mark_all_read(current_user.id)
         db.session.commit()
     g.unread_notifications = 0
-    return render_template("accounts/notifications.html", items=items, new=new)
+    return render_template("accounts/notifications.html", items=items, new=new, confirm=ConfirmForm(),
+                           kinds=notifications.KINDS, off=notifications.opted_out(current_user.id))
+
+
+@bp.post("/notifications/preferences")
+@login_required
+def notification_preferences():
+    """Which kinds of notification are mailed: the boxes ticked; the others are not (CSRF: the app's own check)."""
+    wanted = set(request.form.getlist("mail"))
+    notifications.set_preferences(current_user.id, set(notifications.KINDS) - wanted)
+    db.session.commit()
+    flash(_("알림 메일 설정을 저장했습니다."), "success")
+    return redirect(url_for("accounts.notifications_page"), 303)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe(token):
+    """The link in every notification mail: GET asks (a link checker that opens it changes nothing), POST turns
+    that kind of mail off, from the page's button or from the mail program itself (RFC 8058 one-click, which sends
+    no CSRF token: the signed token is the proof). A forged token is a 422 and changes nothing."""
+    user_id, kind = notifications.unsubscribe_target(token)
+    if request.method == "POST":
+        notifications.unsubscribe(token)
+        db.session.commit()
+        return render_template("accounts/unsubscribe.html", done=True, kind=notifications.KINDS.get(kind, kind))
+    return render_template("accounts/unsubscribe.html", done=False, kind=notifications.KINDS.get(kind, kind),
+                           off=kind in notifications.opted_out(user_id))

@@ -32,10 +32,12 @@ class OutboxMail(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None]
+    # A notification's one-click unsubscribe link (List-Unsubscribe, RFC 8058); None for account mail.
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
 
 
-def send_mail(to: str, subject: str, body: str) -> OutboxMail:
-    mail = OutboxMail(to=to, subject=subject, body=body)
+def send_mail(to: str, subject: str, body: str, unsubscribe_url: str | None = None) -> OutboxMail:
+    mail = OutboxMail(to=to, subject=subject, body=body, unsubscribe_url=unsubscribe_url)
     db.session.add(mail)
     db.session.flush()
     if current_app.config.get("MAIL_SERVER"):
@@ -82,6 +84,9 @@ def deliver_mail(mail_id: int) -> None:
     config = current_app.config
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = config["MAIL_SENDER"], mail.to, mail.subject
+    if mail.unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.body)
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
         if config["MAIL_USE_TLS"]:
