@@ -50,7 +50,7 @@ def erase(user) -> None:
     """Remove what the person wrote for themselves and the exact times of what they did. Call it before the
     account row is scrubbed (the outbox is found by the address). Flushes."""
     from participation.core.mail import OutboxMail
-    from participation.core.notifications import Notification
+    from participation.core.notifications import Notification, NotificationOptOut
     from participation.core.reports import Report
     from participation.proposals.models import Follow
     from participation.surveys.models import Answer, Response
@@ -58,6 +58,7 @@ def erase(user) -> None:
     if user.email:
         db.session.execute(delete(OutboxMail).where(OutboxMail.to == user.email))
     db.session.execute(delete(Notification).where(Notification.user_id == user.id))
+    db.session.execute(delete(NotificationOptOut).where(NotificationOptOut.user_id == user.id))
     db.session.execute(delete(Follow).where(Follow.user_id == user.id))
     db.session.execute(delete(Answer).where(
         Answer.text_value.is_not(None), Answer.response_id.in_(select(Response.id).where(Response.user_id == user.id))))
@@ -132,7 +133,7 @@ def export(user) -> dict:
     from participation.budgets.models import BudgetParticipation, BudgetProject, ProjectSupport
     from participation.core.audit import AuditEntry
     from participation.core.mail import OutboxMail
-    from participation.core.notifications import Notification
+    from participation.core.notifications import Notification, NotificationOptOut
     from participation.core.reports import Report
     from participation.forums.models import Comment as ForumComment
     from participation.forums.models import CommentLike, Reaction, Statement
@@ -191,6 +192,8 @@ def export(user) -> dict:
                         "subject_type", "subject_id", "reason", "status", "created_at"),
         "notifications": rows(select(Notification).where(Notification.user_id == mine).order_by(Notification.id),
                               "message", "url", "created_at", "read_at"),
+        "notification_mail_off": rows(select(NotificationOptOut).where(NotificationOptOut.user_id == mine)
+                                      .order_by(NotificationOptOut.kind), "kind", "created_at"),
         "mail": rows(select(OutboxMail).where(OutboxMail.to == user.email).order_by(OutboxMail.id),
                      "subject", "created_at", "sent_at") if user.email else [],
         "account_history": rows(select(AuditEntry).where(AuditEntry.subject_type == "user",

@@ -103,3 +103,13 @@ def test_each_kind_can_be_switched_off_on_the_notifications_page(client, db_sess
     assert notifications.opted_out(citizen.id) == set(notifications.KINDS) - {"petitions", "forums"}
     client.post("/notifications/preferences", data={"mail": list(notifications.KINDS), "csrf_token": token})
     assert notifications.opted_out(citizen.id) == set()
+
+
+def test_the_choice_is_in_the_personal_data_and_goes_with_the_account(db_session):
+    from participation import privacy
+
+    citizen = factories.UserFactory()
+    notifications.set_preferences(citizen.id, {"forums"})
+    assert privacy.export(citizen)["notification_mail_off"][0]["kind"] == "forums"
+    privacy.erase(citizen)
+    assert opt_outs(db_session) == 0
