@@ -70,7 +70,15 @@ PERIODIC.append((reconcile, "RECONCILE_INTERVAL"))
 PERIODIC.append((reconcile_settled, "SETTLED_SWEEP_INTERVAL"))
 # Seconds a periodic job may run (RQ's default of 180 for the others).
 TIMEOUTS = {reconcile: 1800, reconcile_settled: 4 * 3600}
-PERIODIC_JOBS = {func.__name__: Periodic(func.__name__, func, every, TIMEOUTS.get(func))
+
+
+def periodic_name(func) -> str:
+    """A periodic job's name: "petitions.close_due_petitions" for a channel's job, "reconcile" for this module's."""
+    module = func.__module__.split(".")
+    return f"{module[1]}.{func.__name__}" if module[-1] == "tasks" else func.__name__
+
+
+PERIODIC_JOBS = {periodic_name(func): Periodic(periodic_name(func), func, every, TIMEOUTS.get(func))
                  for func, every in PERIODIC}
 assert len(PERIODIC_JOBS) == len(PERIODIC), "two periodic jobs have the same name"
 

@@ -59,7 +59,7 @@ def test_health_reports_queues_failed_jobs_periodic_jobs_cron_workers_and_the_ol
     periodic = {row["name"]: row for row in report["periodic"]}
     assert set(periodic) == set(PERIODIC_JOBS)
     assert periodic["reconcile"]["last_success"] and periodic["reconcile"]["next_run"]
-    assert periodic["reconcile"]["late"] is False and periodic["close_due_petitions"]["late"] is True
+    assert periodic["reconcile"]["late"] is False and periodic["petitions.close_due_petitions"]["late"] is True
     assert report["cron"] == {**report["cron"], "holder": "host:1:abc", "alive": True, "standby": 0}
     assert report["workers"] == []
     assert report["oldest_as_of"]["channel"] == "petitions" and report["oldest_as_of"]["id"] == petition.id
