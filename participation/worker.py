@@ -16,11 +16,15 @@ that dies mid-job (SIGKILL, out of memory) leaves its job in the started registr
 keeps it as failed, and the periodic reconciliation recounts what it would have written
 (tests/reliability/test_worker_kill.py)."""
 
+import contextlib
 import logging
 import multiprocessing
+import threading
 
 from flask import Flask
+from redis.exceptions import RedisError
 from rq import SimpleWorker
+from rq.utils import now, utcformat
 from sqlalchemy.orm import configure_mappers
 
 from participation.core.jobs import QUEUE_NAMES, clear_debounce_mark, get_queue
@@ -29,6 +33,7 @@ from participation.extensions import db
 
 log = logging.getLogger(__name__)
 WORKER_TTL = 60
+BUSY_BEAT_SECONDS = 15
 
 
 class AppWorker(SimpleWorker):
@@ -39,13 +44,23 @@ class AppWorker(SimpleWorker):
     def perform_job(self, job, queue, *args, **kwargs) -> bool:
         # Cleared before the job reads anything: events from now on schedule the next run.
         clear_debounce_mark(job)
+        done = threading.Event()
+        threading.Thread(target=self._beat_until, args=(done,), daemon=True).start()
         with self.flask_app.app_context():
             try:
                 return super().perform_job(job, queue, *args, **kwargs)
             finally:
+                done.set()
                 # Rolls back whatever a failed or timed-out job left open and returns its connection to
                 # the pool; the next job starts with an empty identity map and session.info.
                 db.session.remove()
+
+    def _beat_until(self, done: threading.Event) -> None:
+        """While a job runs in this process, its heartbeat goes on (RQ's forking worker beats from the parent;
+        this one would be silent for the whole job): the health page tells a long job from a dead worker."""
+        while not done.wait(BUSY_BEAT_SECONDS):
+            with contextlib.suppress(RedisError):
+                self.connection.hset(self.key, "last_heartbeat", utcformat(now()))
 
 
 def make_worker(app: Flask) -> AppWorker:

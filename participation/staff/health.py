@@ -33,7 +33,7 @@ from participation.cron import (
 from participation.extensions import db
 
 FAILED_SHOWN = 50
-# An idle worker beats every WORKER_TTL - 15 seconds (participation/worker.py); a busy one may run a job that long.
+# An idle worker beats every WORKER_TTL - 15 seconds, a busy one every BUSY_BEAT_SECONDS (participation/worker.py).
 WORKER_SILENT_SECONDS = 75
 
 
@@ -146,7 +146,7 @@ def workers(connection) -> list[dict]:
         state = str(worker.get_state())
         rows.append({"name": worker.name, "hostname": worker.hostname, "pid": worker.pid, "state": state,
                      "last_heartbeat": beat, "current_job": worker.get_current_job_id(),
-                     "alive": state == "busy" or (beat is not None and now - beat.timestamp() < WORKER_SILENT_SECONDS)})
+                     "alive": beat is not None and now - beat.timestamp() < WORKER_SILENT_SECONDS})
     return sorted(rows, key=lambda row: row["name"])
 
 
