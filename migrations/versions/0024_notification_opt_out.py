@@ -1,15 +1,15 @@
 """notifications: kinds whose mail an account turned off; the unsubscribe link of an outbox mail
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0024
+Revises: 0023
 """
 import sqlalchemy as sa
 
 import participation.core.models
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
