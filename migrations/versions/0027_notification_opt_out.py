@@ -1,15 +1,15 @@
 """notifications: kinds whose mail an account turned off; the unsubscribe link of an outbox mail
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0027
+Revises: 0026
 """
 import sqlalchemy as sa
 
 import participation.core.models
 from alembic import op
 
-revision = "0024"
-down_revision = "0023"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
