@@ -1,15 +1,15 @@
 """notifications: kinds whose mail an account turned off; the unsubscribe link of an outbox mail
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 """
 import sqlalchemy as sa
 
 import participation.core.models
 from alembic import op
 
-revision = "0027"
-down_revision = "0026"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
