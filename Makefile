@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): setup.cfg
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
-	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/pip install --quiet -e '.[dev,test,bench]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 translations: install

@@ -207,6 +207,7 @@ def serve(host, port):
     with (logs / "worker.log").open("ab") as worker_log:
         worker_process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
                                           stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True)
+    identity_process = _start_development_identity_provider(app, logs)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     _log_requests_to(logs / "web.log")
     _print_welcome(host, port, logs)
@@ -215,13 +216,30 @@ def serve(host, port):
     except KeyboardInterrupt:
         pass
     finally:
-        worker_process.terminate()
-        try:
-            worker_process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker_process.kill()
+        for process in filter(None, (worker_process, identity_process)):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
         _stop_embedded_redis(app)
-        click.echo("  stopped the web server, the worker and the embedded Redis")
+        click.echo("  stopped the web server, the worker, the development identity provider and the embedded Redis")
+
+
+def _start_development_identity_provider(app: Flask, logs: Path):
+    """Unless a real provider is configured (PARTICIPATION_IDENTITY_ISSUER), run the development OpenID provider
+    (participation/dev_identity.py) on 127.0.0.1 and point this web server at it."""
+    port = app.config.get("DEV_IDENTITY_PORT")
+    if app.config.get("IDENTITY_ISSUER") or not port:
+        return None
+    from participation import dev_identity
+
+    with (logs / "identity.log").open("ab") as identity_log:
+        process = subprocess.Popen([sys.executable, "-m", "participation.dev_identity", "--port", str(port)],
+                                   stdout=identity_log, stderr=subprocess.STDOUT, start_new_session=True)
+    app.config.update(IDENTITY_ISSUER=f"http://127.0.0.1:{port}", IDENTITY_CLIENT_ID=dev_identity.CLIENT_ID,
+                      IDENTITY_CLIENT_SECRET=dev_identity.CLIENT_SECRET)
+    return process
 
 
 def _stop_on_sigterm(_signum, _frame):
@@ -244,6 +262,10 @@ def _print_welcome(host: str, port: int, logs: Path) -> None:
     click.echo(f"  demo logins (password: {DEMO_PASSWORD}):")
     for email, name, _district, _year, roles in DEMO_ACCOUNTS:
         click.echo(f"    {email:<24} {name} ({', '.join(roles) or 'citizen'})")
+    issuer = current_app.config.get("IDENTITY_ISSUER")
+    if issuer and current_app.config.get("IDENTITY_CLIENT_ID") == "seoul-participation-dev":
+        click.echo(f"\n  본인인증: DEVELOPMENT OpenID provider at {issuer}/ (checks nobody's identity; demo persons "
+                   "one click away)")
     click.echo(f"\n  logs: {logs / 'web.log'} (requests), {logs / 'worker.log'} (worker and scheduler)")
     click.echo("  Ctrl-C stops everything\n")
 

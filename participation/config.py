@@ -124,6 +124,13 @@ DEFAULTS = {
     # The key of the person identifier's HMAC, and of a deleted account's address in its tombstone
     # (accounts.models.Tombstone): in the environment, never in the database.
     "IDENTITY_PEPPER": None,
+    # Which id-token claims hold the stable person identifier (the first one present), the birth date and the
+    # district.
+    "IDENTITY_CLAIMS": {"person": ["ci", "sub"], "birth_date": "birthdate", "district": "district"},
+    # Development only (`flask serve`): the port of the local development OpenID provider (0: do not start it).
+    "DEV_IDENTITY_PORT": 9400,
+    # A typed district may change once in this many days (a setting with history).
+    "DISTRICT_CHANGE_DAYS": 90,
     # API documentation (flask-smorest)
     "API_TITLE": "Seoul citizen participation API",
     "API_VERSION": "v1",
@@ -141,6 +148,7 @@ SETTINGS = (
     "PROPOSAL_SUPPORT_DAYS", "PROPOSAL_REVIEW_THRESHOLD", "PROPOSAL_DISCUSSION_THRESHOLD", "PROPOSAL_ANSWER_DAYS",
     "PROPOSAL_MAYOR_THRESHOLD", "PROPOSAL_EXTENSION_DAYS",
     "REPORT_MIN_ACCOUNT_HOURS",
+    "DISTRICT_CHANGE_DAYS",
 )
 
 

@@ -1,6 +1,6 @@
 """Every table, imported in one place so that Alembic sees the whole schema."""
 
-from participation.accounts.models import ApiToken, User, UserRole  # noqa: F401
+from participation.accounts.models import ApiToken, ProfileValue, User, UserRole, VerifiedIdentity  # noqa: F401
 from participation.budgets import models as budgets  # noqa: F401
 from participation.core.audit import AuditEntry  # noqa: F401
 from participation.core.mail import OutboxMail  # noqa: F401

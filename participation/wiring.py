@@ -130,6 +130,7 @@ def register_blueprints(app: Flask, api) -> None:
 
     for name in WEB_BLUEPRINTS:
         app.register_blueprint(importlib.import_module(f"participation.{name}.views").bp)
+    app.register_blueprint(importlib.import_module("participation.accounts.identity_views").bp)
     for name in API_BLUEPRINTS:
         blueprint = importlib.import_module(f"participation.{name}.api").bp
         csrf.exempt(blueprint)

@@ -52,6 +52,10 @@ class UserSchema(ma.Schema):
 class MeSchema(UserSchema):
     roles = ma.fields.List(ma.fields.String(), required=True)
     birth_year = ma.fields.Integer()
+    # none: nothing verified; email: the mailbox; identity: the person, through the identity provider (본인인증).
+    verification = ma.fields.String(required=True, metadata={"enum": ["none", "email", "identity"]})
+    district_verified = ma.fields.Boolean(required=True)
+    birth_year_verified = ma.fields.Boolean(required=True)
 
 
 class CredentialsSchema(BaseSchema):

@@ -47,6 +47,8 @@ class User(UserMixin, Base):
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+    # The verified person behind the account (accounts/identity.py), if any; loaded when asked for.
+    identity: Mapped["VerifiedIdentity | None"] = relationship(lazy="select", viewonly=True)
 
     def get_id(self) -> str:
         """What Flask-Login keeps in the session: the id and the session generation."""
@@ -65,6 +67,23 @@ class User(UserMixin, Base):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def verification(self) -> str:
+        """What is known of the person: "identity" (verified through the provider), "email" or "none"."""
+        if self.identity is not None:
+            return "identity"
+        return "email" if self.email_verified else "none"
+
+    @property
+    def district_verified(self) -> bool:
+        return self.identity is not None and self.identity.district is not None \
+            and self.identity.district == self.district
+
+    @property
+    def birth_year_verified(self) -> bool:
+        return self.identity is not None and self.identity.birth_year is not None \
+            and self.identity.birth_year == self.birth_year
 
     @property
     def is_active(self) -> bool:
@@ -120,3 +139,33 @@ class Tombstone(Base):
     email_hash: Mapped[str] = mapped_column(String(64), index=True)
     person_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     deleted_on: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VerifiedIdentity(Base):
+    """One verified person, one account: the keyed hash of the identity provider's person identifier
+    (accounts/identity.py::person_hash), never the identifier, under a unique constraint. Birth year and district
+    are what the provider said, when it said them."""
+
+    __tablename__ = "verified_identity"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    person_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issuer: Mapped[str] = mapped_column(String(200))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    district: Mapped[str | None] = mapped_column(String(10))
+    verified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProfileValue(Base):
+    """The district and birth year an account had from `valid_from` on, one row per change (the first at sign-up):
+    polls and surveys decide eligibility on the values in force when the item opened (accounts/profile.py)."""
+
+    __tablename__ = "profile_value"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    district: Mapped[str | None] = mapped_column(String(10))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    # Given by the identity provider rather than typed.
+    verified: Mapped[bool] = mapped_column(default=False, server_default="0")
+    valid_from: Mapped[datetime] = mapped_column(default=utcnow)

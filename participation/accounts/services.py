@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from participation.accounts import profile
 from participation.accounts.models import (
     DISPLAY_NAME_MAX,
     PASSWORD_MAX,
@@ -116,6 +117,7 @@ def register(email, password, display_name, district, birth_year, *, consent: bo
                 privacy_consent_at=utcnow() if consent else None)
     db.session.add(user)
     db.session.flush()
+    profile.record(user)
     audit(user, "user", user.id, "registered")
     if consent:
         audit(user, "user", user.id, "privacy_consent")
@@ -288,8 +290,9 @@ def end_sessions(user: User) -> None:
 
 
 def update_profile(user: User, display_name, district, birth_year) -> None:
-    for name, value in check_profile(display_name, district, birth_year).items():
-        setattr(user, name, value)
+    cleaned = check_profile(display_name, district, birth_year)
+    profile.change(user, cleaned["district"], cleaned["birth_year"])
+    user.display_name = cleaned["display_name"]
 
 
 def delete_account(user: User, password, erase=None) -> None:

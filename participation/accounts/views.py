@@ -196,7 +196,7 @@ def profile():
             flash(_("회원 정보를 저장했습니다."), "success")
             return redirect(url_for("accounts.profile"), 303)
     return render_template("accounts/profile.html", form=form, password_form=forms.ChangePasswordForm(),
-                           delete_form=forms.DeleteAccountForm(), confirm=ConfirmForm())
+                           delete_form=forms.DeleteAccountForm(), confirm=ConfirmForm()), 422 if form.errors else 200
 
 
 @bp.post("/account/password")

@@ -9,10 +9,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
+from participation.accounts import profile
 from participation.core import ballot_box
 from participation.core.errors import Forbidden
 from participation.core.receipts import hash_of_typed
-from participation.core.seoul import AGE_BANDS, DISTRICTS, suppressed
+from participation.core.seoul import AGE_BANDS, DISTRICTS, age_band, suppressed
 from participation.core.time import days_left, to_kst, utcnow
 from participation.extensions import db
 from participation.polls.box import POLL_BOX
@@ -37,12 +38,27 @@ def opening_day(poll: Poll):
 
 
 def eligibility_problem(poll: Poll, user) -> str | None:
-    """Why this person may not vote in this poll (a message), or None."""
-    if poll.eligible_districts and user.district not in poll.eligible_districts:
+    """Why this person may not vote in this poll (a message), or None. District and birth year are the ones in
+    force when the poll opened (accounts/profile.py), not the current profile: moving afterwards changes nothing."""
+    if not (poll.eligible_districts or poll.eligible_age_bands):
+        return None
+    district, birth_year = voter_values(poll, user)
+    if poll.eligible_districts and district not in poll.eligible_districts:
+        if user.district in poll.eligible_districts:
+            return _l("이 투표는 투표가 시작된 때 %(districts)s에 살던 주민만 참여할 수 있습니다. 그 뒤에 바꾼 "
+                      "자치구는 자격에 들어가지 않습니다.", districts=", ".join(poll.eligible_districts))
         return _l("이 투표는 %(districts)s 주민만 참여할 수 있습니다.", districts=", ".join(poll.eligible_districts))
-    if poll.eligible_age_bands and user.age_band_on(opening_day(poll)) not in poll.eligible_age_bands:
+    if poll.eligible_age_bands and age_band(birth_year, opening_day(poll)) not in poll.eligible_age_bands:
         return _l("이 투표에 참여할 수 있는 연령대가 아닙니다.")
     return None
+
+
+def voter_values(poll: Poll, user) -> tuple[str | None, int | None]:
+    """The person's (district, birth year) in force when the poll opened, for a poll with eligibility rules (its
+    turnout counts them too); the current ones for the others (no look-up)."""
+    if not (poll.eligible_districts or poll.eligible_age_bands):
+        return user.district, user.birth_year
+    return profile.values_on(user, poll.opens_at)
 
 
 @functools.cache

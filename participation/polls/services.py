@@ -18,7 +18,7 @@ from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.receipts import new_receipt, receipt_hash
 from participation.core.reports import file_report, resolve_reports
-from participation.core.seoul import AGE_BANDS, DISTRICTS
+from participation.core.seoul import AGE_BANDS, DISTRICTS, age_band
 from participation.core.settings import require_participation_open
 from participation.core.tally_keys import TallyKeyError
 from participation.core.time import start_of_kst_day, utcnow
@@ -40,7 +40,7 @@ from participation.polls.models import (
     PollTag,
     ResultsVisibility,
 )
-from participation.polls.queries import eligibility_problem, opening_day
+from participation.polls.queries import eligibility_problem, opening_day, voter_values
 
 SUBJECT = "poll"
 
@@ -338,9 +338,10 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
         raise Conflict(_l("투표함을 준비하고 있습니다. 잠시 후 다시 투표해 주세요."), code="ballot_box_not_ready")
     receipt = new_receipt()
     sealed = POLL_BOX.seal(poll, receipt_hash(receipt), chosen)
+    district, birth_year = voter_values(poll, actor)
     if not inserted_once(Participation, ("poll_id", "user_id"), poll_id=poll.id, user_id=actor.id,
-                         created_at=start_of_kst_day(utcnow()), district=actor.district,
-                         age_band=actor.age_band_on(opening_day(poll))):
+                         created_at=start_of_kst_day(utcnow()), district=district,
+                         age_band=age_band(birth_year, opening_day(poll))):
         raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
     POLL_BOX.cast(poll.id, sealed)
     trending.participated("polls", poll.id)

@@ -5,10 +5,12 @@ commit."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
+from participation.accounts import profile
 from participation.core import trending
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, ValidationError
 from participation.core.permissions import require_verified
+from participation.core.seoul import age_band
 from participation.core.settings import require_participation_open
 from participation.core.time import kst_today, utcnow
 from participation.extensions import db
@@ -22,10 +24,14 @@ def require_can_answer(survey: Survey, actor) -> None:
     require_verified(actor)
     if survey.state != SurveyState.open or (survey.closes_at is not None and survey.closes_at <= utcnow()):
         raise Conflict(_l("응답을 받고 있지 않은 여론조사입니다."), code="survey_not_open")
-    if survey.target_district and actor.district != survey.target_district:
+    if not (survey.target_district or survey.target_age_band):
+        return
+    # The district and birth year in force when the survey opened (accounts/profile.py), not the current ones.
+    district, birth_year = profile.values_on(actor, survey.opened_at)
+    if survey.target_district and district != survey.target_district:
         raise Forbidden(_l("%(district)s 주민을 대상으로 하는 여론조사입니다.", district=survey.target_district),
                         code="not_eligible")
-    if survey.target_age_band and actor.age_band_on(kst_today()) != survey.target_age_band:
+    if survey.target_age_band and age_band(birth_year, kst_today()) != survey.target_age_band:
         raise Forbidden(_l("대상 연령대가 아닙니다."), code="not_eligible")
 
 

@@ -56,7 +56,8 @@ def test_serve_prints_the_logins_logs_to_files_and_stops_everything(tmp_path, st
     environment["PARTICIPATION_ENVIRONMENT"] = "development"  # as make run says
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=environment, check=True, capture_output=True)
-    port = free_port()
+    port, identity_port = free_port(), free_port()
+    environment["PARTICIPATION_DEV_IDENTITY_PORT"] = str(identity_port)
     began = time.time()
     # A new session, as a terminal's foreground job has: SIGINT is delivered, not ignored.
     server = subprocess.Popen([*flask, "serve", "--port", str(port)], cwd=ROOT, env=environment,
@@ -76,6 +77,17 @@ def test_serve_prints_the_logins_logs_to_files_and_stops_everything(tmp_path, st
         while "Listening on" not in (worker_log.read_text() if worker_log.exists() else ""):
             assert time.time() < deadline, "the worker wrote nothing to instance/worker.log"
             time.sleep(0.5)
+        # The development OpenID provider answers its discovery document, and says what it is.
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{identity_port}/.well-known/openid-configuration",
+                                            timeout=5) as response:
+                    assert b'"issuer"' in response.read()
+                break
+            except OSError:
+                assert time.time() < deadline, "the development identity provider did not answer"
+                time.sleep(0.5)
         children = psutil.Process(server.pid).children(recursive=True)
         assert started_after(redis_servers(), began), "no embedded redis-server was started"
         server.send_signal(stop)
@@ -84,6 +96,7 @@ def test_serve_prints_the_logins_logs_to_files_and_stops_everything(tmp_path, st
         if server.poll() is None:
             server.kill()
     assert f"http://127.0.0.1:{port}/" in output and "citizen@example.com" in output
+    assert f"DEVELOPMENT OpenID provider at http://127.0.0.1:{identity_port}/" in output
     assert "Listening on" not in output and "GET / " not in output  # the chatter is in the log files
     assert "GET / " in (tmp_path / "web.log").read_text()
     assert not [child.pid for child in children if child.is_running() and child.status() != "zombie"]

@@ -1,0 +1,66 @@
+"""The identity verification pages (본인인증): the explanation and button, the way out to the provider, the way
+back (accounts/identity.py does the work)."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from participation.accounts import identity
+from participation.config import is_development
+from participation.core.errors import DomainError
+from participation.core.forms import ConfirmForm, require_valid
+from participation.extensions import db
+
+bp = Blueprint("identity", __name__)
+NEXT = "identity_next"
+
+
+def _safe_next(target: str | None) -> str | None:
+    parts = urlsplit(target or "")
+    if target and target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
+        return target
+    return None
+
+
+def _callback_url() -> str:
+    return url_for("identity.callback", _external=True)
+
+
+def _page(error: DomainError | None = None):
+    return render_template("accounts/identity.html", form=ConfirmForm(), available=identity.available(),
+                           development=is_development(current_app), error=error,
+                           next=_safe_next(request.args.get("next"))), error.status if error else 200
+
+
+@bp.get("/account/identity")
+@login_required
+def page():
+    return _page()
+
+
+@bp.post("/account/identity")
+@login_required
+def start():
+    require_valid(ConfirmForm())
+    try:
+        url = identity.start(current_user, _callback_url())
+    except DomainError as error:
+        return _page(error)
+    session[NEXT] = _safe_next(request.form.get("next"))
+    return redirect(url, 303)
+
+
+@bp.get("/account/identity/callback")
+@login_required
+def callback():
+    try:
+        identity.finish(current_user, request.args, _callback_url())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        session.pop(NEXT, None)
+        return _page(error)
+    flash(_("본인인증을 마쳤습니다. 태어난 해와 자치구는 본인인증 정보로 바뀌었습니다."), "success")
+    return redirect(session.pop(NEXT, None) or url_for("accounts.profile"), 303)
