@@ -131,6 +131,11 @@ DEFAULTS = {
     "DEV_IDENTITY_PORT": 9400,
     # A typed district may change once in this many days (a setting with history).
     "DISTRICT_CHANGE_DAYS": 90,
+    # Which items require identity verification (settings with history, copied into an item when it opens):
+    # resident-audit and debate-request petitions, polls with district or age-band eligibility. Staff may require
+    # it on any poll besides.
+    "IDENTITY_FOR_BINDING_PETITIONS": True,
+    "IDENTITY_FOR_ELIGIBILITY_POLLS": True,
     # API documentation (flask-smorest)
     "API_TITLE": "Seoul citizen participation API",
     "API_VERSION": "v1",
@@ -148,7 +153,7 @@ SETTINGS = (
     "PROPOSAL_SUPPORT_DAYS", "PROPOSAL_REVIEW_THRESHOLD", "PROPOSAL_DISCUSSION_THRESHOLD", "PROPOSAL_ANSWER_DAYS",
     "PROPOSAL_MAYOR_THRESHOLD", "PROPOSAL_EXTENSION_DAYS",
     "REPORT_MIN_ACCOUNT_HOURS",
-    "DISTRICT_CHANGE_DAYS",
+    "DISTRICT_CHANGE_DAYS", "IDENTITY_FOR_BINDING_PETITIONS", "IDENTITY_FOR_ELIGIBILITY_POLLS",
 )
 
 

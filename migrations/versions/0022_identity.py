@@ -1,4 +1,5 @@
-"""identity verification: verified persons (keyed hash only), the history of district and birth year
+"""identity verification: verified persons (keyed hash only), the history of district and birth year, the
+verification that signing a petition or voting in a poll requires
 
 Revision ID: 0022
 Revises: 0021
@@ -42,9 +43,16 @@ def upgrade():
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_verified_identity')),
     sa.UniqueConstraint('person_hash', name=op.f('uq_verified_identity_person_hash'))
     )
+    for table in ('petition', 'poll'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('verification', sa.String(length=10), server_default='email',
+                                          nullable=False))
 
 
 def downgrade():
+    for table in ('petition', 'poll'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('verification')
     op.drop_table('verified_identity')
     with op.batch_alter_table('profile_value', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_profile_value_user_id'))

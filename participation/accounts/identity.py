@@ -23,7 +23,7 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
-from flask import current_app, session
+from flask import current_app, session, url_for
 from flask_babel import lazy_gettext as _l
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -35,7 +35,7 @@ from participation.accounts.models import User, VerifiedIdentity
 from participation.config import ON_A_DEVELOPER_MACHINE, ConfigurationError, is_development
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, DomainError
+from participation.core.errors import Conflict, DomainError, Forbidden, ValidationError
 from participation.core.seoul import DISTRICTS
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -241,3 +241,27 @@ def link(user: User, claims: dict) -> VerifiedIdentity:
     profile.change(user, district or user.district, birth_year or user.birth_year, verified=True)
     audit(user, "user", user.id, "identity_verified")
     return row
+
+
+# The verification an item requires of the people who act on it (signing, voting, answering), copied onto the
+# item when it opens (like its thresholds).
+EMAIL, IDENTITY = "email", "identity"
+LEVELS = (EMAIL, IDENTITY)
+
+
+def check_level(value) -> str:
+    if value not in LEVELS:
+        raise ValidationError({"verification": _l("email 또는 identity 중 하나여야 합니다.")})
+    return value
+
+
+def require_level(actor, level: str) -> None:
+    """An act on an item that requires `identity` needs an account linked to a verified person: 403
+    identity_required naming where to verify, or identity_unavailable while no provider is configured."""
+    if level != IDENTITY or actor.verification == IDENTITY:
+        return
+    if not available():
+        raise Forbidden(_l("본인인증이 필요한 참여이지만, 지금은 본인인증을 이용할 수 없습니다 (본인인증 제공자가 "
+                           "설정되지 않았습니다)."), code="identity_unavailable")
+    raise Forbidden(_l("본인인증이 필요한 참여입니다. 본인인증을 마친 뒤에 참여해 주세요: %(url)s",
+                       url=url_for("identity.page", _external=True)), code="identity_required")

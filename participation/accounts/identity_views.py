@@ -17,6 +17,17 @@ bp = Blueprint("identity", __name__)
 NEXT = "identity_next"
 
 
+@bp.app_context_processor
+def identity_globals():
+    return {"identity_available": identity.available, "needs_identity": needs_identity}
+
+
+def needs_identity(item) -> bool:
+    """Whether the signed-in person must verify their identity before acting on the item."""
+    return getattr(item, "verification", None) == identity.IDENTITY and current_user.is_authenticated \
+        and current_user.verification != identity.IDENTITY
+
+
 def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target or "")
     if target and target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:

@@ -69,6 +69,10 @@ class PetitionSchema(ma.Schema):
     closed_at = ma.fields.DateTime(allow_none=True)
     days_left = ma.fields.Integer(allow_none=True)
     answer_threshold = ma.fields.Integer(allow_none=True)
+    verification = ma.fields.String(required=True, metadata={
+        "enum": ["email", "identity"],
+        "description": "what signing requires: a verified e-mail, or identity verification (본인인증); set when the "
+                       "petition opens"})
     debate_threshold = ma.fields.Integer(allow_none=True)
     answer_due_at = ma.fields.DateTime(allow_none=True, metadata={
         "description": "set at closing when the petition reached its answer threshold; moved once by an extension"})
@@ -118,6 +122,7 @@ def serialise(petition: Petition, viewer, signed: bool | None = None) -> dict:
         "published_at": petition.published_at, "closes_at": petition.closes_at, "closed_at": petition.closed_at,
         "days_left": days_left(petition.closes_at) if petition.state == PetitionState.open else None,
         "answer_threshold": petition.answer_threshold, "debate_threshold": petition.debate_threshold,
+        "verification": petition.verification,
         "answer_due_at": petition.answer_due_at, "answer_overdue": petition.is_overdue,
         "extension_reason": petition.extension_reason,
         "interim_answer": None if hidden else petition.interim_answer,

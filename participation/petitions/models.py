@@ -109,6 +109,8 @@ class Petition(Base):
     debate_threshold: Mapped[int | None]
     signature_days: Mapped[int | None]
     answer_days: Mapped[int | None]
+    # What signing requires: "email" or "identity" (본인인증), set when the petition opens.
+    verification: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     # Set at closing when the petition crossed its answer threshold.
     answer_due_at: Mapped[datetime | None]
     extension_reason: Mapped[str | None] = mapped_column(Text)

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
+from participation.accounts import identity
 from participation.accounts.models import User
 from participation.core import jobs, networks, trending
 from participation.core.audit import audit
@@ -42,6 +43,9 @@ from participation.petitions.models import (
 jobs.register("recount:petition", "participation.petitions.tasks.recount_petition")  # after signatures
 
 State = PetitionState
+# Binding acts of Seoul's real channels: signing them requires a verified person (setting
+# IDENTITY_FOR_BINDING_PETITIONS).
+BINDING_KINDS = (PetitionKind.resident_audit, PetitionKind.debate_request)
 # A petition's life cycle (core/lifecycle.py): draft → pending → open → closed → answered, with pending → rejected
 # and open|closed → hidden. The enter-hooks below are what each arrival sets off.
 LIFECYCLE = Lifecycle(SUBJECT, State, [
@@ -151,6 +155,8 @@ def _open(petition: Petition, step) -> None:
     petition.answer_threshold = get_setting("PETITION_ANSWER_THRESHOLD")
     petition.debate_threshold = get_setting("PETITION_DEBATE_THRESHOLD")
     petition.answer_days = get_setting("PETITION_ANSWER_DAYS")
+    binding = petition.kind in BINDING_KINDS and get_setting("IDENTITY_FOR_BINDING_PETITIONS")
+    petition.verification = identity.IDENTITY if binding else identity.EMAIL
     petition.closes_at = end_of_kst_day(to_kst(step.at).date() + timedelta(days=petition.signature_days))
     petition.count_as_of = step.at
 
@@ -199,6 +205,7 @@ def sign(petition_id: int, user) -> Signature:
     petition = get_visible(petition_id, user)
     require_participation_open()
     require_verified(user)
+    identity.require_level(user, petition.verification)
     if not is_collecting(petition):
         raise Conflict(_l("서명을 받고 있는 청원이 아닙니다."), code="not_open")
     signature = insert_once(Signature, ("petition_id", "user_id"), petition_id=petition.id, user_id=user.id,

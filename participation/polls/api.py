@@ -30,6 +30,10 @@ class PollCreateSchema(BaseSchema):
                                           metadata={"enum": [value.value for value in ResultsVisibility]})
     eligible_districts = ma.fields.List(ma.fields.String(), load_default=list)
     eligible_age_bands = ma.fields.List(ma.fields.String(), load_default=list)
+    verification = ma.fields.String(load_default="email", metadata={
+        "enum": ["email", "identity"],
+        "description": "what voting requires: a verified e-mail, or identity verification (본인인증); district "
+                       "or age-band eligibility requires identity when the poll opens"})
 
 
 IMAGE_URL_DOC = {"type": "string", "format": "uri", "description": "the option's picture, or null"}
@@ -57,6 +61,9 @@ class PollSchema(ma.Schema):
     eligible_districts = ma.fields.List(ma.fields.String(), required=True)
     eligible_age_bands = ma.fields.List(ma.fields.String(), required=True)
     by_staff = ma.fields.Boolean(required=True)
+    verification = ma.fields.String(required=True, metadata={
+        "enum": ["email", "identity"],
+        "description": "what voting requires: a verified e-mail, or identity verification (본인인증)"})
 
 
 class PollListArgs(PageArgs):

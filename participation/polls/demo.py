@@ -14,6 +14,8 @@ from io import BytesIO
 from flask import current_app
 from PIL import Image, ImageDraw
 
+from participation.accounts.identity import person_hash
+from participation.accounts.models import VerifiedIdentity
 from participation.core import ballot_box
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -53,6 +55,17 @@ def with_key(poll):
     """The poll's key pair, as the worker's job makes it when a poll is created."""
     poll.public_key = ballot_box.prepare_key(POLL_BOX, poll.id)
     return poll
+
+
+def verified(people) -> None:
+    """Link each demo voter to a demo person, as if each had verified through the identity provider (the person
+    identifiers are made up; only their keyed hashes are stored, as for real ones)."""
+    for user in people:
+        if db.session.get(VerifiedIdentity, user.id) is None:
+            db.session.add(VerifiedIdentity(user_id=user.id, person_hash=person_hash(f"demo-person-{user.id}"),
+                                            issuer="demo", district=user.district, birth_year=user.birth_year))
+            db.session.expire(user, ["identity"])
+    db.session.flush()
 
 
 def seed(people) -> None:
@@ -100,10 +113,22 @@ def seed(people) -> None:
         description="14~39세 시민이 참여할 수 있습니다. 결과는 마감 후에 공개됩니다.",
         closes_at=utcnow() + timedelta(days=10))
     services.transition(with_key(youth), PollState.open, officer)
+    # An age-band poll requires identity verification: the demo's voters are verified persons.
+    verified(voters)
     for voter in voters:
         if services.eligibility_problem(youth, voter) is None:
             services.cast_ballot(youth, voter, [option.id for option in chooser.sample(youth.options, 2)])
     services.write_tally(youth.id)
+
+    # A district poll: 마포구 residents only, so identity verification (본인인증) is required. The demo citizen
+    # (citizen@example.com, 마포구) verifies as 김시민 at the development provider in two clicks, then votes.
+    district = services.create_poll(
+        officer, title="망원한강공원 주차장 부지, 어떻게 쓸까요?", eligible_districts=["마포구"],
+        options=["주차장으로 유지", "생활체육 시설", "잔디 광장"],
+        description="마포구 주민만 참여할 수 있고, 본인인증이 필요합니다.\n\n(데모: 본인인증 화면에서 개발용 제공자의 "
+                    "'김시민 (마포구, 1988)'을 고르세요.)",
+        closes_at=utcnow() + timedelta(days=14))
+    services.transition(with_key(district), PollState.open, officer)
 
     services.create_poll(
         people["citizen"][0], title="우리 동네 도서관, 밤 10시까지 열면 이용하시겠어요?",

@@ -3,7 +3,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateTimeLocalField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -40,6 +48,8 @@ class PollForm(FlaskForm):
                                            choices=[(name, name) for name in DISTRICTS])
     eligible_age_bands = CheckboxListField(_l("참여할 수 있는 연령대 (고르지 않으면 모두)"),
                                            choices=[(band, AGE_BAND_LABELS[band]) for band in AGE_BANDS])
+    requires_identity = BooleanField(_l("본인인증한 시민만 투표 (자치구·연령대를 정하면 시작할 때 자동으로 "
+                                        "본인인증이 필요해집니다)"))
 
     def service_fields(self) -> dict:
         # "label | description" per line; blank lines are skipped.
@@ -53,6 +63,7 @@ class PollForm(FlaskForm):
             "results_visibility": self.results_visibility.data,
             "eligible_districts": self.eligible_districts.data or [],
             "eligible_age_bands": self.eligible_age_bands.data or [],
+            "verification": "identity" if self.requires_identity.data else "email",
         }
 
 

@@ -68,6 +68,9 @@ class Poll(BoxColumns, Base):
     # Empty lists: everyone may vote.
     eligible_districts: Mapped[list] = mapped_column(JSON, default=list)
     eligible_age_bands: Mapped[list] = mapped_column(JSON, default=list)
+    # What voting requires: "email" or "identity" (본인인증). Staff may ask for identity at creation; when the poll
+    # opens, district or age-band eligibility requires it too (setting IDENTITY_FOR_ELIGIBILITY_POLLS).
+    verification: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from participation.accounts import identity
 from participation.core import ballot_box, jobs, trending
 from participation.core.audit import audit
 from participation.core.database import inserted_once
@@ -19,7 +20,7 @@ from participation.core.permissions import Role, require_role, require_user, req
 from participation.core.receipts import new_receipt, receipt_hash
 from participation.core.reports import file_report, resolve_reports
 from participation.core.seoul import AGE_BANDS, DISTRICTS, age_band
-from participation.core.settings import require_participation_open
+from participation.core.settings import get_setting, require_participation_open
 from participation.core.tally_keys import TallyKeyError
 from participation.core.time import start_of_kst_day, utcnow
 from participation.extensions import db
@@ -128,6 +129,9 @@ def _closes_later(poll: Poll, step) -> None:
 def _opened(poll: Poll, step) -> None:
     if poll.opens_at is None or poll.opens_at > step.at:
         poll.opens_at = step.at
+    eligibility = bool(poll.eligible_districts or poll.eligible_age_bands)
+    if eligibility and get_setting("IDENTITY_FOR_ELIGIBILITY_POLLS"):
+        poll.verification = identity.IDENTITY
 
 
 @LIFECYCLE.on_enter(S.closed)
@@ -161,7 +165,7 @@ OFFICIAL_TAGS = frozenset({"top10_news", "top10_policy"})
 
 def create_poll(actor, *, title, options, closes_at, description="", max_choices=1, opens_at=None, tags=(),
                 results_visibility=ResultsVisibility.live, eligible_districts=(), eligible_age_bands=(),
-                option_descriptions=()) -> Poll:
+                option_descriptions=(), verification=identity.EMAIL) -> Poll:
     """A staff member's poll starts as a draft; a citizen's waits for moderation (pending)."""
     require_user(actor)
     by_staff = actor.has_role(Role.staff)
@@ -178,7 +182,8 @@ def create_poll(actor, *, title, options, closes_at, description="", max_choices
                                           tags=", ".join(sorted(OFFICIAL_TAGS)))})
     labels, notes = fields.pop("options"), fields.pop("option_descriptions")
     poll = Poll(**{name: value for name, value in fields.items() if name != "tags"},
-                state=PollState.draft if by_staff else PollState.pending, author_id=actor.id, by_staff=by_staff)
+                state=PollState.draft if by_staff else PollState.pending, author_id=actor.id, by_staff=by_staff,
+                verification=identity.check_level(verification))
     poll.options = [PollOption(position=number, label=label, description=note)
                     for number, (label, note) in enumerate(zip(labels, notes, strict=True), start=1)]
     poll.tag_rows = [PollTag(tag=tag) for tag in fields["tags"]]
@@ -331,6 +336,7 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
     """
     require_participation_open()
     require_verified(actor)
+    identity.require_level(actor, poll.verification)
     require_may_vote(poll, actor)
     chosen = check_choices(poll, choices)
     if poll.public_key is None:

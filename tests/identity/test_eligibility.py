@@ -91,7 +91,8 @@ def test_changes_are_audited_old_to_new(db_session):
     assert [(action, reason) for action, reason, _at in entries] == [
         ("district_changed", "마포구 → 종로구"), ("birth_year_changed", "1990 → 1991")]
     assert all(at is not None for *_rest, at in entries)
-    assert [(row.district, row.birth_year) for row in profile.history(citizen.id)] == [("마포구", 1990), ("종로구", 1991)]
+    values = [(row.district, row.birth_year) for row in profile.history(citizen.id)]
+    assert values == [("마포구", 1990), ("종로구", 1991)]
 
 
 def test_one_district_change_per_90_days(client, db_session):
