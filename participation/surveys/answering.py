@@ -5,7 +5,7 @@ commit."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
-from participation.accounts import profile
+from participation.accounts import identity, profile
 from participation.core import trending
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, Forbidden, ValidationError
@@ -22,6 +22,7 @@ from participation.surveys.services import recount_later
 def require_can_answer(survey: Survey, actor) -> None:
     require_participation_open()
     require_verified(actor)
+    identity.require_level(actor, survey.verification)
     if survey.state != SurveyState.open or (survey.closes_at is not None and survey.closes_at <= utcnow()):
         raise Conflict(_l("응답을 받고 있지 않은 여론조사입니다."), code="survey_not_open")
     if not (survey.target_district or survey.target_age_band):

@@ -23,6 +23,8 @@ class SurveyCreateSchema(BaseSchema):
     thanks = ma.fields.String(load_default="")
     target_district = ma.fields.String(allow_none=True, load_default=None)
     target_age_band = ma.fields.String(allow_none=True, load_default=None)
+    verification = ma.fields.String(load_default="email", metadata={
+        "enum": ["email", "identity"], "description": "what answering requires (identity: 본인인증)"})
     opens_at = ma.fields.AwareDateTime(allow_none=True, load_default=None)
     closes_at = ma.fields.AwareDateTime(allow_none=True, load_default=None)
     sections = ma.fields.List(ma.fields.String(), metadata={"description": "section titles (default: one)"})
@@ -66,6 +68,7 @@ class SurveySummarySchema(ma.Schema):
     status = ma.fields.String(required=True, metadata={"enum": [state.value for state in SurveyState]})
     target_district = ma.fields.String(allow_none=True)
     target_age_band = ma.fields.String(allow_none=True)
+    verification = ma.fields.String(required=True, metadata={"enum": ["email", "identity"]})
     opens_at = ma.fields.DateTime(allow_none=True)
     closes_at = ma.fields.DateTime(allow_none=True)
     opened_at = ma.fields.DateTime(allow_none=True)
@@ -135,7 +138,8 @@ class SurveyResultsSchema(ma.Schema):
 def summary(survey) -> dict:
     return {"id": survey.id, "title": survey.title, "status": str(survey.state),
             "target_district": survey.target_district, "target_age_band": survey.target_age_band,
-            "opens_at": survey.opens_at, "closes_at": survey.closes_at, "opened_at": survey.opened_at,
+            "verification": survey.verification, "opens_at": survey.opens_at, "closes_at": survey.closes_at,
+            "opened_at": survey.opened_at,
             "closed_at": survey.closed_at, "response_count": survey.response_count,
             "count_as_of": survey.results_as_of}
 

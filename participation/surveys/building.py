@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 
+from participation.accounts import identity
 from participation.core.audit import audit
 from participation.core.errors import Conflict, ValidationError
 from participation.core.input import clean_text
@@ -52,9 +53,13 @@ def check_survey_fields(fields: dict) -> dict:
             errors[name] = _l("시간대가 있는 시각이어야 합니다.")
     if "opens_at" not in errors and "closes_at" not in errors and opens_at and closes_at and closes_at <= opens_at:
         errors["closes_at"] = _l("마감은 시작보다 뒤여야 합니다.")
+    verification = fields.get("verification") or identity.EMAIL
+    if verification not in identity.LEVELS:
+        errors["verification"] = _l("email 또는 identity 중 하나여야 합니다.")
     if errors:
         raise ValidationError(errors)
-    clean.update(target_district=district, target_age_band=age_band, opens_at=opens_at, closes_at=closes_at)
+    clean.update(target_district=district, target_age_band=age_band, opens_at=opens_at, closes_at=closes_at,
+                 verification=verification)
     return clean
 
 
@@ -247,7 +252,8 @@ def duplicate_survey(actor, source: Survey) -> Survey:
     require_role(actor, Role.staff)
     copy = Survey(title=str(_l("%(title)s (사본)", title=source.title))[:TITLE_MAX], intro=source.intro,
                   thanks=source.thanks, target_district=source.target_district,
-                  target_age_band=source.target_age_band, state=SurveyState.draft, created_by_id=actor.id,
+                  target_age_band=source.target_age_band, verification=source.verification,
+                  state=SurveyState.draft, created_by_id=actor.id,
                   duplicated_from_id=source.id)
     section_map = {}
     for section in source.sections:

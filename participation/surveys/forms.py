@@ -40,9 +40,11 @@ class SurveyForm(FlaskForm):
     target_age_band = SelectField(_l("대상 연령대"), choices=age_band_choices, validate_choice=False)
     opens_at = DateTimeLocalField(_l("시작 (서울 시각, 비워 두면 직접 엽니다)"), validators=[Optional()])
     closes_at = DateTimeLocalField(_l("마감 (서울 시각)"), validators=[Optional()])
+    requires_identity = BooleanField(_l("본인인증한 시민만 응답"))
 
     def fields_dict(self) -> dict:
         return {"title": self.title.data, "intro": self.intro.data, "thanks": self.thanks.data,
+                "verification": "identity" if self.requires_identity.data else "email",
                 "target_district": self.target_district.data, "target_age_band": self.target_age_band.data,
                 "opens_at": from_seoul_time(self.opens_at.data), "closes_at": from_seoul_time(self.closes_at.data)}
 

@@ -62,6 +62,8 @@ class Survey(Base):
     # Who may answer: everybody when both are empty.
     target_district: Mapped[str | None] = mapped_column(String(10))
     target_age_band: Mapped[str | None] = mapped_column(String(10))
+    # What answering requires: "email" or "identity" (본인인증), as staff chose.
+    verification: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
     opened_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -279,6 +279,7 @@ def edit(survey_id):
     form = forms.SurveyForm(data={"title": survey.title, "intro": survey.intro, "thanks": survey.thanks,
                                   "target_district": survey.target_district or "",
                                   "target_age_band": survey.target_age_band or "",
+                                  "requires_identity": survey.verification == "identity",
                                   "opens_at": _kst_naive(survey.opens_at), "closes_at": _kst_naive(survey.closes_at)})
     status = 200
     if request.method == "POST":

@@ -101,3 +101,18 @@ def test_without_a_provider_identity_items_say_verification_is_unavailable(app, 
     assert answer.status_code == 403 and answer.json["error"]["code"] == "identity_unavailable"
     login(client, citizen)
     assert "지금은 본인인증을 이용할 수 없습니다" in page_text(client.get(f"/polls/{poll.id}"))
+
+
+def test_staff_may_require_identity_of_a_survey(client, db_session, provider):
+    survey = factories.survey(questions=[{"type": "likert", "text": "만족하십니까?", "required": True}],
+                              verification="identity")
+    assert client.get(f"/api/v1/surveys/{survey.id}").json["verification"] == "identity"
+    question = survey.questions[0].id
+    citizen = factories.UserFactory()
+    answer = client.post(f"/api/v1/surveys/{survey.id}/responses", json={"answers": {str(question): 4}},
+                         headers=api_token(client, citizen))
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "identity_required"
+    verified_person(citizen, "CI-설문-0200")
+    answer = client.post(f"/api/v1/surveys/{survey.id}/responses", json={"answers": {str(question): 4}},
+                         headers=api_token(client, citizen))
+    assert answer.status_code == 201, answer.json
