@@ -43,14 +43,14 @@ def upgrade():
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_verified_identity')),
     sa.UniqueConstraint('person_hash', name=op.f('uq_verified_identity_person_hash'))
     )
-    for table in ('petition', 'poll', 'survey'):
+    for table in ('petition', 'poll', 'survey', 'forum'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('verification', sa.String(length=10), server_default='email',
                                           nullable=False))
 
 
 def downgrade():
-    for table in ('petition', 'poll', 'survey'):
+    for table in ('petition', 'poll', 'survey', 'forum'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('verification')
     op.drop_table('verified_identity')

@@ -47,6 +47,8 @@ class ForumCreateSchema(BaseSchema):
                                         validate=ma.validate.Range(min=1, max=MAX_DISCUSSION_DAYS))
     closes_at = ma.fields.AwareDateTime(allow_none=True, metadata={
         "description": "end of the discussion; by default the end of the KST day discussion_days after opening"})
+    verification = ma.fields.String(load_default="email", metadata={
+        "enum": ["email", "identity"], "description": "what taking part requires (identity: 본인인증)"})
 
 
 class StanceCountsSchema(ma.Schema):
@@ -78,6 +80,7 @@ class ForumSchema(ma.Schema):
     departments = ma.fields.String(required=True)
     status = ma.fields.String(required=True, metadata={"enum": STATES})
     discussion_days = ma.fields.Integer(required=True)
+    verification = ma.fields.String(required=True, metadata={"enum": ["email", "identity"]})
     created_at = ma.fields.DateTime(required=True)
     opened_at = ma.fields.DateTime(allow_none=True)
     closes_at = ma.fields.DateTime(allow_none=True)
@@ -252,7 +255,8 @@ def serialise(forum: Forum) -> dict:
     return {
         "id": forum.id, "title": forum.title, "background": forum.background, "key_facts": forum.key_facts,
         "links": forum.links, "departments": forum.departments, "status": forum.state,
-        "discussion_days": forum.discussion_days, "created_at": forum.created_at, "opened_at": forum.opened_at,
+        "discussion_days": forum.discussion_days, "verification": forum.verification,
+        "created_at": forum.created_at, "opened_at": forum.opened_at,
         "closes_at": forum.closes_at, "closed_at": forum.closed_at, "answer": forum.answer,
         "answered_at": forum.answered_at, "comment_count": forum.comment_count,
         "participant_count": forum.participant_count, "count_as_of": forum.count_as_of,

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from participation.forums.models import (
@@ -26,6 +26,7 @@ class ForumForm(FlaskForm):
     departments = StringField(_l("관련 부서"), validators=[Optional(), Length(max=DEPARTMENTS_MAX)])
     discussion_days = IntegerField(_l("토론 기간(일)"), default=DEFAULT_DISCUSSION_DAYS,
                                    validators=[InputRequired(), NumberRange(min=1, max=MAX_DISCUSSION_DAYS)])
+    requires_identity = BooleanField(_l("본인인증한 시민만 참여"))
 
 
 class CommentForm(FlaskForm):

@@ -73,6 +73,8 @@ class Forum(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(index=True)
+    # What taking part (comments, likes, statements, reactions) requires: "email" or "identity" (본인인증).
+    verification: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     closes_at: Mapped[datetime | None] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
     answer: Mapped[str | None] = mapped_column(Text)

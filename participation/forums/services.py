@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from participation.accounts import identity
 from participation.core import jobs
 from participation.core.audit import audit
 from participation.core.database import insert_once
@@ -86,7 +87,8 @@ def is_staff(actor) -> bool:
 
 
 def create_forum(actor, *, title, background, key_facts="", links="", departments="",
-                 discussion_days=DEFAULT_DISCUSSION_DAYS, closes_at: datetime | None = None) -> Forum:
+                 discussion_days=DEFAULT_DISCUSSION_DAYS, closes_at: datetime | None = None,
+                 verification=identity.EMAIL) -> Forum:
     """Staff draft a forum (시민에게 묻습니다). It opens with `transition(..., open)`."""
     require_role(actor, Role.staff)
     errors: dict = {}
@@ -97,9 +99,12 @@ def create_forum(actor, *, title, background, key_facts="", links="", department
         errors["discussion_days"] = _l("1일에서 %(max)d일 사이로 정해 주세요.", max=MAX_DISCUSSION_DAYS)
     if closes_at is not None and (closes_at.tzinfo is None or closes_at <= utcnow()):
         errors["closes_at"] = _l("마감 시각은 시간대를 포함한 미래 시각이어야 합니다.")
+    if verification not in identity.LEVELS:
+        errors["verification"] = _l("email 또는 identity 중 하나여야 합니다.")
     if errors:
         raise ValidationError(errors)
-    forum = Forum(**fields, discussion_days=discussion_days, closes_at=closes_at, created_by_id=actor.id)
+    forum = Forum(**fields, discussion_days=discussion_days, closes_at=closes_at, created_by_id=actor.id,
+                  verification=verification)
     db.session.add(forum)
     db.session.flush()
     audit(actor, "forum", forum.id, "created")
@@ -271,6 +276,7 @@ def _recount(forum_id: int) -> None:
 def add_comment(forum: Forum, actor, stance, body, parent_id=None) -> Comment:
     """A citizen comments with a stance (찬성 / 반대 / 기타), or replies to a top-level comment."""
     require_verified(actor)
+    identity.require_level(actor, forum.verification)
     errors: dict = {}
     try:
         stance = Stance(stance)
@@ -306,6 +312,7 @@ def get_comment(forum: Forum, comment_id: int) -> Comment:
 def like_comment(forum: Forum, comment: Comment, actor) -> None:
     """One like per person and comment (the primary key guarantees it)."""
     require_verified(actor)
+    identity.require_level(actor, forum.verification)
     _require_open(forum)
     if comment.is_hidden:
         raise Conflict(_l("숨겨진 댓글입니다."), code="comment_hidden")
@@ -349,6 +356,8 @@ def _comment_moderated(comment: Comment, step) -> None:
 def add_statement(forum: Forum, actor, text) -> Statement:
     """A short statement (≤ 140 characters). Staff seed approved ones; citizens' wait for a moderator."""
     require_verified(actor)
+    if not actor.has_role(Role.staff):
+        identity.require_level(actor, forum.verification)
     errors: dict = {}
     text = clean_text(text, "text", STATEMENT_MAX, errors=errors)
     if errors:
@@ -384,6 +393,7 @@ def react(forum: Forum, statement: Statement, actor, value) -> tuple[Reaction, b
     """Agree, disagree or pass. A second reaction changes the first; returns (reaction, created)."""
     require_participation_open()
     require_verified(actor)
+    identity.require_level(actor, forum.verification)
     try:
         value = ReactionValue(value)
     except ValueError:

@@ -115,7 +115,8 @@ def new():
             forum = services.create_forum(
                 current_user, title=form.title.data, background=form.background.data,
                 key_facts=form.key_facts.data or "", links=form.links.data or "",
-                departments=form.departments.data or "", discussion_days=form.discussion_days.data)
+                departments=form.departments.data or "", discussion_days=form.discussion_days.data,
+                verification="identity" if form.requires_identity.data else "email")
         except ValidationError as error:
             db.session.rollback()
             apply_errors(form, error)

@@ -116,3 +116,19 @@ def test_staff_may_require_identity_of_a_survey(client, db_session, provider):
     answer = client.post(f"/api/v1/surveys/{survey.id}/responses", json={"answers": {str(question): 4}},
                          headers=api_token(client, citizen))
     assert answer.status_code == 201, answer.json
+
+
+def test_staff_may_require_identity_of_a_forum(client, db_session, provider):
+    officer = factories.staff()
+    forum = factories.ForumFactory(verification="identity")
+    assert client.get(f"/api/v1/forums/{forum.id}").json["verification"] == "identity"
+    citizen = factories.UserFactory()
+    comment = {"stance": "pro", "body": "요금 인상에 찬성합니다."}
+    answer = client.post(f"/api/v1/forums/{forum.id}/comments", json=comment, headers=api_token(client, citizen))
+    assert answer.status_code == 403 and answer.json["error"]["code"] == "identity_required"
+    verified_person(citizen, "CI-공론-0300")
+    answer = client.post(f"/api/v1/forums/{forum.id}/comments", json=comment, headers=api_token(client, citizen))
+    assert answer.status_code == 201, answer.json
+    created = client.post("/api/v1/forums", headers=api_token(client, officer),
+                          json={"title": "한강 다리 조명", "background": "배경", "verification": "identity"})
+    assert created.status_code == 201 and created.json["verification"] == "identity"
