@@ -30,7 +30,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import select
 
-from participation.accounts import profile
+from participation.accounts import profile, services
 from participation.accounts.models import User, VerifiedIdentity
 from participation.config import ON_A_DEVELOPER_MACHINE, ConfigurationError, is_development
 from participation.core.audit import audit
@@ -138,10 +138,10 @@ def start(user: User, redirect_uri: str) -> str:
     return url
 
 
-def finish(user: User, arguments, redirect_uri: str) -> VerifiedIdentity:
+def finish(user: User, arguments, redirect_uri: str, still_counting=None) -> VerifiedIdentity:
     """The provider sent the browser back: check everything, then link the person to the account (flushed)."""
     claims = verified_claims(user, arguments, redirect_uri)
-    return link(user, claims)
+    return link(user, claims, still_counting)
 
 
 def verified_claims(user: User, arguments, redirect_uri: str) -> dict:
@@ -217,11 +217,14 @@ def mapped(claims: dict) -> tuple[str, int | None, str | None]:
     return identifier, year, district if district in DISTRICTS else None
 
 
-def link(user: User, claims: dict) -> VerifiedIdentity:
+def link(user: User, claims: dict, still_counting=None) -> VerifiedIdentity:
     """Tie the verified person to the account (one person, one account); the verified birth year and district
-    replace the typed ones. Flushes."""
+    replace the typed ones. `still_counting` (participation.privacy.still_counting) refuses a person whose deleted
+    account still counts in an item (accounts.services.refuse_return). Flushes."""
     identifier, birth_year, district = mapped(claims)
     hashed = person_hash(identifier)
+    if still_counting is not None:
+        services.refuse_return(still_counting, person_hash=hashed)
     holder = db.session.scalar(select(VerifiedIdentity).where(VerifiedIdentity.person_hash == hashed))
     if holder is not None and holder.user_id != user.id:
         raise Conflict(_l("이 본인인증 정보는 이미 다른 계정에 연결되어 있습니다. 한 사람은 계정 하나로만 참여할 수 "

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from participation import privacy
 from participation.accounts import identity
 from participation.config import is_development
 from participation.core.errors import DomainError
@@ -67,7 +68,7 @@ def start():
 @login_required
 def callback():
     try:
-        identity.finish(current_user, request.args, _callback_url())
+        identity.finish(current_user, request.args, _callback_url(), still_counting=privacy.still_counting)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()

@@ -76,6 +76,12 @@ class User(UserMixin, Base):
         return "email" if self.email_verified else "none"
 
     @property
+    def person_hash(self) -> str | None:
+        """The keyed hash of the verified person behind the account (accounts/identity.py), if any: what a deleted
+        account's tombstone keeps."""
+        return self.identity.person_hash if self.identity is not None else None
+
+    @property
     def district_verified(self) -> bool:
         return self.identity is not None and self.identity.district is not None \
             and self.identity.district == self.district

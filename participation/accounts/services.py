@@ -12,7 +12,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from participation.accounts import profile
@@ -22,9 +22,11 @@ from participation.accounts.models import (
     PASSWORD_MIN,
     SUSPENSION_REASON_MAX,
     ApiToken,
+    ProfileValue,
     Tombstone,
     User,
     UserRole,
+    VerifiedIdentity,
 )
 from participation.core.addresses import canonical_email, keyed_hash, normalise_email
 from participation.core.audit import audit
@@ -305,6 +307,10 @@ def delete_account(user: User, password, erase=None) -> None:
     # Keyed hashes only: the address itself goes below. `person_hash` is the identity module's, where verified.
     db.session.add(Tombstone(user_id=user.id, email_hash=keyed_hash(user.email_canonical or user.email),
                              person_hash=getattr(user, "person_hash", None)))
+    # The person's link and the history of district and birth year go too (the tombstone keeps the person's hash).
+    db.session.execute(delete(VerifiedIdentity).where(VerifiedIdentity.user_id == user.id))
+    db.session.execute(delete(ProfileValue).where(ProfileValue.user_id == user.id))
+    db.session.expire(user, ["identity"])
     revoke_all_tokens(user)
     user.email = user.email_canonical = user.password_hash = user.display_name = None
     user.district = user.birth_year = None
