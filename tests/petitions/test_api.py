@@ -2,6 +2,8 @@
 
 import pytest
 
+from participation.accounts.identity import person_hash
+from participation.accounts.models import VerifiedIdentity
 from participation.petitions import services
 from tests.conftest import api_token
 from tests.factories import PetitionFactory, UserFactory, moderator, open_petition, staff
@@ -18,6 +20,9 @@ def error(response, status, code=None):
 
 def test_life_cycle_through_the_api(client, db_session, run_jobs):
     author, reviewer, signer, clerk = UserFactory(), moderator(), UserFactory(), staff()
+    # A debate request: signing it needs a verified person (본인인증).
+    for person in (signer, author):
+        db_session.add(VerifiedIdentity(user_id=person.id, person_hash=person_hash(f"CI-{person.id}"), issuer="test"))
     as_author, as_reviewer = api_token(client, author), api_token(client, reviewer)
     as_signer, as_clerk = api_token(client, signer), api_token(client, clerk)
 
