@@ -1,16 +1,16 @@
 """identity verification: verified persons (keyed hash only), the history of district and birth year, the
 verification that signing a petition or voting in a poll requires
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 """
 import sqlalchemy as sa
 from alembic import op
 
 import participation.core.models
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
