@@ -205,9 +205,9 @@ def sign(petition_id: int, user) -> Signature:
     petition = get_visible(petition_id, user)
     require_participation_open()
     require_verified(user)
-    identity.require_level(user, petition.verification)
     if not is_collecting(petition):
         raise Conflict(_l("서명을 받고 있는 청원이 아닙니다."), code="not_open")
+    identity.require_level(user, petition.verification)
     signature = insert_once(Signature, ("petition_id", "user_id"), petition_id=petition.id, user_id=user.id,
                             district=user.district, age_band=user.age_band_on(kst_today()),
                             network_hash=networks.network_hash())

@@ -336,8 +336,8 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
     """
     require_participation_open()
     require_verified(actor)
-    identity.require_level(actor, poll.verification)
     require_may_vote(poll, actor)
+    identity.require_level(actor, poll.verification)
     chosen = check_choices(poll, choices)
     if poll.public_key is None:
         # The worker makes the poll's key pair when the poll is created (tasks.make_poll_key): seconds.

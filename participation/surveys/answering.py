@@ -22,9 +22,9 @@ from participation.surveys.services import recount_later
 def require_can_answer(survey: Survey, actor) -> None:
     require_participation_open()
     require_verified(actor)
-    identity.require_level(actor, survey.verification)
     if survey.state != SurveyState.open or (survey.closes_at is not None and survey.closes_at <= utcnow()):
         raise Conflict(_l("응답을 받고 있지 않은 여론조사입니다."), code="survey_not_open")
+    identity.require_level(actor, survey.verification)
     if not (survey.target_district or survey.target_age_band):
         return
     # The district and birth year in force when the survey opened (accounts/profile.py), not the current ones.
