@@ -1,16 +1,16 @@
 """identity verification: verified persons (keyed hash only), the history of district and birth year, the
 verification that signing a petition or voting in a poll requires
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 """
 import sqlalchemy as sa
 from alembic import op
 
 import participation.core.models
 
-revision = "0027"
-down_revision = "0026"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
