@@ -1,16 +1,16 @@
 """identity verification: verified persons (keyed hash only), the history of district and birth year, the
 verification that signing a petition or voting in a poll requires
 
-Revision ID: 0028
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 """
 import sqlalchemy as sa
 from alembic import op
 
 import participation.core.models
 
-revision = "0028"
-down_revision = "0027"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
