@@ -531,6 +531,11 @@ ROUTES: dict[str, Expect] = {
                                                 project_id=budget_project("proposing")),
     "POST budgets.confirm":                   r(MEMBERS_GO),
     "POST budgets.vote":                      r(MEMBERS_GO),
+    # Identity verification: one's own account only; without a provider (tests) start answers 503, a callback with
+    # no flow started 400.
+    "GET identity.page":                      r("login   ok      ok      ok      ok      ok"),
+    "POST identity.start":                    r("login   go|503  go|503  go|503  go|503  go|503"),
+    "GET identity.callback":                  r("login   400|503 400|503 400|503 400|503 400|503"),
     "GET budgets.image":                      r("ok      ok      ok      ok      ok      ok",
                                                 image_id=budget_project_image()),
     # The proposer may not remove a photo once the project is assessed (409); staff may, with a reason.
