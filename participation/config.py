@@ -136,6 +136,15 @@ DEFAULTS = {
     # it on any poll besides.
     "IDENTITY_FOR_BINDING_PETITIONS": True,
     "IDENTITY_FOR_ELIGIBILITY_POLLS": True,
+    # Moderation (검토): days an author has to appeal a rejection or hiding, once (core/appeals.py).
+    "APPEAL_DAYS": 14,
+    # Each moderation queue's service level: days an item may wait before it is shown as overdue
+    # (PETITION_REVIEW_DAYS above is the petitions queue's).
+    "PROPOSAL_REVIEW_DAYS": 5,
+    "POLL_REVIEW_DAYS": 5,
+    "STATEMENT_REVIEW_DAYS": 2,
+    "REPORT_REVIEW_DAYS": 2,
+    "APPEAL_REVIEW_DAYS": 7,
     # API documentation (flask-smorest)
     "API_TITLE": "Seoul citizen participation API",
     "API_VERSION": "v1",
@@ -154,6 +163,8 @@ SETTINGS = (
     "PROPOSAL_MAYOR_THRESHOLD", "PROPOSAL_EXTENSION_DAYS",
     "REPORT_MIN_ACCOUNT_HOURS",
     "DISTRICT_CHANGE_DAYS", "IDENTITY_FOR_BINDING_PETITIONS", "IDENTITY_FOR_ELIGIBILITY_POLLS",
+    "APPEAL_DAYS", "PROPOSAL_REVIEW_DAYS", "POLL_REVIEW_DAYS", "STATEMENT_REVIEW_DAYS", "REPORT_REVIEW_DAYS",
+    "APPEAL_REVIEW_DAYS",
 )
 
 

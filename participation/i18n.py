@@ -14,9 +14,11 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE_SOURCES = ["participation/core", "participation/main", "participation/admin", "participation/moderation",
+                "participation/transparency",
                 "participation/staff", "participation/api", "participation/__init__.py", "participation/cli.py",
                 "templates/base.html", "templates/errors", "templates/main",
-                "templates/admin", "templates/moderation", "templates/staff", "templates/macros"]
+                "templates/admin", "templates/moderation", "templates/transparency", "templates/staff",
+                "templates/macros"]
 
 
 def sources(part: str) -> list[str]:

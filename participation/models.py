@@ -2,6 +2,7 @@
 
 from participation.accounts.models import ApiToken, ProfileValue, User, UserRole, VerifiedIdentity  # noqa: F401
 from participation.budgets import models as budgets  # noqa: F401
+from participation.core.appeals import Appeal  # noqa: F401
 from participation.core.audit import AuditEntry  # noqa: F401
 from participation.core.mail import OutboxMail  # noqa: F401
 from participation.core.networks import Burst  # noqa: F401

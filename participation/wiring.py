@@ -18,9 +18,9 @@ from participation.config import REPOSITORY_ROOT
 from participation.core.redis import redis_connection
 
 WEB_BLUEPRINTS = ("main", "accounts", "admin", "moderation", "staff", "petitions", "proposals", "polls", "forums",
-                  "surveys", "budgets", "indicators")
+                  "surveys", "budgets", "indicators", "transparency")
 API_BLUEPRINTS = ("main", "accounts", "petitions", "proposals", "polls", "forums", "surveys", "budgets", "indicators",
-                  "staff")
+                  "staff", "transparency")
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 TRANSLATION_PARTS = ("core", "accounts", "petitions", "proposals", "polls", "forums", "surveys", "budgets",
                      "indicators")

@@ -21,12 +21,16 @@ class AuditEntry(Base):
     subject_id: Mapped[int]
     action: Mapped[str] = mapped_column(String(80))
     reason: Mapped[str | None] = mapped_column(Text)
+    # A moderation act's reason category (e.g. "duplicate", "abusive"): the public moderation log shows it, never
+    # the free text, which may name people.
+    category: Mapped[str | None] = mapped_column(String(40))
 
 
-def audit(actor, subject_type: str, subject_id: int, action: str, reason: str | None = None) -> AuditEntry:
+def audit(actor, subject_type: str, subject_id: int, action: str, reason: str | None = None,
+          category: str | None = None) -> AuditEntry:
     """Record what an actor (None: the system) did to an item, e.g. action "pending->open"."""
     entry = AuditEntry(actor_id=getattr(actor, "id", None), subject_type=subject_type,
-                       subject_id=subject_id, action=action, reason=reason)
+                       subject_id=subject_id, action=action, reason=reason, category=category)
     db.session.add(entry)
     return entry
 

@@ -196,9 +196,11 @@ class Lifecycle:
             require_role(actor, edge.role)
         return edge
 
-    def move(self, item, to, actor, reason: str | None = None, *, via: str | None = None, **context):
+    def move(self, item, to, actor, reason: str | None = None, *, via: str | None = None,
+             category: str | None = None, **context):
         """Move `item` to the state `to` (see the module's docstring for each step); `actor` None is the
-        platform itself. Returns the item."""
+        platform itself; `category` the reason's category for the public moderation log (core/moderation_log.py).
+        Returns the item."""
         self.check(item, to, actor, via=via)
         db.session.flush()
         db.session.refresh(item, list(self.reread), with_for_update=True)
@@ -209,7 +211,7 @@ class Lifecycle:
                     reason=reason or None, at=utcnow(), via=via, context=context)
         for check in self._guards[step.target]:
             check(item, step)
-        audit(actor, self.subject, item.id, f"{step.source}->{step.target}", step.reason)
+        audit(actor, self.subject, item.id, f"{step.source}->{step.target}", step.reason, category)
         item.state = step.target
         with db.session.no_autoflush:  # the new state and what the hooks set are written together
             for hook in self._hooks[step.target]:

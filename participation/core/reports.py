@@ -4,6 +4,7 @@ A citizen reports an item once; moderators resolve reports. Channels decide what
 reports does (forums hide a comment at three reports from different people)."""
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -88,6 +89,37 @@ def open_reports(subject_type: str | None = None) -> list[Report]:
     if subject_type:
         statement = statement.where(Report.subject_type == subject_type)
     return list(db.session.scalars(statement))
+
+
+@dataclass
+class ReportedItem:
+    """One item's open reports: how many, their reasons, and since when it waits (the first report)."""
+
+    subject_type: str
+    subject_id: int
+    count: int
+    reasons: list[str]
+    since: datetime
+
+
+def reported_items(subject_types: tuple[str, ...] | None = None, limit: int = 200) -> list[ReportedItem]:
+    """Items with open reports, the longest waiting first (one row per item, not per report)."""
+    statement = (select(Report.subject_type, Report.subject_id, func.count(), func.min(Report.created_at))
+                 .where(Report.status == ReportStatus.open).group_by(Report.subject_type, Report.subject_id)
+                 .order_by(func.min(Report.created_at), Report.subject_type, Report.subject_id).limit(limit))
+    if subject_types is not None:
+        statement = statement.where(Report.subject_type.in_(subject_types))
+    groups = [ReportedItem(kind, item_id, count, [], since) for kind, item_id, count, since
+              in db.session.execute(statement)]
+    if groups:
+        index = {(group.subject_type, group.subject_id): group for group in groups}
+        for kind, item_id, reason in db.session.execute(
+                select(Report.subject_type, Report.subject_id, Report.reason).where(
+                    Report.status == ReportStatus.open, Report.subject_id.in_({g.subject_id for g in groups}))
+                .order_by(Report.id)):
+            if (kind, item_id) in index:
+                index[(kind, item_id)].reasons.append(reason)
+    return groups
 
 
 def resolve_reports(actor, subject_type: str, subject_id: int, upheld: bool) -> int:

@@ -98,6 +98,14 @@ def setting_history(name: str) -> list[SettingChange]:
         select(SettingChange).where(SettingChange.name == name).order_by(SettingChange.id.desc())))
 
 
+def setting_at(name: str, moment: datetime):
+    """The value that was in force at `moment` (the newest change before it, else the configured default)."""
+    change = db.session.scalar(
+        select(SettingChange).where(SettingChange.name == name, SettingChange.changed_at < moment)
+        .order_by(SettingChange.id.desc()).limit(1))
+    return change.value if change else current_app.config[name]
+
+
 def parse_bool(value) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"1", "true", "on", "yes"}

@@ -2,11 +2,12 @@
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from participation.accounts import identity
-from participation.core import jobs
+from participation.core import appeals, jobs, moderation_log
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, InvalidTransition, NotFound, ValidationError
@@ -67,6 +68,27 @@ STATEMENT_LIFECYCLE = Lifecycle("forum_statement", StatementState, [
     Edge(StatementState.pending, StatementState.approved, M),
     Edge(StatementState.pending, StatementState.rejected, M),
 ])
+
+
+def _comment_title(comment: Comment) -> str:
+    return _("'%(title)s'에 단 댓글", title=db.session.get(Forum, comment.forum_id).title)
+
+
+def _restore_comment(comment: Comment, moderator, reason: str) -> None:
+    COMMENT_LIFECYCLE.move(comment, CommentState.visible, moderator, reason)
+
+
+appeals.register(appeals.Appealable(
+    COMMENT_SUBJECT, _l("공론장 댓글"), Comment,
+    removed=lambda comment: comment.state in (CommentState.hidden, CommentState.auto_hidden),
+    restore=_restore_comment, title=_comment_title,
+    path=lambda comment: f"/forums/{comment.forum_id}#comment-{comment.id}"))
+moderation_log.register(moderation_log.LoggedSubject(
+    COMMENT_SUBJECT, "forums", _l("공론장 댓글"), Comment, title=_comment_title,
+    path=lambda comment: f"/forums/{comment.forum_id}#comment-{comment.id}"))
+moderation_log.register(moderation_log.LoggedSubject(
+    "forum_statement", "forums", _l("공론장 의견 문장"), Statement, title=lambda statement: statement.text,
+    public_states=frozenset({StatementState.approved}), path=lambda statement: f"/forums/{statement.forum_id}"))
 
 
 def can_see(forum: Forum, user) -> bool:
@@ -342,9 +364,17 @@ def report_comment(comment: Comment, actor, reason: str) -> Report:
     return report
 
 
-def moderate_comment(comment: Comment, actor, hide: bool, reason: str | None = None) -> Comment:
-    """A moderator hides a comment (upholding its reports) or shows it again (dismissing them)."""
-    return COMMENT_LIFECYCLE.move(comment, CommentState.hidden if hide else CommentState.visible, actor, reason)
+def moderate_comment(comment: Comment, actor, hide: bool, reason: str | None = None,
+                     category: str | None = None) -> Comment:
+    """A moderator hides a comment (upholding its reports) or shows it again (dismissing them); keeping a visible
+    comment dismisses its reports."""
+    if not hide and comment.state == CommentState.visible:
+        require_role(actor, M)
+        resolve_reports(actor, COMMENT_SUBJECT, comment.id, upheld=False)
+        db.session.flush()
+        return comment
+    return COMMENT_LIFECYCLE.move(comment, CommentState.hidden if hide else CommentState.visible, actor, reason,
+                                  category=category)
 
 
 @COMMENT_LIFECYCLE.on_enter(CommentState.hidden, CommentState.visible)

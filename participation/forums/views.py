@@ -10,10 +10,11 @@ from flask_wtf.csrf import CSRFError
 
 from participation.core import consoles, storage
 from participation.core.errors import ValidationError
-from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, require_valid
+from participation.core.forms import ConfirmForm, apply_errors, moderation_reason, require_valid
 from participation.core.limits import export_limit, filing_limit, participation_limit, report_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
+from participation.core.reports import reported_items
 from participation.core.seoul import AGE_BAND_LABELS
 from participation.extensions import db, login_manager
 from participation.forums import attachments, forms, interchange, queries, services
@@ -350,8 +351,9 @@ def react(forum_id, statement_id):
 @login_required
 def review():
     require_role(current_user, Role.moderator)
+    reports = {item.subject_id: item for item in reported_items((services.COMMENT_SUBJECT,))}
     return render_template("forums/review.html", statements=queries.pending_statements(),
-                           comments=queries.comments_to_review(), confirm=ConfirmForm(),
+                           comments=queries.comments_to_review(), confirm=ConfirmForm(), reports=reports,
                            stance_labels=forms.STANCE_LABELS)
 
 
@@ -378,10 +380,11 @@ def moderate_comment(comment_id):
     if decision not in ("hide", "show"):
         raise ValidationError({"decision": _l("숨기기 또는 다시 보이기를 골라 주세요.")})
     hide = decision == "hide"
-    form = ReasonForm() if hide else ConfirmForm()
-    _checked(form)
+    reason, category = moderation_reason() if hide else (None, None)
+    if not hide:
+        _checked(ConfirmForm())
     comment = _comment_or_404(comment_id)
-    services.moderate_comment(comment, current_user, hide=hide, reason=form.reason.data if hide else None)
+    services.moderate_comment(comment, current_user, hide=hide, reason=reason, category=category)
     db.session.commit()
     flash(_("댓글을 숨겼습니다.") if hide else _("댓글을 다시 보이게 했습니다."), "success")
     return redirect(url_for("forums.review"), 303)

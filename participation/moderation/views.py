@@ -2,18 +2,34 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
+from wtforms import RadioField, TextAreaField
+from wtforms.validators import InputRequired, Length
 
 from participation.accounts import services as accounts
 from participation.accounts.models import User
+from participation.core import appeals, moderation_log
+from participation.core.audit import AuditEntry
 from participation.core.consoles import MODERATION, ConsoleEntry, register
+from participation.core.errors import NotFound
 from participation.core.forms import ReasonForm, require_valid
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
-from participation.core.reports import open_reports
+from participation.core.reports import reported_items
+from participation.core.settings import get_setting
+from participation.core.time import utcnow
 from participation.extensions import db
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderation")
+
+register(MODERATION, ConsoleEntry("appeals", _l("이의 신청"), appeals.pending_count, "moderation.appeals_queue"))
+
+
+class DecisionForm(FlaskForm):
+    outcome = RadioField(_l("결정"), choices=[("upheld", _l("받아들이기 (복원)")), ("dismissed", _l("기각"))],
+                         validators=[InputRequired()])
+    reason = TextAreaField(_l("결정 사유"), validators=[InputRequired(), Length(max=appeals.REASON_MAX)])
 
 
 @bp.before_request
@@ -25,7 +41,9 @@ def moderators_only():
 @bp.get("/")
 def index():
     queues = [{"entry": entry, "count": entry.count()} for entry in MODERATION]
-    return render_template("moderation/index.html", queues=queues, reports=open_reports()[:200])
+    reports = [(report, moderation_log.describe(report.subject_type, report.subject_id))
+               for report in reported_items()]
+    return render_template("moderation/index.html", queues=queues, reports=reports, now=utcnow())
 
 
 def suspended_count() -> int:
@@ -69,3 +87,27 @@ def unsuspend(user_id):
     db.session.commit()
     flash(_("%(name)s 님(%(id)d번) 계정의 정지를 풀었습니다.", name=user.public_name, id=user.id), "success")
     return redirect(url_for("moderation.users", q=user.id), 303)
+
+
+@bp.get("/appeals")
+def appeals_queue():
+    rows = []
+    for appeal in appeals.queue():
+        entry, item = appeals.item_of(appeal)
+        rows.append({"appeal": appeal, "entry": entry, "item": item,
+                     "decision": db.session.get(AuditEntry, appeal.decision_id)})
+    return render_template("moderation/appeals.html", rows=rows, now=utcnow(),
+                           sla_days=get_setting("APPEAL_REVIEW_DAYS"), form=DecisionForm())
+
+
+@bp.post("/appeals/<int:appeal_id>/decision")
+def decide(appeal_id):
+    appeal = db.session.get(appeals.Appeal, appeal_id)
+    if appeal is None:
+        raise NotFound()
+    form = DecisionForm()
+    require_valid(form)
+    appeals.decide(appeal, current_user, form.outcome.data, form.reason.data)
+    db.session.commit()
+    flash(_("이의 신청을 결정했습니다: %(outcome)s", outcome=appeal.status_label), "success")
+    return redirect(url_for("moderation.appeals_queue"), 303)

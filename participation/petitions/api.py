@@ -110,7 +110,8 @@ class PetitionAnswerCreateSchema(BaseSchema):
 
 def serialise(petition: Petition, viewer, signed: bool | None = None) -> dict:
     """The JSON shape of a petition as `viewer` may see it; `signed` saves a query when already known."""
-    hidden = petition.state == PetitionState.hidden and not services.can_moderate(viewer)
+    hidden = petition.state == PetitionState.hidden and not services.can_moderate(viewer) \
+        and not services.is_author(petition, viewer)
     private = services.is_author(petition, viewer) or services.can_moderate(viewer)
     answer = petition.answer
     return {

@@ -7,8 +7,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from participation.core.reports import REASON_MAX as REPORT_REASON_MAX
 from participation.core.seoul import CATEGORIES
-from participation.petitions.models import BODY_MAX, DEPARTMENT_MAX, KIND_LABELS, REASON_MAX, TITLE_MAX
-from participation.petitions.services import REJECTION_REASONS
+from participation.petitions.models import BODY_MAX, DEPARTMENT_MAX, KIND_LABELS, TITLE_MAX
 
 
 def kind_choices():
@@ -25,11 +24,6 @@ class PetitionForm(FlaskForm):
     body = TextAreaField(_l("내용"), render_kw={"required": True, "maxlength": BODY_MAX, "rows": 14})
     kind = SelectField(_l("종류"), choices=kind_choices, validate_choice=False)
     category = SelectField(_l("분야"), choices=category_choices, validate_choice=False)
-
-
-class RejectForm(FlaskForm):
-    reason_code = SelectField(_l("반려 사유"), choices=lambda: list(REJECTION_REASONS.items()))
-    reason = TextAreaField(_l("작성자에게 전할 설명"), validators=[Optional(), Length(max=REASON_MAX)])
 
 
 class ReportForm(FlaskForm):

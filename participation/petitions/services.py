@@ -9,10 +9,11 @@ from sqlalchemy import delete, select, update
 
 from participation.accounts import identity
 from participation.accounts.models import User
-from participation.core import jobs, networks, trending
+from participation.core import appeals, jobs, moderation_log, networks, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, NotFound, ValidationError
+from participation.core.forms import MODERATION_REASONS
 from participation.core.input import clean_text
 from participation.core.lifecycle import Edge, Lifecycle
 from participation.core.notifications import notify
@@ -28,6 +29,7 @@ from participation.petitions.models import (
     BODY_MAX,
     DEPARTMENT_MAX,
     LINKS_MAX,
+    PUBLIC_STATES,
     REASON_MAX,
     SUBJECT,
     TITLE_MAX,
@@ -56,20 +58,34 @@ LIFECYCLE = Lifecycle(SUBJECT, State, [
     Edge(State.open, State.hidden, Role.moderator, reason=True),
     Edge(State.closed, State.answered, Role.staff),  # through answer(), which writes the answer first
     Edge(State.closed, State.hidden, Role.moderator, reason=True),
+    # An upheld appeal (core/appeals.py): a rejected petition is published, a hidden one goes back where it was.
+    Edge(State.rejected, State.open, Role.moderator, reason=True, via=appeals.VIA),
+    Edge(State.hidden, State.open, Role.moderator, reason=True, via=appeals.VIA),
+    Edge(State.hidden, State.closed, Role.moderator, reason=True, via=appeals.VIA),
 ])
 # The one way a petition changes state; `actor` None is the system (the deadline job).
 transition = LIFECYCLE.move
 
-# Reasons a moderator picks when rejecting; the free text is added after the label.
-REJECTION_REASONS = {
-    "duplicate": _l("같은 내용의 청원이 이미 진행 중입니다"),
-    "not_city": _l("서울시 소관 사무가 아닙니다"),
-    "personal_data": _l("개인정보나 명예를 침해하는 내용이 있습니다"),
-    "abusive": _l("욕설·비방·혐오 표현이 있습니다"),
-    "advertising": _l("광고·홍보 목적입니다"),
-    "unclear": _l("요구 사항이 분명하지 않습니다"),
-    "other": _l("기타"),
-}
+# Reasons a moderator picks when rejecting (core.forms.MODERATION_REASONS, worded for petitions); the free text is
+# added after the label.
+REJECTION_REASONS = {**MODERATION_REASONS, "duplicate": _l("같은 내용의 청원이 이미 진행 중입니다")}
+
+
+def _restore(petition: Petition, moderator, reason: str) -> None:
+    decision = appeals.decision_of(SUBJECT, petition.id)
+    transition(petition, appeals.restore_target(decision, State.open), moderator, reason, via=appeals.VIA)
+
+
+appeals.register(appeals.Appealable(
+    SUBJECT, _l("청원"), Petition, removed=lambda petition: petition.state in (State.rejected, State.hidden),
+    restore=_restore, title=lambda petition: petition.title, path=lambda petition: petition_path(petition.id)))
+moderation_log.register(moderation_log.LoggedSubject(
+    SUBJECT, "petitions", _l("청원"), Petition, title=lambda petition: petition.title,
+    public_states=frozenset(PUBLIC_STATES), path=lambda petition: petition_path(petition.id)))
+moderation_log.register(moderation_log.LoggedSubject(
+    ANSWER_SUBJECT, "petitions", _l("청원 답변"), PetitionAnswer,
+    title=lambda answer: db.session.get(Petition, answer.petition_id).title,
+    path=lambda answer: petition_path(answer.petition_id)))
 
 
 def can_moderate(user) -> bool:
@@ -149,7 +165,9 @@ def _submitted(petition: Petition, step) -> None:
 
 @LIFECYCLE.on_enter(State.open)
 def _open(petition: Petition, step) -> None:
-    """Publish with the rules in force today; they stay with the petition."""
+    """Publish with the rules in force today; they stay with the petition (a restored one keeps its own)."""
+    if step.source == State.hidden:
+        return
     petition.published_at = step.at
     petition.signature_days = get_setting("PETITION_SIGNATURE_DAYS")
     petition.answer_threshold = get_setting("PETITION_ANSWER_THRESHOLD")
@@ -168,7 +186,9 @@ def _rejected(petition: Petition, step) -> None:
 
 @LIFECYCLE.on_enter(State.closed)
 def _close(petition: Petition, step) -> None:
-    """The final count decides whether an answer is owed."""
+    """The final count decides whether an answer is owed (once: a restored petition keeps its own)."""
+    if step.source == State.hidden:
+        return
     petition.closed_at = step.at
     recount(petition.id)
     db.session.expire(petition, ["signature_count", "district_counts", "count_as_of"])  # written by recount

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from participation.core import consoles, networks
 from participation.core.errors import NotFound, ValidationError
-from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, require_valid
+from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, moderation_reason, require_valid
 from participation.core.limits import filing_limit, participation_limit, report_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
@@ -18,7 +18,7 @@ from participation.core.settings import get_setting
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.petitions import queries, services
-from participation.petitions.forms import AnswerForm, InterimAnswerForm, PetitionForm, RejectForm, ReportForm
+from participation.petitions.forms import AnswerForm, InterimAnswerForm, PetitionForm, ReportForm
 from participation.petitions.models import KIND_LABELS, PUBLIC_STATES, STATE_LABELS, PetitionKind, PetitionState
 
 bp = Blueprint("petitions", __name__, url_prefix="/petitions")
@@ -100,7 +100,8 @@ def similar():
 @cached_for_anonymous
 def detail(petition_id):
     petition = services.get_visible(petition_id, current_user)
-    show_content = petition.state != PetitionState.hidden or services.can_moderate(current_user)
+    show_content = petition.state != PetitionState.hidden or services.can_moderate(current_user) \
+        or services.is_author(petition, current_user)
     return render_template(
         "petitions/detail.html", petition=petition, show_content=show_content,
         signed=services.has_signed(petition, current_user), collecting=services.is_collecting(petition),
@@ -221,7 +222,7 @@ def moderation():
     now = utcnow()
     return render_template("petitions/moderation.html", page=paginate(queries.moderation_queue(), page, per_page),
                            reported=queries.reported_petitions(), reasons=rejection_reasons(),
-                           cutoff=queries.review_cutoff(now), review_days=get_setting("PETITION_REVIEW_DAYS"),
+                           review_days=get_setting("PETITION_REVIEW_DAYS"),
                            now=now, confirm=ConfirmForm())
 
 
@@ -240,17 +241,36 @@ def publish(petition_id):
     return _back_to_queue()
 
 
+@bp.post("/moderation/bulk")
+@login_required
+def bulk():
+    """Publish or reject the ticked petitions at once: all or none (one refusal rolls every change back)."""
+    _moderators_only()
+    ids = request.form.getlist("ids", type=int)
+    action = request.form.get("action")
+    if not ids or action not in ("publish", "reject"):
+        raise ValidationError({"ids": _l("청원을 하나 이상 고르고 공개 또는 반려를 고르세요.")})
+    reason = category = None
+    if action == "reject":
+        reason, category = moderation_reason(services.REJECTION_REASONS)
+    else:
+        require_valid(ConfirmForm())
+    for petition_id in ids[:100]:
+        petition = services.get_visible(petition_id, current_user)
+        target = PetitionState.open if action == "publish" else PetitionState.rejected
+        services.transition(petition, target, current_user, reason, category=category)
+    db.session.commit()
+    flash(_("청원 %(count)d건을 처리했습니다.", count=len(ids[:100])), "success")
+    return _back_to_queue()
+
+
 @bp.post("/<int:petition_id>/reject")
 @login_required
 def reject(petition_id):
     _moderators_only()
     petition = services.get_visible(petition_id, current_user)
-    form = RejectForm()
-    require_valid(form)
-    reason = str(services.REJECTION_REASONS[form.reason_code.data])
-    if (form.reason.data or "").strip():
-        reason = f"{reason}: {form.reason.data.strip()}"
-    services.transition(petition, PetitionState.rejected, current_user, reason)
+    reason, category = moderation_reason(services.REJECTION_REASONS)
+    services.transition(petition, PetitionState.rejected, current_user, reason, category=category)
     db.session.commit()
     flash(_("'%(title)s' 청원을 반려했습니다.", title=petition.title), "success")
     return _back_to_queue()
@@ -261,9 +281,8 @@ def reject(petition_id):
 def hide(petition_id):
     _moderators_only()
     petition = services.get_visible(petition_id, current_user)
-    form = ReasonForm()
-    require_valid(form)
-    services.transition(petition, PetitionState.hidden, current_user, form.reason.data)
+    reason, category = moderation_reason()
+    services.transition(petition, PetitionState.hidden, current_user, reason, category=category)
     db.session.commit()
     flash(_("'%(title)s' 청원을 숨겼습니다.", title=petition.title), "success")
     return redirect(url_for("petitions.detail", petition_id=petition.id), 303)

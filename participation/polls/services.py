@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from participation.accounts import identity
-from participation.core import ballot_box, jobs, trending
+from participation.core import appeals, ballot_box, jobs, moderation_log, trending
 from participation.core.audit import audit
 from participation.core.database import inserted_once
 from participation.core.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -62,9 +62,8 @@ def can_see(poll: Poll, user) -> bool:
         return False
     if poll.state == PollState.draft:
         return user.has_role(Role.staff)
-    if poll.state in (PollState.pending, PollState.rejected):
-        return poll.author_id == user.id or user.has_role(Role.moderator)
-    return user.has_role(Role.moderator)
+    # The author sees their own poll while it waits, and after it was rejected or hidden (and why).
+    return poll.author_id == user.id or user.has_role(Role.moderator)
 
 
 def get_visible(poll_id: int, user, *, for_vote: bool = False) -> Poll:
@@ -103,12 +102,32 @@ LIFECYCLE = Lifecycle(SUBJECT, S, [
     Edge(S.closed, S.tallied, system=True),  # the final tally (write_tally)
     Edge(S.closed, S.hidden, M, reason=True),
     Edge(S.tallied, S.hidden, M, reason=True),
+    # An upheld appeal (core/appeals.py): a rejected poll opens, a hidden one goes back where it was.
+    Edge(S.rejected, S.open, M, reason=True, via=appeals.VIA),
+    *(Edge(S.hidden, state, M, reason=True, via=appeals.VIA) for state in (S.open, S.closed, S.tallied)),
 ], reread=("opens_at", "closes_at", "closed_at"))
 # The one way a poll changes state; `actor` None is the system applying a due date. Leaving `open` waits for the
 # ballots in flight: they hold the row FOR KEY SHARE (get_visible) and the move locks it FOR UPDATE, so
 # each ballot is committed before the close (then in the final tally) or sees the poll closed, and the close
 # time is taken after the wait: no ballot is accepted after closed_at.
 transition = LIFECYCLE.move
+
+
+def _restore(poll: Poll, moderator, reason: str) -> None:
+    decision = appeals.decision_of(SUBJECT, poll.id)
+    transition(poll, appeals.restore_target(decision, S.open), moderator, reason, via=appeals.VIA)
+
+
+def _path(poll: Poll) -> str:
+    return f"/polls/{poll.id}"
+
+
+appeals.register(appeals.Appealable(
+    SUBJECT, _l("시민 투표"), Poll, removed=lambda poll: poll.state in (S.rejected, S.hidden), restore=_restore,
+    title=lambda poll: poll.title, path=_path))
+moderation_log.register(moderation_log.LoggedSubject(
+    SUBJECT, "polls", _l("시민 투표"), Poll, title=lambda poll: poll.title,
+    public_states=frozenset(queries.PUBLIC_STATES), path=_path))
 
 
 @LIFECYCLE.guard(S.scheduled)
@@ -136,7 +155,10 @@ def _opened(poll: Poll, step) -> None:
 
 @LIFECYCLE.on_enter(S.closed)
 def _closed(poll: Poll, step) -> None:
-    """Voting ends now (an early close moves the close time too); the final tally follows."""
+    """Voting ends now (an early close moves the close time too); the final tally follows (once: a restored poll
+    keeps its own)."""
+    if step.source == S.hidden:
+        return
     poll.closed_at = step.at
     if poll.closes_at > step.at:
         poll.closes_at = step.at

@@ -21,8 +21,9 @@ from participation.core import images as core_images
 from participation.core.audit import history
 from participation.core.csv import table_response
 from participation.core.errors import Conflict, DomainError, NotFound, ValidationError
-from participation.core.forms import ConfirmForm, apply_errors, require_valid
+from participation.core.forms import ConfirmForm, apply_errors, moderation_reason, require_valid
 from participation.core.limits import filing_limit, participation_limit, report_limit
+from participation.core.moderation_log import REMOVALS
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.reports import open_report_count
@@ -256,7 +257,11 @@ def change_state(poll_id, to):
     poll = services.get_visible(poll_id, current_user)
     form = TransitionForm()
     require_valid(form)
-    services.transition(poll, to, current_user, form.reason.data)
+    reason, category = form.reason.data, None
+    if to in REMOVALS:
+        require_role(current_user, Role.moderator)  # who may, before what the form lacks
+        reason, category = moderation_reason()
+    services.transition(poll, to, current_user, reason, category=category)
     db.session.commit()
     flash(_("투표 상태를 바꿨습니다: %(state)s", state=poll.state), "success")
     if current_user.has_role(Role.staff) and poll.by_staff:

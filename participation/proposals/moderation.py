@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, literal, select
 
+from participation.core import appeals, moderation_log
 from participation.core.audit import audit
 from participation.core.database import insert_missing
 from participation.core.errors import Conflict, NotFound, ValidationError
@@ -90,11 +91,30 @@ def add_comment(proposal: Proposal, actor, body, parent_id=None) -> Comment:
     return comment
 
 
-def hide_comment(comment: Comment, actor, reason) -> None:
+def hide_comment(comment: Comment, actor, reason, category: str | None = None) -> None:
     require_role(actor, Role.moderator)
     reason = clean_text(reason, "reason", REASON_MAX, missing=_l("사유를 적어 주세요."))
     if comment.hidden_at is not None:
         raise Conflict(_l("이미 숨긴 댓글입니다."))
     comment.hidden_at = utcnow()
-    audit(actor, COMMENT_SUBJECT, comment.id, "hidden", reason)
+    audit(actor, COMMENT_SUBJECT, comment.id, "hidden", reason, category)
     resolve_reports(actor, COMMENT_SUBJECT, comment.id, upheld=True)
+
+
+def _restore_comment(comment: Comment, moderator, reason: str) -> None:
+    """An upheld appeal shows the comment again."""
+    comment.hidden_at = None
+    audit(moderator, COMMENT_SUBJECT, comment.id, "hidden->visible", reason)
+
+
+def _comment_title(comment: Comment) -> str:
+    return _("'%(title)s'에 단 댓글", title=db.session.get(Proposal, comment.proposal_id).title)
+
+
+appeals.register(appeals.Appealable(
+    COMMENT_SUBJECT, _l("제안 댓글"), Comment, removed=lambda comment: comment.hidden_at is not None,
+    restore=_restore_comment, title=_comment_title,
+    path=lambda comment: f"/proposals/{comment.proposal_id}#comment-{comment.id}"))
+moderation_log.register(moderation_log.LoggedSubject(
+    COMMENT_SUBJECT, "proposals", _l("제안 댓글"), Comment, title=_comment_title,
+    path=lambda comment: f"/proposals/{comment.proposal_id}#comment-{comment.id}"))

@@ -66,8 +66,8 @@ def public_list(*, q: str | None = None, category: str | None = None, district: 
 
 
 def own_list(user_id: int) -> Select:
-    """A citizen's own proposals in every state but hidden, newest first (their drafts included)."""
-    return (select(Proposal).where(Proposal.author_id == user_id, Proposal.state != ProposalState.hidden)
+    """A citizen's own proposals in every state, newest first (hidden ones too: the author sees why)."""
+    return (select(Proposal).where(Proposal.author_id == user_id)
             .order_by(Proposal.submitted_at.desc(), Proposal.id.desc()))
 
 

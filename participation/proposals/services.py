@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from participation.accounts.models import User
-from participation.core import jobs, networks, settings, trending
+from participation.core import appeals, jobs, moderation_log, networks, settings, trending
 from participation.core.audit import audit
 from participation.core.database import insert_once
 from participation.core.errors import Conflict, NotFound, ValidationError
@@ -61,6 +61,10 @@ LIFECYCLE = Lifecycle(SUBJECT, S, [
     Edge(S.under_review, S.answered, Role.staff),  # through answer(), which writes the answer first
     Edge(S.under_review, S.hidden, M, reason=True),
     Edge(S.answered, S.hidden, M, reason=True),
+    # An upheld appeal (core/appeals.py): a rejected proposal is published, a hidden one goes back where it was.
+    Edge(S.rejected, S.open, M, reason=True, via=appeals.VIA),
+    *(Edge(S.hidden, state, M, reason=True, via=appeals.VIA)
+      for state in (S.open, S.closed, S.under_review, S.answered)),
 ])
 PUBLIC_STATES = {S.open, S.closed, S.under_review, S.answered, S.merged}
 
@@ -74,7 +78,7 @@ def can_see(proposal: Proposal, user) -> bool:
         return False
     if user.has_role(Role.moderator):
         return True
-    return proposal.author_id == user.id and proposal.state != S.hidden
+    return proposal.author_id == user.id  # the author sees their own item, hidden too, and why
 
 
 def get_visible(proposal_id: int, user) -> Proposal:
@@ -83,6 +87,23 @@ def get_visible(proposal_id: int, user) -> Proposal:
     if proposal is None or not can_see(proposal, user):
         raise NotFound(_l("제안을 찾을 수 없습니다."))
     return proposal
+
+
+def _restore(proposal: Proposal, moderator, reason: str) -> None:
+    decision = appeals.decision_of(SUBJECT, proposal.id)
+    transition(proposal, appeals.restore_target(decision, S.open), moderator, reason, via=appeals.VIA)
+
+
+def _path(proposal: Proposal) -> str:
+    return f"/proposals/{proposal.id}"
+
+
+appeals.register(appeals.Appealable(
+    SUBJECT, _l("시민제안"), Proposal, removed=lambda proposal: proposal.state in (S.rejected, S.hidden),
+    restore=_restore, title=lambda proposal: proposal.title, path=_path))
+moderation_log.register(moderation_log.LoggedSubject(
+    SUBJECT, "proposals", _l("시민제안"), Proposal, title=lambda proposal: proposal.title,
+    public_states=frozenset(PUBLIC_STATES), path=_path))
 
 
 # --- the state machine --------------------------------------------------------------------------------------
@@ -99,7 +120,8 @@ def _answer_written(proposal: Proposal, _step) -> None:
 
 @LIFECYCLE.on_enter(S.open)
 def _published(proposal: Proposal, step) -> None:
-    start_support_period(proposal, step.at)
+    if step.source != S.hidden:  # a restored proposal keeps its support period
+        start_support_period(proposal, step.at)
 
 
 @LIFECYCLE.on_enter(S.rejected)
@@ -109,7 +131,10 @@ def _rejected(proposal: Proposal, step) -> None:
 
 @LIFECYCLE.on_enter(S.under_review)
 def _forwarded(proposal: Proposal, step) -> None:
-    """To the responsible department: by a moderator (forwarded early) or by the review threshold."""
+    """To the responsible department: by a moderator (forwarded early) or by the review threshold (once: a
+    restored proposal keeps its dates)."""
+    if step.source == S.hidden:
+        return
     proposal.review_started_at = step.at
     proposal.forwarded = not step.by_system
     proposal.answer_due_at = end_of_kst_day(kst_today() + timedelta(days=proposal.answer_days or 0))

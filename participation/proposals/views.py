@@ -8,14 +8,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from participation.core import consoles, networks, storage
+from participation.core import consoles, moderation_log, networks, storage
 from participation.core import images as core_images
 from participation.core.errors import DomainError, NotFound, ValidationError
-from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, require_valid
+from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, moderation_reason, require_valid
 from participation.core.limits import filing_limit, participation_limit, report_limit
+from participation.core.moderation_log import REMOVALS
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
-from participation.core.reports import file_report, open_reports, resolve_reports
+from participation.core.reports import file_report, reported_items, resolve_reports
 from participation.core.response_cache import cached_for_anonymous
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -270,12 +271,10 @@ def report(proposal_id):
 @login_required
 def moderation():
     require_role(current_user, Role.moderator)
-    reports = [report for report in open_reports()
-               if report.subject_type in (services.SUBJECT, services.COMMENT_SUBJECT)]
-    comments = {report.subject_id: db.session.get(Comment, report.subject_id) for report in reports
-                if report.subject_type == services.COMMENT_SUBJECT}
+    reports = [(report, moderation_log.describe(report.subject_type, report.subject_id))
+               for report in reported_items((services.SUBJECT, services.COMMENT_SUBJECT))]
     return render_template("proposals/moderation.html", pending=queries.pending_for_moderation(), reports=reports,
-                           comments=comments, transition_form=forms.TransitionForm(), confirm=ConfirmForm())
+                           transition_form=forms.TransitionForm(), confirm=ConfirmForm())
 
 
 @bp.post("/<int:proposal_id>/transition")
@@ -284,7 +283,11 @@ def transition(proposal_id):
     proposal = services.get_visible(proposal_id, current_user)
     form = forms.TransitionForm()
     require_valid(form)
-    services.transition(proposal, form.to.data, current_user, form.reason.data)
+    reason, category = form.reason.data, None
+    if form.to.data in REMOVALS:
+        require_role(current_user, Role.moderator)  # who may, before what the form lacks
+        reason, category = moderation_reason()
+    services.transition(proposal, form.to.data, current_user, reason, category=category)
     db.session.commit()
     flash(_("'%(state)s' 상태로 바꿨습니다.", state=proposal.state_label), "success")
     if request.form.get("back") == "moderation":
@@ -310,9 +313,9 @@ def hide_comment(comment_id):
     target = db.session.get(Comment, comment_id)
     if target is None:
         raise NotFound()
-    form = forms.TransitionForm()
-    require_valid(form)
-    moderating.hide_comment(target, current_user, form.reason.data)
+    require_role(current_user, Role.moderator)
+    reason, category = moderation_reason()
+    moderating.hide_comment(target, current_user, reason, category)
     db.session.commit()
     flash(_("댓글을 숨겼습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=target.proposal_id) + "#comments", 303)

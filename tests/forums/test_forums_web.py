@@ -121,7 +121,8 @@ def test_moderators_review_statements_and_hide_comments(client):
     no_reason = client.post(f"/forums/review/comments/{comment.id}", data={"csrf_token": token, "decision": "hide"})
     assert no_reason.status_code == 422
     assert client.post(f"/forums/review/comments/{comment.id}",
-                       data={"csrf_token": token, "decision": "hide", "reason": "욕설"}).status_code == 303
+                       data={"csrf_token": token, "decision": "hide", "reason_code": "abusive", "reason": "욕설",
+                             "confirmed": "y"}).status_code == 303
     assert db.session.get(Comment, comment.id).state == "hidden"
     assert "숨겨진 댓글" in client.get(f"/forums/{forum.id}").get_data(as_text=True)
 

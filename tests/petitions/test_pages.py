@@ -73,7 +73,8 @@ def test_moderator_works_the_queue_oldest_first(client, db_session):
     assert response.status_code == 303 and response.headers["Location"].endswith("/petitions/moderation#queue")
     assert old.state == "open" and old.answer_threshold == 1000
     response = post(client, f"/petitions/{new.id}/reject",
-                    {"reason_code": "duplicate", "reason": "12번 청원에 서명해 주세요."}, page="/petitions/moderation")
+                    {"reason_code": "duplicate", "reason": "12번 청원에 서명해 주세요.", "confirmed": "y"},
+                    page="/petitions/moderation")
     assert response.status_code == 303
     assert new.rejection_reason == "같은 내용의 청원이 이미 진행 중입니다: 12번 청원에 서명해 주세요."
     assert "검토할 청원이 없습니다." in client.get("/petitions/moderation").get_data(as_text=True)
@@ -134,7 +135,8 @@ def test_hidden_petition_says_so_in_general_terms(client, db_session):
     login(client, moderator())
     queue = client.get("/petitions/moderation").get_data(as_text=True)
     assert "특정인 비방 청원" in queue and "신고 기각" in queue
-    assert post(client, f"/petitions/{petition.id}/hide", {"reason": "실명 비방 (운영 원칙 3조)"},
+    assert post(client, f"/petitions/{petition.id}/hide",
+                {"reason_code": "personal_data", "reason": "실명 비방 (운영 원칙 3조)", "confirmed": "y"},
                 page=f"/petitions/{petition.id}").status_code == 303
     assert "처리 전 신고가 없습니다." in client.get("/petitions/moderation").get_data(as_text=True)
     login(client, reporter)

@@ -261,8 +261,8 @@ def test_moderator_rejects_a_citizen_poll_with_a_reason(client):
     page = client.get("/polls/moderation").get_data(as_text=True)
     assert "부적절한 투표" in page
     token = csrf_token(client, "/polls/moderation")
-    response = client.post(f"/polls/{poll.id}/transitions/rejected", data={"csrf_token": token,
-                                                                          "reason": "광고성 내용"})
+    response = client.post(f"/polls/{poll.id}/transitions/rejected", data={
+        "csrf_token": token, "reason_code": "advertising", "reason": "광고성 내용", "confirmed": "y"})
     assert response.status_code == 303
     assert poll.state == "rejected"
 
@@ -284,7 +284,8 @@ def test_a_citizen_reports_a_citizen_poll_and_a_moderator_hides_it(client):
     client.post("/logout", data={"csrf_token": token})
     login(client, moderator())
     token = csrf_token(client, "/polls/moderation")
-    response = client.post(f"/polls/{poll.id}/transitions/hidden", data={"csrf_token": token, "reason": "광고"})
+    response = client.post(f"/polls/{poll.id}/transitions/hidden", data={
+        "csrf_token": token, "reason_code": "advertising", "confirmed": "y"})
     assert response.status_code == 303
     assert poll.state == "hidden" and open_report_count("poll", poll.id) == 0
     client.post("/logout", data={"csrf_token": token})

@@ -156,7 +156,15 @@ def test_rejecting_without_a_reason_is_refused_and_the_author_sees_the_reason(cl
                 headers={"Referer": f"http://localhost/proposals/{proposal.id}"})
     assert proposal.state == "pending"
     client.post(f"/proposals/{proposal.id}/transition",
-                data={"csrf_token": token, "to": "rejected", "reason": "서울시 소관이 아닙니다"})
+                data={"csrf_token": token, "to": "rejected", "reason_code": "other",
+                      "reason": "서울시 소관이 아닙니다"})
+    assert proposal.state == "pending"  # not confirmed
+    client.post(f"/proposals/{proposal.id}/transition",
+                data={"csrf_token": token, "to": "rejected", "reason_code": "other", "confirmed": "y"})
+    assert proposal.state == "pending"  # "기타" without an explanation
+    client.post(f"/proposals/{proposal.id}/transition",
+                data={"csrf_token": token, "to": "rejected", "reason_code": "not_city",
+                      "reason": "서울시 소관이 아닙니다", "confirmed": "y"})
     assert proposal.state == "rejected"
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, proposal.author)
@@ -182,8 +190,8 @@ def test_comments_and_replies_with_escaped_markup_and_a_moderator_hides_one(clie
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, factories.moderator())
     client.post(f"/proposals/comments/{top.id}/hide",
-                data={"csrf_token": csrf_token(client, f"/proposals/{proposal.id}"), "to": "hidden",
-                      "reason": "도배"})
+                data={"csrf_token": csrf_token(client, f"/proposals/{proposal.id}"), "reason_code": "other",
+                      "reason": "도배", "confirmed": "y"})
     assert top.hidden_at is not None
     assert "검토자가 숨긴 댓글입니다." in client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
 
@@ -248,8 +256,9 @@ def test_a_citizen_finds_their_own_proposals_in_every_state(client):
     ProposalFactory(title="남의 대기 중 제안")
     login(client, citizen)
     page = client.get("/proposals?mine=1").get_data(as_text=True)
-    assert "내 대기 중 제안" in page and "내 반려된 제안" in page and "제안 2건" in page
-    assert "숨긴 제안" not in page and "남의 대기 중 제안" not in page
+    # Hidden ones too: the author sees their own hidden proposal, and why (issue 20).
+    assert "내 대기 중 제안" in page and "내 반려된 제안" in page and "숨긴 제안" in page and "제안 3건" in page
+    assert "남의 대기 중 제안" not in page
 
 
 def test_progress_shows_the_next_goal_and_none_once_both_are_reached(client, db_session):
