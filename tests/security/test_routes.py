@@ -623,11 +623,11 @@ ROUTES: dict[str, Expect] = {
 }
 
 # Each GET of an item again, on the item in its private states: a draft is its author's (or staff's), a pending or
-# rejected item also the moderators', a hidden one the moderators' (a hidden petition shows everyone a notice).
-# To anyone else the item does not exist (404), signed in or not.
+# rejected item also the moderators', a hidden one the moderators' and its author's, who sees why and may appeal
+# (issue 20; a hidden petition shows everyone a notice). To anyone else the item does not exist (404), signed in
+# or not.
 AUTHOR_ONLY = "hidden  ok      hidden  hidden  hidden  hidden"
 AUTHOR_AND_MODERATORS = "hidden  ok      hidden  ok      hidden  ok"
-MODERATORS_ONLY = "hidden  hidden  hidden  ok      hidden  ok"
 STAFF_ONLY = "hidden  hidden  hidden  hidden  ok      ok"
 NOTICE_TO_ALL = "ok      ok      ok      ok      ok      ok"
 VARIANTS: list[tuple[str, str, Expect]] = [
@@ -638,11 +638,11 @@ VARIANTS: list[tuple[str, str, Expect]] = [
     *[(key, state, r(outcomes, proposal_id=proposal(state)))
       for key in ("GET proposals.detail", "GET proposals_api.detail")
       for state, outcomes in (("pending", AUTHOR_AND_MODERATORS), ("rejected", AUTHOR_AND_MODERATORS),
-                              ("hidden", MODERATORS_ONLY))],
+                              ("hidden", AUTHOR_AND_MODERATORS))],
     *[(key, state, r(outcomes, poll_id=lambda w, state=state: w.poll(state).id))
       for key in ("GET polls.detail", "GET polls_api.detail", "GET polls.bulletin", "GET polls_api.receipts")
       for state, outcomes in (("draft", STAFF_ONLY), ("pending", AUTHOR_AND_MODERATORS),
-                              ("hidden", MODERATORS_ONLY))],
+                              ("hidden", "hidden  hidden  hidden  ok      ok      ok"))],  # its author: staff
     *[(key, "draft", r(STAFF_ONLY, forum_id=forum("draft")))
       for key in ("GET forums.detail", "GET forums_api.get_forum", "GET forums_api.list_comments",
                   "GET forums_api.list_statements", "GET forums_api.opinion_map")],
