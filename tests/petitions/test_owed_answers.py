@@ -171,7 +171,7 @@ def test_the_debate_threshold_is_crossed_once_audited_and_told(db_session, time_
     tasks.recount_petition(general.id)
     tasks.recount_petition(petition.id)
     tasks.recount_petition(petition.id)  # a second recount crosses nothing
-    assert tasks.recount_open_petitions() == 0  # nor does the reconciliation
+    assert tasks.recount_changing_petitions() == 0  # nor does the reconciliation
     db_session.refresh(petition)
     db_session.refresh(general)
     assert petition.debate_reached_at == OPENED and general.debate_reached_at is None

@@ -60,7 +60,7 @@ def test_a_burst_of_votes_makes_one_tally_job_with_the_right_counts(db_session, 
     assert poll.tally_digest == hashlib.sha256("\n".join(hashes).encode()).hexdigest()
     assert poll.tally_digest_count == 4 and poll.bulletin_as_of is not None
     assert queries.results(poll)["options"][0] == {"id": first, "label": "가", "votes": 3, "share": 75.0,
-                                                   "image_url": None}
+                                                   "rank": 1, "bar": 100.0, "winner": False, "image_url": None}
 
 
 def test_tally_twice_gives_identical_rows(db_session, batch_size):

@@ -65,6 +65,11 @@ def status_in_savepoint(connection, db_session, send, *args, **kwargs) -> int | 
         savepoint.rollback()
 
 
+# Answers by design: these tests configure no identity provider, and the page says verification is unavailable
+# (tests/identity/test_verification.py).
+DELIBERATE = {"POST identity.start": 503}
+
+
 def web_post_routes(app) -> list[str]:
     return sorted(key for key, rule in route_keys(app).items()
                   if key.startswith("POST ") and not rule.rule.startswith(API_PREFIX))
@@ -109,7 +114,7 @@ def test_no_browser_form_post_gets_a_500(app, db_session, redis, role):
             status = status_in_savepoint(connection, db_session, client.post, path, data=data,
                                          content_type="multipart/form-data")
             statuses[status] += 1
-            if not isinstance(status, int) or status >= 500:
+            if not isinstance(status, int) or (status >= 500 and DELIBERATE.get(key) != status):
                 failures.append(f"{key} {path} [{label}]: {status}")
     assert failures == []
     # The walk got past the CSRF check and the size limit: the bodies reached the forms.
@@ -138,7 +143,7 @@ def test_no_page_gets_a_500_from_hostile_query_parameters(app, db_session, redis
             status = status_in_savepoint(connection, db_session, client.get, path,
                                          query_string={name: value for name in QUERY_NAMES})
             statuses[status] += 1
-            if not isinstance(status, int) or status >= 500:
+            if not isinstance(status, int) or (status >= 500 and DELIBERATE.get(key) != status):
                 failures.append(f"{key} {path} [{value[:30]}]: {status}")
     assert failures == []
     assert statuses[200] > len(targets), statuses  # most pages answered with their content

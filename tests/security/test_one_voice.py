@@ -21,7 +21,7 @@ NEW_PASSWORD = "다시-가입하는-비밀번호-2026"
 
 def registration(email):
     return {"email": email, "password": NEW_PASSWORD, "display_name": "돌아온 시민", "district": "마포구",
-            "birth_year": 1985}
+            "birth_year": 1985, "privacy_consent": True}
 
 
 def count(model, **where):
