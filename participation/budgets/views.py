@@ -259,15 +259,21 @@ def pabulib(budget_id):
                     headers={"Content-Disposition": f"attachment; filename={exchange.file_name(process)}"})
 
 
-@bp.get("/<int:budget_id>/receipts")
+@bp.route("/<int:budget_id>/receipts", methods=["GET", "POST"])
 def bulletin(budget_id):
+    """The public bulletin (after the final tally); a receipt is looked up by POST so that the code never stands
+    in a URL (history, proxies and referrers keep URLs)."""
     process = services.get_visible(budget_id, current_user)
     page, per_page = page_arguments(100)
-    lookup = (request.args.get("receipt") or "").strip()[:100]
     visible = queries.results_visible(process)
+    lookup = (request.form.get("receipt") or "").strip()[:100] if request.method == "POST" else ""
     found = queries.find_receipt(process, lookup) if lookup and visible else None
-    return render_template("budgets/bulletin.html", process=process, visible=visible, lookup=lookup, found=found,
-                           page=paginate(queries.receipts(process), page, per_page) if visible else None)
+    response = make_response(render_template(
+        "budgets/bulletin.html", process=process, visible=visible, found=found,
+        page=paginate(queries.receipts(process), page, per_page) if visible else None))
+    if request.method == "POST":
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- staff ----------------------------------------------------------------------------------------------

@@ -162,8 +162,56 @@ def test_receipts_reach_the_bulletin_apart_from_the_ballots_and_the_digest_cover
     assert {column.name for column in BudgetReceipt.__table__.columns} == {"receipt_hash", "batch",
                                                                            "budget_process_id"}
     assert {column.name for column in BudgetBallot.__table__.columns} == {"id", "budget_id"}
-    found = client.get(f"/budgets/{process.id}/receipts?receipt={receipts[0].lower().replace('-', '')}")
-    assert "게시판에 있습니다" in found.get_data(as_text=True)
+
+
+def test_the_receipt_code_never_stands_in_a_url(app, client, batch_size):
+    """Vote, keep the receipt, look it up on the bulletin after the tally: no URL the server saw, no redirect and
+    no link or form target on the pages holds the code (history, proxies and referrers keep URLs). The lookup is a
+    POST with a CSRF token, not kept by the browser; a code put in the query string is not looked up."""
+    from flask import request, request_started
+
+    batch_size(2)
+    process = budget_with_projects(title="2026 마포구 주민참여예산")
+    seen: list[str] = []
+
+    def record(sender, **extra):
+        seen.append(request.full_path)
+
+    request_started.connect(record, app)
+    try:
+        login(client, UserFactory(district="마포구"))
+        token = csrf_token(client, f"/budgets/{process.id}")
+        voted = client.post(f"/budgets/{process.id}/vote",
+                            data={"project": [str(process.projects[0].id)], "csrf_token": token})
+        shown = client.get(voted.headers["Location"])
+        code = re.search(r'class="receipt-code">([A-Z0-9-]+)<', shown.get_data(as_text=True)).group(1)
+        services.cast_ballot(fresh(process.id), UserFactory(district="마포구"), [process.projects[1].id])
+        close_and_tally(process)
+        db.session.commit()
+        typed = code.lower().replace("-", "")
+        token = csrf_token(client, f"/budgets/{process.id}/receipts")
+        pages = [shown]
+        for text in (code, typed):
+            found = client.post(f"/budgets/{process.id}/receipts", data={"receipt": text, "csrf_token": token})
+            assert found.status_code == 200 and found.headers["Cache-Control"] == "no-store"
+            assert "게시판에 있습니다" in found.get_data(as_text=True)
+            pages.append(found)
+        missed = client.post(f"/budgets/{process.id}/receipts",
+                             data={"receipt": "AAAA-BBBB-CCCC-DDDD-EEEE", "csrf_token": token})
+        assert "찾지 못했습니다" in missed.get_data(as_text=True)
+        assert client.post(f"/budgets/{process.id}/receipts", data={"receipt": typed}).status_code == 400
+    finally:
+        request_started.disconnect(record, app)
+    in_url = client.get(f"/budgets/{process.id}/receipts?receipt={typed}").get_data(as_text=True)
+    assert "게시판에 있습니다" not in in_url and "찾지 못했습니다" not in in_url  # a code in a URL is not looked up
+    targets = [response.headers.get("Location", "") for response in [*pages, voted]]
+    for response in pages:
+        # The receipt card's "save as a file" link is a data: URL, made in the browser and never sent anywhere.
+        targets += [url for url in re.findall(r'(?:href|action|src)="([^"]*)"', response.get_data(as_text=True))
+                    if not url.startswith("data:")]
+    assert len(seen) >= 8 and targets
+    for url in seen + targets:
+        assert code not in url and typed not in url.lower() and code.replace("-", "") not in url, url
 
 
 def test_the_receipt_is_shown_once_from_the_server_never_from_the_cookie(client):

@@ -518,6 +518,7 @@ ROUTES: dict[str, Expect] = {
     "GET budgets.detail":                     r(PUBLIC),
     "GET budgets.project":                    r(PUBLIC),
     "GET budgets.bulletin":                   r(PUBLIC),
+    "POST budgets.bulletin":                  r(PUBLIC, budget_id=budget("tallied"), body={"receipt": "AAAA-BBBB"}),
     "GET budgets.results":                    r(PUBLIC, budget_id=budget("tallied")),
     "GET budgets.chart":                      r(PUBLIC, budget_id=budget("tallied")),
     "GET budgets.pabulib":                    r(PUBLIC, budget_id=budget("tallied")),
