@@ -1,8 +1,10 @@
 """This channel's part of the Korean demo: petitions in every state, a moderation queue of 100,
-signatures from the demo citizens, an answered petition. Departments named here are examples."""
+signatures from the demo citizens, an answered petition, and two appeals (one waiting for a moderator, one
+decided). Departments named here are examples."""
 
 from datetime import timedelta
 
+from participation.core import appeals
 from participation.core.reports import file_report
 from participation.core.seoul import DISTRICTS
 from participation.core.settings import set_setting
@@ -133,6 +135,14 @@ def seed(people) -> None:
                                     "general", "administration")
     services.transition(hidden, PetitionState.open, reviewer)
     services.transition(hidden, PetitionState.hidden, reviewer, "특정인의 실명과 연락처 공개 (개인정보 침해)")
+    # The author of the rejected petition appeals (waiting for a second moderator); the hidden one's author
+    # appealed too, and another moderator than the one who hid it dismissed the appeal.
+    appeals.file_appeal(mine, services.SUBJECT, rejected.id,
+                        "층간소음이 아니라 구청이 관리하는 공공시설에서 나는 소음입니다. 다시 검토해 주세요.")
+    dismissed = appeals.file_appeal(citizens[3], services.SUBJECT, hidden.id,
+                                    "공무원의 잘못을 알리려는 것이지 개인정보를 공개하려는 뜻은 없었습니다.")
+    appeals.decide(dismissed, boss, appeals.AppealStatus.dismissed,
+                   "청원에 특정인의 연락처가 그대로 남아 있습니다. 개인정보를 빼고 새로 청원해 주세요.")
     # Reporting needs an account older than REPORT_MIN_ACCOUNT_HOURS: this one joined a month ago.
     citizens[5].created_at = now - timedelta(days=30)
     file_report(citizens[5], services.SUBJECT, featured[1].id, "같은 내용의 청원이 이미 있습니다")

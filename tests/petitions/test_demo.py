@@ -4,6 +4,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
+from participation.core.appeals import Appeal
 from participation.core.time import utcnow
 from participation.petitions import demo, queries
 from participation.petitions.models import Petition
@@ -25,3 +26,8 @@ def test_demo_has_every_state_a_queue_of_100_and_an_answer(db_session):
     assert queries.awaiting_answer()[0].answer_overdue_at is not None
     assert [p.kind for p in queries.debate_agenda()] == ["debate_request"]
     assert len(queries.home_items(5)) == 5
+    appeals = {appeal.status: appeal for appeal in db_session.scalars(select(Appeal))}
+    assert set(appeals) == {"pending", "dismissed"}
+    assert db_session.get(Petition, appeals["pending"].subject_id).state == "rejected"
+    assert db_session.get(Petition, appeals["dismissed"].subject_id).state == "hidden"
+    assert appeals["dismissed"].decided_by_id == people["admin"][0].id
