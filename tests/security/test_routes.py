@@ -7,14 +7,15 @@ member and an admin. Web callers are logged in with a session and send a valid C
 API callers send a bearer token. Each request runs in a savepoint that is rolled back, so one role's
 action never changes what the next one sees.
 
-Outcomes (several allowed: "ok|409"):
-  ok      2xx
-  go      let through: 2xx, a redirect that is not to the login page, or 409/422 (the item's rules
-          or the empty form refused it, not the caller's rights)
-  login   401, or a redirect to the login page
-  no      403
-  hidden  404 (someone else's draft: its existence is not revealed)
-  <nnn>   exactly that status
+Each role's outcome is one of three kinds:
+  allowed           ok       2xx, or a redirect that is not to the login page and flashes no error: it worked
+  refused by right  login    401, or a redirect to the login page
+                    no       403
+                    hidden   404 (someone else's draft: its existence is not revealed)
+  refused by rule   409:<code>, 422:<code> …  exactly that status with that error code (the API's error shape,
+                    or the error page's): the item's state or rules refused a caller whose rights let them in
+  <nnn>             exactly that status (a redirect to a given page; a form page shown again with its errors)
+So that "allowed" means something, a line gives a valid body: a caller who may act does act.
 
 To add a route: one line, `"METHOD blueprint.endpoint": r("anon citizen other moderator staff admin",
 url_value=...)`. A URL value may be a function of the World (tests/security/conftest.py), which makes
@@ -22,13 +23,31 @@ the items — e.g. `petition_id=lambda w: w.petition("open").id`. `body=` gives 
 the JSON body (API) of POST/PUT/PATCH/DELETE requests.
 """
 
+import io
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
 
 from participation.api import API_PREFIX
+from tests.factories import PASSWORD
 from tests.security.conftest import ROLES, World, bearer, form_token, path_for, web_client
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file field of a web form: a one-pixel PNG unless told otherwise."""
+    name: str
+    content: bytes = field(default_factory=lambda: one_pixel_png())
+    content_type: str = "image/png"
+
+
+def one_pixel_png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (1, 1), "white").save(out, "PNG")
+    return out.getvalue()
 
 
 @dataclass
@@ -213,12 +232,9 @@ NEW_POLL = {"title": "투표", "options": ["가", "나"], "closes_at": "2030-01-
 
 PUBLIC = "ok     ok     ok     ok     ok     ok"
 MEMBERS = "login  ok     ok     ok     ok     ok"
-MEMBERS_GO = "login  go     go     go     go     go"
-EVERYONE_GO = "go     go     go     go     go     go"
 MODERATORS = "login  no     no     ok     no     ok"
 STAFF = "login  no     no     no     ok     ok"
 ADMINS = "login  no     no     no     no     ok"
-ADMINS_GO = "login  no     no     no     no     go"
 API_PUBLIC = PUBLIC
 API_MEMBERS = "login  ok     ok     ok     ok     ok"
 
@@ -232,50 +248,52 @@ ROUTES: dict[str, Expect] = {
     "GET main.metrics":                     r("404 404 404 404 404 404"),  # off unless METRICS_TOKEN is set
     "GET static":                           r(PUBLIC, filename="css/site.css"),
     "GET accounts.register":                r(PUBLIC),
-    "POST accounts.register":               r(EVERYONE_GO),
+    "POST accounts.register":               r("422     422     422     422     422     422"),
     "GET accounts.verify_link":             r("303 303 303 303 303 303", token="not-a-token"),
     "GET accounts.verify_email":            r("422 422 422 422 422 422"),  # no token in the session
     "POST accounts.verify_email":           r("422 422 422 422 422 422"),
-    "POST accounts.resend_verification":    r(MEMBERS_GO),
+    "POST accounts.resend_verification":    r(MEMBERS),
     "GET accounts.login":                   r(PUBLIC),
-    "POST accounts.login":                  r(EVERYONE_GO),
-    "POST accounts.logout":                 r(EVERYONE_GO),
+    "POST accounts.login":                  r(PUBLIC),
+    "POST accounts.logout":                 r(PUBLIC),
     "GET accounts.request_reset":           r(PUBLIC),
-    "POST accounts.request_reset":          r(EVERYONE_GO),
+    "POST accounts.request_reset":          r(PUBLIC),
     "GET accounts.reset_link":              r("303 303 303 303 303 303", token="not-a-token"),
     "GET accounts.reset_password":          r("422 422 422 422 422 422"),  # no token in the session
     "POST accounts.reset_password":         r("422 422 422 422 422 422"),
     "GET accounts.profile":                 r(MEMBERS),
-    "POST accounts.profile":                r(MEMBERS_GO),
-    "POST accounts.change_password":        r(MEMBERS_GO),
-    "POST accounts.delete_account":         r(MEMBERS_GO),
+    "POST accounts.profile":                r("login   422     422     422     422     422"),
+    "POST accounts.change_password":        r(MEMBERS),
+    "POST accounts.delete_account":         r(MEMBERS, body={"password": PASSWORD}),
     "GET accounts.personal_data":           r(MEMBERS),
     "GET accounts.notifications_page":      r(MEMBERS),
-    "POST accounts.notification_preferences": r(MEMBERS_GO),
+    "POST accounts.notification_preferences": r(MEMBERS),
     "GET accounts.unsubscribe":             r("422 422 422 422 422 422", token="not-a-token"),
     "POST accounts.unsubscribe":            r("422 422 422 422 422 422", token="not-a-token"),
     "GET moderation.index":                 r(MODERATORS),
     "GET moderation.users":                 r(MODERATORS),
-    "POST moderation.suspend":              r("login no no go no go", body={"reason": "광고 도배"},
+    "POST moderation.suspend":              r("login no no ok no ok", body={"reason": "광고 도배"},
                                               user_id=lambda w: w.other.id),
-    "POST moderation.unsuspend":            r("login no no go no go", user_id=lambda w: w.other.id),
+    "POST moderation.unsuspend":            r("login   no      no      409:not_suspended no      409:not_suspended",
+                                                user_id=lambda w: w.other.id),
     "GET staff.index":                      r(STAFF),
     "GET staff.trending_addresses":         r(STAFF),
     "GET staff.new_burst":                  r(STAFF),
-    "POST staff.new_burst":                 r("login no no no go go", body={
+    "POST staff.new_burst":                 r("login no no no ok ok", body={
         "channel": "petitions", "item_id": lambda w: str(w.petition().id), "network": "203.0.113.0/24"}),
     "GET staff.burst_list":                 r(STAFF),
     "GET staff.burst":                      r(STAFF, burst_id=burst()),
-    "POST staff.void_burst":                r("login no no no go go", body={"reason": "자동 서명"}, burst_id=burst()),
-    "POST staff.unvoid_burst":              r("login no no no go go", burst_id=burst()),  # nothing voided: 409
+    "POST staff.void_burst":                r("login no no no ok ok", body={"reason": "자동 서명"}, burst_id=burst()),
+    "POST staff.unvoid_burst":              r("login   no      no      no      409:not_voided 409:not_voided",
+                                                burst_id=burst()),  # nothing voided: 409
     "GET staff.health":                     r(STAFF),
     "POST staff.retry_failed_job":          r("login  no     no     no     404    404", job_id="no-such-job"),
     "POST staff.discard_failed_job":        r("login  no     no     no     404    404", job_id="no-such-job"),
     "GET admin.users":                      r(ADMINS),
-    "POST admin.toggle_role":               r(ADMINS_GO, body={"grant": "1"}, user_id=lambda w: w.other.id,
+    "POST admin.toggle_role":               r(ADMINS, body={"grant": "1"}, user_id=lambda w: w.other.id,
                                               role="moderator"),
     "GET admin.settings_page":              r(ADMINS),
-    "POST admin.change_setting":            r(ADMINS_GO, body={"value": "0"}, name="PAUSE_PARTICIPATION"),
+    "POST admin.change_setting":            r(ADMINS, body={"value": "0"}, name="PAUSE_PARTICIPATION"),
     # ── foundation: API ──────────────────────────────────────────────────────────────────
     "GET api-docs.openapi_json":            r(API_PUBLIC),
     "POST accounts_api.register":           r("422 422 422 422 422 422"),
@@ -312,32 +330,34 @@ ROUTES: dict[str, Expect] = {
     "GET petitions.moderation":               r("login   no      no      ok      no      ok"),
     "GET petitions.new":                      r("login   ok      ok      ok      ok      ok"),
     "GET petitions.similar":                  r("ok      ok      ok      ok      ok      ok"),
-    "POST petitions.answer":                  r("login   no      no      no      go      go"),
-    "POST petitions.dismiss_reports":         r("login   no      no      go      no      go"),
-    "POST petitions.edit":                    r("login   go      hidden  hidden  hidden  hidden",
+    "POST petitions.answer":                  r("login   no      no      no      422     422"),
+    "POST petitions.dismiss_reports":         r("login   no      no      ok      no      ok"),
+    "POST petitions.edit":                    r("login   ok      hidden  hidden  hidden  hidden",
                                                 petition_id=petition("draft")),
-    "POST petitions.extend":                  r("login   no      no      no      go      go"),
-    "POST petitions.hide":                    r("login   no      no      go      no      go"),
-    "POST petitions.interim":                 r("login   no      no      no      go      go",
+    "POST petitions.extend":                  r("login   no      no      no      409:no_answer_due  409:no_answer_due"),
+    "POST petitions.hide":                    r("login   no      no      422:invalid  no      422:invalid"),
+    "POST petitions.interim":                 r("login   no      no      no      ok      ok",
                                                 body={"interim_answer": "검토 중"}, petition_id=petition("owed")),
-    "POST petitions.new":                     r("login   go      go      go      go      go"),
-    "POST petitions.publish":                 r("login   no      no      go      no      go",
+    "POST petitions.new":                     r("login   422     422     422     422     422"),
+    "POST petitions.publish":                 r("login   no      no      ok      no      ok",
                                                 petition_id=petition("pending")),
-    "POST petitions.reject":                  r("login   no      no      go      no      go",
+    "POST petitions.reject":                  r("login   no      no      422:invalid  no      422:invalid",
                                                 petition_id=petition("pending")),
-    "POST petitions.report":                  r("login   go      go      go      go      go"),
-    "POST petitions.sign":                    r("login   go      go      go      go      go"),
-    "POST petitions.submit":                  r("login   go      hidden  hidden  hidden  hidden",
+    "POST petitions.report":                  r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST petitions.sign":                    r("login   ok      ok      ok      ok      ok"),
+    "POST petitions.submit":                  r("login   ok      hidden  hidden  hidden  hidden",
                                                 petition_id=petition("draft")),
     "POST petitions.withdraw":                r("login   hidden  hidden  hidden  hidden  hidden"),
     "DELETE petitions_api.withdraw_signature":r("login   hidden  hidden  hidden  hidden  hidden"),
     "GET petitions_api.get_petition":         r("ok      ok      ok      ok      ok      ok"),
     "GET petitions_api.list_petitions":       r("ok      ok      ok      ok      ok      ok"),
-    "POST petitions_api.answer_petition":     r("login   no      no      no      go      go",
+    "POST petitions_api.answer_petition":     r("login   no      no "
+                                                "no      409:invalid_transition 409:invalid_transition",
                                                 body={"department": "교통정책과", "body": "답변"}),
-    "POST petitions_api.create_petition":     r("login   go      go      go      go      go", body=NEW_PETITION),
-    "POST petitions_api.sign_petition":       r("login   go      go      go      go      go"),
-    "POST petitions_api.transition_petition": r("login   no      hidden  go      hidden  go",
+    "POST petitions_api.create_petition":     r("login   ok      ok      ok      ok      ok", body=NEW_PETITION),
+    "POST petitions_api.sign_petition":       r("login   ok      ok      ok      ok      ok"),
+    "POST petitions_api.transition_petition": r("login   no      hidden  ok      hidden  ok",
                                                 body={"to": "open"}, petition_id=petition("pending")),
     # ── proposals ─────────────────────────────────────────────────────────────────────────────
     "GET proposals.index":                    r("ok      ok      ok      ok      ok      ok"),
@@ -352,42 +372,50 @@ ROUTES: dict[str, Expect] = {
     "GET proposals.moderation":               r("login   no      no      ok      no      ok"),
     "GET proposals.new":                      r("login   ok      ok      ok      ok      ok"),
     "GET proposals.staff_desk":               r("login   no      no      no      ok      ok"),
-    "POST proposals.answer":                  r("login   no      no      no      go      go"),
-    "POST proposals.assign":                  r("login   no      no      no      go      go"),
-    "POST proposals.comment":                 r("login   go      go      go      go      go"),
-    "POST proposals.committee_entry":         r("login   no      no      no      go      go"),
-    "POST proposals.dismiss_reports":         r("login   no      no      go      no      go",
+    "POST proposals.answer":                  r("login   no      no      no      422:invalid  422:invalid"),
+    "POST proposals.assign":                  r("login   no      no      no      422:invalid  422:invalid"),
+    "POST proposals.comment":                 r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST proposals.committee_entry":         r("login   no      no      no      422     422"),
+    "POST proposals.dismiss_reports":         r("login   no      no      ok      no      ok",
                                                 subject_id=proposal(), subject_type="proposal"),
-    "POST proposals.edit":                    r("login   go      hidden  hidden  hidden  hidden",
+    "POST proposals.edit":                    r("login   422     hidden  hidden  hidden  hidden",
                                                 proposal_id=proposal("pending")),
-    "POST proposals.extend":                  r("login   no      no      no      go      go",
+    "POST proposals.extend":                  r("login   no      no      no      ok      ok",
                                                 body={"reason": "현장 조사"}, proposal_id=proposal("under_review")),
-    "POST proposals.follow":                  r("login   go      go      go      go      go"),
-    "POST proposals.hide_comment":            r("login   no      no      go      no      go",
+    "POST proposals.follow":                  r("login   ok      ok      ok      ok      ok"),
+    "POST proposals.hide_comment":            r("login   no      no      422:invalid  no      422:invalid",
                                                 body={"to": "hidden", "reason": "욕설"}),
     "POST proposals.import_review":           r("login   no      no      no      hidden  hidden",
                                                 stored="nothing.csv"),
-    "POST proposals.import_upload":           r("login   no      no      no      go      go"),
-    "POST proposals.interim":                 r("login   no      no      no      go      go"),
-    "POST proposals.mayor_answer":            r("login   no      no      no      go      go"),
-    "POST proposals.merge":                   r("login   no      no      go      no      go",
+    "POST proposals.import_upload":           r("login   no      no      no      422     422"),
+    "POST proposals.interim":                 r("login   no      no      no      422:invalid  422:invalid"),
+    "POST proposals.mayor_answer":            r("login   no      no      no      422:invalid  422:invalid"),
+    "POST proposals.merge":                   r("login   no      no      422:invalid  no      422:invalid",
                                                 body={"target_id": proposal("pending"), "reason": "중복"}),
-    "POST proposals.new":                     r("login   go      go      go      go      go"),
-    "POST proposals.remove_image":            r("login   go      hidden  go      hidden  go",
+    "POST proposals.new":                     r("login   422     422     422     422     422"),
+    "POST proposals.remove_image":            r("login   ok      hidden  422:invalid  hidden  422:invalid",
                                                 proposal_id=proposal("pending"), image_id=proposal_image()),
-    "POST proposals.report":                  r("login   go      go      go      go      go"),
-    "POST proposals.staff_desk":              r("login   no      no      no      go      go"),
-    "POST proposals.support":                 r("login   go      go      go      go      go"),
-    "POST proposals.transition":              r("login   no      hidden  go      hidden  go",
+    "POST proposals.report":                  r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST proposals.staff_desk":              r("login   no      no      no      422     422"),
+    "POST proposals.support":                 r("login   ok      ok      ok      ok      ok"),
+    "POST proposals.transition":              r("login   no      hidden  ok      hidden  ok",
                                                 body={"to": "open"}, proposal_id=proposal("pending")),
-    "POST proposals.withdraw":                r("login   go      go      go      go      go"),
-    "DELETE proposals_api.withdraw":          r("login   go      go      go      go      go"),
+    "POST proposals.withdraw":                r("login   409:not_supported 409:not_supported "
+                                                "409:not_supported 409:not_supported 409:not_supported",
+                                                ),
+    "DELETE proposals_api.withdraw":          r("login   409:not_supported 409:not_supported "
+                                                "409:not_supported 409:not_supported 409:not_supported",
+                                                ),
     "GET proposals_api.detail":               r("ok      ok      ok      ok      ok      ok"),
     "GET proposals_api.index":                r("ok      ok      ok      ok      ok      ok"),
-    "POST proposals_api.comment":             r("login   go      go      go      go      go"),
-    "POST proposals_api.create":              r("login   go      go      go      go      go"),
-    "POST proposals_api.support":             r("login   go      go      go      go      go"),
-    "POST proposals_api.transition":          r("login   no      hidden  go      hidden  go",
+    "POST proposals_api.comment":             r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST proposals_api.create":              r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST proposals_api.support":             r("login   ok      ok      ok      ok      ok"),
+    "POST proposals_api.transition":          r("login   no      hidden  ok      hidden  ok",
                                                 body={"to": "open"}, proposal_id=proposal("pending")),
     # ── polls ─────────────────────────────────────────────────────────────────────────────────
     "GET polls.index":                        r("ok      ok      ok      ok      ok      ok"),
@@ -400,29 +428,34 @@ ROUTES: dict[str, Expect] = {
     "GET polls.manage":                       r("login   no      no      no      ok      ok"),
     "GET polls.manage_poll":                  r("login   no      no      no      ok      ok"),
     "GET polls.option_image":                 r(PUBLIC, option_id=poll_option_image()),
-    "POST polls.remove_option_image":         r("login   no      no      no      go      go", poll_id=draft_poll(),
+    "POST polls.remove_option_image":         r("login   no      no      no      ok      ok", poll_id=draft_poll(),
                                                 option_id=draft_poll_option()),
-    "POST polls.set_option_image":            r("login   no      no      no      go      go", poll_id=draft_poll(),
-                                                option_id=draft_poll_option()),
+    "POST polls.set_option_image":            r("login   no      no      no      ok      ok", poll_id=draft_poll(),
+                                                option_id=draft_poll_option(), body={"image": Upload("가.png")}),
     "GET polls.moderation":                   r("login   no      no      ok      no      ok"),
     "GET polls.receipt":                      r("login   ok      ok      ok      ok      ok"),
     "GET polls.results":                      r("ok      ok      ok      ok      ok      ok"),
-    "POST polls.change_state":                r("login   no      no      no      go      go", to="closed"),
-    "POST polls.confirm":                     r("login   go      go      go      go      go"),
-    "POST polls.create":                      r("login   go      go      go      go      go"),
-    "POST polls.extend":                      r("login   no      no      no      go      go",
+    "POST polls.change_state":                r("login   no      no      no      422:invalid 422:invalid",
+                                                to="closed"),
+    "POST polls.confirm":                     r("login   422     422     422     422     422"),
+    "POST polls.create":                      r("login   422     422     422     422     422"),
+    "POST polls.extend":                      r("login   no      no      no      ok      ok",
                                                 body={"closes_at": "2030-01-01T10:00", "reason": "연장"}),
-    "POST polls.report":                      r("login   go      go      go      go      go"),
-    "POST polls.vote":                        r("login   go      go      go      go      go"),
+    "POST polls.report":                      r("login   409:not_reportable 409:not_reportable "
+                                                "409:not_reportable 409:not_reportable 409:not_reportable",
+                                                ),
+    "POST polls.vote":                        r(MEMBERS, body={"choice": lambda w: str(w.poll().options[0].id)}),
     "GET polls_api.detail":                   r("ok      ok      ok      ok      ok      ok"),
     "GET polls_api.index":                    r("ok      ok      ok      ok      ok      ok"),
     "GET polls_api.receipts":                 r("ok      ok      ok      ok      ok      ok"),
     "GET polls_api.results":                  r("ok      ok      ok      ok      ok      ok"),
-    "POST polls_api.change_state":            r("login   no      no      no      go      go", body={"to": "closed"}),
-    "POST polls_api.create":                  r("login   go      go      go      go      go", body=NEW_POLL),
-    "POST polls_api.extend":                  r("login   no      no      no      go      go",
+    "POST polls_api.change_state":            r("login   no      no      no      422:invalid 422:invalid",
+                                                body={"to": "closed"}),
+    "POST polls_api.create":                  r("login   ok      ok      ok      ok      ok", body=NEW_POLL),
+    "POST polls_api.extend":                  r("login   no      no      no      ok      ok",
                                                 body={"closes_at": "2030-01-01T00:00:00+09:00", "reason": "연장"}),
-    "POST polls_api.vote":                    r("login   go      go      go      go      go"),
+    "POST polls_api.vote":                    r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
     # ── forums ────────────────────────────────────────────────────────────────────────────────
     "GET forums.index":                       r("ok      ok      ok      ok      ok      ok"),
     "GET forums.detail":                      r("ok      ok      ok      ok      ok      ok"),
@@ -430,25 +463,29 @@ ROUTES: dict[str, Expect] = {
     "GET forums.attachment":                  r(PUBLIC, attachment_id=forum_attachment()),
     "GET forums.new":                         r("login   no      no      no      ok      ok"),
     "GET forums.review":                      r("login   no      no      ok      no      ok"),
-    "POST forums.add_statement":              r("login   go      go      go      go      go"),
-    "POST forums.answer":                     r("login   no      no      no      go      go",
+    "POST forums.add_statement":              r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST forums.answer":                     r("login   no      no      no      ok      ok",
                                                 body={"answer": "서울시 답변입니다."}, forum_id=forum("closed")),
-    "POST forums.change_state":               r("login   no      no      no      go      go",
+    "POST forums.change_state":               r("login   no      no      no      ok      ok",
                                                 body={"to": "closed", "reason": "기간 종료"}),
     # A valid body, so that the staff-only rule is what answers a citizen (an empty form was refused first).
-    "POST forums.closing_poll":               r("login   no      no      no      go      go",
+    "POST forums.closing_poll":               r("login   no      no      no      ok      ok",
                                                 body={"options": "찬성\n반대"}),
-    "POST forums.comment":                    r("login   go      go      go      go      go"),
-    "POST forums.like":                       r("login   go      go      go      go      go"),
-    "POST forums.moderate_comment":           r("login   no      no      go      no      go"),
-    "POST forums.moderate_statement":         r("login   no      no      go      no      go",
+    "POST forums.comment":                    r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST forums.like":                       r("login   ok      ok      ok      ok      ok"),
+    "POST forums.moderate_comment":           r("login   no      no      422:invalid  no      422:invalid"),
+    "POST forums.moderate_statement":         r("login   no      no      422:invalid  no      422:invalid",
                                                 statement_id=statement("pending")),
-    "POST forums.new":                        r("login   no      no      no      go      go"),
-    "POST forums.react":                      r("login   go      go      go      go      go"),
-    "POST forums.remove_attachment":          r("login   no      no      no      go      go",
+    "POST forums.new":                        r("login   no      no      no      422     422"),
+    "POST forums.react":                      r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST forums.remove_attachment":          r("login   no      no      no      ok      ok",
                                                 attachment_id=forum_attachment()),
-    "POST forums.report":                     r("login   go      go      go      go      go"),
-    "POST forums.upload_attachment":          r("login   no      no      no      go      go"),
+    "POST forums.report":                     r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST forums.upload_attachment":          r("login   no      no      no      422:invalid  422:invalid"),
     "DELETE forums_api.unlike_comment":       r("login   hidden  hidden  hidden  hidden  hidden"),
     "GET forums_api.get_forum":               r("ok      ok      ok      ok      ok      ok"),
     "GET forums_api.list_comments":           r("ok      ok      ok      ok      ok      ok"),
@@ -460,14 +497,18 @@ ROUTES: dict[str, Expect] = {
                                                 name="polis-export.zip"),
     "POST forums_api.create_closing_poll":    r("login   no      no      no      ok      ok",
                                                 body={"options": ["찬성", "반대"]}),
-    "POST forums_api.create_comment":         r("login   go      go      go      go      go"),
-    "POST forums_api.create_forum":           r("login   no      no      no      go      go",
+    "POST forums_api.create_comment":         r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST forums_api.create_forum":           r("login   no      no      no      ok      ok",
                                                 body={"title": "질문", "background": "배경"}),
-    "POST forums_api.create_statement":       r("login   go      go      go      go      go"),
-    "POST forums_api.like_comment":           r("login   go      go      go      go      go"),
-    "POST forums_api.react":                  r("login   go      go      go      go      go"),
-    "POST forums_api.report_comment":         r("login   go      go      go      go      go"),
-    "POST forums_api.transition_forum":       r("login   no      no      no      go      go", body={"to": "closed"}),
+    "POST forums_api.create_statement":       r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST forums_api.like_comment":           r("login   ok      ok      ok      ok      ok"),
+    "POST forums_api.react":                  r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST forums_api.report_comment":         r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST forums_api.transition_forum":       r("login   no      no      no      ok      ok", body={"to": "closed"}),
     # ── surveys ───────────────────────────────────────────────────────────────────────────────
     "GET surveys.index":                      r("ok      ok      ok      ok      ok      ok"),
     "GET surveys.chart":                      r("no      no      no      no      hidden  hidden",
@@ -488,30 +529,33 @@ ROUTES: dict[str, Expect] = {
     "GET surveys.respond":                    r("login   303     303     303     303     303"),
     "GET surveys.results":                    r("no      no      no      no      ok      ok"),
     "GET surveys.thanks":                     r("login   ok      ok      ok      ok      ok"),
-    "POST surveys.add_section":               r("login   no      no      no      go      go",
+    "POST surveys.add_section":               r("login   no      no      no      ok      ok",
                                                 survey_id=survey("draft")),
-    "POST surveys.delete_question":           r("login   no      no      no      go      go",
+    "POST surveys.delete_question":           r("login   no      no      no      ok      ok",
                                                 survey_id=survey("draft"), question_id=question("draft")),
-    "POST surveys.duplicate":                 r("login   no      no      no      go      go"),
-    "POST surveys.edit":                      r("login   no      no      no      go      go",
+    "POST surveys.duplicate":                 r("login   no      no      no      ok      ok"),
+    "POST surveys.edit":                      r("login   no      no      no      422     422",
                                                 survey_id=survey("draft")),
-    "POST surveys.edit_question":             r("login   no      no      no      go      go",
+    "POST surveys.edit_question":             r("login   no      no      no      422     422",
                                                 survey_id=survey("draft"), question_id=question("draft")),
-    "POST surveys.new":                       r("login   no      no      no      go      go"),
-    "POST surveys.new_question":              r("login   no      no      no      go      go",
+    "POST surveys.new":                       r("login   no      no      no      422     422"),
+    "POST surveys.new_question":              r("login   no      no      no      422     422",
                                                 survey_id=survey("draft"), section_id=section("draft")),
-    "POST surveys.population":                r("login   no      no      no      go      go"),
-    "POST surveys.respond":                   r("login   go      go      go      go      go"),
+    "POST surveys.population":                r("login   no      no      no      422     422"),
+    "POST surveys.respond":                   r("login   ok      ok      ok      ok      ok"),
     "POST surveys.set_skip":                  r("login   no      no      no      hidden  hidden",
                                                 survey_id=survey("draft"), question_id=question("draft")),
-    "POST surveys.start":                     r("login   go      go      go      go      go"),
-    "POST surveys.transition":                r("login   no      no      no      go      go"),
+    "POST surveys.start":                     r("login   ok      ok      ok      ok      ok"),
+    "POST surveys.transition":                r("login   no      no "
+                                                "no      409:invalid_transition 409:invalid_transition",
+                                                ),
     "GET surveys_api.get_survey":             r("ok      ok      ok      ok      ok      ok"),
     "GET surveys_api.list_surveys":           r("ok      ok      ok      ok      ok      ok"),
     "GET surveys_api.survey_results":         r("no      no      no      no      ok      ok"),
-    "POST surveys_api.answer_survey":         r("login   go      go      go      go      go"),
-    "POST surveys_api.create_survey":         r("login   no      no      no      go      go", body=NEW_SURVEY),
-    "POST surveys_api.transition_survey":     r("login   hidden  hidden  hidden  go      go",
+    "POST surveys_api.answer_survey":         r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST surveys_api.create_survey":         r("login   no      no      no      ok      ok", body=NEW_SURVEY),
+    "POST surveys_api.transition_survey":     r("login   hidden  hidden  hidden  ok      ok",
                                                 body={"to": "open"}, survey_id=survey("draft")),
     # ── budgets ───────────────────────────────────────────────────────────────────────────────
     "GET budgets.index":                      r(PUBLIC),
@@ -527,29 +571,31 @@ ROUTES: dict[str, Expect] = {
     "GET budgets.create":                     r(STAFF),
     "GET budgets.manage":                     r(STAFF),
     "GET budgets.manage_process":             r(STAFF),
-    "POST budgets.propose":                   r(MEMBERS_GO, budget_id=budget("proposing")),
-    "POST budgets.support":                   r(MEMBERS_GO, budget_id=budget("proposing"),
+    "POST budgets.propose":                   r("login   422     422     422     422     422",
+                                                budget_id=budget("proposing")),
+    "POST budgets.support":                   r(MEMBERS, budget_id=budget("proposing"),
                                                 project_id=budget_project("proposing")),
-    "POST budgets.confirm":                   r(MEMBERS_GO),
-    "POST budgets.vote":                      r(MEMBERS_GO),
+    "POST budgets.confirm":                   r("login   422     422     422     422     422"),
+    "POST budgets.vote":                      r(MEMBERS, body={"project": lambda w: str(w.budget().projects[0].id)}),
     # Identity verification: one's own account only; without a provider (tests) start answers 503, a callback with
     # no flow started 400.
     "GET identity.page":                      r("login   ok      ok      ok      ok      ok"),
-    "POST identity.start":                    r("login   go|503  go|503  go|503  go|503  go|503"),
-    "GET identity.callback":                  r("login   400|503 400|503 400|503 400|503 400|503"),
+    "POST identity.start":                    r("login   503  503  503  503  503"),
+    "GET identity.callback":                  r("login   400     400     400     400     400"),
     "GET budgets.image":                      r("ok      ok      ok      ok      ok      ok",
                                                 image_id=budget_project_image()),
     # The proposer may not remove a photo once the project is assessed (409); staff may, with a reason.
-    "POST budgets.remove_image":              r("login   go      hidden  hidden  go      go",
+    "POST budgets.remove_image":              r("login   409:not_editable  hidden  hidden  ok      ok",
                                                 body={"reason": "개인정보가 보이는 사진"}, budget_id=budget("voting"),
                                                 project_id=budget_project("voting"), image_id=budget_project_image()),
-    "POST budgets.create":                    r("login   no      no      no      go      go"),
-    "POST budgets.change_state":              r("login   no      no      no      go      go", to="closed"),
-    "POST budgets.assess":                    r("login   no      no      no      go      go",
+    "POST budgets.create":                    r("login   no      no      no      422     422"),
+    "POST budgets.change_state":              r("login   no      no      no      422:invalid 422:invalid",
+                                                to="closed"),
+    "POST budgets.assess":                    r("login   no      no      no      422:invalid  422:invalid",
                                                 budget_id=budget("reviewing"), project_id=budget_project("reviewing")),
-    "POST budgets.merge":                     r("login   no      no      no      go      go",
+    "POST budgets.merge":                     r("login   no      no      no      422:invalid  422:invalid",
                                                 budget_id=budget("reviewing"), project_id=budget_project("reviewing")),
-    "POST budgets.implementation":            r("login   no      no      no      go      go",
+    "POST budgets.implementation":            r("login   no      no      no      422:invalid  422:invalid",
                                                 budget_id=budget("tallied"), project_id=budget_project("tallied")),
     "GET budgets_api.index":                  r(PUBLIC),
     "GET budgets_api.detail":                 r(PUBLIC),
@@ -557,19 +603,25 @@ ROUTES: dict[str, Expect] = {
     "GET budgets_api.project_detail":         r(PUBLIC),
     "GET budgets_api.results":                r(PUBLIC, budget_id=budget("tallied")),
     "GET budgets_api.receipts":               r(PUBLIC, budget_id=budget("tallied")),
-    "POST budgets_api.create":                r("login   no      no      no      go      go",
+    "POST budgets_api.create":                r("login   no      no      no      ok      ok",
                                                 body={"title": "예산", "budget": 1000}),
-    "POST budgets_api.change_state":          r("login   no      no      no      go      go", body={"to": "closed"}),
-    "POST budgets_api.propose":               r(MEMBERS_GO, body={"title": "공원 의자", "cost": 1000}),
-    "POST budgets_api.support":               r(MEMBERS_GO),
-    "POST budgets_api.vote":                  r(MEMBERS_GO),
-    "POST budgets_api.assess":                r("login   no      no      no      go      go",
+    "POST budgets_api.change_state":          r("login   no      no      no      422:invalid 422:invalid",
+                                                body={"to": "closed"}),
+    "POST budgets_api.propose":               r("login   409:not_proposing 409:not_proposing "
+                                                "409:not_proposing 409:not_proposing 409:not_proposing",
+                                                body={"title": "공원 의자", "cost": 1000}),
+    "POST budgets_api.support":               r("login   409:not_proposing 409:not_proposing "
+                                                "409:not_proposing 409:not_proposing 409:not_proposing",
+                                                ),
+    "POST budgets_api.vote":                  r("login   422:invalid 422:invalid 422:invalid 422:invalid 422:invalid",
+                                                ),
+    "POST budgets_api.assess":                r("login   no      no      no      ok      ok",
                                                 budget_id=budget("reviewing"), project_id=budget_project("reviewing"),
                                                 body={"feasible": True}),
-    "POST budgets_api.merge":                 r("login   no      no      no      go      go",
+    "POST budgets_api.merge":                 r("login   no      no      no      ok      ok",
                                                 budget_id=budget("reviewing"), project_id=budget_project("reviewing"),
                                                 body={"into": budget_project("reviewing", 1), "reason": "같은 제안"}),
-    "POST budgets_api.implementation":        r("login   no      no      no      go      go",
+    "POST budgets_api.implementation":        r("login   no      no      no      ok      ok",
                                                 budget_id=budget("tallied"), project_id=budget_project("tallied"),
                                                 body={"status": "in_progress", "percent": 50}),
     # ── indicators ────────────────────────────────────────────────────────────────────────────
@@ -583,11 +635,12 @@ ROUTES: dict[str, Expect] = {
     "GET indicators.review":                  r("ok      ok      ok      ok      ok      ok"),
     "GET indicators.statistics":              r("login   no      no      no      ok      ok"),
     "GET indicators.statistics_csv":          r("login   no      no      no      ok      ok"),
-    "POST indicators.enter_value":            r("login   no      no      no      go      go"),
-    "POST indicators.revert_value":           r("login   no      no      no      go      go"),
+    "POST indicators.enter_value":            r("login   no      no      no      422     422"),
+    "POST indicators.revert_value":           r("login   no      no      no      409:manual_measure 409:manual_measure",
+                                                ),
     "GET indicators_api.table":               r("ok      ok      ok      ok      ok      ok"),
     "GET indicators_api.table_csv":           r("ok      ok      ok      ok      ok      ok"),
-    "PUT indicators_api.put_value":           r("login   no      no      no      go      go", body={"value": 5}),
+    "PUT indicators_api.put_value":           r("login   no      no      no      ok      ok", body={"value": 5}),
     # ── the platform's health (staff) ───────────────────────────────────────────────────
     "GET staff_api.get_health":               r("login   no      no      no      ok      ok"),
     "POST staff_api.retry_failed_job":        r("login   no      no      no      404     404", job_id="no-such-job"),
@@ -598,23 +651,26 @@ ROUTES: dict[str, Expect] = {
     "GET transparency.monthly":               r(PUBLIC),
     "GET transparency.monthly_data":          r(PUBLIC, fmt="json"),
     # The owner's open petition was never rejected: 409; nobody else may appeal it.
-    "POST transparency.appeal":               r("login   go      no      no      no      no", subject="petition",
+    "POST transparency.appeal":               r("login   409:not_removed no      no      no      no",
+                                                subject="petition",
                                                 item_id=petition(), body={"text": "이의 있습니다"}),
     "GET moderation.appeals_queue":           r(MODERATORS),
     "POST moderation.decide":                 r("login   no      no      hidden  no      hidden", appeal_id=999_999,
                                                 body={"outcome": "upheld", "reason": "이유"}),
-    "POST petitions.bulk":                    r("login   no      no      go      no      go"),
+    "POST petitions.bulk":                    r("login   no      no      422:invalid  no      422:invalid"),
     "GET transparency_api.moderation_log_index": r(API_PUBLIC),
-    "POST transparency_api.appeal_petition":  r("login   go      no      no      no      no", item_id=petition(),
+    "POST transparency_api.appeal_petition":  r("login   409:not_removed no      no      no      no",
+                                                item_id=petition(),
                                                 body={"text": "이의 있습니다"}),
-    "POST transparency_api.appeal_proposal":  r("login   go      no      no      no      no", item_id=proposal(),
+    "POST transparency_api.appeal_proposal":  r("login   409:not_removed no      no      no      no",
+                                                item_id=proposal(),
                                                 body={"text": "이의 있습니다"}),
-    "POST transparency_api.appeal_poll":      r("login   go      no      no      no      no",
+    "POST transparency_api.appeal_poll":      r("login   409:not_removed  no      no      no      no",
                                                 item_id=lambda w: w.poll("pending").id, body={"text": "이의 있습니다"}),
-    "POST transparency_api.appeal_proposal_comment": r("login   go      no      no      no      no",
+    "POST transparency_api.appeal_proposal_comment": r("login   409:not_removed  no      no      no      no",
                                                        item_id=lambda w: w.proposal_comment().id,
                                                        body={"text": "이의 있습니다"}),
-    "POST transparency_api.appeal_forum_comment": r("login   go      no      no      no      no",
+    "POST transparency_api.appeal_forum_comment": r("login   409:not_removed  no      no      no      no",
                                                     item_id=lambda w: w.forum_comment().id,
                                                     body={"text": "이의 있습니다"}),
     "GET transparency_api.appeal_queue":      r(MODERATORS),
@@ -683,21 +739,46 @@ def url_values(world, rule, expect: Expect) -> dict:
     return values
 
 
-def matches(outcome: str, response) -> bool:
-    status = response.status_code
-    to_login = 300 <= status < 400 and urlsplit(response.headers.get("Location", "")).path == "/login"
+@dataclass
+class Answer:
+    """What one caller got: the status, where a redirect leads, the error code of an error answer (the API's error
+    shape or the error page), and an error flashed for the page a redirect leads to (a web form the rules refused)."""
+    status: int
+    location: str = ""
+    code: str | None = None
+    flashed: str | None = None
+
+    def __str__(self) -> str:
+        return " ".join(str(part) for part in (self.status, self.code, self.location, self.flashed) if part)
+
+
+def matches(outcome: str, answer: Answer) -> bool:
+    status = answer.status
+    to_login = 300 <= status < 400 and urlsplit(answer.location).path == "/login"
     for token in outcome.split("|"):
-        if token == "ok" and 200 <= status < 300:
-            return True
-        if token == "go" and (200 <= status < 300 or (300 <= status < 400 and not to_login) or status in (409, 422)):
+        if token == "ok" and (200 <= status < 300 or (300 <= status < 400 and not to_login)) \
+                and answer.flashed is None:
             return True
         if token == "login" and (status == 401 or to_login):
             return True
         if (token, status) in {("no", 403), ("hidden", 404)}:
             return True
+        if ":" in token and token == f"{status}:{answer.code}":
+            return True
         if token.isdigit() and status == int(token):
             return True
     return False
+
+
+def test_allowed_means_it_worked_and_a_rule_is_named():
+    assert not matches("ok", Answer(409, code="conflict"))
+    assert not matches("ok", Answer(422))
+    assert not matches("ok", Answer(303, "/polls/1", flashed="하나 이상 골라 주세요."))
+    assert not matches("ok", Answer(302, "/login?next=%2Fpolls%2F1"))
+    assert matches("ok", Answer(303, "/polls/1"))
+    assert matches("409:already_signed", Answer(409, code="already_signed"))
+    assert not matches("409:already_signed", Answer(409, code="not_open"))
+    assert not matches("409:already_signed", Answer(422, code="already_signed"))
 
 
 def call(app, key: str, path: str, user_id: int | None, token_headers: dict, body: dict | None):
@@ -705,25 +786,46 @@ def call(app, key: str, path: str, user_id: int | None, token_headers: dict, bod
     if path.startswith(API_PREFIX + "/"):
         client = app.test_client()
         json_body = body if body is not None else ({} if method in {"POST", "PUT", "PATCH"} else None)
-        return client.open(path, method=method, json=json_body, headers=token_headers)
+        return client, client.open(path, method=method, json=json_body, headers=token_headers)
     client = web_client(app, user_id)
     if method == "GET":
-        return client.get(path)
+        return client, client.get(path)
     data = {"csrf_token": form_token(client), **(body or {})}
-    return client.open(path, method=method, data=data)
+    data = {name: (io.BytesIO(value.content), value.name, value.content_type) if isinstance(value, Upload) else value
+            for name, value in data.items()}
+    return client, client.open(path, method=method, data=data)
+
+
+def flashed_error(client) -> str | None:
+    with client.session_transaction() as session:
+        return next((message for category, message in session.get("_flashes", []) if category == "error"), None)
+
+
+@pytest.fixture
+def error_codes(monkeypatch) -> list:
+    """The code of every error answer, in order (the web's error page does not show it)."""
+    from participation.main import errors
+
+    codes, answer = [], errors.error_response
+
+    def recording(status, code, *args, **kwargs):
+        codes.append(code)
+        return answer(status, code, *args, **kwargs)
+    monkeypatch.setattr(errors, "error_response", recording)
+    return codes
 
 
 @pytest.mark.parametrize("key", sorted(ROUTES))
-def test_route_answers_each_role_as_the_table_says(app, db_session, redis, key):
-    check(app, db_session, key, ROUTES[key])
+def test_route_answers_each_role_as_the_table_says(app, db_session, redis, error_codes, key):
+    check(app, db_session, error_codes, key, ROUTES[key])
 
 
 @pytest.mark.parametrize("key, state, expect", VARIANTS, ids=[f"{key} {state}" for key, state, _ in VARIANTS])
-def test_private_states_answer_each_role_as_the_table_says(app, db_session, redis, key, state, expect):
-    check(app, db_session, key, expect)
+def test_private_states_answer_each_role_as_the_table_says(app, db_session, redis, error_codes, key, state, expect):
+    check(app, db_session, error_codes, key, expect)
 
 
-def check(app, db_session, key: str, expect: Expect) -> None:
+def check(app, db_session, error_codes: list, key: str, expect: Expect) -> None:
     rule = route_keys(app).get(key)
     if rule is None:
         pytest.fail(f"{key} is in the table but not a route (renamed or removed?)")
@@ -739,17 +841,20 @@ def check(app, db_session, key: str, expect: Expect) -> None:
     seen = {}
     for role in ROLES:
         savepoint = connection.begin_nested()
+        error_codes.clear()
         try:
-            response = call(app, key, path, user_ids[role], tokens[role], body or expect.body)
+            client, response = call(app, key, path, user_ids[role], tokens[role], body or expect.body)
             response.get_data()  # a streamed body (CSV exports) is read while its request is current
             response.close()
+            seen[role] = Answer(response.status_code, response.headers.get("Location", ""),
+                                error_codes[-1] if error_codes else None,
+                                None if path.startswith(API_PREFIX) else flashed_error(client))
         finally:
             db_session.remove()
             savepoint.rollback()
-        seen[role] = response
         if path.startswith(API_PREFIX):
             assert "Set-Cookie" not in response.headers, f"{key} as {role} set a cookie"
         assert response.headers.get("X-Content-Type-Options") == "nosniff"
-    wrong = {role: f"{seen[role].status_code} {seen[role].headers.get('Location', '')}".strip()
-             for role, outcome in zip(ROLES, expect.outcomes, strict=True) if not matches(outcome, seen[role])}
+    wrong = {role: str(seen[role]) for role, outcome in zip(ROLES, expect.outcomes, strict=True)
+             if not matches(outcome, seen[role])}
     assert wrong == {}, f"{key} {path}: expected {dict(zip(ROLES, expect.outcomes, strict=True))}"
