@@ -8,17 +8,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
-from participation.core import consoles, storage
+from participation.core import consoles, storage, workspace
 from participation.core.errors import ValidationError
-from participation.core.forms import ConfirmForm, apply_errors, moderation_reason, require_valid
+from participation.core.forms import ConfirmForm, apply_errors, require_valid
 from participation.core.limits import export_limit, filing_limit, participation_limit, report_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
-from participation.core.reports import reported_items
+from participation.core.reports import open_report_count
 from participation.core.seoul import AGE_BAND_LABELS
 from participation.extensions import db, login_manager
 from participation.forums import attachments, forms, interchange, queries, services
-from participation.forums.models import Comment, ForumState, Statement, StatementState
+from participation.forums.models import CommentState, ForumState, StatementState
 from participation.forums.opinion import REPRESENTATIVE_MIN_VOTES
 
 bp = Blueprint("forums", __name__, url_prefix="/forums")
@@ -27,6 +27,22 @@ consoles.register(consoles.MODERATION, consoles.ConsoleEntry(
     "forums", _l("공론장 의견 문장·신고된 댓글"), queries.review_count, "forums.review"))
 consoles.register(consoles.STAFF, consoles.ConsoleEntry(
     "forums", _l("공론장 (초안)"), queries.draft_count, "forums.index"))
+workspace.register_kind(workspace.Kind(
+    services.STATEMENT_LIFECYCLE.subject, text=lambda statement: "",  # its text is its title
+    acts={"publish": workspace.move(services.STATEMENT_LIFECYCLE, StatementState.approved),
+          "reject": workspace.move(services.STATEMENT_LIFECYCLE, StatementState.rejected)},
+    waiting=queries.pending_statements, since=lambda statement: statement.created_at))
+workspace.register_kind(workspace.Kind(
+    services.COMMENT_SUBJECT, text=lambda comment: comment.body,
+    acts={"hide": workspace.move(services.COMMENT_LIFECYCLE, CommentState.hidden),
+          # Keeping a comment dismisses its reports, and shows it again when three reports hid it.
+          "dismiss": workspace.Act(
+              run=lambda comment, actor, _reason, _category: services.moderate_comment(comment, actor, hide=False),
+              possible=lambda comment: comment.state == CommentState.auto_hidden
+              or open_report_count(services.COMMENT_SUBJECT, comment.id) > 0)}))
+workspace.register_queue(workspace.Queue("forums", _l("공론장 검토"),
+                                         (services.STATEMENT_LIFECYCLE.subject, services.COMMENT_SUBJECT),
+                                         "STATEMENT_REVIEW_DAYS", "forums.review"))
 
 MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 400, 300, 16
 # Where a group sits on the map, for its text alternative: (horizontal, vertical) → words.
@@ -351,54 +367,4 @@ def react(forum_id, statement_id):
 @login_required
 def review():
     require_role(current_user, Role.moderator)
-    reports = {item.subject_id: item for item in reported_items((services.COMMENT_SUBJECT,))}
-    return render_template("forums/review.html", statements=queries.pending_statements(),
-                           comments=queries.comments_to_review(), confirm=ConfirmForm(), reports=reports,
-                           stance_labels=forms.STANCE_LABELS)
-
-
-@bp.post("/review/statements/<int:statement_id>")
-@login_required
-def moderate_statement(statement_id):
-    require_role(current_user, Role.moderator)
-    _checked(ConfirmForm())
-    decision = request.form.get("decision")
-    if decision not in ("approve", "reject"):
-        raise ValidationError({"decision": _l("승인 또는 반려를 골라 주세요.")})
-    statement = _statement_or_404(statement_id)
-    services.moderate_statement(statement, current_user, approve=decision == "approve")
-    db.session.commit()
-    flash(_("의견 문장을 처리했습니다."), "success")
-    return redirect(url_for("forums.review"), 303)
-
-
-@bp.post("/review/comments/<int:comment_id>")
-@login_required
-def moderate_comment(comment_id):
-    require_role(current_user, Role.moderator)
-    decision = request.form.get("decision")
-    if decision not in ("hide", "show"):
-        raise ValidationError({"decision": _l("숨기기 또는 다시 보이기를 골라 주세요.")})
-    hide = decision == "hide"
-    reason, category = moderation_reason() if hide else (None, None)
-    if not hide:
-        _checked(ConfirmForm())
-    comment = _comment_or_404(comment_id)
-    services.moderate_comment(comment, current_user, hide=hide, reason=reason, category=category)
-    db.session.commit()
-    flash(_("댓글을 숨겼습니다.") if hide else _("댓글을 다시 보이게 했습니다."), "success")
-    return redirect(url_for("forums.review"), 303)
-
-
-def _statement_or_404(statement_id: int) -> Statement:
-    statement = db.session.get(Statement, statement_id)
-    if statement is None:
-        abort(404)
-    return statement
-
-
-def _comment_or_404(comment_id: int) -> Comment:
-    comment = db.session.get(Comment, comment_id)
-    if comment is None:
-        abort(404)
-    return comment
+    return workspace.render("forums")

@@ -9,14 +9,13 @@ from wtforms.validators import InputRequired, Length
 
 from participation.accounts import services as accounts
 from participation.accounts.models import User
-from participation.core import appeals, moderation_log
+from participation.core import appeals, workspace
 from participation.core.audit import AuditEntry
 from participation.core.consoles import MODERATION, ConsoleEntry, register
 from participation.core.errors import NotFound
-from participation.core.forms import ReasonForm, require_valid
+from participation.core.forms import ConfirmForm, ReasonForm, moderation_reason, require_valid
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
-from participation.core.reports import reported_items
 from participation.core.settings import get_setting
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -41,9 +40,29 @@ def moderators_only():
 @bp.get("/")
 def index():
     queues = [{"entry": entry, "count": entry.count()} for entry in MODERATION]
-    reports = [(report, moderation_log.describe(report.subject_type, report.subject_id))
-               for report in reported_items()]
-    return render_template("moderation/index.html", queues=queues, reports=reports, now=utcnow())
+    return workspace.render("reports", template="moderation/index.html", queues=queues)
+
+
+workspace.register_queue(workspace.Queue("reports", _l("처리 전 신고"), None, "REPORT_REVIEW_DAYS",
+                                         "moderation.index", waiting=False))
+
+
+@bp.post("/queues/<name>/act")
+def act(name):
+    """One act on one case (its own buttons) or on the ticked ones (the bulk form): all or none. Reject and hide
+    need a reason category and the ticked confirmation (core.forms.moderation_reason)."""
+    queue = workspace.queue_named(name)
+    action = request.form.get("action")
+    if action in workspace.DESTRUCTIVE:
+        reason, category = moderation_reason(queue.reasons)
+    else:
+        require_valid(ConfirmForm())
+        reason = category = None
+    count = workspace.act(queue, action, workspace.parse_keys(request.form.getlist("items")), current_user,
+                          reason, category)
+    db.session.commit()
+    flash(_("%(count)d건을 처리했습니다: %(act)s", count=count, act=workspace.ACT_LABELS[action]), "success")
+    return redirect(url_for(queue.endpoint) + "#queue", 303)
 
 
 def suspended_count() -> int:

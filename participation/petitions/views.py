@@ -5,13 +5,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from participation.core import consoles, networks
+from participation.core import consoles, networks, workspace
 from participation.core.errors import NotFound, ValidationError
 from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, moderation_reason, require_valid
 from participation.core.limits import filing_limit, participation_limit, report_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
-from participation.core.reports import file_report, resolve_reports
+from participation.core.reports import file_report
 from participation.core.response_cache import cached_for_anonymous
 from participation.core.seoul import CATEGORIES
 from participation.core.settings import get_setting
@@ -30,6 +30,19 @@ consoles.register(consoles.STAFF, consoles.ConsoleEntry(
 consoles.register(consoles.STAFF, consoles.ConsoleEntry(
     "petition_debates", _l("토론회 안건 (시민참여 토론회 청구)"), queries.debate_agenda_count,
     "petitions.debate_agenda"))
+
+workspace.register_kind(workspace.Kind(
+    services.SUBJECT, text=lambda petition: petition.body,
+    acts={"publish": workspace.move(services.LIFECYCLE, PetitionState.open),
+          "reject": workspace.move(services.LIFECYCLE, PetitionState.rejected),
+          "hide": workspace.move(services.LIFECYCLE, PetitionState.hidden),
+          "dismiss": workspace.dismissal(services.SUBJECT)},
+    waiting=lambda: list(db.session.scalars(queries.moderation_queue())),
+    since=lambda petition: petition.submitted_at, reasons=services.REJECTION_REASONS))
+workspace.register_kind(workspace.Kind(services.ANSWER_SUBJECT, text=lambda answer: answer.body,
+                                       acts={"dismiss": workspace.dismissal(services.ANSWER_SUBJECT)}))
+workspace.register_queue(workspace.Queue("petitions", _l("청원 검토"), (services.SUBJECT, services.ANSWER_SUBJECT),
+                                         "PETITION_REVIEW_DAYS", "petitions.moderation"))
 
 
 def rejection_reasons() -> dict[str, str]:
@@ -218,12 +231,7 @@ def mine():
 @login_required
 def moderation():
     _moderators_only()
-    page, per_page = page_arguments(20)
-    now = utcnow()
-    return render_template("petitions/moderation.html", page=paginate(queries.moderation_queue(), page, per_page),
-                           reported=queries.reported_petitions(), reasons=rejection_reasons(),
-                           review_days=get_setting("PETITION_REVIEW_DAYS"),
-                           now=now, confirm=ConfirmForm())
+    return workspace.render("petitions")
 
 
 def _back_to_queue():
@@ -238,29 +246,6 @@ def publish(petition_id):
     services.transition(petition, PetitionState.open, current_user)
     db.session.commit()
     flash(_("'%(title)s' 청원을 공개했습니다.", title=petition.title), "success")
-    return _back_to_queue()
-
-
-@bp.post("/moderation/bulk")
-@login_required
-def bulk():
-    """Publish or reject the ticked petitions at once: all or none (one refusal rolls every change back)."""
-    _moderators_only()
-    ids = request.form.getlist("ids", type=int)
-    action = request.form.get("action")
-    if not ids or action not in ("publish", "reject"):
-        raise ValidationError({"ids": _l("청원을 하나 이상 고르고 공개 또는 반려를 고르세요.")})
-    reason = category = None
-    if action == "reject":
-        reason, category = moderation_reason(services.REJECTION_REASONS)
-    else:
-        require_valid(ConfirmForm())
-    for petition_id in ids[:100]:
-        petition = services.get_visible(petition_id, current_user)
-        target = PetitionState.open if action == "publish" else PetitionState.rejected
-        services.transition(petition, target, current_user, reason, category=category)
-    db.session.commit()
-    flash(_("청원 %(count)d건을 처리했습니다.", count=len(ids[:100])), "success")
     return _back_to_queue()
 
 
@@ -286,19 +271,6 @@ def hide(petition_id):
     db.session.commit()
     flash(_("'%(title)s' 청원을 숨겼습니다.", title=petition.title), "success")
     return redirect(url_for("petitions.detail", petition_id=petition.id), 303)
-
-
-@bp.post("/<int:petition_id>/reports/dismiss")
-@login_required
-def dismiss_reports(petition_id):
-    _moderators_only()
-    petition = services.get_visible(petition_id, current_user)
-    count = resolve_reports(current_user, services.SUBJECT, petition.id, upheld=False)
-    if petition.answer is not None:
-        count += resolve_reports(current_user, services.ANSWER_SUBJECT, petition.answer.id, upheld=False)
-    db.session.commit()
-    flash(_("신고 %(count)d건을 기각했습니다.", count=count), "success")
-    return redirect(url_for("petitions.moderation") + "#reports", 303)
 
 
 # Staff: answers and the debate agenda

@@ -14,9 +14,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from participation.core import consoles, shown_once, storage
+from participation.core import consoles, shown_once, storage, workspace
 from participation.core import images as core_images
 from participation.core.audit import history
 from participation.core.csv import table_response
@@ -26,7 +25,6 @@ from participation.core.limits import filing_limit, participation_limit, report_
 from participation.core.moderation_log import REMOVALS
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
-from participation.core.reports import open_report_count
 from participation.core.response_cache import cached_for_anonymous
 from participation.core.seoul import AGE_BAND_LABELS
 from participation.extensions import db
@@ -44,6 +42,23 @@ consoles.register(consoles.MODERATION, consoles.ConsoleEntry(
     "polls", _l("시민 엠보팅 검토"), queries.pending_count, "polls.moderation"))
 consoles.register(consoles.STAFF, consoles.ConsoleEntry(
     "polls", _l("엠보팅 관리 (준비 중·예약)"), queries.drafts_count, "polls.manage"))
+
+
+def _poll_text(poll: Poll) -> str:
+    """A poll as a moderator reads it: its description, then its options, numbered."""
+    return "\n\n".join([poll.description, "\n".join(f"{n}. {option.label}" for n, option in
+                                                     enumerate(poll.options, 1))]).strip()
+
+
+workspace.register_kind(workspace.Kind(
+    services.SUBJECT, text=_poll_text,
+    acts={"publish": workspace.move(services.LIFECYCLE, PollState.open),
+          "reject": workspace.move(services.LIFECYCLE, PollState.rejected),
+          "hide": workspace.move(services.LIFECYCLE, PollState.hidden),
+          "dismiss": workspace.dismissal(services.SUBJECT)},
+    waiting=queries.waiting_for_moderation, since=lambda poll: poll.created_at))
+workspace.register_queue(workspace.Queue("polls", _l("시민 엠보팅 검토"), (services.SUBJECT,), "POLL_REVIEW_DAYS",
+                                         "polls.moderation"))
 
 
 def parse_choices(values: list[str]) -> list[int]:
@@ -312,9 +327,4 @@ def report(poll_id):
 @login_required
 def moderation():
     require_role(current_user, Role.moderator)
-    hideable = db.session.scalars(select(Poll).where(Poll.state.in_(
-        [PollState.open, PollState.closed, PollState.tallied]), Poll.by_staff.is_(False)).order_by(Poll.id.desc())
-        .limit(50)).all()
-    reported = [(poll, open_report_count(services.SUBJECT, poll.id)) for poll in hideable]
-    return render_template("polls/moderation.html", polls=queries.waiting_for_moderation(), reported=reported,
-                           reason_form=TransitionForm())
+    return workspace.render("polls")

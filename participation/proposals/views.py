@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from participation.core import consoles, moderation_log, networks, storage
+from participation.core import consoles, networks, storage, workspace
 from participation.core import images as core_images
 from participation.core.errors import DomainError, NotFound, ValidationError
 from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, moderation_reason, require_valid
@@ -16,7 +16,7 @@ from participation.core.limits import filing_limit, participation_limit, report_
 from participation.core.moderation_log import REMOVALS
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
-from participation.core.reports import file_report, reported_items, resolve_reports
+from participation.core.reports import file_report
 from participation.core.response_cache import cached_for_anonymous
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -37,6 +37,19 @@ consoles.register(consoles.STAFF, consoles.ConsoleEntry(
     "proposals", _l("시민제안 부서 검토 (기한 지남)"), queries.overdue_count, "proposals.staff_desk"))
 consoles.register(consoles.STAFF, consoles.ConsoleEntry(
     "proposals_mayor", _l("시민제안 서울시장 답변 대기"), queries.awaiting_mayor_count, "proposals.staff_desk"))
+workspace.register_kind(workspace.Kind(
+    services.SUBJECT, text=lambda proposal: proposal.body,
+    acts={"publish": workspace.move(services.LIFECYCLE, "open"),
+          "reject": workspace.move(services.LIFECYCLE, "rejected"),
+          "hide": workspace.move(services.LIFECYCLE, "hidden"),
+          "dismiss": workspace.dismissal(services.SUBJECT)},
+    waiting=queries.pending_for_moderation, since=lambda proposal: proposal.submitted_at))
+workspace.register_kind(workspace.Kind(
+    services.COMMENT_SUBJECT, text=lambda comment: comment.body,
+    acts={"hide": workspace.Act(run=moderating.hide_comment, possible=lambda comment: comment.hidden_at is None),
+          "dismiss": workspace.dismissal(services.COMMENT_SUBJECT)}))
+workspace.register_queue(workspace.Queue("proposals", _l("시민제안 검토"), (services.SUBJECT, services.COMMENT_SUBJECT),
+                                         "PROPOSAL_REVIEW_DAYS", "proposals.moderation"))
 
 IMPORT_NAME = re.compile(r"[0-9a-f]{32}\.(csv|xlsx)")
 
@@ -271,10 +284,7 @@ def report(proposal_id):
 @login_required
 def moderation():
     require_role(current_user, Role.moderator)
-    reports = [(report, moderation_log.describe(report.subject_type, report.subject_id))
-               for report in reported_items((services.SUBJECT, services.COMMENT_SUBJECT))]
-    return render_template("proposals/moderation.html", pending=queries.pending_for_moderation(), reports=reports,
-                           transition_form=forms.TransitionForm(), confirm=ConfirmForm())
+    return workspace.render("proposals")
 
 
 @bp.post("/<int:proposal_id>/transition")
@@ -319,18 +329,6 @@ def hide_comment(comment_id):
     db.session.commit()
     flash(_("댓글을 숨겼습니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=target.proposal_id) + "#comments", 303)
-
-
-@bp.post("/reports/<subject_type>/<int:subject_id>/dismiss")
-@login_required
-def dismiss_reports(subject_type, subject_id):
-    if subject_type not in (services.SUBJECT, services.COMMENT_SUBJECT):
-        raise NotFound()
-    require_valid(ConfirmForm())
-    resolve_reports(current_user, subject_type, subject_id, upheld=False)
-    db.session.commit()
-    flash(_("신고를 기각했습니다."), "success")
-    return redirect(url_for("proposals.moderation"), 303)
 
 
 # --- staff --------------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ def test_petition_filed_published_rejected_and_signed(open_page, live_data):
     moderation.goto("/petitions/moderation")
     click_and_wait(moderation, moderation.get_by_role("button", name=re.compile(r"^공개\s*:\s*심야버스")))
     moderation.goto("/petitions/moderation")
-    card = moderation.locator("#petition-" + str(rejected_id))
+    card = moderation.locator("#case-petition-" + str(rejected_id))
     card.get_by_label("사유 분류").select_option("advertising")
     card.get_by_label("작성자에게 전할 설명").fill("광고성 글은 청원으로 받지 않습니다.")
     card.locator("input[name=confirmed]").check()

@@ -114,15 +114,19 @@ def test_moderators_review_statements_and_hide_comments(client):
     page = client.get("/forums/review").get_data(as_text=True)
     assert "주말에는 무료로 하자" in page
     token = csrf_token(client, "/forums/review")
-    assert client.post(f"/forums/review/statements/{statement.id}", data={"csrf_token": token}).status_code == 422
-    assert client.post(f"/forums/review/statements/{statement.id}",
-                       data={"csrf_token": token, "decision": "approve"}).status_code == 303
+    act = "/moderation/queues/forums/act"
+    assert client.post(act, data={"csrf_token": token, "items": f"forum_statement:{statement.id}"}).status_code == 422
+    assert client.post(act, data={"csrf_token": token, "items": f"forum_statement:{statement.id}",
+                                  "action": "publish"}).status_code == 303
     assert db.session.get(Statement, statement.id).state == "approved"
-    no_reason = client.post(f"/forums/review/comments/{comment.id}", data={"csrf_token": token, "decision": "hide"})
-    assert no_reason.status_code == 422
-    assert client.post(f"/forums/review/comments/{comment.id}",
-                       data={"csrf_token": token, "decision": "hide", "reason_code": "abusive", "reason": "욕설",
-                             "confirmed": "y"}).status_code == 303
+    # Hiding from the forum's page: a reason category and the ticked confirmation, or nothing happens.
+    assert f'value="forum_comment:{comment.id}"' in client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    hide = {"csrf_token": token, "items": f"forum_comment:{comment.id}", "action": "hide"}
+    assert client.post(act, data=hide).status_code == 422
+    assert client.post(act, data={**hide, "reason_code": "abusive", "reason": "욕설"}).status_code == 422
+    assert db.session.get(Comment, comment.id).state == "visible"
+    assert client.post(act, data={**hide, "reason_code": "abusive", "reason": "욕설", "confirmed": "y"}
+                       ).status_code == 303
     assert db.session.get(Comment, comment.id).state == "hidden"
     assert "숨겨진 댓글" in client.get(f"/forums/{forum.id}").get_data(as_text=True)
 

@@ -66,7 +66,7 @@ def test_moderator_works_the_queue_oldest_first(client, db_session):
     login(client, moderator())
     page = client.get("/petitions/moderation").get_data(as_text=True)
     assert page.index("엿새 기다린 청원") < page.index("오늘 들어온 청원")
-    assert "6일째 대기" in page and page.count("기한 지남") == 1 and "검토 대기 2건" in page
+    assert "6일째 대기" in page and page.count("기한 지남") == 1 and "처리할 항목 2건" in page
     assert "청원 검토 대기" in client.get("/moderation/").get_data(as_text=True)
 
     response = post(client, f"/petitions/{old.id}/publish", page="/petitions/moderation")
@@ -77,7 +77,7 @@ def test_moderator_works_the_queue_oldest_first(client, db_session):
                     page="/petitions/moderation")
     assert response.status_code == 303
     assert new.rejection_reason == "같은 내용의 청원이 이미 진행 중입니다: 12번 청원에 서명해 주세요."
-    assert "검토할 청원이 없습니다." in client.get("/petitions/moderation").get_data(as_text=True)
+    assert "처리할 항목이 없습니다." in client.get("/petitions/moderation").get_data(as_text=True)
 
     login(client, new.author)
     page = client.get(f"/petitions/{new.id}").get_data(as_text=True)
@@ -134,11 +134,11 @@ def test_hidden_petition_says_so_in_general_terms(client, db_session):
                 page=f"/petitions/{petition.id}").status_code == 303
     login(client, moderator())
     queue = client.get("/petitions/moderation").get_data(as_text=True)
-    assert "특정인 비방 청원" in queue and "신고 기각" in queue
+    assert "특정인 비방 청원" in queue and "특정인을 비방합니다" in queue and "신고 기각" in queue
     assert post(client, f"/petitions/{petition.id}/hide",
                 {"reason_code": "personal_data", "reason": "실명 비방 (운영 원칙 3조)", "confirmed": "y"},
                 page=f"/petitions/{petition.id}").status_code == 303
-    assert "처리 전 신고가 없습니다." in client.get("/petitions/moderation").get_data(as_text=True)
+    assert "처리할 항목이 없습니다." in client.get("/petitions/moderation").get_data(as_text=True)
     login(client, reporter)
     page = client.get(f"/petitions/{petition.id}").get_data(as_text=True)
     assert "숨김 처리되었습니다" in page and "비방하는 내용" not in page and "특정인 비방 청원" not in page
@@ -176,9 +176,9 @@ def test_the_queue_pages_through_a_long_backlog(client, db_session):
         PetitionFactory(title=f"대기 청원 {number:02d}", submitted_at=utcnow() - timedelta(hours=100 - number))
     login(client, moderator())
     first = client.get("/petitions/moderation").get_data(as_text=True)
-    assert first.count('class="card" id="petition-') == 20 and 'rel="next"' in first and "1 / 2 쪽" in first
+    assert first.count('class="card" id="case-petition-') == 20 and 'rel="next"' in first and "1 / 2 쪽" in first
     second = client.get("/petitions/moderation?page=2").get_data(as_text=True)
-    assert second.count('class="card" id="petition-') == 1 and "대기 청원 20" in second and 'rel="prev"' in second
+    assert second.count('class="card" id="case-petition-') == 1 and "대기 청원 20" in second and 'rel="prev"' in second
 
 
 def test_moderator_can_decide_from_the_petition_page_and_the_author_is_told(client, db_session):
@@ -208,7 +208,11 @@ def test_citizen_reports_the_answer(client, db_session):
                 page=f"/petitions/{petition.id}").status_code == 303
     assert [(r.subject_type, r.subject_id) for r in open_reports()] == [("petition_answer", petition.answer.id)]
     login(client, moderator())
-    assert post(client, f"/petitions/{petition.id}/reports/dismiss", page="/petitions/moderation").status_code == 303
+    queue = client.get("/petitions/moderation").get_data(as_text=True)
+    assert "청원 답변:" in queue and "검토하겠습니다." in queue and "답변이 질문과 무관합니다" in queue
+    assert post(client, "/moderation/queues/petitions/act", {"action": "dismiss",
+                                                             "items": f"petition_answer:{petition.answer.id}"},
+                page="/petitions/moderation").status_code == 303
     assert open_reports() == []
 
 

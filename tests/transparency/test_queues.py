@@ -65,13 +65,14 @@ def test_every_queue_shows_age_and_marks_items_past_their_target(client, time_ma
     # Past the two-day targets (reports, statements), not yet the five- and seven-day ones.
     time_machine.move_to(start + timedelta(days=3))
     login(client, reviewer)
-    assert overdue_marks(client) == {"/petitions/moderation": 0, "/proposals/moderation": 0,
+    # The petitions' queue holds its reported petition too.
+    assert overdue_marks(client) == {"/petitions/moderation": 1, "/proposals/moderation": 0,
                                      "/polls/moderation": 0, "/forums/review": 2, "/moderation/": 2,
                                      "/moderation/appeals": 0}
 
     time_machine.move_to(start + timedelta(days=8))
     login(client, reviewer)
-    assert overdue_marks(client) == {"/petitions/moderation": 1, "/proposals/moderation": 1,
+    assert overdue_marks(client) == {"/petitions/moderation": 2, "/proposals/moderation": 1,
                                      "/polls/moderation": 1, "/forums/review": 2, "/moderation/": 2,
                                      "/moderation/appeals": 1}
 
@@ -84,16 +85,26 @@ def test_every_queue_shows_age_and_marks_items_past_their_target(client, time_ma
 def test_a_reported_forum_comment_can_be_kept(client):
     comment = ForumCommentFactory(forum_id=ForumFactory().id, body="자전거 도로를 넓혀 주세요")
     file_report(UserFactory(), "forum_comment", comment.id, "마음에 안 듭니다")
+    file_report(UserFactory(), "forum_comment", comment.id, "마음에 안 듭니다")
+    file_report(UserFactory(), "forum_comment", comment.id, "광고입니다")
     db.session.commit()
     login(client, moderator())
     page = client.get("/forums/review").get_data(as_text=True)
-    assert "유지 (신고 기각)" in page and "마음에 안 듭니다" in page
-    response = client.post(f"/forums/review/comments/{comment.id}", data={
-        "csrf_token": csrf_token(client, "/forums/review"), "decision": "show"})
-    assert response.status_code == 303
+    assert "자전거 도로를 넓혀 주세요" in page and "처리 전 신고 3건" in page  # the text, without a click
+    assert page.index("마음에 안 듭니다") < page.index("(2건)") < page.index("광고입니다")  # grouped, counted
+    assert "유지 (신고 기각)" in page
+    response = client.post("/moderation/queues/forums/act", data={
+        "csrf_token": csrf_token(client, "/forums/review"), "items": f"forum_comment:{comment.id}",
+        "action": "dismiss"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/forums/review#queue")
     db.session.expire_all()
     assert comment.state == "visible"
     assert "자전거 도로를 넓혀 주세요" not in client.get("/forums/review").get_data(as_text=True)
+    assert client.get("/api/v1/moderation-log").json["items"][0]["act"] == "keep"
+    # Nothing left to dismiss: a second keep is refused.
+    assert client.post("/moderation/queues/forums/act", data={
+        "csrf_token": csrf_token(client, "/forums/review"), "items": f"forum_comment:{comment.id}",
+        "action": "dismiss"}).status_code == 409
 
 
 def test_reject_and_hide_ask_a_category_an_explanation_for_other_and_a_confirmation(client):
@@ -122,18 +133,88 @@ def test_bulk_actions_are_all_or_nothing(client):
     published = open_petition()
     login(client, moderator())
     page = client.get("/petitions/moderation").get_data(as_text=True)
-    assert 'form="bulk"' in page and "moderation.js" in page
+    assert 'form="bulk-petitions"' in page and "moderation.js" in page
     token = csrf_token(client, "/petitions/moderation")
+    url = "/moderation/queues/petitions/act"
     reject = {"csrf_token": token, "action": "reject", "reason_code": "advertising", "confirmed": "y"}
-    assert client.post("/petitions/moderation/bulk", data={**reject, "ids": [first.id, second.id, published.id]}
-                       ).status_code == 409
-    assert client.post("/petitions/moderation/bulk", data={**reject, "confirmed": "", "ids": [first.id]}
-                       ).status_code == 422
-    assert client.post("/petitions/moderation/bulk", data={**reject, "ids": []}).status_code == 422
-    db.session.expire_all()
-    assert (first.state, second.state, published.state) == ("pending", "pending", "open")
-    response = client.post("/petitions/moderation/bulk", data={**reject, "ids": [first.id, second.id]})
+    keys = [f"petition:{first.id}", f"petition:{second.id}"]
+    refusals = [
+        ({**reject, "items": [*keys, f"petition:{published.id}"]}, 409),  # an open petition cannot be rejected
+        ({**reject, "confirmed": "", "items": keys}, 422),  # not confirmed
+        ({**reject, "items": []}, 422),  # nothing ticked
+        ({**reject, "items": [*keys, "petition:999999"]}, 404),  # no such petition
+        ({**reject, "items": [*keys, f"proposal:{ProposalFactory().id}"]}, 404),  # another channel's item
+        ({**reject, "items": [*keys, "petition:하나"]}, 422),  # not a key
+        ({**reject, "action": "delete", "items": keys}, 422),  # no such act
+    ]
+    for data, status in refusals:
+        assert client.post(url, data=data).status_code == status, data
+        db.session.expire_all()
+        assert (first.state, second.state, published.state) == ("pending", "pending", "open")
+    # Another queue's route does not act on petitions either.
+    assert client.post("/moderation/queues/polls/act", data={**reject, "items": keys}).status_code == 404
+    assert client.post("/moderation/queues/없는대기열/act", data={**reject, "items": keys}).status_code == 404
+    response = client.post(url, data={**reject, "items": keys})
     assert response.status_code == 303
     db.session.expire_all()
     assert (first.state, second.state) == ("rejected", "rejected")
     assert first.rejection_reason == "광고·홍보 목적입니다"
+
+
+def test_every_queue_has_the_same_layout_and_bulk_acts(client):
+    from participation.forums.models import Comment as ForumComment
+    from participation.forums.models import Statement
+    from participation.polls.models import Poll
+    from participation.proposals.models import Comment as ProposalComment
+    from participation.proposals.models import Proposal
+    from tests.factories import open_proposal
+
+    author = UserFactory()
+    proposal = ProposalFactory(title="기다리는 제안")
+    poll = PollFactory(title="기다리는 시민 투표", state="pending", by_staff=False, author_id=author.id, sealed=False)
+    forum = ForumFactory(title="따릉이 공론장")
+    statement = ForumStatementFactory(text="기다리는 의견 문장", state="pending", forum_id=forum.id)
+    forum_comment = ForumCommentFactory(forum_id=forum.id, body="신고된 공론장 댓글")
+    proposal_comment = ProposalComment(proposal_id=open_proposal().id, author_id=author.id, body="신고된 제안 댓글")
+    db.session.add(proposal_comment)
+    db.session.flush()
+    file_report(UserFactory(), "forum_comment", forum_comment.id, "욕설이 있습니다")
+    file_report(UserFactory(), "proposal_comment", proposal_comment.id, "광고입니다")
+    db.session.commit()
+    login(client, moderator())
+    pages = {"/proposals/moderation": ("proposals", ["기다리는 제안", "신고된 제안 댓글", "광고입니다"]),
+             "/polls/moderation": ("polls", ["기다리는 시민 투표"]),
+             "/forums/review": ("forums", ["기다리는 의견 문장", "신고된 공론장 댓글", "욕설이 있습니다"]),
+             "/moderation/": ("reports", ["신고된 공론장 댓글", "신고된 제안 댓글", "욕설이 있습니다"])}
+    for path, (name, texts) in pages.items():
+        page = client.get(path).get_data(as_text=True)
+        assert f'form="bulk-{name}"' in page and 'name="confirmed" value="y" required' in page, path
+        assert all(text in page for text in texts), path
+    token = csrf_token(client, "/forums/review")
+
+    def bulk(name, action, *keys, **fields):
+        return client.post(f"/moderation/queues/{name}/act", data={
+            "csrf_token": token, "action": action, "items": list(keys), **fields})
+
+    hide = {"reason_code": "other", "reason": "광고 댓글", "confirmed": "y"}
+    # A proposal is not in the forums' queue; a hide needs a reason for "기타".
+    assert bulk("forums", "publish", f"forum_statement:{statement.id}", f"proposal:{proposal.id}").status_code == 404
+    assert bulk("reports", "hide", f"forum_comment:{forum_comment.id}", f"proposal_comment:{proposal_comment.id}",
+                reason_code="other", confirmed="y").status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Statement, statement.id).state == "pending"
+    assert db.session.get(ForumComment, forum_comment.id).state == "visible"
+
+    assert bulk("proposals", "publish", f"proposal:{proposal.id}").status_code == 303
+    assert bulk("polls", "reject", f"poll:{poll.id}", reason_code="unclear", confirmed="y").status_code == 303
+    assert bulk("forums", "publish", f"forum_statement:{statement.id}").status_code == 303
+    assert bulk("reports", "hide", f"forum_comment:{forum_comment.id}", f"proposal_comment:{proposal_comment.id}",
+                **hide).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).state == "open"
+    assert db.session.get(Poll, poll.id).state == "rejected"
+    assert db.session.get(Statement, statement.id).state == "approved"
+    assert db.session.get(ForumComment, forum_comment.id).state == "hidden"
+    assert db.session.get(ProposalComment, proposal_comment.id).hidden_at is not None
+    for path in pages:
+        assert "처리할 항목이 없습니다." in client.get(path).get_data(as_text=True), path
