@@ -136,6 +136,9 @@ DEFAULTS = {
     # it on any poll besides.
     "IDENTITY_FOR_BINDING_PETITIONS": True,
     "IDENTITY_FOR_ELIGIBILITY_POLLS": True,
+    # Budget processes (시민참여예산) decide how city money is spent: binding, like a resident audit, and voted on
+    # by a district's residents or age bands. Supporting and voting require identity when proposals open.
+    "IDENTITY_FOR_BUDGETS": True,
     # Moderation (검토): days an author has to appeal a rejection or hiding, once (core/appeals.py).
     "APPEAL_DAYS": 14,
     # Each moderation queue's service level: days an item may wait before it is shown as overdue
@@ -163,6 +166,7 @@ SETTINGS = (
     "PROPOSAL_MAYOR_THRESHOLD", "PROPOSAL_EXTENSION_DAYS",
     "REPORT_MIN_ACCOUNT_HOURS",
     "DISTRICT_CHANGE_DAYS", "IDENTITY_FOR_BINDING_PETITIONS", "IDENTITY_FOR_ELIGIBILITY_POLLS",
+    "IDENTITY_FOR_BUDGETS",
     "APPEAL_DAYS", "PROPOSAL_REVIEW_DAYS", "POLL_REVIEW_DAYS", "STATEMENT_REVIEW_DAYS", "REPORT_REVIEW_DAYS",
     "APPEAL_REVIEW_DAYS",
 )

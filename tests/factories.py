@@ -56,6 +56,20 @@ def admin(**kwargs) -> User:
     return UserFactory(roles=["admin"], **kwargs)
 
 
+def verified_person(user, label: str | None = None) -> User:
+    """The account linked to a verified person (본인인증), as if it had verified at the provider: `label` stands
+    for the provider's person identifier (only its keyed hash is stored)."""
+    from participation.accounts.identity import person_hash
+    from participation.accounts.models import VerifiedIdentity
+
+    session = UserFactory._meta.sqlalchemy_session
+    session.add(VerifiedIdentity(user_id=user.id, person_hash=person_hash(label or f"CI-test-{user.id}"),
+                                 issuer="test", district=user.district, birth_year=user.birth_year))
+    session.flush()
+    session.expire(user, ["identity"])
+    return user
+
+
 # --- proposals (시민제안) -------------------------------------------------------------------------------------
 
 from participation.proposals.models import Proposal  # noqa: E402

@@ -58,6 +58,10 @@ class ProcessCreateSchema(BaseSchema):
     proposing_closes_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)
     voting_opens_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)
     voting_closes_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)
+    verification = ma.fields.String(load_default="email", metadata={
+        "enum": ["email", "identity"],
+        "description": "what supporting and voting require: a verified e-mail, or identity verification (본인인증); "
+                       "the setting IDENTITY_FOR_BUDGETS (on by default) requires identity when proposals open"})
 
 
 class ProjectSchema(ma.Schema):
@@ -108,6 +112,10 @@ class ProcessSchema(ma.Schema):
         "description": "people who voted, as of participants_as_of"})
     participants_as_of = ma.fields.DateTime(allow_none=True, required=True)
     source = ma.fields.String(required=True, metadata={"enum": ["platform", "pabulib"]})
+    verification = ma.fields.String(required=True, metadata={
+        "enum": ["email", "identity"],
+        "description": "what supporting and voting require: a verified e-mail, or identity verification (본인인증); "
+                       "set when proposals open. Without it: 403 identity_required, naming where to verify"})
 
 
 class ProcessListArgs(PageArgs):

@@ -22,7 +22,7 @@ from participation.budgets.models import ProcessState
 from participation.budgets.services import write_allocation
 from participation.core import ballot_box
 from participation.core.time import KST, kst_today, utcnow
-from participation.demo_accounts import DEMO_PASSWORD, GIVEN, SURNAMES
+from participation.demo_accounts import DEMO_PASSWORD, GIVEN, SURNAMES, verified
 from participation.extensions import db
 
 DEMO_NOTE = "\n\n(데모용 예시 사업입니다. 실제 서울시·마포구 사업이 아닙니다.)"
@@ -127,6 +127,10 @@ def seed(people) -> None:
     officer = people["staff"][0]
     chooser = random.Random(2026)
     residents = demo_residents(RESIDENTS)
+    # Supporting and voting in a budget process require identity verification (IDENTITY_FOR_BUDGETS): the demo's
+    # residents are verified persons. The demo citizen (citizen@example.com, 마포구) is not: they verify at the
+    # development provider, then vote in this year's 마포구 process.
+    verified(residents)
     year = kst_today().year
     now = utcnow()
 
@@ -182,6 +186,7 @@ def seed(people) -> None:
         proposing_closes_at=now + timedelta(days=30), voting_opens_at=now + timedelta(days=60),
         voting_closes_at=now + timedelta(days=75))
     services.transition(upcoming, ProcessState.proposing, officer)
+    verified(people["citizen"][10:10 + 5 * (len(NEXT_YEAR) + 1)])  # its supporters
     for number, (title, cost, category, place) in enumerate(NEXT_YEAR):
         project = services.propose_project(upcoming, people["citizen"][1 + number], title=title, cost=cost,
                                            category=category, place=place, description=title + DEMO_NOTE)

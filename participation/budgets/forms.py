@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     IntegerField,
     MultipleFileField,
@@ -50,6 +51,7 @@ class ProcessForm(FlaskForm):
     proposing_closes_at = DateTimeLocalField(_l("제안 마감 (한국 시간)"), format=TIME_FORMAT, validators=[Optional()])
     voting_opens_at = DateTimeLocalField(_l("투표 시작 (한국 시간)"), format=TIME_FORMAT, validators=[Optional()])
     voting_closes_at = DateTimeLocalField(_l("투표 마감 (한국 시간)"), format=TIME_FORMAT, validators=[Optional()])
+    requires_identity = BooleanField(_l("본인인증한 시민만 공감·투표"))
 
     def service_fields(self) -> dict:
         return {"title": self.title.data, "description": self.description.data or "", "budget": self.budget.data,
@@ -58,7 +60,8 @@ class ProcessForm(FlaskForm):
                 "eligible_age_bands": self.eligible_age_bands.data or [],
                 "proposing_closes_at": kst_to_utc(self.proposing_closes_at.data),
                 "voting_opens_at": kst_to_utc(self.voting_opens_at.data),
-                "voting_closes_at": kst_to_utc(self.voting_closes_at.data)}
+                "voting_closes_at": kst_to_utc(self.voting_closes_at.data),
+                "verification": "identity" if self.requires_identity.data else "email"}
 
 
 class ProjectForm(FlaskForm):

@@ -113,6 +113,9 @@ class BudgetProcess(BoxColumns, Base):
     ballot_kind: Mapped[BallotKind] = mapped_column(String(20), default=BallotKind.knapsack)
     max_projects: Mapped[int | None]
     rule: Mapped[Rule] = mapped_column(String(20), default=Rule.greedy)
+    # What supporting a project and voting require: "email" or "identity" (본인인증). Staff may ask for identity
+    # at creation; when proposals open, the setting IDENTITY_FOR_BUDGETS requires it of every process.
+    verification: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The phases' planned dates; the periodic job moves the process when they come.
     proposing_closes_at: Mapped[datetime | None]

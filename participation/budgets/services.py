@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from participation.accounts import identity
 from participation.budgets import allocation, counts, queries
 from participation.budgets.box import BUDGET_BOX
 from participation.budgets.models import (
@@ -42,7 +43,7 @@ from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.receipts import new_receipt, receipt_hash
 from participation.core.seoul import AGE_BANDS, CATEGORIES, DISTRICTS
-from participation.core.settings import require_participation_open
+from participation.core.settings import get_setting, require_participation_open
 from participation.core.tally_keys import TallyKeyError
 from participation.core.time import start_of_kst_day, to_kst, utcnow
 from participation.extensions import db
@@ -87,6 +88,14 @@ def proposals_close_ahead(process: BudgetProcess, step) -> None:
     if process.proposing_closes_at is not None and process.proposing_closes_at <= step.at:
         raise ValidationError({"proposing_closes_at": _l(
             "제안 마감 시각이 이미 지났습니다. 날짜를 고친 뒤 시작하세요.")})
+
+
+@LIFECYCLE.on_enter(S.proposing)
+def proposals_open(process: BudgetProcess, step) -> None:
+    """The process opens to the public: it takes the verification its supporters and voters need from the
+    setting in force now (IDENTITY_FOR_BUDGETS), or keeps what staff asked for."""
+    if get_setting("IDENTITY_FOR_BUDGETS"):
+        process.verification = identity.IDENTITY
 
 
 @LIFECYCLE.guard(S.voting)
@@ -214,14 +223,16 @@ def _check_ballot(ballot, max_projects, errors: dict) -> int | None:
 
 def create_process(actor, *, title, budget, description="", district=None, categories=(), ballot="knapsack",
                    max_projects=None, rule="greedy", eligible_age_bands=(), proposing_closes_at=None,
-                   voting_opens_at=None, voting_closes_at=None) -> BudgetProcess:
-    """Staff open a process as a draft; its rules (ballot, allocation rule, budget) are fixed from voting on."""
+                   voting_opens_at=None, voting_closes_at=None, verification=identity.EMAIL) -> BudgetProcess:
+    """Staff open a process as a draft; its rules (ballot, allocation rule, budget) are fixed from voting on.
+    `verification` asks identity of supporters and voters even where the setting does not (proposals_open)."""
     require_role(actor, Role.staff)
     fields = check_process_fields(
         title=title, description=description, budget=budget, district=district, categories=list(categories or ()),
         ballot=ballot, max_projects=max_projects, rule=rule, eligible_age_bands=list(eligible_age_bands or ()),
         proposing_closes_at=proposing_closes_at, voting_opens_at=voting_opens_at, voting_closes_at=voting_closes_at)
-    process = BudgetProcess(**fields, state=ProcessState.draft, author_id=actor.id)
+    process = BudgetProcess(**fields, state=ProcessState.draft, author_id=actor.id,
+                            verification=identity.check_level(verification))
     db.session.add(process)
     db.session.flush()
     audit(actor, SUBJECT, process.id, "created:draft")
@@ -282,6 +293,7 @@ def support_project(project: BudgetProject, actor) -> ProjectSupport:
     if project.process.state != ProcessState.proposing or project.status in (
             ProjectStatus.infeasible, ProjectStatus.merged):
         raise Conflict(_l("지금은 공감할 수 없습니다."), code="not_proposing")
+    identity.require_level(actor, project.process.verification)
     support = insert_once(ProjectSupport, ("project_id", "user_id"), project_id=project.id, user_id=actor.id,
                           created_at=utcnow())
     if support is None:
@@ -373,6 +385,7 @@ def require_may_vote(process: BudgetProcess, user) -> None:
     problem = eligibility_problem(process, user)
     if problem:
         raise Forbidden(problem, code="not_eligible")
+    identity.require_level(user, process.verification)
 
 
 def ballot_projects(process: BudgetProcess) -> list[BudgetProject]:

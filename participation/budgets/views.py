@@ -40,6 +40,7 @@ from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
 from participation.core.response_cache import cached_for_anonymous
 from participation.core.seoul import CATEGORIES
+from participation.core.settings import get_setting
 from participation.extensions import db
 
 bp = Blueprint("budgets", __name__, url_prefix="/budgets")
@@ -283,7 +284,7 @@ def bulletin(budget_id):
 @login_required
 def create():
     require_role(current_user, Role.staff)
-    form = ProcessForm()
+    form = ProcessForm(requires_identity=get_setting("IDENTITY_FOR_BUDGETS"))
     if form.validate_on_submit():
         try:
             process = services.create_process(current_user, **form.service_fields())

@@ -14,10 +14,9 @@ from io import BytesIO
 from flask import current_app
 from PIL import Image, ImageDraw
 
-from participation.accounts.identity import person_hash
-from participation.accounts.models import VerifiedIdentity
 from participation.core import ballot_box
 from participation.core.time import utcnow
+from participation.demo_accounts import verified
 from participation.extensions import db
 from participation.polls import images, services
 from participation.polls.box import POLL_BOX
@@ -55,17 +54,6 @@ def with_key(poll):
     """The poll's key pair, as the worker's job makes it when a poll is created."""
     poll.public_key = ballot_box.prepare_key(POLL_BOX, poll.id)
     return poll
-
-
-def verified(people) -> None:
-    """Link each demo voter to a demo person, as if each had verified through the identity provider (the person
-    identifiers are made up; only their keyed hashes are stored, as for real ones)."""
-    for user in people:
-        if db.session.get(VerifiedIdentity, user.id) is None:
-            db.session.add(VerifiedIdentity(user_id=user.id, person_hash=person_hash(f"demo-person-{user.id}"),
-                                            issuer="demo", district=user.district, birth_year=user.birth_year))
-            db.session.expire(user, ["identity"])
-    db.session.flush()
 
 
 def seed(people) -> None:

@@ -10,7 +10,14 @@ from participation.budgets.services import write_allocation
 from participation.core.time import utcnow
 from participation.extensions import db
 from tests.conftest import api_token
-from tests.factories import BudgetProcessFactory, BudgetProjectFactory, UserFactory, budget_with_projects, staff
+from tests.factories import (
+    BudgetProcessFactory,
+    BudgetProjectFactory,
+    UserFactory,
+    budget_with_projects,
+    staff,
+    verified_person,
+)
 
 
 def count(model) -> int:
@@ -35,7 +42,8 @@ def test_staff_create_a_draft_and_run_it_to_voting(client):
     assert "proposing" in moved.json["error"]["message"]
     assert client.post(f"/api/v1/budgets/{process['id']}/transitions", json={"to": "proposing"},
                        headers=headers).json["status"] == "proposing"
-    citizen = api_token(client, UserFactory(district="마포구"))
+    # Supporting requires identity verification from the opening (IDENTITY_FOR_BUDGETS).
+    citizen = api_token(client, verified_person(UserFactory(district="마포구")))
     proposed = client.post(f"/api/v1/budgets/{process['id']}/projects", headers=citizen, json={
         "title": "망원동 골목 보안등", "description": "어두운 골목 40곳", "cost": 80_000_000, "category": "safety",
         "place": "망원1동", "status": "feasible"})

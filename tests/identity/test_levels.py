@@ -5,24 +5,14 @@ from datetime import timedelta
 
 import pytest
 
-from participation.accounts.identity import person_hash
-from participation.accounts.models import VerifiedIdentity
 from participation.core.settings import set_setting
 from participation.core.time import utcnow
-from participation.extensions import db
 from participation.petitions import services as petitions
 from participation.polls import services as polls
 from tests import factories
 from tests.conftest import api_token, login
+from tests.factories import verified_person
 from tests.identity.conftest import page_text, person, verify
-
-
-def verified_person(user, label: str):
-    db.session.add(VerifiedIdentity(user_id=user.id, person_hash=person_hash(label), issuer="test",
-                                    district=user.district, birth_year=user.birth_year))
-    db.session.flush()
-    db.session.expire(user, ["identity"])
-    return user
 
 
 def opened_petition(kind: str):
