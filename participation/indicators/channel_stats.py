@@ -14,7 +14,8 @@ Definitions (written on the page too):
 - new items: petitions and proposals by the time they were submitted (the indicator feeds' "received"),
   polls, surveys and forums by the time they opened;
 - participations: signatures, supports, poll participations, submitted survey responses and forum
-  comments made in the month (one person can take part in several items);
+  comments made in the month (one person can take part in several items); signatures and supports that staff
+  voided (a burst from one network, core/networks.py) do not count, here as in the items' own counts;
 - conversion: for the items that opened (petitions/proposals: were published) in the month, everything
   they gathered so far divided by the number of those items, and for petitions and proposals the share
   that reached the answer (review) threshold they opened with.
@@ -77,6 +78,9 @@ BREAKDOWN_LABELS = {
     "forum_commenters": _l("공론장 댓글 참여자 (현재 거주 자치구 기준)"),
 }
 POLL_NOT_OPENED = (PollState.pending, PollState.rejected, PollState.draft, PollState.scheduled)
+# Signatures and supports count unless staff voided them (the channels' counts.py skip them the same way).
+SIGNATURE_COUNTS = Signature.void_id.is_(None)
+SUPPORT_COUNTS = Support.void_id.is_(None)
 
 
 UNKNOWN = "-"  # acts of people without a district or an age band: in the totals, never a row of their own
@@ -213,17 +217,19 @@ def monthly(year: int) -> list[Row]:
     rows: list[Row] = []
     # Petitions
     rows.append(_new_row("petitions", _count_new(Petition.submitted_at, year)))
-    rows.append(_acts_row("petitions", _count_acts(Signature.created_at, Signature.user_id, year),
-                          _year_people(Signature.user_id, Signature.created_at, year)))
+    rows.append(_acts_row("petitions", _count_acts(Signature.created_at, Signature.user_id, year, SIGNATURE_COUNTS),
+                          _year_people(Signature.user_id, Signature.created_at, year, SIGNATURE_COUNTS)))
+    signatures = select(Signature.petition_id, Signature.user_id).where(SIGNATURE_COUNTS).subquery()
     rows += _conversion_rows("petitions", _conversion(
-        Petition, Petition.published_at, Signature.petition_id, Signature.user_id, year,
+        Petition, Petition.published_at, signatures.c.petition_id, signatures.c.user_id, year,
         threshold_column=Petition.answer_threshold), ("per_item", "reached"))
     # Proposals
     rows.append(_new_row("proposals", _count_new(Proposal.submitted_at, year)))
-    rows.append(_acts_row("proposals", _count_acts(Support.created_at, Support.user_id, year),
-                          _year_people(Support.user_id, Support.created_at, year)))
+    rows.append(_acts_row("proposals", _count_acts(Support.created_at, Support.user_id, year, SUPPORT_COUNTS),
+                          _year_people(Support.user_id, Support.created_at, year, SUPPORT_COUNTS)))
+    supports = select(Support.proposal_id, Support.user_id).where(SUPPORT_COUNTS).subquery()
     rows += _conversion_rows("proposals", _conversion(
-        Proposal, Proposal.published_at, Support.proposal_id, Support.user_id, year,
+        Proposal, Proposal.published_at, supports.c.proposal_id, supports.c.user_id, year,
         threshold_column=Proposal.review_threshold), ("per_item", "reached"))
     # Polls
     opened = Poll.state.not_in(POLL_NOT_OPENED)
@@ -261,12 +267,12 @@ def _snapshot_breakdown(model, column_name: str, time_column, year: int, *condit
     return {value or UNKNOWN: (count, people) for value, count, people in rows}
 
 
-def _profile_breakdown(act_model, act_user_column, time_column, dimension: str, year: int) -> dict:
+def _profile_breakdown(act_model, act_user_column, time_column, dimension: str, year: int, *conditions) -> dict:
     """By the person's district or birth year as it is now (the act keeps neither)."""
     column = User.district if dimension == "district" else User.birth_year
     rows = db.session.execute(select(column, func.count(), func.count(distinct(act_user_column)))
                               .join(User, User.id == act_user_column)
-                              .where(in_year(time_column, year)).group_by(column))
+                              .where(in_year(time_column, year), *conditions).group_by(column))
     if dimension == "district":
         return {value or UNKNOWN: (count, people) for value, count, people in rows}
     today = kst_today()
@@ -284,8 +290,10 @@ def breakdown(year: int) -> dict[str, dict[str, dict[str, int | None]]]:
     result = {}
     for dimension, keys in (("district", DISTRICTS), ("age_band", AGE_BANDS)):
         raw = {
-            "petition_signatures": _snapshot_breakdown(Signature, dimension, Signature.created_at, year),
-            "proposal_supports": _profile_breakdown(Support, Support.user_id, Support.created_at, dimension, year),
+            "petition_signatures": _snapshot_breakdown(Signature, dimension, Signature.created_at, year,
+                                                       SIGNATURE_COUNTS),
+            "proposal_supports": _profile_breakdown(Support, Support.user_id, Support.created_at, dimension, year,
+                                                    SUPPORT_COUNTS),
             "poll_participations": _snapshot_breakdown(Participation, dimension, Participation.created_at, year),
             "survey_responses": _snapshot_breakdown(Response, dimension, Response.submitted_at, year, submitted),
             "forum_commenters": _profile_breakdown(ForumComment, ForumComment.author_id, ForumComment.created_at,

@@ -7,7 +7,7 @@ The planted data set straddles the January/February 2025 boundary in KST: 2025-0
 import csv
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -204,3 +204,45 @@ def test_staff_and_admins_see_them_and_years_outside_the_plan_are_404(client, db
     assert client.get("/indicators/statistics.csv?year=2027").status_code == 200
     assert client.get("/indicators/statistics?year=2040").status_code == 404
     assert client.get("/indicators/statistics.csv?year=2023").status_code == 404
+
+
+def test_a_voided_burst_stops_counting_in_the_statistics(client, db_session, redis):
+    """Signatures and supports staff voided (a burst from one network, issue 18 item 8) stay in the database but
+    count nowhere: not in the petition's count, and not in the staff statistics either."""
+    from participation.core.time import kst_today, utcnow
+    from participation.staff import bursts
+    from tests.security.conftest import bearer
+
+    year = kst_today().year
+    petition = factories.open_petition(answer_threshold=30)
+    proposal = factories.open_proposal(review_threshold=30)
+
+    def take_part(address, district):
+        user = factories.UserFactory(district=district)
+        environ = {"REMOTE_ADDR": address}
+        assert client.post(f"/api/v1/petitions/{petition.id}/signatures", headers=bearer(user),
+                           environ_base=environ).status_code == 201
+        assert client.post(f"/api/v1/proposals/{proposal.id}/supports", headers=bearer(user),
+                           environ_base=environ).status_code == 201
+
+    for number in range(23):  # 23 people, each from a network of their own: 12 in 마포구, 11 in 중구
+        take_part(f"10.{number}.0.1", "마포구" if number < 12 else "중구")
+    for number in range(10):  # ten accounts from one /24 in a few minutes
+        take_part(f"198.51.100.{10 + number}", "마포구")
+
+    def figures():
+        rows = {(row.channel, row.measure): row for row in channel_stats.monthly(year)}
+        table = channel_stats.breakdown(year)["district"]["마포구"]
+        return {channel: (rows[(channel, "participations")].total, rows[(channel, "per_item")].total,
+                          rows[(channel, "reached")].total, table[source])
+                for channel, source in (("petitions", "petition_signatures"), ("proposals", "proposal_supports"))}
+
+    # (participations in the year, per item, % of items past the threshold of 30, 마포구's cell)
+    assert figures() == {"petitions": (33, 33.0, 100.0, 22), "proposals": (33, 33.0, 100.0, 22)}
+    officer = factories.staff()
+    start, end = utcnow() - timedelta(hours=1), utcnow()
+    for channel, item in (("petitions", petition), ("proposals", proposal)):
+        burst = bursts.open_burst(officer, channel, item.id, "198.51.100.10", start, end)
+        assert bursts.void(officer, burst.id, "한 대역에서 몇 분 만에 몰린 자동 참여").voided_count == 10
+    assert figures() == {"petitions": (23, 23.0, 0.0, 12), "proposals": (23, 23.0, 0.0, 12)}
+    assert db.session.query(Signature).filter_by(petition_id=petition.id).count() == 33  # kept, marked
