@@ -9,7 +9,7 @@ from participation.api import API_PREFIX
 from participation.core.text import render_markdown
 from tests import factories
 from tests.security.conftest import World, bearer, path_for, snapshot, web_client
-from tests.security.test_routes import ROUTES, route_keys, url_values
+from tests.security.test_routes import ROUTES, form_value, resolve, route_keys, url_values
 
 # RFC 8058 one-click unsubscribe: the mail program posts without a CSRF token; the signed token in the path is the
 # proof (tests/foundation/test_unsubscribe.py forges it).
@@ -36,7 +36,7 @@ def test_form_post_without_csrf_token_is_refused_and_writes_nothing(app, db_sess
     before = snapshot()
     for who, user_id in callers.items():
         client = web_client(app, user_id)
-        body = {name: value(world) if callable(value) else value for name, value in (expect.body or {}).items()}
+        body = {name: form_value(value) for name, value in (resolve(world, expect.body) or {}).items()}
         response = client.open(path, method=key.split(" ", 1)[0], data=body)
         refused_earlier = key in HEADERS_FIRST_ROUTES and who != "admin" and response.status_code in (302, 403)
         assert response.status_code == 400 or refused_earlier, f"{key} as {who} without CSRF: {response.status_code}"
