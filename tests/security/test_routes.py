@@ -144,8 +144,8 @@ def forum_attachment(state: str = "open"):
     return make
 
 
-def proposal_image():
-    """A photo of the citizen's pending proposal, with its file in the storage."""
+def proposal_image(state: str = "pending"):
+    """A photo of the citizen's proposal (pending unless told), with its file in the storage."""
     def make(w):
         from participation.core import storage
         from participation.extensions import db
@@ -153,13 +153,13 @@ def proposal_image():
         from participation.proposals.models import ProposalImage
 
         def attach():
-            row = ProposalImage(proposal_id=w.proposal("pending").id, stored_name=f"route-{w.citizen.id}.png",
+            row = ProposalImage(proposal_id=w.proposal(state).id, stored_name=f"route-{state}-{w.citizen.id}.png",
                                 content_type="image/png", width=1, height=1, size=1)
             db.session.add(row)
             db.session.flush()
             storage.save(images.image_key(row), b"\x89PNG", row.content_type)
             return row
-        return w.item("proposal_image", attach).id
+        return w.item(("proposal_image", state), attach).id
     return make
 
 
@@ -249,8 +249,8 @@ def budget_project(state: str = "voting", number: int = 0):
     return lambda w: w.budget(state).projects[number].id
 
 
-def budget_project_image():
-    """A photo of the citizen's project in the voting process, with its file in the storage."""
+def budget_project_image(state: str = "voting"):
+    """A photo of the citizen's project in the process (voting unless told), with its file in the storage."""
     def make(w):
         from participation.budgets import images
         from participation.budgets.models import BudgetProjectImage
@@ -258,14 +258,14 @@ def budget_project_image():
         from participation.extensions import db
 
         def attach():
-            row = BudgetProjectImage(project_id=w.budget("voting").projects[0].id,
-                                     stored_name=f"route-budget-{w.citizen.id}.png", content_type="image/png",
+            row = BudgetProjectImage(project_id=w.budget(state).projects[0].id,
+                                     stored_name=f"route-budget-{state}-{w.citizen.id}.png", content_type="image/png",
                                      width=1, height=1, size=1)
             db.session.add(row)
             db.session.flush()
             storage.save(images.image_key(row), b"\x89PNG", row.content_type)
             return row
-        return w.item("budget_project_image", attach).id
+        return w.item(("budget_project_image", state), attach).id
     return make
 
 
@@ -292,18 +292,18 @@ def draft_poll_option():
     return lambda w: w.poll("draft").options[0].id
 
 
-def poll_option_image():
-    """A picture of the first option of the World's open poll, with its file in the storage."""
+def poll_option_image(state: str = "open"):
+    """A picture of the first option of the World's poll (open unless told), with its file in the storage."""
     def make(w):
         from participation.core import storage
         from participation.polls import images
 
         def attach():
-            option = w.poll().options[0]
+            option = w.poll(state).options[0]
             option.image_name, option.image_content_type = f"route-{option.id}.png", "image/png"
             storage.save(images.image_key(option), b"\x89PNG", "image/png")
             return option
-        return w.item("poll_option_image", attach).id
+        return w.item(("poll_option_image", state), attach).id
     return make
 
 
@@ -933,6 +933,7 @@ AUTHOR_ONLY = "hidden  ok      hidden  hidden  hidden  hidden"
 AUTHOR_AND_MODERATORS = "hidden  ok      hidden  ok      hidden  ok"
 STAFF_ONLY = "hidden  hidden  hidden  hidden  ok      ok"
 NOTICE_TO_ALL = "ok      ok      ok      ok      ok      ok"
+NOT_TALLIED = "hidden  hidden  hidden  hidden  403:results_hidden 403:results_hidden"  # staff see the draft, no result
 VARIANTS: list[tuple[str, str, Expect]] = [
     *[(key, state, r(outcomes, petition_id=petition(state)))
       for key in ("GET petitions.detail", "GET petitions_api.get_petition", "GET petitions.history")
@@ -953,6 +954,39 @@ VARIANTS: list[tuple[str, str, Expect]] = [
       for key in ("GET surveys.detail", "GET surveys_api.get_survey")],
     *[(key, "draft", r(STAFF_ONLY, budget_id=budget("draft")))
       for key in ("GET budgets.detail", "GET budgets_api.detail", "GET budgets_api.projects")],
+    # The item's other pages, files and data: as the item itself.
+    *[("GET proposals.image", state, r(outcomes, image_id=proposal_image(state)))
+      for state, outcomes in (("open", PUBLIC), ("rejected", AUTHOR_AND_MODERATORS),
+                              ("hidden", AUTHOR_AND_MODERATORS))],
+    *[(key, state, r(outcomes, poll_id=lambda w, state=state: w.poll(state).id))
+      for key in ("GET polls.results", "GET polls_api.results")
+      for state, outcomes in (("draft", STAFF_ONLY), ("pending", AUTHOR_AND_MODERATORS),
+                              ("hidden", "hidden  hidden  hidden  ok      ok      ok"))],
+    *[("GET polls.receipt", state, r(outcomes, poll_id=lambda w, state=state: w.poll(state).id))
+      for state, outcomes in (("draft", "login   hidden  hidden  hidden  ok      ok"),
+                              ("pending", "login   ok      hidden  ok      hidden  ok"))],
+    ("GET polls.option_image", "draft", r(STAFF_ONLY, option_id=poll_option_image("draft"))),
+    *[(key, "draft", r(STAFF_ONLY, forum_id=forum("draft"), **values))
+      for key, values in (("GET forums.export", {"name": "votes.csv"}),
+                          ("GET forums_api.export", {"name": "polis-export.zip"}),
+                          ("GET forums.attachment", {"attachment_id": forum_attachment("draft")}))],
+    ("GET forums_api.next_statement", "draft",
+     r("login   hidden  hidden  hidden  ok      ok", forum_id=forum("draft"))),
+    *[(key, "draft", r(outcomes, survey_id=survey("draft")))
+      for key, outcomes in (("GET surveys.respond", "login   hidden  hidden  hidden  ok      ok"),
+                            ("GET surveys.thanks", "login   hidden  hidden  hidden  ok      ok"),
+                            ("GET surveys.results", STAFF_ONLY), ("GET surveys.report", STAFF_ONLY),
+                            ("GET surveys_api.survey_results", STAFF_ONLY))],
+    *[(key, "draft", r(outcomes, budget_id=budget("draft"), **values))
+      for key, outcomes, values in (
+          ("GET budgets.project", STAFF_ONLY, {"project_id": budget_project("draft")}),
+          ("GET budgets_api.project_detail", STAFF_ONLY, {"project_id": budget_project("draft")}),
+          ("GET budgets.bulletin", STAFF_ONLY, {}),
+          *[(key, NOT_TALLIED, {}) for key in ("GET budgets.results", "GET budgets.chart", "GET budgets.pabulib",
+                                               "GET budgets_api.results", "GET budgets_api.receipts")],
+          ("GET budgets.receipt", "login   hidden  hidden  hidden  ok      ok", {}),
+          ("GET budgets.propose", "login   hidden  hidden  hidden  ok      ok", {}))],
+    ("GET budgets.image", "draft", r(STAFF_ONLY, image_id=budget_project_image("draft"))),
 ]
 
 CHECKED_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
