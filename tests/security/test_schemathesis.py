@@ -1,7 +1,8 @@
 """Schemathesis against /api/v1/openapi.json, loaded from the Flask app itself: every operation, called
 with a staff member's bearer token, never answers 5xx; with valid input it answers a documented
 status with a body that matches the schema; with invalid input it still never answers 5xx. Every generated body
-is sent again as text/plain and as a chunked stream: never a 5xx either.
+is sent again as text/plain and as a chunked stream, and so is a body that is not JSON (to every operation, those
+without a body too): never a 5xx either.
 
 Bounded (EXAMPLES per operation and mode, no deadline) so the whole run stays around a minute. Every
 failing operation is listed with its error and a curl command that reproduces it.
@@ -30,37 +31,46 @@ VALID_CHECKS = [not_a_server_error, status_code_conformance, response_schema_con
 INVALID_CHECKS = [not_a_server_error]
 
 
-def as_other_bodies(app, case, headers: dict) -> list[tuple[str, int]]:
+# Bodies that are not JSON, sent to every operation with its first generated case: deep nesting, Korean text, bytes
+# that are not UTF-8, an empty body.
+NOT_JSON = (b"[" * 100_000, "청원에 동의합니다".encode(), b"\xff\xfe\x00{", b"")
+
+
+def as_other_bodies(app, case, headers: dict, number: int) -> list[tuple[str, int]]:
     """The case's body sent again as text/plain and as a chunked stream (no Content-Length, as gunicorn hands a
-    chunked upload to the app): the API reads JSON whatever the Content-Type, so neither may reach a 5xx."""
-    if case.body is NOT_SET or not isinstance(case.body, dict | list | str | int | float | bool | None):
-        return []
-    raw = json.dumps(case.body, ensure_ascii=False).encode()
+    chunked upload to the app), and with the first case (`number` 1) NOT_JSON the same two ways, whether or not the
+    operation takes a body: the API reads JSON whatever the Content-Type, so none may reach a 5xx."""
+    bodies = list(NOT_JSON) if number == 1 else []
+    if case.body is not NOT_SET and isinstance(case.body, dict | list | str | int | float | bool | None):
+        bodies.insert(0, json.dumps(case.body, ensure_ascii=False).encode())
     path = case.formatted_path + ("?" + urlencode(case.query or {}, doseq=True) if case.query else "")
     answers = []
-    for kind in ("text/plain", "chunked"):
-        environ = EnvironBuilder(path=path, method=case.method.upper(), headers={
-            **headers, "Content-Type": "text/plain" if kind == "text/plain" else "application/json"}).get_environ()
-        environ["wsgi.input"] = io.BytesIO(raw)
-        if kind == "chunked":
-            environ.pop("CONTENT_LENGTH", None)
-            environ["HTTP_TRANSFER_ENCODING"] = "chunked"
-            environ["wsgi.input_terminated"] = True
-        else:
-            environ["CONTENT_LENGTH"] = str(len(raw))
-        response = app.response_class.from_app(app, environ, buffered=True)
-        answers.append((kind, response.status_code))
+    for raw in bodies:
+        for kind in ("text/plain", "chunked"):
+            environ = EnvironBuilder(path=path, method=case.method.upper(), headers={
+                **headers, "Content-Type": "text/plain" if kind == "text/plain" else "application/json"}).get_environ()
+            environ["wsgi.input"] = io.BytesIO(raw)
+            if kind == "chunked":
+                environ.pop("CONTENT_LENGTH", None)
+                environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+                environ["wsgi.input_terminated"] = True
+            else:
+                environ["CONTENT_LENGTH"] = str(len(raw))
+            response = app.response_class.from_app(app, environ, buffered=True)
+            answers.append((f"{kind} {raw[:20]!r}", response.status_code))
     return answers
 
 
 def run_operation(app, operation, mode: GenerationMode, headers: dict, checks: list) -> None:
+    sent = []
     @given(operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck), phases=[hypothesis.Phase.explicit,
                                                               hypothesis.Phase.generate])
     def check(case):
         case.call_and_validate(headers=headers, checks=checks)
-        for kind, status in as_other_bodies(app, case, headers):
+        sent.append(case)
+        for kind, status in as_other_bodies(app, case, headers, len(sent)):
             assert status < 500, f"{kind} body answered {status}: {case.as_curl_command()}"
 
     check()
