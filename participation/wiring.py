@@ -137,13 +137,20 @@ def register_blueprints(app: Flask, api) -> None:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
 
 
+def content_security_policy(*form_targets: str) -> str:
+    """The pages' policy; `form_targets` are origins a page's forms may lead to besides this one (browsers apply
+    form-action to where the answer redirects too: the identity page's form ends at the provider)."""
+    form_action = " ".join(("'self'", *form_targets))
+    return ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+            f"base-uri 'self'; form-action {form_action}; frame-ancestors 'none'")
+
+
 # Sent with every answer unless the view set its own.
 SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "same-origin"),
     ("X-Frame-Options", "DENY"),
-    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+    ("Content-Security-Policy", content_security_policy()),
 )
 
 

@@ -18,6 +18,7 @@ import re
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client.errors import OAuthError
@@ -126,6 +127,18 @@ def provider_metadata() -> dict:
     if metadata.get("issuer") != issuer() or not all(isinstance(metadata.get(name), str) for name in needed):
         raise ProviderUnavailable()
     return metadata
+
+
+def authorization_origin() -> str | None:
+    """The origin of the provider's authorization endpoint, where the identity page's form ends up (through a 303):
+    the page's Content-Security-Policy must allow it in form-action, or browsers block the redirect. None while
+    no provider answers (then `start` says so)."""
+    try:
+        parts = urlsplit(provider_metadata()["authorization_endpoint"])
+    except ProviderUnavailable:
+        return None
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return origin if re.fullmatch(r"https?://[A-Za-z0-9.:\[\]-]+", origin) else None
 
 
 def start(user: User, redirect_uri: str) -> str:

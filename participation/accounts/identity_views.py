@@ -3,7 +3,7 @@ back (accounts/identity.py does the work)."""
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,6 +13,7 @@ from participation.config import is_development
 from participation.core.errors import DomainError
 from participation.core.forms import ConfirmForm, require_valid
 from participation.extensions import db
+from participation.wiring import content_security_policy
 
 bp = Blueprint("identity", __name__)
 NEXT = "identity_next"
@@ -41,9 +42,15 @@ def _callback_url() -> str:
 
 
 def _page(error: DomainError | None = None):
-    return render_template("accounts/identity.html", form=ConfirmForm(), available=identity.available(),
-                           development=is_development(current_app), error=error,
-                           next=_safe_next(request.args.get("next"))), error.status if error else 200
+    available = identity.available()
+    response = make_response(render_template(
+        "accounts/identity.html", form=ConfirmForm(), available=available, development=is_development(current_app),
+        error=error, next=_safe_next(request.args.get("next"))), error.status if error else 200)
+    # The form's answer is a 303 to the provider: the browser must be allowed to follow it (form-action).
+    origin = identity.authorization_origin() if available else None
+    if origin:
+        response.headers["Content-Security-Policy"] = content_security_policy(origin)
+    return response
 
 
 @bp.get("/account/identity")

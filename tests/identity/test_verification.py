@@ -216,3 +216,16 @@ def _token(client) -> str:
     from tests.conftest import csrf_token
 
     return csrf_token(client, "/account/identity")
+
+
+def test_the_identity_page_lets_the_browser_follow_its_form_to_the_provider(app, client, citizen, provider):
+    """The form posts here and the answer is a 303 to the provider's authorization endpoint; browsers apply the
+    page's CSP form-action to that redirect too, so with form-action 'self' alone a real browser stopped there
+    (seen in chromium on the demo; the test client does not enforce CSP). Only the identity page widens it."""
+    login(client, citizen)
+    policy = client.get("/account/identity").headers["Content-Security-Policy"]
+    assert f"form-action 'self' {provider};" in policy and "frame-ancestors 'none'" in policy
+    assert start(client).startswith(provider + "/")  # where the form leads
+    assert "form-action 'self';" in client.get("/account").headers["Content-Security-Policy"]
+    app.config["IDENTITY_ISSUER"] = "http://127.0.0.1:9"  # a provider that does not answer: nothing to allow
+    assert "form-action 'self';" in client.get("/account/identity").headers["Content-Security-Policy"]
