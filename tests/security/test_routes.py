@@ -192,18 +192,41 @@ def unsubscribe_token(w) -> str:
     return notifications.unsubscribe_token(w.citizen.id, "petitions")
 
 
-def supported_proposal():
-    """The open proposal, supported by every signed-in person of the World (so that each may withdraw)."""
-    def make(w):
-        from participation.extensions import db
-        from participation.proposals.models import Support
+def signed_in(w) -> tuple:
+    return w.citizen, w.other, w.moderator, w.staff, w.admin
 
-        def support():
-            for user in (w.citizen, w.other, w.moderator, w.staff, w.admin):
-                db.session.add(Support(proposal_id=w.proposal().id, user_id=user.id))
-            return w.proposal()
-        return w.item("supported_proposal", support).id
+
+def taken_part_by_everyone(key: str, item_of, row_for):
+    """The World's item, with a row of every signed-in person (a signature, a support, a like), so that each may
+    take theirs back."""
+    def make(w):
+        def take_part():
+            for user in signed_in(w):
+                add(row_for(item_of(w), user))
+            return item_of(w)
+        return w.item(key, take_part).id
     return make
+
+
+def supported_proposal():
+    from participation.proposals.models import Support
+
+    return taken_part_by_everyone("supported_proposal", lambda w: w.proposal(),
+                                  lambda proposal, user: Support(proposal_id=proposal.id, user_id=user.id))
+
+
+def signed_petition():
+    from participation.petitions.models import Signature
+
+    return taken_part_by_everyone("signed_petition", lambda w: w.petition(),
+                                  lambda petition, user: Signature(petition_id=petition.id, user_id=user.id))
+
+
+def liked_comment():
+    from participation.forums.models import CommentLike
+
+    return taken_part_by_everyone("liked_comment", lambda w: w.forum_comment(),
+                                  lambda comment, user: CommentLike(comment_id=comment.id, user_id=user.id))
 
 
 def mayor_asked():
@@ -592,8 +615,8 @@ ROUTES: dict[str, Expect] = {
     "POST petitions.sign":                    r("login   ok      ok      ok      ok      ok"),
     "POST petitions.submit":                  r("login   ok      hidden  hidden  hidden  hidden",
                                                 petition_id=petition("draft")),
-    "POST petitions.withdraw":                r("login   hidden  hidden  hidden  hidden  hidden"),
-    "DELETE petitions_api.withdraw_signature":r("login   hidden  hidden  hidden  hidden  hidden"),
+    "POST petitions.withdraw":                r(MEMBERS, petition_id=signed_petition()),
+    "DELETE petitions_api.withdraw_signature":r(MEMBERS, petition_id=signed_petition()),
     "GET petitions_api.get_petition":         r("ok      ok      ok      ok      ok      ok"),
     "GET petitions_api.list_petitions":       r("ok      ok      ok      ok      ok      ok"),
     "POST petitions_api.answer_petition":     r("login   no      no      no      ok      ok",
@@ -730,7 +753,7 @@ ROUTES: dict[str, Expect] = {
     "POST forums.report":                     r(MEMBERS, body={"reason": "욕설입니다"}),
     "POST forums.upload_attachment":          r("login   no      no      no      ok      ok",
                                                 body={"file": Upload("자료.pdf", PDF, "application/pdf")}),
-    "DELETE forums_api.unlike_comment":       r("login   hidden  hidden  hidden  hidden  hidden"),
+    "DELETE forums_api.unlike_comment":       r(MEMBERS, comment_id=liked_comment()),
     "GET forums_api.get_forum":               r("ok      ok      ok      ok      ok      ok"),
     "GET forums_api.list_comments":           r("ok      ok      ok      ok      ok      ok"),
     "GET forums_api.list_forums":             r("ok      ok      ok      ok      ok      ok"),
