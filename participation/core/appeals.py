@@ -7,8 +7,9 @@ its life cycle, on an edge declared `via="appeal"` where a plain transition must
 The decision appealed against is the item's newest audit row that rejected or hid it (`moderation_log.act_of`):
 its actor is the moderator who decided (None when the platform hid it), its time starts the APPEAL_DAYS window.
 
-- `file_appeal`: only the author; only while the item is rejected or hidden; once per decision (a unique
-  constraint decides, concurrent requests included); within the window. Writes the audit row `appealed`.
+- `file_appeal`: only the author (anyone else: 404, as for any item they may not see); only while the item is
+  rejected or hidden; once per decision (a unique constraint decides, concurrent requests included); within the
+  window. Writes the audit row `appealed`.
 - `decide`: a moderator other than the one who decided (403 `same_moderator`) and other than the author;
   `upheld` restores the item, `dismissed` leaves it; the reason is required and shown to the author. Writes
   `appeal_upheld` or `appeal_dismissed`, which the public moderation log shows.
@@ -183,7 +184,9 @@ def file_appeal(actor, subject: str, item_id, text) -> Appeal:
     if item is None:
         raise NotFound()
     if item.author_id != actor.id:
-        raise Forbidden(_l("자신이 쓴 글에만 이의를 신청할 수 있습니다."), code="not_author")
+        # Not "403: not yours": a rejected, hidden or pending item is not theirs to see, and the answer must not
+        # tell that it exists.
+        raise NotFound()
     decision = decision_of(subject, item.id) if entry.removed(item) else None
     if decision is None:
         raise Conflict(_l("반려되거나 숨겨진 글에만 이의를 신청할 수 있습니다."), code="not_removed")
