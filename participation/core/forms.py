@@ -6,10 +6,21 @@ from wtforms import BooleanField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from participation.core.errors import ValidationError
+from participation.core.reports import REASON_MAX as REPORT_REASON_MAX
+from participation.core.reports import REPORT_REASONS
 
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token: the form behind a button that changes something (sign, vote, log out)."""
+
+
+class ReportForm(FlaskForm):
+    """A citizen's report, the same on every page (templates/macros/reports.html): a reason from the list and the
+    words "기타" needs. core.reports.file_report checks both (a report without a category is an "other" one)."""
+
+    category = SelectField(_l("신고 사유"), choices=lambda: list(REPORT_REASONS.items()), validate_choice=False,
+                           validators=[Optional()])
+    reason = TextAreaField(_l("설명"), validators=[Optional(), Length(max=REPORT_REASON_MAX)])
 
 
 class ReasonForm(FlaskForm):

@@ -1,6 +1,7 @@
 """Reports (신고) of any channel's item.
 
-A citizen reports an item once; moderators resolve reports. Channels decide what a number of open
+A citizen reports an item once, for one of REPORT_REASONS ("기타" needs an explanation); moderators see an item's
+reports grouped by reason (core/workspace.py) and resolve them. Channels decide what a number of open
 reports does (forums hide a comment at three reports from different people)."""
 
 import enum
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from participation.accounts.models import User
 from participation.core.audit import audit
 from participation.core.database import insert_once
-from participation.core.errors import Conflict, Forbidden
+from participation.core.errors import Conflict, Forbidden, ValidationError
 from participation.core.input import clean_text
 from participation.core.models import Base
 from participation.core.permissions import Role, require_role, require_user
@@ -23,6 +24,12 @@ from participation.core.time import utcnow
 from participation.extensions import db
 
 REASON_MAX = 500
+# Why a citizen reports an item: the moderators' reason categories that a reader can judge (core/forms.py's
+# MODERATION_REASONS); "other" needs an explanation. A report filed without a category is an "other" one.
+REPORT_REASONS = {
+    "abusive": _l("욕설·비방·혐오"), "personal_data": _l("개인정보·명예 침해"), "advertising": _l("광고·홍보"),
+    "duplicate": _l("중복"), "off_topic": _l("주제와 무관"), "other": _l("기타"),
+}
 
 
 class ReportStatus(enum.StrEnum):
@@ -39,7 +46,8 @@ class Report(Base):
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[int]
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
-    reason: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(20), default="other", server_default="other")
+    reason: Mapped[str] = mapped_column(Text)  # the reporter's words ("" when the category says it all)
     status: Mapped[ReportStatus] = mapped_column(String(20), default=ReportStatus.open, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
@@ -57,11 +65,16 @@ def require_standing(actor) -> None:
         raise Forbidden(_l("가입하고 %(hours)d시간이 지나야 신고할 수 있습니다.", hours=hours), code="account_too_new")
 
 
-def file_report(actor, subject_type: str, subject_id: int, reason: str) -> Report:
+def file_report(actor, subject_type: str, subject_id: int, reason: str, category: str | None = None) -> Report:
+    """`category`: one of REPORT_REASONS (None: "other"); the `reason` is required for "other"."""
     require_standing(actor)
-    reason = clean_text(reason, "reason", REASON_MAX, missing=_l("신고 사유를 적어 주세요."))
+    category = category or "other"
+    if category not in REPORT_REASONS:
+        raise ValidationError({"category": _l("신고 사유를 목록에서 골라 주세요.")})
+    reason = clean_text(reason, "reason", REASON_MAX, required=category == "other",
+                        missing=_l("'기타'를 고르면 신고 사유를 적어 주세요."))
     report = insert_once(Report, ("subject_type", "subject_id", "reporter_id"), subject_type=subject_type,
-                         subject_id=subject_id, reporter_id=actor.id, reason=reason)
+                         subject_id=subject_id, reporter_id=actor.id, category=category, reason=reason)
     if report is None:
         raise Conflict(_l("이미 신고하셨습니다."), code="already_reported")
     return report
@@ -93,12 +106,12 @@ def open_reports(subject_type: str | None = None) -> list[Report]:
 
 @dataclass
 class ReportedItem:
-    """One item's open reports: how many, their reasons, and since when it waits (the first report)."""
+    """One item's open reports: how many, their (category, words), and since when it waits (the first report)."""
 
     subject_type: str
     subject_id: int
     count: int
-    reasons: list[str]
+    reasons: list[tuple[str, str]]
     since: datetime
 
 
@@ -113,12 +126,12 @@ def reported_items(subject_types: tuple[str, ...] | None = None, limit: int = 20
               in db.session.execute(statement)]
     if groups:
         index = {(group.subject_type, group.subject_id): group for group in groups}
-        for kind, item_id, reason in db.session.execute(
-                select(Report.subject_type, Report.subject_id, Report.reason).where(
+        for kind, item_id, category, reason in db.session.execute(
+                select(Report.subject_type, Report.subject_id, Report.category, Report.reason).where(
                     Report.status == ReportStatus.open, Report.subject_id.in_({g.subject_id for g in groups}))
                 .order_by(Report.id)):
             if (kind, item_id) in index:
-                index[(kind, item_id)].reasons.append(reason)
+                index[(kind, item_id)].reasons.append((category, reason))
     return groups
 
 

@@ -27,7 +27,13 @@ from participation.core import moderation_log
 from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.forms import MODERATION_REASONS
 from participation.core.pagination import Page, page_arguments
-from participation.core.reports import ReportedItem, open_report_count, reported_items, resolve_reports
+from participation.core.reports import (
+    REPORT_REASONS,
+    ReportedItem,
+    open_report_count,
+    reported_items,
+    resolve_reports,
+)
 from participation.core.settings import get_setting
 from participation.core.time import utcnow
 from participation.extensions import db
@@ -102,11 +108,15 @@ class Queue:
 
 @dataclass
 class ReportGroup:
-    """An item's open reports of one reason: how many, and what the reporters wrote."""
+    """An item's open reports of one reason: how many, and what the reporters wrote (always for "기타")."""
 
-    label: str
+    category: str
     count: int
     texts: list[str]
+
+    @property
+    def label(self) -> str:
+        return str(REPORT_REASONS.get(self.category, REPORT_REASONS["other"]))
 
 
 @dataclass
@@ -133,13 +143,15 @@ class Case:
         return group_reports(self.reports.reasons) if self.reports else []
 
 
-def group_reports(reasons: list[str]) -> list[ReportGroup]:
-    """Reports with the same reason together, the most frequent first."""
+def group_reports(reasons: list[tuple[str, str]]) -> list[ReportGroup]:
+    """Reports of the same category together, the most frequent first, each with the words the reporters added."""
     groups: dict[str, ReportGroup] = {}
-    for reason in reasons:
-        groups.setdefault(reason, ReportGroup(reason, 0, []))
-        groups[reason].count += 1
-    return sorted(groups.values(), key=lambda group: -group.count)
+    for category, text in reasons:
+        group = groups.setdefault(category, ReportGroup(category, 0, []))
+        group.count += 1
+        if text:
+            group.texts.append(text)
+    return sorted(groups.values(), key=lambda group: (-group.count, group.category == "other"))
 
 
 KINDS: dict[str, Kind] = {}

@@ -141,7 +141,9 @@ class CommentSchema(ma.Schema):
 
 
 class ReportCreateSchema(BaseSchema):
-    reason = ma.fields.String(required=True)
+    category = ma.fields.String(metadata={"description": "abusive, personal_data, advertising, duplicate, "
+                                                         "off_topic or other (the default; needs a reason)"})
+    reason = ma.fields.String(load_default="")
 
 
 class ReportSchema(ma.Schema):
@@ -400,7 +402,7 @@ def report_comment(data, forum_id, comment_id):
     user = current_api_user()
     forum = services.get_visible(forum_id, user)
     comment = services.get_comment(forum, comment_id)
-    report = services.report_comment(comment, user, data["reason"])
+    report = services.report_comment(comment, user, data["reason"], data.get("category"))
     db.session.commit()
     return {"id": report.id, "comment_id": comment.id, "comment_hidden": comment.is_hidden}
 

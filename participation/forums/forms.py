@@ -39,10 +39,6 @@ class StatementForm(FlaskForm):
     text = StringField(_l("짧은 의견 문장 (140자 이내)"), validators=[InputRequired(), Length(max=STATEMENT_MAX)])
 
 
-class ReportForm(FlaskForm):
-    reason = StringField(_l("신고 사유"), validators=[InputRequired(), Length(max=500)])
-
-
 class TransitionForm(FlaskForm):
     to = HiddenField(validators=[InputRequired()])
     reason = TextAreaField(_l("사유 (선택)"), validators=[Optional(), Length(max=2000)])

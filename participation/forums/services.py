@@ -354,9 +354,9 @@ def unlike_comment(forum: Forum, comment: Comment, actor) -> None:
     _recount(forum.id)
 
 
-def report_comment(comment: Comment, actor, reason: str) -> Report:
+def report_comment(comment: Comment, actor, reason: str, category: str | None = None) -> Report:
     """A citizen reports a comment; three open reports from different people hide it until reviewed."""
-    report = file_report(actor, COMMENT_SUBJECT, comment.id, reason)
+    report = file_report(actor, COMMENT_SUBJECT, comment.id, reason, category)
     if comment.state == CommentState.visible \
             and standing_reporter_count(COMMENT_SUBJECT, comment.id) >= AUTO_HIDE_REPORTS:
         COMMENT_LIFECYCLE.move(comment, CommentState.auto_hidden, None, "reports")
@@ -364,17 +364,15 @@ def report_comment(comment: Comment, actor, reason: str) -> Report:
     return report
 
 
-def moderate_comment(comment: Comment, actor, hide: bool, reason: str | None = None,
-                     category: str | None = None) -> Comment:
-    """A moderator hides a comment (upholding its reports) or shows it again (dismissing them); keeping a visible
-    comment dismisses its reports."""
-    if not hide and comment.state == CommentState.visible:
+def keep_comment(comment: Comment, actor) -> Comment:
+    """A moderator keeps a reported comment: its reports are dismissed, and a comment that reports hid shows again
+    (a moderator hides one with `COMMENT_LIFECYCLE.move(comment, "hidden", …)`, its reports upheld)."""
+    if comment.state == CommentState.visible:
         require_role(actor, M)
         resolve_reports(actor, COMMENT_SUBJECT, comment.id, upheld=False)
         db.session.flush()
         return comment
-    return COMMENT_LIFECYCLE.move(comment, CommentState.hidden if hide else CommentState.visible, actor, reason,
-                                  category=category)
+    return COMMENT_LIFECYCLE.move(comment, CommentState.visible, actor)
 
 
 @COMMENT_LIFECYCLE.on_enter(CommentState.hidden, CommentState.visible)

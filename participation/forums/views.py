@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 
 from participation.core import consoles, storage, workspace
 from participation.core.errors import ValidationError
-from participation.core.forms import ConfirmForm, apply_errors, require_valid
+from participation.core.forms import ConfirmForm, ReportForm, apply_errors, require_valid
 from participation.core.limits import export_limit, filing_limit, participation_limit, report_limit
 from participation.core.pagination import page_arguments, paginate
 from participation.core.permissions import Role, require_role
@@ -35,9 +35,8 @@ workspace.register_kind(workspace.Kind(
 workspace.register_kind(workspace.Kind(
     services.COMMENT_SUBJECT, text=lambda comment: comment.body,
     acts={"hide": workspace.move(services.COMMENT_LIFECYCLE, CommentState.hidden),
-          # Keeping a comment dismisses its reports, and shows it again when three reports hid it.
           "dismiss": workspace.Act(
-              run=lambda comment, actor, _reason, _category: services.moderate_comment(comment, actor, hide=False),
+              run=lambda comment, actor, _reason, _category: services.keep_comment(comment, actor),
               possible=lambda comment: comment.state == CommentState.auto_hidden
               or open_report_count(services.COMMENT_SUBJECT, comment.id) > 0)}))
 workspace.register_queue(workspace.Queue("forums", _l("공론장 검토"),
@@ -328,9 +327,10 @@ def like(forum_id, comment_id):
 @report_limit
 def report(forum_id, comment_id):
     forum = _forum(forum_id)
-    form = forms.ReportForm()
+    form = ReportForm()
     _checked(form)
-    services.report_comment(services.get_comment(forum, comment_id), current_user, form.reason.data)
+    services.report_comment(services.get_comment(forum, comment_id), current_user, form.reason.data,
+                            form.category.data)
     db.session.commit()
     flash(_("신고를 접수했습니다. 검토자가 확인합니다."), "success")
     return _back(forum, f"comment-{comment_id}")

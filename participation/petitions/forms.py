@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from participation.core.reports import REASON_MAX as REPORT_REASON_MAX
+from participation.core.forms import ReportForm as CoreReportForm
 from participation.core.seoul import CATEGORIES
 from participation.petitions.models import BODY_MAX, DEPARTMENT_MAX, KIND_LABELS, TITLE_MAX
 
@@ -26,9 +26,8 @@ class PetitionForm(FlaskForm):
     category = SelectField(_l("분야"), choices=category_choices, validate_choice=False)
 
 
-class ReportForm(FlaskForm):
+class ReportForm(CoreReportForm):
     target = SelectField(_l("신고 대상"), choices=[("petition", _l("청원")), ("answer", _l("답변"))])
-    reason = TextAreaField(_l("신고 사유"), validators=[InputRequired(), Length(max=REPORT_REASON_MAX)])
 
 
 class AnswerForm(FlaskForm):

@@ -305,11 +305,11 @@ def extend(poll: Poll, closes_at: datetime, actor, reason: str) -> Poll:
     return poll
 
 
-def report(poll: Poll, actor, reason: str):
+def report(poll: Poll, actor, reason: str, category: str | None = None):
     """A citizen reports an abusive citizen poll (신고); moderators see it in their queue."""
     if poll.by_staff or poll.state not in (PollState.open, PollState.closed, PollState.tallied):
         raise Conflict(_l("이 투표는 신고할 수 없습니다."), code="not_reportable")
-    return file_report(actor, SUBJECT, poll.id, reason)
+    return file_report(actor, SUBJECT, poll.id, reason, category)
 
 
 def is_open_for_voting(poll: Poll, now: datetime | None = None) -> bool:

@@ -20,7 +20,7 @@ from participation.core import images as core_images
 from participation.core.audit import history
 from participation.core.csv import table_response
 from participation.core.errors import Conflict, DomainError, NotFound, ValidationError
-from participation.core.forms import ConfirmForm, apply_errors, moderation_reason, require_valid
+from participation.core.forms import ConfirmForm, ReportForm, apply_errors, moderation_reason, require_valid
 from participation.core.limits import filing_limit, participation_limit, report_limit
 from participation.core.moderation_log import REMOVALS
 from participation.core.pagination import page_arguments, paginate
@@ -317,7 +317,9 @@ def export(poll_id, fmt):
 @report_limit
 def report(poll_id):
     poll = services.get_visible(poll_id, current_user)
-    services.report(poll, current_user, request.form.get("reason", ""))
+    form = ReportForm()
+    require_valid(form)
+    services.report(poll, current_user, form.reason.data, form.category.data)
     db.session.commit()
     flash(_("신고했습니다. 검토 후 처리합니다."), "success")
     return redirect(url_for("polls.detail", poll_id=poll.id), 303)

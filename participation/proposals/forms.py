@@ -92,9 +92,5 @@ class AssignForm(FlaskForm):
     department_id = SelectField(_l("담당 부서"), coerce=int, validate_choice=False)
 
 
-class ReportForm(FlaskForm):
-    reason = TextAreaField(_l("신고 사유"), validators=[InputRequired(), Length(max=500)])
-
-
 class ImportUploadForm(FlaskForm):
     file = FileField(_l("국민제안 내보내기 파일 (CSV: UTF-8 또는 CP949, XLSX)"))

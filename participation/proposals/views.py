@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from participation.core import consoles, networks, storage, workspace
 from participation.core import images as core_images
 from participation.core.errors import DomainError, NotFound, ValidationError
-from participation.core.forms import ConfirmForm, ReasonForm, apply_errors, moderation_reason, require_valid
+from participation.core.forms import ConfirmForm, ReasonForm, ReportForm, apply_errors, moderation_reason, require_valid
 from participation.core.limits import filing_limit, participation_limit, report_limit
 from participation.core.moderation_log import REMOVALS
 from participation.core.pagination import page_arguments, paginate
@@ -173,7 +173,7 @@ def detail(proposal_id):
         comment_form=forms.CommentForm(), transition_form=forms.TransitionForm(), merge_form=forms.MergeForm(),
         answer_form=forms.AnswerForm(), interim_form=forms.InterimAnswerForm(), extend_form=ReasonForm(),
         assign_form=assign,
-        mayor_form=forms.MayorAnswerForm(), image_form=forms.ImageRemovalForm(), report_form=forms.ReportForm(),
+        mayor_form=forms.MayorAnswerForm(), image_form=forms.ImageRemovalForm(), report_form=ReportForm(),
         allowed=allowed, describe=describe, merge_candidates=candidates, merge_keyword=keyword)
 
 
@@ -263,16 +263,16 @@ def comment(proposal_id):
 @report_limit
 def report(proposal_id):
     services.get_visible(proposal_id, current_user)
-    form = forms.ReportForm()
+    form = ReportForm()
     require_valid(form)
     comment_id = request.form.get("comment_id", "")
     if comment_id:
         target = db.session.get(Comment, int(comment_id)) if comment_id.isdigit() else None
         if target is None or target.proposal_id != proposal_id:
             raise NotFound()
-        file_report(current_user, services.COMMENT_SUBJECT, target.id, form.reason.data)
+        file_report(current_user, services.COMMENT_SUBJECT, target.id, form.reason.data, form.category.data)
     else:
-        file_report(current_user, services.SUBJECT, proposal_id, form.reason.data)
+        file_report(current_user, services.SUBJECT, proposal_id, form.reason.data, form.category.data)
     db.session.commit()
     flash(_("신고를 접수했습니다. 검토자가 확인합니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)

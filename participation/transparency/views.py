@@ -16,6 +16,7 @@ from participation.core import appeals, moderation_log
 from participation.core.csv import table_response
 from participation.core.forms import MODERATION_REASONS, require_valid
 from participation.core.pagination import page_arguments
+from participation.core.reports import REPORT_REASONS
 from participation.core.time import utcnow
 from participation.extensions import db
 
@@ -123,4 +124,4 @@ def standing(subject: str, item):
 @bp.app_context_processor
 def appeal_helpers():
     return {"appeal_standing": standing, "appeal_form": AppealForm, "now_utc": utcnow,
-            "moderation_reasons": MODERATION_REASONS}
+            "moderation_reasons": MODERATION_REASONS, "report_reasons": REPORT_REASONS}

@@ -8,7 +8,7 @@ from participation.core.reports import file_report
 from participation.core.settings import set_setting
 from participation.extensions import db
 from participation.petitions import services as petitions
-from tests.conftest import csrf_token, login
+from tests.conftest import api_token, csrf_token, login
 from tests.factories import (
     ForumCommentFactory,
     ForumFactory,
@@ -83,15 +83,41 @@ def test_every_queue_shows_age_and_marks_items_past_their_target(client, time_ma
 
 
 def test_a_reported_forum_comment_can_be_kept(client):
-    comment = ForumCommentFactory(forum_id=ForumFactory().id, body="자전거 도로를 넓혀 주세요")
-    file_report(UserFactory(), "forum_comment", comment.id, "마음에 안 듭니다")
-    file_report(UserFactory(), "forum_comment", comment.id, "마음에 안 듭니다")
-    file_report(UserFactory(), "forum_comment", comment.id, "광고입니다")
+    forum = ForumFactory()
+    comment = ForumCommentFactory(forum_id=forum.id, body="자전거 도로를 넓혀 주세요")
+    file_report(UserFactory(), "forum_comment", comment.id, "마음에 안 듭니다")  # no category: 기타
+    file_report(UserFactory(), "forum_comment", comment.id, "", "abusive")
     db.session.commit()
+    # A citizen picks a reason from the list; "기타" needs words.
+    reporter = UserFactory()
+    db.session.commit()
+    login(client, reporter)
+    url = f"/forums/{forum.id}/comments/{comment.id}/report"
+    page = client.get(f"/forums/{forum.id}").get_data(as_text=True)
+    assert 'name="category"' in page and "개인정보·명예 침해" in page
+    token = csrf_token(client, f"/forums/{forum.id}")
+    assert client.post(url, data={"csrf_token": token, "category": "other"}).status_code == 422
+    assert client.post(url, data={"csrf_token": token, "category": "없는사유", "reason": "x"}).status_code == 422
+    assert client.post(url, data={"csrf_token": token, "category": "abusive", "reason": "반말이 심합니다"}
+                       ).status_code == 303
+    db.session.expire_all()
+    assert comment.state == "auto_hidden"  # three reports from different people hide it until reviewed
+    # The API takes the same list; a report without a category is an "other" one, which needs words.
+    other = ForumCommentFactory(forum_id=forum.id)
+    db.session.commit()
+    api = f"/api/v1/forums/{forum.id}/comments/{other.id}/reports"
+    headers = api_token(client, reporter)
+    assert list(client.post(api, json={}, headers=headers).json["error"]["fields"]) == ["reason"]
+    assert list(client.post(api, json={"category": "bad"}, headers=headers).json["error"]["fields"]) == ["category"]
+    assert client.post(api, json={"category": "abusive"}, headers=headers).status_code == 201
+
     login(client, moderator())
     page = client.get("/forums/review").get_data(as_text=True)
-    assert "자전거 도로를 넓혀 주세요" in page and "처리 전 신고 3건" in page  # the text, without a click
-    assert page.index("마음에 안 듭니다") < page.index("(2건)") < page.index("광고입니다")  # grouped, counted
+    card = page[page.index('id="case-forum_comment-'):]
+    assert "자전거 도로를 넓혀 주세요" in card and "처리 전 신고 3건" in card  # the text, without a click
+    # Grouped by reason, counted, the most frequent first, with what the reporters wrote ("기타" always has it).
+    assert (card.index("욕설·비방·혐오") < card.index("(신고 2건)") < card.index("반말이 심합니다")
+            < card.index("기타") < card.index("(신고 1건)") < card.index("마음에 안 듭니다"))
     assert "유지 (신고 기각)" in page
     response = client.post("/moderation/queues/forums/act", data={
         "csrf_token": csrf_token(client, "/forums/review"), "items": f"forum_comment:{comment.id}",
