@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from participation.accounts import identity
+from participation.accounts import identity, profile
 from participation.budgets import allocation, counts, queries
 from participation.budgets.box import BUDGET_BOX
 from participation.budgets.models import (
@@ -42,7 +42,7 @@ from participation.core.input import clean_choices, clean_moment, clean_text
 from participation.core.lifecycle import REASON_MAX, Edge, Lifecycle
 from participation.core.permissions import Role, require_role, require_user, require_verified
 from participation.core.receipts import new_receipt, receipt_hash
-from participation.core.seoul import AGE_BANDS, CATEGORIES, DISTRICTS
+from participation.core.seoul import AGE_BANDS, CATEGORIES, DISTRICTS, age_band
 from participation.core.settings import get_setting, require_participation_open
 from participation.core.tally_keys import TallyKeyError
 from participation.core.time import start_of_kst_day, to_kst, utcnow
@@ -364,11 +364,26 @@ def opening_day(process: BudgetProcess):
     return to_kst(process.voting_opened_at or process.voting_opens_at or utcnow()).date()
 
 
+def voter_values(process: BudgetProcess, user) -> tuple[str | None, int | None]:
+    """The person's (district, birth year) in force when voting opened, for a process with a district or age
+    bands (its voters are counted by them too); the current ones for the others (no look-up)."""
+    if not (process.district or process.eligible_age_bands):
+        return user.district, user.birth_year
+    return profile.values_on(user, process.voting_opened_at)
+
+
 def eligibility_problem(process: BudgetProcess, user) -> str | None:
-    """Why this person may not vote in this process (a message), or None."""
-    if process.district and user.district != process.district:
+    """Why this person may not vote in this process (a message), or None. District and birth year are the ones in
+    force when voting opened (accounts/profile.py), as for polls: moving afterwards changes nothing."""
+    if not (process.district or process.eligible_age_bands):
+        return None
+    district, birth_year = voter_values(process, user)
+    if process.district and district != process.district:
+        if user.district == process.district:
+            return _l("이 사업은 투표가 시작된 때 %(district)s에 살던 주민만 투표할 수 있습니다. 그 뒤에 바꾼 자치구는 "
+                      "자격에 들어가지 않습니다.", district=process.district)
         return _l("이 사업은 %(district)s 주민만 투표할 수 있습니다.", district=process.district)
-    if process.eligible_age_bands and user.age_band_on(opening_day(process)) not in process.eligible_age_bands:
+    if process.eligible_age_bands and age_band(birth_year, opening_day(process)) not in process.eligible_age_bands:
         return _l("이 사업에 투표할 수 있는 연령대가 아닙니다.")
     return None
 
@@ -446,9 +461,10 @@ def cast_ballot(process: BudgetProcess, actor, project_ids) -> str:
         raise Conflict(_l("투표함을 준비하고 있습니다. 잠시 후 다시 투표해 주세요."), code="ballot_box_not_ready")
     receipt = new_receipt()
     sealed = BUDGET_BOX.seal(process, receipt_hash(receipt), [project.id for project in chosen])
+    district, birth_year = voter_values(process, actor)
     if not inserted_once(BudgetParticipation, ("budget_id", "user_id"), budget_id=process.id, user_id=actor.id,
-                         created_at=start_of_kst_day(utcnow()), district=actor.district,
-                         age_band=actor.age_band_on(opening_day(process))):
+                         created_at=start_of_kst_day(utcnow()), district=district,
+                         age_band=age_band(birth_year, opening_day(process))):
         raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
     BUDGET_BOX.cast(process.id, sealed)
     trending.participated("budgets", process.id)

@@ -119,3 +119,24 @@ def test_the_profile_page_says_when_the_district_can_change_again(client, db_ses
     assert answer.status_code == 422 and "자치구는 90일에 한 번만 바꿀 수 있습니다" in answer.get_data(as_text=True)
     db.session.refresh(citizen)
     assert citizen.district == "종로구"
+
+
+def test_a_district_budget_judges_the_district_in_force_when_voting_opened(client, db_session):
+    """Budgets as polls (issue 22: eligibility as for polls): moving into the district after voting opened does
+    not let one vote; moving out does not shut one out, and the turnout counts the district of the opening."""
+    from participation.budgets.models import BudgetParticipation
+
+    process = factories.budget_with_projects(district="종로구", voting_opened_at=utcnow() - timedelta(days=2))
+    ballot = {"projects": [process.projects[0].id]}
+    newcomer, mover = resident("마포구"), resident("종로구")
+    for person, district in ((newcomer, "종로구"), (mover, "노원구")):
+        services.update_profile(person, person.display_name, district, person.birth_year)
+    db.session.flush()
+    assert (newcomer.district, mover.district) == ("종로구", "노원구")
+
+    refused = client.post(f"/api/v1/budgets/{process.id}/ballots", json=ballot, headers=api_token(client, newcomer))
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "not_eligible"
+    assert "투표가 시작된 때 종로구에 살던 주민만" in refused.json["error"]["message"]
+    voted = client.post(f"/api/v1/budgets/{process.id}/ballots", json=ballot, headers=api_token(client, mover))
+    assert voted.status_code == 201, voted.json
+    assert db.session.scalars(sa.select(BudgetParticipation.district)).all() == ["종로구"]
