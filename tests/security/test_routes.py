@@ -307,6 +307,14 @@ def first_option(value=str):
     return lambda w: value(w.poll().options[0].id)
 
 
+def refused_by_all(code: str) -> str:
+    return "  ".join(["login", *[f"409:{code}"] * 5])
+
+
+def closed_poll_option(value=int):
+    return lambda w: value(w.poll("closed").options[0].id)
+
+
 def draft_poll():
     return lambda w: w.poll("draft").id
 
@@ -1012,6 +1020,21 @@ VARIANTS: list[tuple[str, str, Expect]] = [
           ("GET budgets.receipt", "login   hidden  hidden  hidden  ok      ok", {}),
           ("GET budgets.propose", "login   hidden  hidden  hidden  ok      ok", {}))],
     ("GET budgets.image", "draft", r(STAFF_ONLY, image_id=budget_project_image("draft"))),
+    # Taking part once the item no longer takes it: every member is let in, and the item's rule refuses them. (The
+    # web's vote forms say why on the page they came from, without a code: their API twins stand for them.)
+    *[(key, state, r(refused_by_all(code), body=body, **values)) for key, state, code, body, values in (
+        ("POST petitions.sign", "closed", "not_open", None, {"petition_id": petition("owed")}),
+        ("POST petitions_api.sign_petition", "closed", "not_open", None, {"petition_id": petition("owed")}),
+        ("POST proposals.support", "closed", "not_open", None, {"proposal_id": proposal("closed")}),
+        ("POST proposals_api.support", "closed", "not_open", None, {"proposal_id": proposal("closed")}),
+        ("POST polls_api.vote", "closed", "poll_not_open", {"choices": [closed_poll_option()]},
+         {"poll_id": lambda w: w.poll("closed").id}),
+        ("POST forums.comment", "closed", "forum_not_open", {"stance": "pro", "body": "찬성합니다."},
+         {"forum_id": forum("closed")}),
+        ("POST forums_api.create_comment", "closed", "forum_not_open", {"stance": "pro", "body": "찬성합니다."},
+         {"forum_id": forum("closed")}),
+        ("POST budgets_api.vote", "proposing", "not_voting", {"projects": [budget_project("proposing")]},
+         {"budget_id": budget("proposing")}))],
 ]
 
 CHECKED_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
