@@ -115,6 +115,7 @@ def test_a_reported_forum_comment_can_be_kept(client):
     page = client.get("/forums/review").get_data(as_text=True)
     card = page[page.index('id="case-forum_comment-'):]
     assert "자전거 도로를 넓혀 주세요" in card and "처리 전 신고 3건" in card  # the text, without a click
+    assert "신고가 쌓여 자동으로 숨겨졌습니다" in card
     # Grouped by reason, counted, the most frequent first, with what the reporters wrote ("기타" always has it).
     assert (card.index("욕설·비방·혐오") < card.index("(신고 2건)") < card.index("반말이 심합니다")
             < card.index("기타") < card.index("(신고 1건)") < card.index("마음에 안 듭니다"))
