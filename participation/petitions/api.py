@@ -5,7 +5,7 @@ import marshmallow as ma
 from participation.api import ApiBlueprint
 from participation.api.auth import current_api_user, token_optional, token_required
 from participation.api.pagination import PageArgs, page_schema
-from participation.api.schemas import BaseSchema
+from participation.api.schemas import BaseSchema, reason_code_field
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import paginate
 from participation.core.response_cache import cached_for_anonymous
@@ -100,6 +100,7 @@ class PetitionTransitionSchema(BaseSchema):
     to = ma.fields.String(required=True, metadata={"enum": [state.value for state in PetitionState]})
     reason = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000),
                               metadata={"description": "required for rejected and hidden"})
+    reason_code = reason_code_field()
 
 
 class PetitionAnswerCreateSchema(BaseSchema):
@@ -204,7 +205,7 @@ def transition_petition(data, petition_id):
     (`rejected`, reason required), close or hide (`hidden`, reason required)."""
     user = current_api_user()
     petition = services.get_visible(petition_id, user)
-    services.transition(petition, data["to"], user, data.get("reason"))
+    services.transition(petition, data["to"], user, data.get("reason"), category=data.get("reason_code"))
     db.session.commit()
     return serialise(petition, user)
 

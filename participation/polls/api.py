@@ -5,7 +5,7 @@ import marshmallow as ma
 from participation.api import ApiBlueprint
 from participation.api.auth import current_api_user, token_optional, token_required
 from participation.api.pagination import PageArgs, page_schema
-from participation.api.schemas import BaseSchema
+from participation.api.schemas import BaseSchema, reason_code_field
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import paginate
 from participation.core.response_cache import cached_for_anonymous
@@ -132,6 +132,7 @@ class PollReceiptsSchema(ma.Schema):
 class PollTransitionSchema(BaseSchema):
     to = ma.fields.String(required=True, metadata={"enum": [state.value for state in PollState]})
     reason = ma.fields.String(load_default=None, allow_none=True)
+    reason_code = reason_code_field()
 
 
 class PollExtensionSchema(BaseSchema):
@@ -216,7 +217,7 @@ def change_state(data, poll_id):
     """Open, schedule, close early (reason), cancel (reason), publish or reject a citizen poll, hide."""
     user = current_api_user()
     poll = services.get_visible(poll_id, user)
-    services.transition(poll, data["to"], user, data["reason"])
+    services.transition(poll, data["to"], user, data["reason"], category=data["reason_code"])
     db.session.commit()
     return poll
 

@@ -5,7 +5,7 @@ import marshmallow as ma
 from participation.api import ApiBlueprint
 from participation.api.auth import current_api_user, token_optional, token_required
 from participation.api.pagination import PageArgs, page_schema
-from participation.api.schemas import BaseSchema
+from participation.api.schemas import BaseSchema, reason_code_field
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import paginate
 from participation.core.response_cache import cached_for_anonymous
@@ -106,6 +106,7 @@ class ProposalTransitionSchema(BaseSchema):
                                metadata={"enum": [o.value for o in AnswerOutcome], "description": "for `answered`"})
     answer = ma.fields.String(load_default=None, allow_none=True, metadata={"description": "for `answered`"})
     follow_up = ma.fields.String(load_default=None, allow_none=True, metadata={"description": "for `answered`"})
+    reason_code = reason_code_field()
 
 
 @bp.get("/proposals")
@@ -191,6 +192,6 @@ def transition(data, proposal_id):
     elif to == ProposalState.answered:
         services.answer(proposal, user, data["outcome"], data["answer"], data["follow_up"])
     else:
-        services.transition(proposal, to, user, data["reason"])
+        services.transition(proposal, to, user, data["reason"], category=data["reason_code"])
     db.session.commit()
     return proposal

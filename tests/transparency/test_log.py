@@ -109,3 +109,22 @@ def test_the_api_log_is_public_and_paginated(client):
     page = client.get("/api/v1/moderation-log?per_page=3&page=2").json
     assert (page["page"], page["per_page"], page["total"], len(page["items"])) == (2, 3, 10, 3)
     assert client.get("/api/v1/moderation-log", headers=api_token(client, UserFactory())).status_code == 200
+
+
+def test_a_moderator_using_the_api_gives_the_reason_category_the_log_shows(client):
+    """The web form's reason list, through the API: a hide by a moderator's app is logged with its category like one
+    from the workspace; a category the list does not have is a 422 that changes nothing."""
+    staff = moderator()
+    headers = api_token(client, staff)
+    petition, proposal = open_petition(title="연락처가 적힌 청원"), open_proposal(title="광고 같은 제안")
+    db.session.commit()
+    refused = client.post(f"/api/v1/petitions/{petition.id}/transitions", headers=headers,
+                          json={"to": "hidden", "reason": "전화번호가 있습니다", "reason_code": "마음에 안 듦"})
+    assert refused.status_code == 422 and "reason_code" in refused.json["error"]["fields"]
+    assert client.get(f"/api/v1/petitions/{petition.id}").json["status"] == "open"
+    for path in (f"/api/v1/petitions/{petition.id}", f"/api/v1/proposals/{proposal.id}"):
+        answer = client.post(f"{path}/transitions", headers=headers,
+                             json={"to": "hidden", "reason": "전화번호가 있습니다", "reason_code": "personal_data"})
+        assert answer.status_code == 200, answer.json
+    rows = client.get("/api/v1/moderation-log").json["items"]
+    assert [(row["act"], row["reason"]) for row in rows] == [("hide", "personal_data")] * 2
