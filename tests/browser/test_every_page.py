@@ -6,9 +6,11 @@ is kept under test-artifacts/pages/ (CI keeps that folder as an artifact).
 The page list is tests/foundation/test_every_page.py's crawl (as a visitor, a citizen and an admin, who holds
 every role), one page of each kind per person; the demo gets one proposal photo 640 px wide (issue #25: a
 photo pushed the page sideways on a phone). One chromium, one tab per person and language: a page is loaded
-once and measured at each width by resizing the tab."""
+once and measured at each width by resizing the tab. About 183 pages per language, 92 kinds audited; the run
+took 24 minutes on two shared, loaded cores (setup 5: the demo and three crawls; axe is most of the rest)."""
 
 import re
+import time
 from io import BytesIO
 from urllib.parse import urlsplit
 
@@ -75,16 +77,23 @@ def kind(path: str) -> str:
     return re.sub(r"/[^/?]*\d[^/?]*", "/#", shape(path))
 
 
-def pages_of_each_kind(app, who: str) -> tuple[list[str], str | None]:
+def pages_of_each_kind(app, who: str, user_agent: str) -> tuple[list[str], str | None]:
     """The crawl's pages, one of each kind, and the signed-in session's cookie (the browser takes it over:
-    logging in through the page waits on argon2 and the database lock, which a loaded machine makes slow)."""
+    logging in through the page waits on argon2 and the database lock, which a loaded machine makes slow).
+    Flask-Login's strong session protection ties a session to the user agent it was made for: the crawl says
+    it is the browser."""
     with app.test_client() as client:
+        client.environ_base["HTTP_USER_AGENT"] = user_agent
         if who != "visitor":
             from tests.conftest import csrf_token
             client.post("/login", data={"email": who, "password": demo.DEMO_PASSWORD,
                                         "csrf_token": csrf_token(client, "/login")})
         failures, pages = crawl(client, "ko")
         cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"], domain="localhost")
+    # The crawl's requests ran in the test's own app context (the redis fixture's), so in one session: end it,
+    # or the transaction the login began holds SQLite's write lock while the server answers the browser, and
+    # until the tables are emptied after the test ("database is locked").
+    db.session.remove()
     assert failures == {}
     kinds, chosen = set(), []
     for path in pages:
@@ -95,13 +104,16 @@ def pages_of_each_kind(app, who: str) -> tuple[list[str], str | None]:
 
 
 @pytest.fixture
-def demo_site(app, live_server, run_jobs):
+def demo_site(app, browser, live_server, run_jobs):
     with LiveData(app):
         demo.seed()
         add_wide_photo()
         db.session.commit()
     run_jobs()
-    return {who: pages_of_each_kind(app, who) for who in PEOPLE}
+    context = browser.new_context()
+    user_agent = context.new_page().evaluate("navigator.userAgent")
+    context.close()
+    return {who: pages_of_each_kind(app, who, user_agent) for who in PEOPLE}
 
 
 def describe(violation: dict) -> str:
@@ -135,8 +147,6 @@ def measure(page, axe, folder, label: str, audit: bool) -> list[str]:
     return problems
 
 
-@pytest.mark.skip(reason="not yet seen green over every person and both languages: on the loaded shared machine "
-                         "one run took longer than the session had (the visitor's Korean pages passed after two fixes)")
 def test_every_page_fits_a_phone_and_axe_finds_nothing(app, open_page, live_server, demo_site):
     """Overflow: every person's pages at every width. axe and the screenshots: each kind of page once per
     language (the first person who reaches it), at 320 and 1366 px."""
@@ -153,14 +163,22 @@ def test_every_page_fits_a_phone_and_axe_finds_nothing(app, open_page, live_serv
             if session:
                 cookies.append({"name": app.config["SESSION_COOKIE_NAME"], "value": session, "url": live_server})
             page.context.add_cookies(cookies)
+            started = time.monotonic()
             for path in paths:
+                label = f"{file_name(who, path)} ({locale} {who} {path})"
                 page.set_viewport_size({"width": WIDTHS[0], "height": 800})
                 response = page.goto(path)
-                assert response.status == 200, f"{who} {path}: {response.status}"
+                # The crawl reached the page without a redirect: a redirect here (to the login page) would be
+                # a session the browser did not take over, and the signed-in pages left unchecked.
+                if response.status != 200 or response.request.redirected_from is not None:
+                    problems.append(f"{label}: {response.status} at {response.url}")
+                    print(problems[-1], flush=True)
+                    continue
                 audit = kind(path) not in audited
                 audited.add(kind(path))
-                problems += measure(page, axe, folder, f"{file_name(who, path)} ({locale} {who} {path})", audit)
+                problems += measure(page, axe, folder, label, audit)
                 pages, audits = pages + 1, audits + audit
             page.context.close()
+            print(f"{locale} {who}: {len(paths)} pages in {time.monotonic() - started:.0f} s", flush=True)
     print(f"{pages} pages × {len(WIDTHS)} widths checked for overflow; axe on {audits} × {len(AXE_WIDTHS)}")
     assert problems == [], "\n".join(problems)
