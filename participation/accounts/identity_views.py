@@ -1,7 +1,6 @@
 """The identity verification pages (본인인증): the explanation and button, the way out to the provider, the way
 back (accounts/identity.py does the work)."""
 
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from participation.accounts import identity
 from participation.config import is_development
 from participation.core.errors import DomainError
 from participation.core.forms import ConfirmForm, require_valid
+from participation.core.routing import local_path
 from participation.extensions import db
 from participation.wiring import content_security_policy
 
@@ -30,13 +30,6 @@ def needs_identity(item) -> bool:
         and current_user.verification != identity.IDENTITY
 
 
-def _safe_next(target: str | None) -> str | None:
-    parts = urlsplit(target or "")
-    if target and target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
-        return target
-    return None
-
-
 def _callback_url() -> str:
     return url_for("identity.callback", _external=True)
 
@@ -45,7 +38,7 @@ def _page(error: DomainError | None = None):
     available = identity.available()
     response = make_response(render_template(
         "accounts/identity.html", form=ConfirmForm(), available=available, development=is_development(current_app),
-        error=error, next=_safe_next(request.args.get("next"))), error.status if error else 200)
+        error=error, next=local_path(request.args.get("next"))), error.status if error else 200)
     # The form's answer is a 303 to the provider: the browser must be allowed to follow it (form-action).
     origin = identity.authorization_origin() if available else None
     if origin:
@@ -67,7 +60,7 @@ def start():
         url = identity.start(current_user, _callback_url())
     except DomainError as error:
         return _page(error)
-    session[NEXT] = _safe_next(request.form.get("next"))
+    session[NEXT] = local_path(request.form.get("next"))
     return redirect(url, 303)
 
 

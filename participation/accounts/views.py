@@ -1,7 +1,6 @@
 """Account pages: sign up, verify, log in and out, reset, profile, delete, notifications."""
 
 import json
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -13,17 +12,14 @@ from participation.core import notifications
 from participation.core.errors import Conflict, ValidationError
 from participation.core.forms import ConfirmForm, apply_errors
 from participation.core.limits import filing_limit, login_limit, password_check_limit
+from participation.core.routing import local_path
 from participation.extensions import csrf, db
 
 bp = Blueprint("accounts", __name__)
 
 
 def safe_next(default: str) -> str:
-    target = request.args.get("next") or request.form.get("next") or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.netloc and not parts.scheme:
-        return target
-    return default
+    return local_path(request.args.get("next") or request.form.get("next")) or default
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -1,4 +1,6 @@
-"""URL converters."""
+"""URL converters, and where a `next` redirect may lead."""
+
+from urllib.parse import urlsplit
 
 from werkzeug.routing import IntegerConverter
 
@@ -12,3 +14,15 @@ class IdConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", ID_MAX)
         super().__init__(map, *args, **kwargs)
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: the one check for every `next` a redirect follows.
+    Browsers read a backslash as a slash and drop tabs and newlines, so `/\\evil.example` and `/\t/evil.example`
+    lead to another host as `//evil.example` does; a scheme (`javascript:`) or a host anywhere is refused too."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(char == "\\" or ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
