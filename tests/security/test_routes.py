@@ -96,13 +96,15 @@ def section(survey_state: str = "open"):
 
 
 def started_survey():
-    """The open survey, a response started by every signed-in person of the World (as "시작하기" does)."""
+    """The open survey, a response started by every signed-in person of the World (as "시작하기" does), but for one
+    another line has suspended (the malformed-forms walk builds every line in one World)."""
     def make(w):
         from participation.surveys import answering
 
         def start():
             for user in (w.citizen, w.other, w.moderator, w.staff, w.admin):
-                answering.start_response(w.survey(), user)
+                if user.suspended_at is None:
+                    answering.start_response(w.survey(), user)
             return w.survey()
         return w.item("started_survey", start).id
     return make
