@@ -185,7 +185,7 @@ def make_users(n: int, salt: str) -> list[tuple[int, str]]:
     def api_tokens():
         for i, token in enumerate(tokens):
             yield {"user_id": first + i, "token_hash": hashlib.sha256(token.encode()).hexdigest(), "name": "bench",
-                   "created_at": NOW}
+                   "created_at": NOW, "expires_at": NOW + timedelta(days=90)}
 
     bulk_insert("user", users())
     bulk_insert("api_token", api_tokens())

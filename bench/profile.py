@@ -93,14 +93,13 @@ def main() -> None:
                 "proposal": make_proposals(1, seed=99)[0]}
         # Requests must each get their own app context (and `g`): leave the leg's one while they run.
         leg.context.pop()
-        expect = EXPECT.get(what, "200")
-        if what == "again":  # everyone votes once first
-            run(leg.app, environs(requests_for("vote", people, item)), "201")
-        calls = environs(requests_for(what, people, item))
-        run(leg.app, calls[:WARMUP], expect)
-        calls = calls[WARMUP:]
         try:
-            measure(leg, what, n, calls, expect)
+            expect = EXPECT.get(what, "200")
+            if what == "again":  # everyone votes once first
+                run(leg.app, environs(requests_for("vote", people, item)), "201")
+            calls = environs(requests_for(what, people, item))
+            run(leg.app, calls[:WARMUP], expect)
+            measure(leg, what, n, calls[WARMUP:], expect)
         finally:
             leg.context.push()
     finally:
