@@ -432,10 +432,16 @@ def token_use_is_stale(last_used_at: datetime | None) -> bool:
 def touch_token(token_id: int) -> None:
     """Record that a token was used (to the hour): one conditional UPDATE."""
     now = utcnow()
-    db.session.execute(update(ApiToken).where(
-        ApiToken.id == token_id,
-        or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_PRECISION))
-        .values(last_used_at=now).execution_options(synchronize_session=False))
+    db.session.execute(_touch_token(), {"token_id": token_id, "now": now, "stale": now - TOKEN_USE_PRECISION})
+
+
+@functools.cache
+def _touch_token():
+    # Built once per process, like `_user_for_token`: the first use of a token in an hour is part of a vote.
+    token = ApiToken.__table__
+    return update(token).where(token.c.id == bindparam("token_id"), or_(
+        token.c.last_used_at.is_(None), token.c.last_used_at < bindparam("stale"))).values(
+        last_used_at=bindparam("now"))
 
 
 def tokens_of(user: User) -> list[ApiToken]:

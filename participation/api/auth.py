@@ -3,9 +3,11 @@
 import logging
 from functools import wraps
 
-from flask import g, request
+from flask import g, has_request_context, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from participation.accounts.services import token_use_is_stale, touch_token, user_for_token
 from participation.core.errors import Unauthorized
@@ -41,10 +43,19 @@ def current_api_token_id() -> int | None:
     return g.get("api_token_id")
 
 
+@event.listens_for(Session, "before_commit")
+def touch_token_with_the_request(session: Session) -> None:
+    """A request that commits (a vote, a signature) writes its token's last_used_at in that same transaction:
+    one commit per write, not two."""
+    if has_request_context() and "touch_api_token" in g and session is db.session():
+        touch_token(g.pop("touch_api_token"))
+
+
 def record_token_use(response):
-    """After the request (registered in wiring.py): a token's last_used_at, kept to the hour, is written in a
-    transaction of its own, after the view's, so that a read-only request needs no commit of its own and a
-    failed view's changes are not committed with it. A failure here costs only the timestamp."""
+    """After the request (registered in wiring.py): a token's last_used_at, kept to the hour, that no commit of
+    the request wrote (`touch_token_with_the_request`) is written in a transaction of its own, after the view's,
+    so that a read-only request needs no commit of its own and a failed view's changes are not committed with
+    it. A failure here costs only the timestamp."""
     token_id = g.pop("touch_api_token", None)
     if token_id is not None:
         try:
