@@ -248,10 +248,14 @@ def upsert(model, values: dict, unique: list[str], update: list[str], where=None
 #     after_commit(enqueue, job)
 #     after_rollback(storage.delete_now, [key])
 #
-# Two listeners below run them: after the commit, every after_commit callback in the order registered; after a
-# rollback, the after_rollback callbacks. A savepoint is part of its transaction: releasing one runs nothing,
-# and rolling one back undoes what was registered inside it (its after_rollback callbacks run, its after_commit
-# callbacks are dropped). A callback that fails is logged and the others still run: the transaction is over.
+# Redis work after the commit is registered with `after_commit_pipelined`: every such callback of the
+# transaction queues its commands on one pipeline, sent in one round trip (core/redis.py, `send_pipelined`).
+#
+# Two listeners below run them: after the commit, every after_commit callback in the order registered, then the
+# pipelined ones; after a rollback, the after_rollback callbacks. A savepoint is part of its transaction: releasing
+# one runs nothing, and rolling one back undoes what was registered inside it (its after_rollback callbacks run, its
+# after_commit callbacks are dropped). A callback that fails is logged and the others still run: the transaction is
+# over.
 
 AFTER = "participation_after_transaction"  # session.info: [(kind, transaction, callback, args)]
 
@@ -259,6 +263,13 @@ AFTER = "participation_after_transaction"  # session.info: [(kind, transaction, 
 def after_commit(callback: Callable, *args) -> None:
     """Run `callback(*args)` once the current transaction has committed (never, if it rolls back)."""
     _register("commit", callback, args)
+
+
+def after_commit_pipelined(queue: Callable, *args) -> None:
+    """Once the current transaction has committed, `queue(pipeline, *args)` adds its commands to the one Redis
+    pipeline (no MULTI) that every such callback of the transaction shares, sent in one round trip. If it returns
+    a function, that is then called with the replies of its own commands (an error reply as an exception object)."""
+    _register("pipelined", queue, args)
 
 
 def after_rollback(callback: Callable, *args) -> None:
@@ -288,7 +299,13 @@ def _run(entries, kind: str) -> None:
 def _after_commit(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint was released: its callbacks wait for the transaction's own commit
-    _run(session.info.pop(AFTER, ()), "commit")
+    entries = session.info.pop(AFTER, ())
+    _run(entries, "commit")
+    pipelined = [(queue, args) for kind, _transaction, queue, args in entries if kind == "pipelined"]
+    if pipelined:
+        from participation.core.redis import send_pipelined
+
+        send_pipelined(pipelined)
 
 
 @event.listens_for(Session, "after_soft_rollback")

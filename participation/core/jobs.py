@@ -35,7 +35,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob
 from rq.job import JobStatus
 
-from participation.core.database import after_commit
+from participation.core.database import after_commit, after_commit_pipelined
 from participation.core.redis import redis_connection
 
 log = logging.getLogger(__name__)
@@ -140,28 +140,30 @@ def job_pending(key: str) -> bool:
 def enqueue_debounced(key: str, func, *args, delay: int | None = None) -> None:
     """After commit, schedule `func(*args)` (a function or its dotted path) unless a job for `key` is
     already waiting to start. It runs `delay` seconds later (by default RECOUNT_DELAY). Channels call
-    `schedule(name)`; this is what it does for a debounced job."""
-    after_commit(_schedule_debounced_quietly, key, func, args, delay)
-
-
-def _schedule_debounced_quietly(key: str, func, args: tuple, delay: int | None) -> None:
-    try:
-        schedule_debounced(key, func, *args, delay=delay)
-    except RedisError as error:
-        # The rows are committed; the periodic reconciliation picks them up.
-        log.warning("could not schedule %s: %s", key, error.__class__.__name__)
-
-
-def schedule_debounced(key: str, func, *args, delay: int | None = None) -> bool:
+    `schedule(name)`; this is what it does for a debounced job. The debounce mark goes in the commit's one Redis
+    round trip (`after_commit_pipelined`); only the first event of a burst, which sets it, enqueues the job."""
     if delay is None:
         delay = current_app.config["RECOUNT_DELAY"]
-    connection = redis_connection()
+    after_commit_pipelined(_mark_debounced, key, func, args, delay)
+
+
+def _mark_debounced(pipeline, key: str, func, args: tuple, delay: int):
     # The mark outlives the delay by far, in case no worker runs; a stale mark then only delays.
-    if not connection.set(DEBOUNCE_PREFIX + key, "1", nx=True, ex=max(60, delay * 30)):
-        return False
-    get_queue().enqueue_in(timedelta(seconds=delay), func, *args, job_id=f"{job_id_for(key)}-{int(time.time() * 1000)}",
-                           meta={"debounce_key": key}, retry=RETRY, result_ttl=600, failure_ttl=86400)
-    return True
+    pipeline.set(DEBOUNCE_PREFIX + key, "1", nx=True, ex=max(60, delay * 30))
+
+    def then(replies: list) -> None:
+        if isinstance(replies[0], Exception):
+            log.warning("could not schedule %s: %s", key, replies[0].__class__.__name__)
+        elif replies[0]:
+            try:
+                get_queue().enqueue_in(timedelta(seconds=delay), func, *args,
+                                       job_id=f"{job_id_for(key)}-{int(time.time() * 1000)}",
+                                       meta={"debounce_key": key}, retry=RETRY, result_ttl=600, failure_ttl=86400)
+            except RedisError as error:
+                # The rows are committed; the periodic reconciliation picks them up.
+                log.warning("could not schedule %s: %s", key, error.__class__.__name__)
+
+    return then
 
 
 def clear_debounce_mark(job) -> None:

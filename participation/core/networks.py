@@ -18,11 +18,12 @@ import secrets
 from datetime import date, datetime, timedelta
 
 import redis
-from flask import has_request_context
+from flask import current_app, has_request_context
 from flask_limiter.util import get_remote_address
 from sqlalchemy import ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from participation.core.database import after_commit_pipelined
 from participation.core.models import Base
 from participation.core.redis import redis_connection
 from participation.core.time import kst_today, to_kst, utcnow
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 KEY_DAYS = 8
 PURGE_DAYS = 30
 NETWORK_MAX = 50
+KEPT_KEY = "participation_network_key"  # app.extensions: (KST day, that day's key) as this process last read it
 
 
 class Burst(Base):
@@ -58,18 +60,53 @@ class Burst(Base):
 
 
 def _day_key(day: date, *, create: bool) -> bytes | None:
-    """The day's key from Redis (made once, by whichever process asks first). None when Redis fails or, for
-    `create=False`, when the key has expired."""
-    name = f"network-key:{day.isoformat()}"
+    """The day's key from Redis (made once, by whichever process asks first), in one round trip. None when Redis
+    fails or, for `create=False`, when the key has expired."""
+    name = _key_name(day)
     try:
-        connection = redis_connection()
+        pipeline = redis_connection().pipeline(transaction=False)
         if create:
-            connection.set(name, secrets.token_hex(32), nx=True, ex=KEY_DAYS * 86400)
-        key = connection.get(name)
+            pipeline.set(name, secrets.token_hex(32), nx=True, ex=KEY_DAYS * 86400)
+        pipeline.get(name)
+        key = pipeline.execute()[-1]
     except (redis.RedisError, OSError) as error:
         log.warning("network hash: no key (%s)", error.__class__.__name__)
         return None
     return key if isinstance(key, bytes) else (key.encode() if key else None)
+
+
+def _key_name(day: date) -> str:
+    return f"network-key:{day.isoformat()}"
+
+
+def _todays_key() -> bytes | None:
+    """Today's key, read from Redis once a day by each process and then kept (a signature or a support asks for
+    it on every request). Each participation that used the kept key puts it back after its commit if Redis lost
+    it, in the commit's one round trip, and takes the key Redis has if it differs: after a Redis restart the
+    processes agree again on one key from their next participation on."""
+    day = kst_today()
+    kept = current_app.extensions.get(KEPT_KEY)
+    if kept is not None and kept[0] == day:
+        after_commit_pipelined(_keep_key, day, kept[1])
+        return kept[1]
+    key = _day_key(day, create=True)
+    if key is not None:
+        current_app.extensions[KEPT_KEY] = (day, key)
+    return key
+
+
+def _keep_key(pipeline, day: date, key: bytes):
+    app = current_app._get_current_object()
+    name = _key_name(day)
+    pipeline.set(name, key, nx=True, ex=KEY_DAYS * 86400)
+    pipeline.get(name)
+
+    def then(replies: list) -> None:
+        found = replies[1]
+        if isinstance(found, bytes) and found != key:
+            app.extensions[KEPT_KEY] = (day, found)
+
+    return then
 
 
 def _hash(key: bytes, network: str) -> str:
@@ -81,7 +118,7 @@ def network_hash() -> str | None:
     if not has_request_context():
         return None
     network = subnet_of(get_remote_address())
-    key = _day_key(kst_today(), create=True) if network else None
+    key = _todays_key() if network else None
     return _hash(key, network) if key else None
 
 

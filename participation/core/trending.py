@@ -21,7 +21,7 @@ import redis
 from flask import current_app, has_request_context
 from flask_limiter.util import get_remote_address
 
-from participation.core.database import after_commit
+from participation.core.database import after_commit, after_commit_pipelined
 from participation.core.metrics import count_participation
 from participation.core.redis import redis_connection
 
@@ -79,18 +79,27 @@ def current_hour(now: float | None = None) -> int:
     return int((time.time() if now is None else now) // BUCKET_SECONDS)
 
 
-def record(channel: str, item_id: int, address: str, now: float | None = None) -> bool:
-    """Count one participation from this address on this item. False (and a warning) when Redis failed."""
+def queue_record(pipeline, channel: str, item_id: int, address: str, now: float | None = None) -> bool:
+    """Queue on `pipeline` the commands that count one participation from this address on this item (False, and
+    nothing queued, for an address that is not one)."""
     ip, network = normalised(address), subnet_of(address)
     if ip is None or network is None:
         return False
     hour = current_hour(now)
+    for kind, value in (("ip", ip), ("subnet", network)):
+        key = bucket_key(kind, hour)
+        pipeline.zincrby(key, 1, f"{channel}|{item_id}|{value}")
+        pipeline.expire(key, KEEP_SECONDS)
+    return True
+
+
+def record(channel: str, item_id: int, address: str, now: float | None = None) -> bool:
+    """Count one participation from this address on this item now (requests count through `participated`,
+    after their commit). False (and a warning) when Redis failed."""
     try:
         pipeline = redis_connection().pipeline(transaction=False)
-        for kind, value in (("ip", ip), ("subnet", network)):
-            key = bucket_key(kind, hour)
-            pipeline.zincrby(key, 1, f"{channel}|{item_id}|{value}")
-            pipeline.expire(key, KEEP_SECONDS)
+        if not queue_record(pipeline, channel, item_id, address, now):
+            return False
         pipeline.execute()
     except (redis.RedisError, OSError) as error:
         log.warning("trending addresses: count not recorded (%s)", error.__class__.__name__)
@@ -138,4 +147,4 @@ def participated(channel: str, item_id: int) -> None:
     once committed, with or without a request."""
     after_commit(count_participation, channel)
     if has_request_context():
-        after_commit(record, channel, item_id, get_remote_address())
+        after_commit_pipelined(queue_record, channel, item_id, get_remote_address())
