@@ -111,10 +111,13 @@ def init_limiter(app: Flask, limiter) -> None:
         # The limiter's Redis client is built on the app's own connection pool: REDIS_URL as redis-py reads it
         # (TLS, ACL user, a password with any character, the socket timeouts), never a URI rebuilt from it. The
         # scheme only picks limits' Redis storage. If Redis fails, limits go on per process (in-memory fallback),
-        # and core.limits counts and logs the failures.
+        # and core.limits counts and logs the failures. The storage is limits' Redis storage with one round trip
+        # per limit (core.limits.OneTripRedisStorage, registered under its scheme by importing it).
+        from participation.core.limits import OneTripRedisStorage
+
         with app.app_context():
             pool = redis_connection().connection_pool
-        app.config["RATELIMIT_STORAGE_URI"] = "redis://"
+        app.config["RATELIMIT_STORAGE_URI"] = f"{OneTripRedisStorage.STORAGE_SCHEME[0]}://"
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {"connection_pool": pool}
     limiter.init_app(app)
     # Every limit here is a decorator (core/limits.py), checked when its view runs; there are no default,
