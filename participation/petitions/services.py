@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import lazyload
 
 from participation.accounts import identity
 from participation.accounts.models import User
@@ -106,8 +107,12 @@ def can_see(petition: Petition, user) -> bool:
     return True
 
 
-def get_visible(petition_id: int, user) -> Petition:
-    petition = db.session.get(Petition, petition_id)
+# What signing needs of a petition: its own row, not its author (with their roles) and answer, which pages show.
+ROW_ONLY = (lazyload(Petition.author), lazyload(Petition.answer))
+
+
+def get_visible(petition_id: int, user, *, row_only: bool = False) -> Petition:
+    petition = db.session.get(Petition, petition_id, options=ROW_ONLY if row_only else ())
     if petition is None or not can_see(petition, user):
         raise NotFound(_l("청원을 찾을 수 없습니다."))
     return petition
@@ -222,7 +227,7 @@ def is_collecting(petition: Petition) -> bool:
 def sign(petition_id: int, user) -> Signature:
     """One signature per person; a second one, concurrent or not, is a 409."""
     require_user(user)
-    petition = get_visible(petition_id, user)
+    petition = get_visible(petition_id, user, row_only=True)
     require_participation_open()
     require_verified(user)
     if not is_collecting(petition):
