@@ -172,8 +172,8 @@ def write_results() -> Path:
             out.append("")
     if not legs:
         out.append("No leg has been run yet.")
-    out += ["", *SIXTH_ROUND, "", *FINDINGS, "", *ISSUE_19, "", *ISSUE_10, "", *ISSUE_10_JOBS_AND_LISTS, "",
-            *polis_section(), "", *capacity_plan(merged_facts(legs)), "", *NOTES]
+    out += ["", *SEVENTH_ROUND, "", *SIXTH_ROUND, "", *FINDINGS, "", *ISSUE_19, "", *ISSUE_10, "",
+            *ISSUE_10_JOBS_AND_LISTS, "", *polis_section(), "", *capacity_plan(merged_facts(legs)), "", *NOTES]
     path = HERE / "RESULTS.md"
     path.write_text("\n".join(line for line in out if line is not None) + "\n")
     return path
@@ -202,6 +202,32 @@ ISSUE_19 = [
     "this load: a standalone loop at 10:55 (load still about 16) took 0.80 s to open 1,000 boxes and 1.15 s to",
     "seal 1,000 (about 1 ms a vote), so the target holds on this machine only while it is not saturated; rerun",
     "`--only mix` on a quiet machine for a figure to plan with.",
+]
+
+
+# Seventh round (issue 24 items 3 and 4, 2026-12-03 18:00–19:30 UTC): counted, not timed.
+SEVENTH_ROUND = [
+    "## Seventh round (issue 24, hand-written, 2026-12-03 18:00–19:30 UTC): statements and round trips, counted",
+    "",
+    "`tests/foundation/test_write_counts.py` counts what one request costs, with rate limits on as in production",
+    "(the tests' ACTION_LIMITS has one window, production's two: one more Redis round trip each), and fails if a",
+    "count grows. SQL statements (SELECT / INSERT / UPDATE), commits and Redis round trips, before → after:",
+    "",
+    "| request | statements | commits | Redis round trips |",
+    "|---|---|---|---|",
+    "| cast a vote (token's first use this hour) | 5 → 5 | 2 → 1 | 5 → 2 |",
+    "| sign a petition | 7 → 4 | 2 → 1 | 7 → 2 |",
+    "| support a proposal | 4 → 4 | 2 → 1 | 7 → 2 |",
+    "| refused second vote (409) | 3 → 3 | 0 → 0 | 3 → 1 |",
+    "",
+    "What went: the second transaction that wrote the token's last use after the view's (rollback, UPDATE,",
+    "COMMIT: now in the write's own commit, `before_commit`); the after-commit round trips (the trending counts",
+    "and the debounce mark: now one pipeline, `after_commit_pipelined`); the day's network key read before every",
+    "signature and support (SET NX, GET: now kept per process and put back in the after-commit pipeline if Redis",
+    "lost it); Flask-Limiter's re-reading of the window (GET, TTL) for the X-RateLimit headers after each hit",
+    "(core/limits.py's storage answers it from the hit's reply); signing's loads of the petition's author, their",
+    "roles and its answer, and the signature's read-back after the commit. The bench's tokens had no expiry",
+    "since tokens expire (issue 23): every vote, signature and support of `bench/` answered 401; fixed here.",
 ]
 
 
