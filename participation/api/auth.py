@@ -3,13 +3,12 @@
 import logging
 from functools import wraps
 
-from flask import g, has_request_context, request
+from flask import g, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from participation.accounts.services import token_use_is_stale, touch_token, user_for_token
+from participation.core.database import before_commit
 from participation.core.errors import Unauthorized
 from participation.extensions import db
 
@@ -35,6 +34,7 @@ def current_api_user():
         g.api_token_id = found[1] if found else None
         if found and token_use_is_stale(found[2]):
             g.touch_api_token = found[1]
+            before_commit(touch_token_with_the_request)
     return g.api_user
 
 
@@ -43,12 +43,12 @@ def current_api_token_id() -> int | None:
     return g.get("api_token_id")
 
 
-@event.listens_for(Session, "before_commit")
-def touch_token_with_the_request(session: Session) -> None:
+def touch_token_with_the_request() -> None:
     """A request that commits (a vote, a signature) writes its token's last_used_at in that same transaction:
     one commit per write, not two."""
-    if has_request_context() and "touch_api_token" in g and session is db.session():
-        touch_token(g.pop("touch_api_token"))
+    token_id = g.pop("touch_api_token", None)
+    if token_id is not None:
+        touch_token(token_id)
 
 
 def record_token_use(response):

@@ -272,6 +272,11 @@ def after_commit_pipelined(queue: Callable, *args) -> None:
     _register("pipelined", queue, args)
 
 
+def before_commit(callback: Callable, *args) -> None:
+    """Run `callback(*args)` within the current transaction, just before it commits (never, if it rolls back)."""
+    _register("before", callback, args)
+
+
 def after_rollback(callback: Callable, *args) -> None:
     """Run `callback(*args)` if the current transaction (or the savepoint it is in) rolls back."""
     _register("rollback", callback, args)
@@ -293,6 +298,16 @@ def _run(entries, kind: str) -> None:
                 callback(*args)
             except Exception:
                 log.exception("%s callback %s failed", kind, getattr(callback, "__qualname__", callback))
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return
+    entries = session.info.get(AFTER, [])
+    if any(entry[0] == "before" for entry in entries):
+        session.info[AFTER] = [entry for entry in entries if entry[0] != "before"]
+        _run(entries, "before")
 
 
 @event.listens_for(Session, "after_commit")
