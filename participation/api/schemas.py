@@ -10,17 +10,6 @@ class BaseSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
 
-def reason_code_field() -> ma.fields.String:
-    """A moderator's reason category when rejecting or hiding, as the web form's list offers them: the public
-    moderation log shows it (core/moderation_log.py); without one the log says no category was given."""
-    from participation.core.forms import MODERATION_REASONS  # core.forms reaches the extensions, which import this
-
-    return ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.OneOf(list(MODERATION_REASONS)),
-                            metadata={"enum": list(MODERATION_REASONS),
-                                      "description": "for `rejected` and `hidden`: the reason's category, shown in "
-                                                     "the public moderation log"})
-
-
 class ErrorBodySchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"example": "invalid"})
     message = ma.fields.String(required=True)

@@ -4,8 +4,9 @@ import marshmallow as ma
 
 from participation.api import ApiBlueprint
 from participation.api.auth import current_api_user, token_optional, token_required
+from participation.api.moderation import reason_code_field
 from participation.api.pagination import PageArgs, page_schema
-from participation.api.schemas import BaseSchema, reason_code_field
+from participation.api.schemas import BaseSchema
 from participation.core.limits import filing_limit, participation_limit
 from participation.core.pagination import paginate
 from participation.core.response_cache import cached_for_anonymous
