@@ -11,7 +11,7 @@ from participation.budgets.services import PROJECT_SUBJECT
 from participation.core import storage
 from participation.core.audit import audit
 from participation.core.errors import Conflict, NotFound, ValidationError
-from participation.core.images import CheckedImage, check_count, check_uploads, store
+from participation.core.images import CheckedImage, attach, check_uploads
 from participation.core.input import clean_text
 from participation.core.lifecycle import REASON_MAX
 from participation.core.permissions import Role, require_user
@@ -27,15 +27,7 @@ def check_project_uploads(uploads: list[bytes], project: BudgetProject | None = 
 
 def attach_images(project: BudgetProject, checked: list[CheckedImage]) -> list[BudgetProjectImage]:
     """Store checked pictures and attach them to the project (flushes)."""
-    check_count(len(project.images) + len(checked))
-    rows = []
-    for item in checked:
-        row = BudgetProjectImage(stored_name=store(PART, item), content_type=item.content_type, width=item.width,
-                                 height=item.height, size=len(item.data))
-        project.images.append(row)
-        rows.append(row)
-    db.session.flush()
-    return rows
+    return attach(project.images, BudgetProjectImage, PART, checked)
 
 
 def image_key(image: BudgetProjectImage) -> str:

@@ -16,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from participation.core import storage
 from participation.core.database import without_write_lock
 from participation.core.errors import ValidationError
+from participation.extensions import db
 
 MAX_BYTES = 5 * 1024 * 1024
 # Photos of one item (a proposal, a budget project), and all of one request's together: below the request limit
@@ -100,6 +101,20 @@ def check_image(raw: bytes, field: str = "images") -> CheckedImage:
         image.convert("RGB").save(output, "JPEG", quality=85, optimize=True)
         content_type, extension = "image/jpeg", "jpg"
     return CheckedImage(output.getvalue(), content_type, extension, image.width, image.height)
+
+
+def attach(images: list, model, part: str, checked: list[CheckedImage]) -> list:
+    """Store checked pictures and append them as `model` rows to an item's `images` (the count is checked again:
+    the item was read anew); flushes. Proposals and budget projects keep their photos this way."""
+    check_count(len(images) + len(checked))
+    rows = []
+    for item in checked:
+        row = model(stored_name=store(part, item), content_type=item.content_type, width=item.width,
+                    height=item.height, size=len(item.data))
+        images.append(row)
+        rows.append(row)
+    db.session.flush()
+    return rows
 
 
 def store(part: str, image: CheckedImage) -> str:

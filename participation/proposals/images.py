@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from participation.core import storage
 from participation.core.audit import audit
 from participation.core.errors import Conflict, NotFound, ValidationError
-from participation.core.images import CheckedImage, check_count, store
+from participation.core.images import CheckedImage, attach
 from participation.core.images import check_uploads as check_photos
 from participation.core.input import clean_text
 from participation.core.lifecycle import REASON_MAX
@@ -26,15 +26,7 @@ def check_uploads(uploads: list[bytes], proposal: Proposal | None = None) -> lis
 
 def attach_images(proposal: Proposal, checked: list[CheckedImage]) -> list[ProposalImage]:
     """Store checked pictures and attach them (the count is checked again: the proposal was read anew)."""
-    check_count(len(proposal.images) + len(checked))
-    rows = []
-    for item in checked:
-        row = ProposalImage(stored_name=store(PART, item), content_type=item.content_type, width=item.width,
-                            height=item.height, size=len(item.data))
-        proposal.images.append(row)
-        rows.append(row)
-    db.session.flush()
-    return rows
+    return attach(proposal.images, ProposalImage, PART, checked)
 
 
 def image_key(image: ProposalImage) -> str:
