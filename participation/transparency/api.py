@@ -68,61 +68,39 @@ def moderation_log_index(args):
     return page.as_json(lambda row: row.as_json())
 
 
-def _file(subject: str, item_id: int, data: dict) -> dict:
-    appeal = appeals.file_appeal(current_api_user(), subject, item_id, data["text"])
-    db.session.commit()
-    return serialise(appeal)
+# What an author may appeal, each at its own URL (endpoint `appeal_<subject>`): the item's subject, the rule, the
+# URL's other id that the item must carry (a comment's proposal or forum), and what the endpoint says of itself.
+APPEAL_ROUTES = (
+    ("petition", "/petitions/<int:item_id>/appeals", None,
+     "The author of a rejected or hidden petition appeals, once per decision, within APPEAL_DAYS."),
+    ("proposal", "/proposals/<int:item_id>/appeals", None,
+     "The author of a rejected or hidden proposal appeals, once per decision, within APPEAL_DAYS."),
+    ("poll", "/polls/<int:item_id>/appeals", None,
+     "The author of a rejected or hidden citizen poll appeals, once per decision, within APPEAL_DAYS."),
+    ("proposal_comment", "/proposals/<int:proposal_id>/comments/<int:item_id>/appeals", "proposal_id",
+     "The author of a hidden comment on a proposal appeals."),
+    ("forum_comment", "/forums/<int:forum_id>/comments/<int:item_id>/appeals", "forum_id",
+     "The author of a hidden (or automatically hidden) forum comment appeals."),
+)
 
 
-@bp.post("/petitions/<int:item_id>/appeals")
-@token_required
-@bp.arguments(AppealCreateSchema)
-@bp.response(201, AppealSchema)
-def appeal_petition(data, item_id):
-    """The author of a rejected or hidden petition appeals, once per decision, within APPEAL_DAYS."""
-    return _file("petition", item_id, data)
+def appeal_route(subject: str, rule: str, parent: str | None, description: str) -> None:
+    def file(data, item_id, **parent_id):
+        if parent is not None:
+            item = db.session.get(appeals.appealable(subject).model, item_id)
+            if item is None or getattr(item, parent) != parent_id[parent]:
+                raise NotFound()
+        appeal = appeals.file_appeal(current_api_user(), subject, item_id, data["text"])
+        db.session.commit()
+        return serialise(appeal)
+
+    file.__doc__ = description
+    view = token_required(bp.arguments(AppealCreateSchema)(bp.response(201, AppealSchema)(file)))
+    bp.post(rule, endpoint=f"appeal_{subject}")(view)
 
 
-@bp.post("/proposals/<int:item_id>/appeals")
-@token_required
-@bp.arguments(AppealCreateSchema)
-@bp.response(201, AppealSchema)
-def appeal_proposal(data, item_id):
-    """The author of a rejected or hidden proposal appeals, once per decision, within APPEAL_DAYS."""
-    return _file("proposal", item_id, data)
-
-
-@bp.post("/polls/<int:item_id>/appeals")
-@token_required
-@bp.arguments(AppealCreateSchema)
-@bp.response(201, AppealSchema)
-def appeal_poll(data, item_id):
-    """The author of a rejected or hidden citizen poll appeals, once per decision, within APPEAL_DAYS."""
-    return _file("poll", item_id, data)
-
-
-@bp.post("/proposals/<int:proposal_id>/comments/<int:item_id>/appeals")
-@token_required
-@bp.arguments(AppealCreateSchema)
-@bp.response(201, AppealSchema)
-def appeal_proposal_comment(data, proposal_id, item_id):
-    """The author of a hidden comment on a proposal appeals."""
-    comment = db.session.get(appeals.appealable("proposal_comment").model, item_id)
-    if comment is None or comment.proposal_id != proposal_id:
-        raise NotFound()
-    return _file("proposal_comment", item_id, data)
-
-
-@bp.post("/forums/<int:forum_id>/comments/<int:item_id>/appeals")
-@token_required
-@bp.arguments(AppealCreateSchema)
-@bp.response(201, AppealSchema)
-def appeal_forum_comment(data, forum_id, item_id):
-    """The author of a hidden (or automatically hidden) forum comment appeals."""
-    comment = db.session.get(appeals.appealable("forum_comment").model, item_id)
-    if comment is None or comment.forum_id != forum_id:
-        raise NotFound()
-    return _file("forum_comment", item_id, data)
+for route in APPEAL_ROUTES:
+    appeal_route(*route)
 
 
 @bp.get("/appeals")
