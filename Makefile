@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed-$(shell cat setup.cfg | cksum | cut -d' ' -f1)
 CATALOGUES := $(wildcard translations/*/en/LC_MESSAGES/messages.po)
 TRANSLATION_PARTS := core accounts petitions proposals polls forums surveys budgets indicators
 PYTEST_ARGS ?=
-# Two pytest-xdist workers, one test file each at a time (tests/conftest.py gives each its own databases);
-# `make test PYTEST_WORKERS=0` runs in one process.
+# Two pytest-xdist workers, one test file each at a time (tests/conftest.py gives each its own databases), taken in
+# collection order: files with a test marked slow first (tests/conftest.py). `make test PYTEST_WORKERS=0` runs in
+# one process.
 PYTEST_WORKERS ?= 2
 
 .PHONY: install run test test-deps translations extract-messages lint bench soak clean
@@ -48,7 +49,7 @@ test-deps:
 	fi
 
 test: install test-deps translations
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

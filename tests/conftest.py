@@ -51,6 +51,14 @@ def pytest_configure(config):
             hide_password=False)
 
 
+def pytest_collection_modifyitems(config, items):
+    """The files holding a test marked slow run first. `make test`'s workers take whole files in this order
+    (--no-loadscope-reorder; xdist's default order, most tests first, started the long one-test files last, and
+    one of them alone outlasted all that the other worker had left)."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)  # stable: each file's tests stay together, in order
+
+
 def pytest_unconfigure(config):
     own = getattr(config, "own_database", None)
     if own:

@@ -66,7 +66,7 @@ def test_keyboard_reaches_the_skip_link_first_and_it_moves_focus_to_main(page, l
 def test_the_phone_header_is_one_row_with_a_menu_and_works_without_javascript(open_page):
     """Issue #25 (13): on a phone the header was three rows (about 150 px). Now the brand and a 메뉴 button;
     the button opens both menus; without JavaScript the menus are simply shown. (Every page's width at
-    320/390/1366 px: test_every_page.py.)"""
+    320/390/1366 px: every_page.py.)"""
     page = open_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page.goto("/")
     header = page.locator("header.site-header").bounding_box()

@@ -16,7 +16,7 @@ from participation.forums.models import Statement
 from participation.petitions.models import Petition
 from tests import factories
 from tests.browser.conftest import log_in
-from tests.browser.test_every_page import ARTIFACTS, AXE_OPTIONS, OVERFLOW, describe, file_name
+from tests.browser.every_page import ARTIFACTS, AXE_OPTIONS, OVERFLOW, describe, file_name
 
 pytestmark = pytest.mark.browser
 

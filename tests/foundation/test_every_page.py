@@ -118,6 +118,7 @@ def demo_site(db_session, run_jobs):
     run_jobs()
 
 
+@pytest.mark.slow
 def test_every_reachable_page_renders_in_both_locales(app, demo_site, db_session):
     """One demo for the three readers: seeding it is most of the test's time."""
     for who in ("visitor", "citizen@example.com", "admin@example.com"):

@@ -38,6 +38,8 @@ from tests.conftest import ROOT
 
 KILLS = 10
 
+pytestmark = pytest.mark.slow
+
 
 def wait_for(condition, seconds: float = 15, what: str = "condition"):
     deadline = time.monotonic() + seconds

@@ -126,6 +126,7 @@ QUERY_NAMES = ["page", "per_page", "q", "sort", "state", "status", "category", "
 QUERY_VALUES = ["99999999999999999999999", "-1e309<script>alert('서울')</script>" + "가" * 2_000]
 
 
+@pytest.mark.slow
 def test_no_page_gets_a_500_from_hostile_query_parameters(app, db_session, redis):
     world = World()
     targets = []

@@ -15,6 +15,7 @@ import json
 from urllib.parse import urlencode
 
 import hypothesis
+import pytest
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -81,6 +82,7 @@ def run_operation(app, operation, mode: GenerationMode, headers: dict, checks: l
     check()
 
 
+@pytest.mark.slow
 def test_every_api_operation_survives_generated_requests(app, db_session, redis):
     world = World()  # people and one item of each kind, so that ids 1, 2 … exist and not only 404s
     for make in (world.petition, world.proposal, world.proposal_comment, world.poll, world.forum,

@@ -7,7 +7,10 @@ The page list is tests/foundation/test_every_page.py's crawl (as a visitor, a ci
 every role), one page of each kind per person; the demo gets one proposal photo 640 px wide (issue #25: a
 photo pushed the page sideways on a phone). One chromium, one tab per person and language: a page is loaded
 once and measured at each width by resizing the tab. About 183 pages per language, 92 kinds audited; the run
-took 24 minutes on two shared, loaded cores (setup 5: the demo and three crawls; axe is most of the rest)."""
+took 24 minutes on two shared, loaded cores (setup 5: the demo and three crawls; axe is most of the rest).
+
+The Korean pages are test_every_page_ko.py, the English ones test_every_page_en.py: two files, each with a demo of its
+own, so that `make test`'s two workers share the audit (a file never splits between them)."""
 
 import os
 import re
@@ -27,7 +30,7 @@ from tests.foundation.test_every_page import crawl, shape
 
 # The pages look the same from either database (tests/foundation/test_every_page.py renders them on both legs):
 # the browser audit, the longest test of the suite, runs on the embedded leg only.
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(
+MARKS = [pytest.mark.browser, pytest.mark.slow, pytest.mark.skipif(
     os.environ.get("DATABASE_URL", "").startswith("postgresql"),
     reason="the browser audit of every page runs on the embedded leg (the pages are the same on PostgreSQL)")]
 
@@ -108,8 +111,8 @@ def pages_of_each_kind(app, who: str, user_agent: str) -> tuple[list[str], str |
     return chosen, cookie.value if cookie and who != "visitor" else None
 
 
-@pytest.fixture
-def demo_site(app, browser, live_server, run_jobs):
+def demo_site(app, browser, run_jobs) -> dict:
+    """The demo (and the wide photo), committed for the live server; each person's pages and session cookie."""
     with LiveData(app):
         demo.seed()
         add_wide_photo()
@@ -152,38 +155,37 @@ def measure(page, axe, folder, label: str, audit: bool) -> list[str]:
     return problems
 
 
-def test_every_page_fits_a_phone_and_axe_finds_nothing(app, open_page, live_server, demo_site):
-    """Overflow: every person's pages at every width. axe and the screenshots: each kind of page once per
-    language (the first person who reaches it), at 320 and 1366 px."""
+def audit_every_page(app, browser, open_page, live_server, run_jobs, locale: str) -> None:
+    """Overflow: every person's pages at every width. axe and the screenshots: each kind of page once (the first
+    person who reaches it), at 320 and 1366 px."""
+    site = demo_site(app, browser, run_jobs)
     axe = Axe()
     problems, pages, audits = [], 0, 0
-    for locale in ("ko", "en"):
-        folder = ARTIFACTS / locale
-        folder.mkdir(parents=True, exist_ok=True)
-        audited = set()
-        for who, (paths, session) in demo_site.items():
-            page = open_page(locale="ko-KR" if locale == "ko" else "en-US",
-                             viewport={"width": WIDTHS[0], "height": 800})
-            cookies = [{"name": "lang", "value": locale, "url": live_server}]
-            if session:
-                cookies.append({"name": app.config["SESSION_COOKIE_NAME"], "value": session, "url": live_server})
-            page.context.add_cookies(cookies)
-            started = time.monotonic()
-            for path in paths:
-                label = f"{file_name(who, path)} ({locale} {who} {path})"
-                page.set_viewport_size({"width": WIDTHS[0], "height": 800})
-                response = page.goto(path)
-                # The crawl reached the page without a redirect: a redirect here (to the login page) would be
-                # a session the browser did not take over, and the signed-in pages left unchecked.
-                if response.status != 200 or response.request.redirected_from is not None:
-                    problems.append(f"{label}: {response.status} at {response.url}")
-                    print(problems[-1], flush=True)
-                    continue
-                audit = kind(path) not in audited
-                audited.add(kind(path))
-                problems += measure(page, axe, folder, label, audit)
-                pages, audits = pages + 1, audits + audit
-            page.context.close()
-            print(f"{locale} {who}: {len(paths)} pages in {time.monotonic() - started:.0f} s", flush=True)
+    folder = ARTIFACTS / locale
+    folder.mkdir(parents=True, exist_ok=True)
+    audited = set()
+    for who, (paths, session) in site.items():
+        page = open_page(locale="ko-KR" if locale == "ko" else "en-US", viewport={"width": WIDTHS[0], "height": 800})
+        cookies = [{"name": "lang", "value": locale, "url": live_server}]
+        if session:
+            cookies.append({"name": app.config["SESSION_COOKIE_NAME"], "value": session, "url": live_server})
+        page.context.add_cookies(cookies)
+        started = time.monotonic()
+        for path in paths:
+            label = f"{file_name(who, path)} ({locale} {who} {path})"
+            page.set_viewport_size({"width": WIDTHS[0], "height": 800})
+            response = page.goto(path)
+            # The crawl reached the page without a redirect: a redirect here (to the login page) would be
+            # a session the browser did not take over, and the signed-in pages left unchecked.
+            if response.status != 200 or response.request.redirected_from is not None:
+                problems.append(f"{label}: {response.status} at {response.url}")
+                print(problems[-1], flush=True)
+                continue
+            audit = kind(path) not in audited
+            audited.add(kind(path))
+            problems += measure(page, axe, folder, label, audit)
+            pages, audits = pages + 1, audits + audit
+        page.context.close()
+        print(f"{locale} {who}: {len(paths)} pages in {time.monotonic() - started:.0f} s", flush=True)
     print(f"{pages} pages × {len(WIDTHS)} widths checked for overflow; axe on {audits} × {len(AXE_WIDTHS)}")
     assert problems == [], "\n".join(problems)
