@@ -7,11 +7,12 @@ what must hold before a move (voting opens only when every project is assessed),
 arriving sets off (closing schedules the allocation).
 """
 
+import functools
 import itertools
 from collections import Counter
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from participation.accounts import identity, profile
@@ -150,15 +151,21 @@ def get_visible(budget_id: int, user, *, for_vote: bool = False) -> BudgetProces
 
     `for_vote` reads the row FOR KEY SHARE (PostgreSQL), so that closing the process (FOR UPDATE in
     `services.transition`) waits for ballots in flight: each is committed before the close or sees it closed."""
-    statement = select(BudgetProcess).where(BudgetProcess.id == budget_id).options(
-        selectinload(BudgetProcess.projects).selectinload(BudgetProject.images))
-    if for_vote:
-        statement = (statement.with_for_update(read=True, key_share=True, of=BudgetProcess)
-                     .execution_options(populate_existing=True))
-    process = db.session.scalars(statement).one_or_none()
+    process = db.session.scalars(_process_with_projects(for_vote), {"budget_id": budget_id}).one_or_none()
     if process is None or not can_see(process, user):
         raise NotFound()
     return process
+
+
+@functools.cache
+def _process_with_projects(for_vote: bool):
+    # Built once per process (construction and cache key were a large part of a vote's read). A ballot needs the
+    # projects, not their photos.
+    statement = select(BudgetProcess).where(BudgetProcess.id == bindparam("budget_id"))
+    if not for_vote:
+        return statement.options(selectinload(BudgetProcess.projects).selectinload(BudgetProject.images))
+    return (statement.options(selectinload(BudgetProcess.projects))
+            .with_for_update(read=True, key_share=True, of=BudgetProcess).execution_options(populate_existing=True))
 
 
 # --- processes ------------------------------------------------------------------------------------------
@@ -459,14 +466,14 @@ def cast_ballot(process: BudgetProcess, actor, project_ids) -> str:
     if process.public_key is None:
         # The worker makes the process's key pair when it is created (tasks.make_budget_key): seconds.
         raise Conflict(_l("투표함을 준비하고 있습니다. 잠시 후 다시 투표해 주세요."), code="ballot_box_not_ready")
-    receipt = new_receipt()
-    sealed = BUDGET_BOX.seal(process, receipt_hash(receipt), [project.id for project in chosen])
     district, birth_year = voter_values(process, actor)
     if not inserted_once(BudgetParticipation, ("budget_id", "user_id"), budget_id=process.id, user_id=actor.id,
                          created_at=start_of_kst_day(utcnow()), district=district,
                          age_band=age_band(birth_year, opening_day(process))):
         raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
-    BUDGET_BOX.cast(process.id, sealed)
+    # Sealed once the person's one ballot is known to be this one: a refused second vote seals nothing.
+    receipt = new_receipt()
+    BUDGET_BOX.cast(process.id, BUDGET_BOX.seal(process, receipt_hash(receipt), [project.id for project in chosen]))
     trending.participated("budgets", process.id)
     jobs.schedule("recount:budget-ballots", process.id)
     return receipt

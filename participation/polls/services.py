@@ -364,14 +364,14 @@ def cast_ballot(poll: Poll, actor, choices) -> str:
     if poll.public_key is None:
         # The worker makes the poll's key pair when the poll is created (tasks.make_poll_key): seconds.
         raise Conflict(_l("투표함을 준비하고 있습니다. 잠시 후 다시 투표해 주세요."), code="ballot_box_not_ready")
-    receipt = new_receipt()
-    sealed = POLL_BOX.seal(poll, receipt_hash(receipt), chosen)
     district, birth_year = voter_values(poll, actor)
     if not inserted_once(Participation, ("poll_id", "user_id"), poll_id=poll.id, user_id=actor.id,
                          created_at=start_of_kst_day(utcnow()), district=district,
                          age_band=age_band(birth_year, opening_day(poll))):
         raise Conflict(_l("이미 투표하셨습니다."), code="already_voted")
-    POLL_BOX.cast(poll.id, sealed)
+    # Sealed once the person's one ballot is known to be this one: a refused second vote seals nothing.
+    receipt = new_receipt()
+    POLL_BOX.cast(poll.id, POLL_BOX.seal(poll, receipt_hash(receipt), chosen))
     trending.participated("polls", poll.id)
     jobs.schedule("recount:poll", poll.id)
     return receipt
