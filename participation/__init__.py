@@ -2,11 +2,13 @@
 Plan 2024–2027."""
 
 import os
+from functools import partial
 from inspect import iscoroutinefunction
 from types import FunctionType
 
 from flask import Flask
 
+from participation.api import ApiAwareRequest
 from participation.config import REPOSITORY_ROOT, load_config
 from participation.core.routing import IdConverter
 
@@ -15,16 +17,19 @@ CHANNELS = ("petitions", "proposals", "polls", "forums", "surveys", "indicators"
 
 class Participation(Flask):
     """Flask, remembering which functions need no async wrapper. Flask asks `ensure_sync` about every hook, view
-    and teardown function on every request (ten times for a bare API request here), and each answer costs an
-    `inspect` call; a plain function's answer never changes."""
+    and teardown function on every request (thirteen times for a bare API request here), and each answer costs an
+    `inspect` call; a plain function's answer never changes. Bound methods and partials (the extensions' hooks)
+    are remembered by their function, so that a method of a new object each request adds nothing to the set."""
 
+    request_class = ApiAwareRequest
     _synchronous: set = set()
 
     def ensure_sync(self, func):
-        if func in self._synchronous:
+        plain = func.func if type(func) is partial else getattr(func, "__func__", func)
+        if plain in self._synchronous:
             return func
-        if type(func) is FunctionType and not iscoroutinefunction(func):
-            self._synchronous.add(func)
+        if type(plain) is FunctionType and not iscoroutinefunction(plain):
+            self._synchronous.add(plain)
             return func
         return super().ensure_sync(func)
 

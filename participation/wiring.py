@@ -10,7 +10,9 @@ from flask import Flask, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.http import parse_accept_header
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from participation.api import API_PREFIX, is_api_request, json_body
@@ -60,7 +62,7 @@ def _locale_name() -> str:
         # Jobs and the command line speak the default language.
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if is_api_request():
-        return request.accept_languages.best_match(languages) or "ko"
+        return _api_locale_name(request.headers.get("Accept-Language", ""), tuple(languages))
     chosen = request.cookies.get("lang")
     if chosen in languages:
         return chosen
@@ -68,6 +70,12 @@ def _locale_name() -> str:
     if getattr(user, "is_authenticated", False) and user.locale in languages:
         return user.locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@functools.lru_cache(maxsize=256)
+def _api_locale_name(accept_language: str, languages: tuple[str, ...]) -> str:
+    # Parsed once per distinct header: clients send the same few, and parsing one is most of a locale's cost.
+    return parse_accept_header(accept_language, LanguageAccept).best_match(languages) or "ko"
 
 
 def init_babel(app: Flask, babel) -> None:
@@ -199,7 +207,8 @@ def register_hooks(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.extend([(name, value) for name, value in SECURITY_HEADERS if name not in headers])
+        present = {name.lower() for name, _value in headers}
+        headers.extend([(name, value) for name, value in SECURITY_HEADERS if name.lower() not in present])
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if not is_api_request() and current_user.is_authenticated:

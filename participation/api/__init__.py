@@ -4,16 +4,25 @@ code at /api/v1/openapi.json. Channels declare their endpoints with `ApiBlueprin
 import json
 
 import flask_smorest
-from flask import g, request
+from flask import Request, g, request
 from flask_babel import gettext as _
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort
+from werkzeug.utils import cached_property
 
 API_PREFIX = "/api/v1"
 
 
 def is_api_request() -> bool:
-    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+    return request.is_api
+
+
+class ApiAwareRequest(Request):
+    """The app's request: whether it is an API request is asked by several hooks each request, answered once."""
+
+    @cached_property
+    def is_api(self) -> bool:
+        return self.path == API_PREFIX or self.path.startswith(API_PREFIX + "/")
 
 
 def json_body() -> dict | None:

@@ -87,7 +87,9 @@ def clean_moment(value, name: str, *, errors: dict) -> datetime | None:
 
 
 def refuse_nul_characters() -> None:
-    fields = {name for name, value in request.args.items(multi=True) if NUL in name or NUL in value}
+    fields = set()
+    if request.query_string:  # most requests have none: no arguments to parse
+        fields = {name for name, value in request.args.items(multi=True) if NUL in name or NUL in value}
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         if is_api_request():  # the API takes JSON only, whatever the Content-Type says
             fields |= _json_fields_with_nul(json_body())

@@ -24,6 +24,11 @@ def count_participation(channel: str) -> None:
     PARTICIPATIONS.labels(channel=channel).inc()
 
 
+# (method, endpoint, status class) -> its histogram: `labels()` checks and converts its arguments under a lock
+# on every call; the child it returns is the same each time.
+_request_seconds: dict[tuple[str, str, int], Histogram] = {}
+
+
 def register(app: Flask) -> None:
     @app.before_request
     def start_clock():
@@ -34,8 +39,11 @@ def register(app: Flask) -> None:
         started = g.pop("metrics_started", None)
         if started is not None:
             endpoint = request.url_rule.endpoint if request.url_rule is not None else "unmatched"
-            REQUEST_SECONDS.labels(request.method, endpoint, f"{response.status_code // 100}xx").observe(
-                time.perf_counter() - started)
+            key = (request.method, endpoint, response.status_code // 100)
+            child = _request_seconds.get(key)
+            if child is None:
+                child = _request_seconds[key] = REQUEST_SECONDS.labels(key[0], endpoint, f"{key[2]}xx")
+            child.observe(time.perf_counter() - started)
         return response
 
 
