@@ -410,9 +410,9 @@ TOKEN_USE_PRECISION = timedelta(hours=1)
 
 def user_for_token(token: str) -> tuple[User, int, datetime | None] | None:
     """(user, token id, last used) for a token that is neither revoked nor expired, of an active account."""
-    # One statement for the token, its (active) user and the user's roles: this runs on every authenticated
-    # API request, a vote included, so it is built once per process (construction and cache key were half its
-    # cost).
+    # One statement for the token, its (active) user, the user's roles and verified identity (what GET /me and
+    # the identity-only items read; a lazy load was a second statement): this runs on every authenticated API
+    # request, a vote included, so it is built once per process (construction and cache key were half its cost).
     row = db.session.execute(_user_for_token(), {"token_hash": hash_token(token), "now": utcnow()}).unique().first()
     return None if row is None else tuple(row)
 
@@ -422,7 +422,7 @@ def _user_for_token():
     return (select(User, ApiToken.id, ApiToken.last_used_at).join(ApiToken, ApiToken.user_id == User.id)
             .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
                    ApiToken.expires_at > bindparam("now"), User.deleted_at.is_(None), User.suspended_at.is_(None))
-            .options(joinedload(User.role_rows)))
+            .options(joinedload(User.role_rows), joinedload(User.identity)))
 
 
 def token_use_is_stale(last_used_at: datetime | None) -> bool:

@@ -9,7 +9,7 @@ from participation.extensions import db
 from participation.forums.models import Comment as ForumComment
 from participation.proposals.models import Comment as ProposalComment
 from tests import factories
-from tests.conftest import login
+from tests.conftest import api_token, login
 
 
 def statements_for(client, path: str) -> int:
@@ -63,3 +63,29 @@ def test_pages_need_the_same_statements_for_3_items_as_for_12(db_session, client
     add_items(9, proposal, forum)
     many = {path: statements_for(client, path) for path in paths}
     assert many == few
+
+
+@pytest.mark.parametrize("verified", [False, True], ids=["email", "identity"])
+def test_the_callers_account_is_one_statement(client, db_session, verified):
+    """GET /api/v1/me with a token used this hour: the token, its account, roles and verified identity in one
+    SELECT (the identity was a second one)."""
+    citizen = factories.UserFactory(display_name="김서울")
+    if verified:
+        factories.verified_person(citizen)
+    db.session.commit()
+    headers = api_token(client, citizen)
+    statements = []
+
+    def count(_connection, _cursor, text, *_args):
+        if not text.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")) and "FROM setting_change" not in text:
+            statements.append(text)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get("/api/v1/me", headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    assert (response.json["display_name"], response.json["verification"]) == (
+        "김서울", "identity" if verified else "email")
+    assert len(statements) == 1, statements
