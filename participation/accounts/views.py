@@ -10,7 +10,7 @@ from participation import privacy
 from participation.accounts import forms, services
 from participation.core import notifications
 from participation.core.errors import Conflict, ValidationError
-from participation.core.forms import ConfirmForm, apply_errors
+from participation.core.forms import ConfirmForm, apply_errors, form_status
 from participation.core.limits import filing_limit, login_limit, password_check_limit
 from participation.core.routing import local_path
 from participation.extensions import csrf, db
@@ -45,7 +45,7 @@ def register():
             db.session.commit()
             flash(_("가입 신청을 받았습니다. 받은 메일의 링크를 열어 이메일을 인증한 뒤 로그인해 주세요."), "success")
             return redirect(url_for("accounts.login"), 303)
-    return render_template("accounts/register.html", form=form), 422 if form.errors else 200
+    return render_template("accounts/register.html", form=form), form_status(form)
 
 
 # Tokens of the links in mail, kept in the session once the link is opened (see `_take_token_from_link`).
@@ -114,7 +114,7 @@ def login():
             login_user(user)
             return redirect(safe_next(url_for("main.home")), 303)
         form.form_errors.append(_("이메일 또는 비밀번호가 맞지 않습니다."))
-    return render_template("accounts/login.html", form=form), 401 if form.form_errors else 200
+    return render_template("accounts/login.html", form=form), form_status(form, refused=401)
 
 
 def _keep_language(user) -> None:
@@ -145,7 +145,7 @@ def request_reset():
         db.session.commit()
         flash(_("가입된 주소라면 비밀번호 재설정 메일을 보냈습니다. 메일함을 확인해 주세요."), "success")
         return redirect(url_for("accounts.login"), 303)
-    return render_template("accounts/reset_request.html", form=form)
+    return render_template("accounts/reset_request.html", form=form), form_status(form)
 
 
 @bp.get("/reset/<token>")
@@ -173,7 +173,7 @@ def reset_password():
             session.clear()
             flash(_("비밀번호를 바꿨습니다. 새 비밀번호로 로그인해 주세요."), "success")
             return redirect(url_for("accounts.login"), 303)
-    return render_template("accounts/reset_password.html", form=form)
+    return render_template("accounts/reset_password.html", form=form), form_status(form)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -191,8 +191,16 @@ def profile():
             db.session.commit()
             flash(_("회원 정보를 저장했습니다."), "success")
             return redirect(url_for("accounts.profile"), 303)
-    return render_template("accounts/profile.html", form=form, password_form=forms.ChangePasswordForm(),
-                           delete_form=forms.DeleteAccountForm(), confirm=ConfirmForm()), 422 if form.errors else 200
+    return _profile_page(form=form)
+
+
+def _profile_page(**posted):
+    """The account page; the one of its three forms that was posted and refused shows its messages (422)."""
+    page_forms = {"form": forms.ProfileForm(formdata=None, obj=current_user),
+                  "password_form": forms.ChangePasswordForm(formdata=None),
+                  "delete_form": forms.DeleteAccountForm(formdata=None), **posted}
+    (refused,) = posted.values()
+    return render_template("accounts/profile.html", confirm=ConfirmForm(), **page_forms), form_status(refused)
 
 
 @bp.post("/account/password")
@@ -205,13 +213,14 @@ def change_password():
             services.change_password(current_user, form.current_password.data, form.password.data)
         except ValidationError as error:
             db.session.rollback()
-            flash(error.summary(), "error")
+            apply_errors(form, error)
         else:
             db.session.commit()
             # Every other session has ended; this one goes on under the new generation.
             login_user(current_user._get_current_object())
             flash(_("비밀번호를 바꿨습니다."), "success")
-    return redirect(url_for("accounts.profile"), 303)
+            return redirect(url_for("accounts.profile"), 303)
+    return _profile_page(password_form=form)
 
 
 @bp.post("/account/delete")
@@ -224,15 +233,14 @@ def delete_account():
             services.delete_account(current_user, form.password.data, erase=privacy.erase)
         except ValidationError as error:
             db.session.rollback()
-            flash(error.summary(), "error")
-            return redirect(url_for("accounts.profile"), 303)
-        db.session.commit()
-        logout_user()
-        session.clear()
-        flash(_("탈퇴했습니다. 개인정보는 지웠고, 공개 글은 '탈퇴한 사용자'로 남습니다."), "success")
-        return redirect(url_for("main.home"), 303)
-    flash(_("비밀번호를 입력해 주세요."), "error")
-    return redirect(url_for("accounts.profile"), 303)
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash(_("탈퇴했습니다. 개인정보는 지웠고, 공개 글은 '탈퇴한 사용자'로 남습니다."), "success")
+            return redirect(url_for("main.home"), 303)
+    return _profile_page(delete_form=form)
 
 
 @bp.get("/account/data.json")

@@ -77,6 +77,14 @@ def apply_errors(form, error: ValidationError) -> None:
             form.form_errors.extend(messages)
 
 
+def form_status(form, refused: int = 422) -> int:
+    """The status of a page that shows a form: 200 before anything is posted, 422 when what was posted does not
+    validate (the page shows why, next to the fields), `refused` when the form as a whole was refused."""
+    if form.form_errors:
+        return refused
+    return 422 if form.errors else 200
+
+
 def require_valid(form) -> None:
     """A button's form that does not validate (a field too long, a reason missing) is refused with a 422
     naming its fields; on a page the message, with the field's label, is flashed on the page it came from

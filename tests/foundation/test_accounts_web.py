@@ -89,6 +89,43 @@ def test_login_does_not_tell_which_emails_exist(client, db_session):
     assert "이메일 또는 비밀번호가 맞지 않습니다." in no_account.get_data(as_text=True)
 
 
+def test_an_empty_login_form_is_refused_naming_its_fields(client, db_session):
+    """Bad input is a 422 with the form back, as on the sign-up page; wrong credentials stay a 401."""
+    response = client.post("/login", data={"email": "", "password": "", "csrf_token": csrf_token(client)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'href="#email"' in page and 'href="#password"' in page and "입력값을 확인해 주세요." in page
+    assert client.post("/reset", data={"email": "", "csrf_token": csrf_token(client, "/reset")}).status_code == 422
+
+
+def test_a_refused_password_change_says_why_next_to_the_field(client, db_session):
+    user = UserFactory()
+    login(client, user)
+    before = user.password_hash
+
+    empty = client.post("/account/password", data={"current_password": "", "password": "",
+                                                   "csrf_token": csrf_token(client, "/account")})
+    wrong = client.post("/account/password", data={"current_password": "틀린-비밀번호-입니다",
+                                                   "password": "새-비밀번호-12345",
+                                                   "csrf_token": csrf_token(client, "/account")})
+
+    assert empty.status_code == 422 and 'href="#current_password"' in empty.get_data(as_text=True)
+    assert wrong.status_code == 422
+    assert re.search(r'id="current_password-error">현재 비밀번호가 맞지 않습니다.', wrong.get_data(as_text=True))
+    db_session.refresh(user)
+    assert user.password_hash == before
+
+
+def test_a_refused_deletion_says_why_and_keeps_the_account(client, db_session):
+    user = UserFactory(display_name="남는시민")
+    login(client, user)
+    response = client.post("/account/delete", data={"password": "틀린-비밀번호-입니다",
+                                                    "csrf_token": csrf_token(client, "/account")})
+    assert response.status_code == 422 and "비밀번호가 맞지 않습니다." in response.get_data(as_text=True)
+    db_session.refresh(user)
+    assert user.display_name == "남는시민" and user.deleted_at is None
+
+
 def test_reset_request_says_the_same_for_unknown_addresses(client, db_session):
     UserFactory(email="exists@example.com")
     known = client.post("/reset", data={"email": "exists@example.com", "csrf_token": csrf_token(client, "/reset")})

@@ -36,7 +36,7 @@ def test_password_checks_on_the_account_pages_are_throttled(client, db_session, 
     token = csrf_token(client, "/account")
     statuses = [client.post(path, data={field: f"추측-{number}-비밀번호", "password": "새-비밀번호-12345",
                                         "csrf_token": token}).status_code for number in range(4)]
-    assert statuses == [303, 303, 303, 429]
+    assert statuses == [422, 422, 422, 429]
 
 
 def test_a_citizen_poll_cannot_carry_the_official_tags(db_session):
