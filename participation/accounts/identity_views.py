@@ -17,6 +17,8 @@ from participation.wiring import content_security_policy
 
 bp = Blueprint("identity", __name__)
 NEXT = "identity_next"
+# A refused callback's message, kept across the redirect that takes the used code and state out of the address bar.
+REFUSAL = "identity_refusal"
 
 
 @bp.app_context_processor
@@ -34,11 +36,11 @@ def _callback_url() -> str:
     return url_for("identity.callback", _external=True)
 
 
-def _page(error: DomainError | None = None):
+def _page(error: str | None = None, status: int = 200):
     available = identity.available()
     response = make_response(render_template(
         "accounts/identity.html", form=ConfirmForm(), available=available, development=is_development(current_app),
-        error=error, next=local_path(request.args.get("next"))), error.status if error else 200)
+        error=error, next=local_path(request.args.get("next"))), status)
     # The form's answer is a 303 to the provider: the browser must be allowed to follow it (form-action).
     origin = identity.authorization_origin() if available else None
     if origin:
@@ -49,7 +51,7 @@ def _page(error: DomainError | None = None):
 @bp.get("/account/identity")
 @login_required
 def page():
-    return _page()
+    return _page(**session.pop(REFUSAL, {}))
 
 
 @bp.post("/account/identity")
@@ -59,7 +61,7 @@ def start():
     try:
         url = identity.start(current_user, _callback_url())
     except DomainError as error:
-        return _page(error)
+        return _page(str(error.message), error.status)
     session[NEXT] = local_path(request.form.get("next"))
     return redirect(url, 303)
 
@@ -73,6 +75,8 @@ def callback():
     except DomainError as error:
         db.session.rollback()
         session.pop(NEXT, None)
-        return _page(error)
+        # Shown on the identity page, whose address carries no code: the browser's history keeps none.
+        session[REFUSAL] = {"error": str(error.message), "status": error.status}
+        return redirect(url_for("identity.page"), 303)
     flash(_("본인인증을 마쳤습니다. 태어난 해와 자치구는 본인인증 정보로 바뀌었습니다."), "success")
     return redirect(session.pop(NEXT, None) or url_for("accounts.profile"), 303)

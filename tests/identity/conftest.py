@@ -69,8 +69,19 @@ def sign_in_at_provider(authorize_url: str, sub: str | None, *, deny: bool = Fal
 
 
 def back_at(client, callback_url: str):
+    """The app's answer to the provider sending the browser back. A refusal is a redirect to the identity page at an
+    address without the used code and state (the browser's history keeps neither); it is followed to its message."""
     parts = urlsplit(callback_url)
-    return client.get(f"{parts.path}?{parts.query}")
+    answer = client.get(f"{parts.path}?{parts.query}")
+    return refusal_page(client, answer) if answer.headers.get("Location") == REFUSED_AT else answer
+
+
+REFUSED_AT = "/account/identity"
+
+
+def refusal_page(client, answer):
+    assert answer.status_code == 303 and answer.headers["Location"] == REFUSED_AT
+    return client.get(REFUSED_AT)
 
 
 def verify(client, sub: str, next_url: str | None = None):

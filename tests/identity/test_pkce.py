@@ -23,7 +23,7 @@ from participation.accounts.models import VerifiedIdentity
 from participation.extensions import db
 from tests import factories
 from tests.conftest import free_port, login
-from tests.identity.conftest import back_at, page_text, person, query, sign_in_at_provider, start
+from tests.identity.conftest import back_at, page_text, person, query, refusal_page, sign_in_at_provider, start
 
 # RFC 7636 4.1: a verifier is 43 to 128 characters of [A-Z a-z 0-9 - . _ ~].
 VERIFIER_CHARACTERS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -118,7 +118,7 @@ def test_an_unused_code_of_another_verification_is_refused_by_its_nonce(client, 
     login(client, attacker)
     own = query(start(client))  # the attacker's own verification: its state is valid in this browser
 
-    answer = client.get(f"/account/identity/callback?code={stolen['code']}&state={own['state']}")
+    answer = refusal_page(client, client.get(f"/account/identity/callback?code={stolen['code']}&state={own['state']}"))
 
     assert answer.status_code == 400 and "신원 확인 토큰이 올바르지 않습니다" in page_text(answer)
     db.session.refresh(attacker)

@@ -2,6 +2,7 @@
 and every way it can go wrong leaving the account as it was."""
 
 import logging
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -15,7 +16,7 @@ from participation.core.audit import AuditEntry
 from participation.extensions import db
 from tests import factories
 from tests.conftest import api_token, login
-from tests.identity.conftest import back_at, page_text, person, query, sign_in_at_provider, start, verify
+from tests.identity.conftest import back_at, page_text, person, query, refusal_page, sign_in_at_provider, start, verify
 
 
 @pytest.fixture
@@ -105,8 +106,27 @@ def test_a_forged_state_is_refused(client, citizen, provider):
 
 def test_a_callback_without_a_started_verification_is_refused(client, citizen, provider):
     login(client, citizen)
-    answer = client.get("/account/identity/callback?code=abc&state=def")
+    answer = refusal_page(client, client.get("/account/identity/callback?code=abc&state=def"))
     assert answer.status_code == 400
+    unchanged(citizen)
+
+
+def test_a_refused_callback_takes_the_used_code_out_of_the_address(client, citizen, provider):
+    """The code and state stay neither in the browser's history nor in a bookmark: the refusal is said on the
+    identity page's own address, once."""
+    sub = person(provider, ci="CI-주소-0009", birthdate="1990-02-02", district="종로구")
+    login(client, citizen)
+    callback = sign_in_at_provider(start(client), sub)
+    forged = callback.replace(f"state={query(callback)['state']}", "state=forged-by-an-attacker")
+    parts = urlsplit(forged)
+
+    answer = client.get(f"{parts.path}?{parts.query}")
+
+    assert answer.status_code == 303 and answer.headers["Location"] == "/account/identity"
+    shown = client.get("/account/identity")
+    assert shown.status_code == 400 and "본인인증 요청이 올바르지 않거나" in page_text(shown)
+    again = client.get("/account/identity")
+    assert again.status_code == 200 and "본인인증 요청이 올바르지 않거나" not in page_text(again)
     unchanged(citizen)
 
 
@@ -134,7 +154,8 @@ def test_a_used_code_is_refused_by_the_provider(client, citizen, provider):
     login(client, citizen)
     # A fresh verification whose callback carries the code already exchanged.
     fresh = query(sign_in_at_provider(start(client), person(provider, ci="CI-코드-0006")))
-    answer = client.get(f"/account/identity/callback?code={query(first_callback)['code']}&state={fresh['state']}")
+    answer = refusal_page(client, client.get(
+        f"/account/identity/callback?code={query(first_callback)['code']}&state={fresh['state']}"))
     assert answer.status_code == 400
     assert "인증 코드를 받아들이지 않았습니다 (invalid_grant)" in page_text(answer)
     unchanged(citizen)

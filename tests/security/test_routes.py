@@ -853,10 +853,10 @@ ROUTES: dict[str, Expect] = {
     "POST budgets.confirm":                   r(MEMBERS, body={"project": budget_project()}),
     "POST budgets.vote":                      r(MEMBERS, body={"project": budget_project()}),
     # Identity verification: one's own account only; without a provider (tests) start answers 503, a callback with
-    # no flow started 400.
+    # no flow started is refused on the identity page, at an address without the code (a 303 there).
     "GET identity.page":                      r("login   ok      ok      ok      ok      ok"),
     "POST identity.start":                    r("login   503  503  503  503  503"),
-    "GET identity.callback":                  r("login   400     400     400     400     400"),
+    "GET identity.callback":                  r("login   303     303     303     303     303"),
     "GET budgets.image":                      r("ok      ok      ok      ok      ok      ok",
                                                 image_id=budget_project_image()),
     # The proposer may not remove a photo once the project is assessed (409); staff may, with a reason.
