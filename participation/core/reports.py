@@ -65,9 +65,13 @@ def require_standing(actor) -> None:
         raise Forbidden(_l("가입하고 %(hours)d시간이 지나야 신고할 수 있습니다.", hours=hours), code="account_too_new")
 
 
-def file_report(actor, subject_type: str, subject_id: int, reason: str, category: str | None = None) -> Report:
-    """`category`: one of REPORT_REASONS (None: "other"); the `reason` is required for "other"."""
+def file_report(actor, subject_type: str, subject_id: int, reason: str, category: str | None = None, *,
+                author_id: int | None) -> Report:
+    """`category`: one of REPORT_REASONS (None: "other"); the `reason` is required for "other". `author_id`: who
+    wrote the item; nobody reports their own (pages do not offer it; a request made by hand gets a 403)."""
     require_standing(actor)
+    if author_id is not None and author_id == actor.id:
+        raise Forbidden(_l("내가 쓴 글은 신고할 수 없습니다."), code="own_item")
     category = category or "other"
     if category not in REPORT_REASONS:
         raise ValidationError({"category": _l("신고 사유를 목록에서 골라 주세요.")})

@@ -356,7 +356,7 @@ def unlike_comment(forum: Forum, comment: Comment, actor) -> None:
 
 def report_comment(comment: Comment, actor, reason: str, category: str | None = None) -> Report:
     """A citizen reports a comment; three open reports from different people hide it until reviewed."""
-    report = file_report(actor, COMMENT_SUBJECT, comment.id, reason, category)
+    report = file_report(actor, COMMENT_SUBJECT, comment.id, reason, category, author_id=comment.author_id)
     if comment.state == CommentState.visible \
             and standing_reporter_count(COMMENT_SUBJECT, comment.id) >= AUTO_HIDE_REPORTS:
         COMMENT_LIFECYCLE.move(comment, CommentState.auto_hidden, None, "reports")

@@ -145,4 +145,5 @@ def seed(people) -> None:
                    "청원에 특정인의 연락처가 그대로 남아 있습니다. 개인정보를 빼고 새로 청원해 주세요.")
     # Reporting needs an account older than REPORT_MIN_ACCOUNT_HOURS: this one joined a month ago.
     citizens[5].created_at = now - timedelta(days=30)
-    file_report(citizens[5], services.SUBJECT, featured[1].id, "같은 내용의 청원이 이미 있습니다")
+    file_report(citizens[5], services.SUBJECT, featured[1].id, "같은 내용의 청원이 이미 있습니다",
+                author_id=featured[1].author_id)

@@ -188,9 +188,11 @@ def report(petition_id):
     if form.target.data == "answer":
         if petition.answer is None:
             raise NotFound()
-        file_report(current_user, services.ANSWER_SUBJECT, petition.answer.id, form.reason.data, form.category.data)
+        file_report(current_user, services.ANSWER_SUBJECT, petition.answer.id, form.reason.data, form.category.data,
+                    author_id=petition.answer.answered_by_id)
     else:
-        file_report(current_user, services.SUBJECT, petition.id, form.reason.data, form.category.data)
+        file_report(current_user, services.SUBJECT, petition.id, form.reason.data, form.category.data,
+                    author_id=petition.author_id)
     db.session.commit()
     flash(_("신고를 접수했습니다. 검토 후 처리합니다."), "success")
     return redirect(url_for("petitions.detail", petition_id=petition.id), 303)

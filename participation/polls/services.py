@@ -309,7 +309,7 @@ def report(poll: Poll, actor, reason: str, category: str | None = None):
     """A citizen reports an abusive citizen poll (신고); moderators see it in their queue."""
     if poll.by_staff or poll.state not in (PollState.open, PollState.closed, PollState.tallied):
         raise Conflict(_l("이 투표는 신고할 수 없습니다."), code="not_reportable")
-    return file_report(actor, SUBJECT, poll.id, reason, category)
+    return file_report(actor, SUBJECT, poll.id, reason, category, author_id=poll.author_id)
 
 
 def is_open_for_voting(poll: Poll, now: datetime | None = None) -> bool:

@@ -262,7 +262,7 @@ def comment(proposal_id):
 @login_required
 @report_limit
 def report(proposal_id):
-    services.get_visible(proposal_id, current_user)
+    proposal = services.get_visible(proposal_id, current_user)
     form = ReportForm()
     require_valid(form)
     comment_id = request.form.get("comment_id", "")
@@ -270,9 +270,11 @@ def report(proposal_id):
         target = db.session.get(Comment, int(comment_id)) if comment_id.isdigit() else None
         if target is None or target.proposal_id != proposal_id:
             raise NotFound()
-        file_report(current_user, services.COMMENT_SUBJECT, target.id, form.reason.data, form.category.data)
+        file_report(current_user, services.COMMENT_SUBJECT, target.id, form.reason.data, form.category.data,
+                    author_id=target.author_id)
     else:
-        file_report(current_user, services.SUBJECT, proposal_id, form.reason.data, form.category.data)
+        file_report(current_user, services.SUBJECT, proposal_id, form.reason.data, form.category.data,
+                    author_id=proposal.author_id)
     db.session.commit()
     flash(_("신고를 접수했습니다. 검토자가 확인합니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)

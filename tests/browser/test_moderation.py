@@ -30,18 +30,20 @@ def fill_every_queue(live_data) -> str:
     author = factories.UserFactory()
     factories.PetitionFactory(title="심야버스 노선을 늘려 주세요")
     reported = factories.open_petition(title="광고가 섞인 청원")
-    file_report(factories.UserFactory(), "petition", reported.id, "", "advertising")
-    file_report(factories.UserFactory(), "petition", reported.id, "같은 업체 홍보가 세 번째입니다")
+    file_report(factories.UserFactory(), "petition", reported.id, "", "advertising", author_id=reported.author_id)
+    file_report(factories.UserFactory(), "petition", reported.id, "같은 업체 홍보가 세 번째입니다",
+                author_id=reported.author_id)
     factories.ProposalFactory(title="한강 공원에 그늘막을")
     comment = ProposalComment(proposal_id=factories.open_proposal().id, author_id=author.id, body="광고 댓글입니다")
     db.session.add(comment)
     db.session.flush()
-    file_report(factories.UserFactory(), "proposal_comment", comment.id, "", "advertising")
+    file_report(factories.UserFactory(), "proposal_comment", comment.id, "", "advertising", author_id=comment.author_id)
     factories.PollFactory(title="올해의 10대 뉴스", state="pending", by_staff=False, author_id=author.id, sealed=False)
     forum = factories.ForumFactory(title="따릉이 요금")
     factories.ForumStatementFactory(text="주말에는 무료로 하자", state="pending", forum_id=forum.id)
     forum_comment = factories.ForumCommentFactory(forum_id=forum.id, body="문제가 된 댓글")
-    file_report(factories.UserFactory(), "forum_comment", forum_comment.id, "반말이 심합니다", "abusive")
+    file_report(factories.UserFactory(), "forum_comment", forum_comment.id, "반말이 심합니다", "abusive",
+                author_id=forum_comment.author_id)
     email = factories.moderator(display_name="검토자").email
     live_data.commit()
     return email

@@ -115,8 +115,9 @@ def test_hiding_through_the_api_resolves_the_reports(client, db_session):
     from participation.core.reports import ReportStatus, file_report, open_report_count, open_reports
 
     petition = open_petition(title="특정인의 연락처가 담긴 청원")
-    first = file_report(UserFactory(), services.SUBJECT, petition.id, "개인 연락처가 공개되어 있습니다")
-    file_report(UserFactory(), services.SUBJECT, petition.id, "명예훼손 소지가 있습니다")
+    first = file_report(UserFactory(), services.SUBJECT, petition.id, "개인 연락처가 공개되어 있습니다",
+                        author_id=petition.author_id)
+    file_report(UserFactory(), services.SUBJECT, petition.id, "명예훼손 소지가 있습니다", author_id=petition.author_id)
     assert open_report_count(services.SUBJECT, petition.id) == 2
     response = client.post(f"/api/v1/petitions/{petition.id}/transitions", headers=api_token(client, moderator()),
                            json={"to": "hidden", "reason": "개인정보 노출"})

@@ -109,3 +109,52 @@ def test_reports_are_limited_per_ip(client, db_session, redis, report_rules):
                             environ_base={"REMOTE_ADDR": f"2001:db8:5:5::{number + 1:x}"}).status_code
                 for number, (comment, reporter) in enumerate(zip(comments, reporters, strict=True))]
     assert statuses == [201] * 10 + [429]
+
+
+def test_nobody_is_offered_nor_allowed_to_report_what_they_wrote(client, db_session, report_rules):
+    """A citizen's own petition, proposal, proposal comment, poll and forum comment: no report form on the page, and
+    a report posted by hand is a 403 that files nothing."""
+    from participation.proposals.models import Comment as ProposalComment
+    from tests.security.conftest import bearer
+
+    author = factories.UserFactory(created_at=utcnow() - MONTH_AGO)
+    petition = factories.open_petition(author=author, title="우리 동네 가로등을 늘려 주세요")
+    proposal = factories.open_proposal(author=author, title="공원에 음수대를 놓아 주세요")
+    comment = ProposalComment(proposal_id=proposal.id, author_id=author.id, body="제가 쓴 제안 댓글입니다")
+    db_session.add(comment)
+    poll = factories.PollFactory(by_staff=False, author_id=author.id, title="우리 동네 축제, 언제 할까요?")
+    forum_comment = factories.ForumCommentFactory(author_id=author.id, body="제가 쓴 공론장 댓글입니다")
+    db_session.commit()
+    login(client, author)
+    channels = [(f"/petitions/{petition.id}", f"/petitions/{petition.id}/report", {"target": "petition"}),
+                (f"/proposals/{proposal.id}", f"/proposals/{proposal.id}/report", {}),
+                (f"/proposals/{proposal.id}", f"/proposals/{proposal.id}/report", {"comment_id": comment.id}),
+                (f"/polls/{poll.id}", f"/polls/{poll.id}/reports", {}),
+                (f"/forums/{forum_comment.forum_id}", f"/forums/{forum_comment.forum_id}/comments/{forum_comment.id}"
+                                                      "/report", {})]
+    for page, url, fields in channels:
+        shown = client.get(page)
+        assert shown.status_code == 200 and f'action="{url}"' not in shown.get_data(as_text=True), page
+        answer = client.post(url, data={"csrf_token": csrf_token(client, page), "category": "advertising", **fields})
+        assert answer.status_code == 403 and "내가 쓴 글은 신고할 수 없습니다." in answer.get_data(as_text=True), url
+    api = client.post(f"/api/v1/forums/{forum_comment.forum_id}/comments/{forum_comment.id}/reports",
+                      json={"reason": "광고입니다"}, headers=bearer(author))
+    assert api.status_code == 403 and api.json["error"]["code"] == "own_item"
+    assert db_session.scalar(select(func.count()).select_from(Report)) == 0
+
+
+def test_the_author_of_a_petition_may_still_report_its_answer(client, db_session, report_rules):
+    from participation.petitions.models import PetitionAnswer
+
+    author = factories.UserFactory(created_at=utcnow() - MONTH_AGO)
+    petition = factories.open_petition(author=author, title="답변이 달린 청원")
+    db_session.add(PetitionAnswer(petition_id=petition.id, department="교통정책과", body="검토하겠습니다.",
+                                  answered_by_id=factories.staff().id))
+    db_session.commit()
+    login(client, author)
+    page = client.get(f"/petitions/{petition.id}").get_data(as_text=True)
+    assert f'action="/petitions/{petition.id}/report"' in page and 'name="target" value="answer"' in page
+    answer = client.post(f"/petitions/{petition.id}/report", data={
+        "csrf_token": csrf_token(client, f"/petitions/{petition.id}"), "target": "answer", "category": "off_topic"})
+    assert answer.status_code == 303
+    assert db_session.scalar(select(Report.subject_type)) == "petition_answer"

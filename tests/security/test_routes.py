@@ -503,11 +503,15 @@ NEW_POLL = {"title": "투표", "options": ["가", "나"], "closes_at": "2030-01-
 
 PUBLIC = "ok     ok     ok     ok     ok     ok"
 MEMBERS = "login  ok     ok     ok     ok     ok"
+# Reporting the World's items, which the citizen wrote: nobody reports their own.
+REPORTERS = "login  403:own_item  ok  ok  ok  ok"
 MODERATORS = "login  no     no     ok     no     ok"
 STAFF = "login  no     no     no     ok     ok"
 ADMINS = "login  no     no     no     no     ok"
 API_PUBLIC = PUBLIC
 API_MEMBERS = "login  ok     ok     ok     ok     ok"
+# Reporting the World's items, which the citizen wrote: nobody reports their own.
+REPORTERS = "login  403:own_item  ok  ok  ok  ok"
 
 ROUTES: dict[str, Expect] = {
     # ── foundation: pages ────────────────────────────────────────────────────────────────
@@ -621,7 +625,7 @@ ROUTES: dict[str, Expect] = {
                                                 petition_id=petition("pending")),
     "POST petitions.reject":                  r("login   no      no      ok      no      ok", body=HIDE,
                                                 petition_id=petition("pending")),
-    "POST petitions.report":                  r(MEMBERS, body={"target": "petition", "reason": "광고 글입니다"}),
+    "POST petitions.report":                  r(REPORTERS, body={"target": "petition", "reason": "광고 글입니다"}),
     "POST petitions.sign":                    r("login   ok      ok      ok      ok      ok"),
     "POST petitions.submit":                  r("login   ok      hidden  hidden  hidden  hidden",
                                                 petition_id=petition("draft")),
@@ -683,7 +687,7 @@ ROUTES: dict[str, Expect] = {
     "POST proposals.remove_image":            r("login   ok      hidden  ok      hidden  ok",
                                                 proposal_id=proposal("pending"), image_id=proposal_image(),
                                                 body={"reason": "개인정보가 보이는 사진"}),
-    "POST proposals.report":                  r(MEMBERS, body={"reason": "광고 글입니다"}),
+    "POST proposals.report":                  r(REPORTERS, body={"reason": "광고 글입니다"}),
     "POST proposals.staff_desk":              r("login   no      no      no      ok      ok",
                                                 body={"name": "교통정책과"}),
     "POST proposals.support":                 r("login   ok      ok      ok      ok      ok"),
@@ -725,7 +729,7 @@ ROUTES: dict[str, Expect] = {
         "results_visibility": "live"}),
     "POST polls.extend":                      r("login   no      no      no      ok      ok",
                                                 body={"closes_at": "2030-01-01T10:00", "reason": "연장"}),
-    "POST polls.report":                      r(MEMBERS, poll_id=citizen_poll(), body={"reason": "광고입니다"}),
+    "POST polls.report":                      r(REPORTERS, poll_id=citizen_poll(), body={"reason": "광고입니다"}),
     "POST polls.vote":                        r(MEMBERS, body={"choice": first_option()}),
     "GET polls_api.detail":                   r("ok      ok      ok      ok      ok      ok"),
     "GET polls_api.index":                    r("ok      ok      ok      ok      ok      ok"),
@@ -760,7 +764,7 @@ ROUTES: dict[str, Expect] = {
     "POST forums.react":                      r(MEMBERS, body={"value": "agree"}),
     "POST forums.remove_attachment":          r("login   no      no      no      ok      ok",
                                                 attachment_id=forum_attachment()),
-    "POST forums.report":                     r(MEMBERS, body={"reason": "욕설입니다"}),
+    "POST forums.report":                     r(REPORTERS, body={"reason": "욕설입니다"}),
     "POST forums.upload_attachment":          r("login   no      no      no      ok      ok",
                                                 body={"file": Upload("자료.pdf", PDF, "application/pdf")}),
     "DELETE forums_api.unlike_comment":       r(MEMBERS, comment_id=liked_comment()),
@@ -780,7 +784,7 @@ ROUTES: dict[str, Expect] = {
     "POST forums_api.create_statement":       r(MEMBERS, body={"text": "요금보다 배차 간격이 중요합니다."}),
     "POST forums_api.like_comment":           r("login   ok      ok      ok      ok      ok"),
     "POST forums_api.react":                  r(MEMBERS, body={"value": "agree"}),
-    "POST forums_api.report_comment":         r(MEMBERS, body={"reason": "욕설입니다"}),
+    "POST forums_api.report_comment":         r(REPORTERS, body={"reason": "욕설입니다"}),
     "POST forums_api.transition_forum":       r("login   no      no      no      ok      ok", body={"to": "closed"}),
     # ── surveys ───────────────────────────────────────────────────────────────────────────────
     "GET surveys.index":                      r("ok      ok      ok      ok      ok      ok"),

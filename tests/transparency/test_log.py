@@ -38,7 +38,7 @@ def every_kind_of_act():
     audit(first, "petition", again.id, "voided", "같은 사람이 만든 계정 3개의 서명")
     audit(second, "petition", again.id, "unvoided", "다시 보니 다른 사람")
     kept = open_petition(title="신고가 기각된 청원")
-    file_report(reporter, "petition", kept.id, "마음에 안 듭니다")
+    file_report(reporter, "petition", kept.id, "마음에 안 듭니다", author_id=kept.author_id)
     resolve_reports(first, "petition", kept.id, upheld=False)
     comment = ForumCommentFactory(forum_id=ForumFactory(state="open").id, author_id=author.id)
     for _number in range(forums.AUTO_HIDE_REPORTS):

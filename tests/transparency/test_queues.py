@@ -33,10 +33,10 @@ def fill_every_queue(start):
     PollFactory(title="기다리는 시민 투표", state="pending", by_staff=False, author_id=author.id, sealed=False)
     ForumStatementFactory(text="기다리는 의견 문장", state="pending", forum_id=ForumFactory(title="따릉이 공론장").id)
     reported = open_petition(title="신고된 청원")
-    file_report(UserFactory(), "petition", reported.id, "광고 글입니다")
-    file_report(UserFactory(), "petition", reported.id, "같은 내용이 반복됩니다")
+    file_report(UserFactory(), "petition", reported.id, "광고 글입니다", author_id=reported.author_id)
+    file_report(UserFactory(), "petition", reported.id, "같은 내용이 반복됩니다", author_id=reported.author_id)
     comment = ForumCommentFactory(forum_id=ForumFactory().id)
-    file_report(UserFactory(), "forum_comment", comment.id, "욕설이 있습니다")
+    file_report(UserFactory(), "forum_comment", comment.id, "욕설이 있습니다", author_id=comment.author_id)
     rejected = PetitionFactory(author=author, title="반려된 청원")
     petitions.transition(rejected, "rejected", moderator(), "중복")
     appeals.file_appeal(author, "petition", rejected.id, "중복이 아닙니다")
@@ -85,8 +85,9 @@ def test_every_queue_shows_age_and_marks_items_past_their_target(client, time_ma
 def test_a_reported_forum_comment_can_be_kept(client):
     forum = ForumFactory()
     comment = ForumCommentFactory(forum_id=forum.id, body="자전거 도로를 넓혀 주세요")
-    file_report(UserFactory(), "forum_comment", comment.id, "마음에 안 듭니다")  # no category: 기타
-    file_report(UserFactory(), "forum_comment", comment.id, "", "abusive")
+    file_report(UserFactory(), "forum_comment", comment.id, "마음에 안 듭니다",  # no category: 기타
+                author_id=comment.author_id)
+    file_report(UserFactory(), "forum_comment", comment.id, "", "abusive", author_id=comment.author_id)
     db.session.commit()
     # A citizen picks a reason from the list; "기타" needs words.
     reporter = UserFactory()
@@ -205,8 +206,9 @@ def test_every_queue_has_the_same_layout_and_bulk_acts(client):
     proposal_comment = ProposalComment(proposal_id=open_proposal().id, author_id=author.id, body="신고된 제안 댓글")
     db.session.add(proposal_comment)
     db.session.flush()
-    file_report(UserFactory(), "forum_comment", forum_comment.id, "욕설이 있습니다")
-    file_report(UserFactory(), "proposal_comment", proposal_comment.id, "광고입니다")
+    file_report(UserFactory(), "forum_comment", forum_comment.id, "욕설이 있습니다", author_id=forum_comment.author_id)
+    file_report(UserFactory(), "proposal_comment", proposal_comment.id, "광고입니다",
+                author_id=proposal_comment.author_id)
     db.session.commit()
     login(client, moderator())
     pages = {"/proposals/moderation": ("proposals", ["기다리는 제안", "신고된 제안 댓글", "광고입니다"]),
@@ -245,3 +247,4 @@ def test_every_queue_has_the_same_layout_and_bulk_acts(client):
     assert db.session.get(ProposalComment, proposal_comment.id).hidden_at is not None
     for path in pages:
         assert "처리할 항목이 없습니다." in client.get(path).get_data(as_text=True), path
+
