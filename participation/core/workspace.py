@@ -244,6 +244,8 @@ def render(name: str, template: str = "moderation/queue.html", **context):
     queue = queue_named(name)
     page, per_page = page_arguments(20)
     every = cases(queue)
+    # After the last case of the last page was handled, that page is the one before.
+    page = min(page, max(1, -(-len(every) // per_page)))
     shown = Page(items=every[(page - 1) * per_page:page * per_page], page=page, per_page=per_page, total=len(every))
     for case in shown.items:
         case.acts = [name for name in ACTS if name in case.kind.acts and case.kind.acts[name].possible(case.item)]

@@ -1,6 +1,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
@@ -61,8 +62,10 @@ def act(name):
     count = workspace.act(queue, action, workspace.parse_keys(request.form.getlist("items")), current_user,
                           reason, category)
     db.session.commit()
-    flash(_("%(count)d건을 처리했습니다: %(act)s", count=count, act=workspace.ACT_LABELS[action]), "success")
-    return redirect(url_for(queue.endpoint) + "#queue", 303)
+    flash(ngettext("%(num)d건을 처리했습니다: %(act)s", "%(num)d건을 처리했습니다: %(act)s", count,
+                   act=workspace.ACT_LABELS[action]), "success")
+    page, _per_page = page_arguments()
+    return redirect(url_for(queue.endpoint, page=page if page > 1 else None) + "#queue", 303)
 
 
 def suspended_count() -> int:

@@ -242,3 +242,17 @@ def test_the_api_walks_the_life_cycle_with_precise_errors(client):
     assert re.search("same_moderator", str(spec["/api/v1/appeals/{appeal_id}/decision"]))
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                              .where(AuditEntry.action == "appeal_upheld")) == 1
+
+
+def test_the_queue_names_the_appeal_as_the_authors_in_both_languages(client):
+    """The appeal queue is read by moderators: its text is the author's appeal, not "Your appeal"."""
+    author = UserFactory()
+    proposal = open_proposal(author=author, title="우리 동네 공원에 그늘막을")
+    proposals.transition(proposal, "hidden", moderator(), "특정인의 연락처가 적혀 있습니다")
+    appeals.file_appeal(author, proposals.SUBJECT, proposal.id, "연락처를 지웠습니다")
+    db.session.commit()
+    login(client, moderator())
+    assert "글쓴이가 적은 이의 신청" in client.get("/moderation/appeals").get_data(as_text=True)
+    client.set_cookie("lang", "en", domain="localhost")
+    english = client.get("/moderation/appeals").get_data(as_text=True)
+    assert "<dt>The author's appeal</dt>" in english and "Your appeal" not in english

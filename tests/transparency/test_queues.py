@@ -248,3 +248,30 @@ def test_every_queue_has_the_same_layout_and_bulk_acts(client):
     for path in pages:
         assert "처리할 항목이 없습니다." in client.get(path).get_data(as_text=True), path
 
+
+def test_counts_of_one_are_singular_in_english(client):
+    comment = ForumCommentFactory(forum_id=ForumFactory().id, body="신고가 하나 달린 댓글")
+    file_report(UserFactory(), "forum_comment", comment.id, "", "abusive", author_id=comment.author_id)
+    db.session.commit()
+    login(client, moderator())
+    assert "처리 전 신고 1건" in client.get("/forums/review").get_data(as_text=True)
+    client.set_cookie("lang", "en", domain="localhost")
+    page = client.get("/forums/review").get_data(as_text=True)
+    assert "1 open report<" in page and "(1 report)" in page and "1 item to handle" in page
+    assert "1 open reports" not in page
+
+
+def test_an_act_brings_the_moderator_back_to_the_page_they_were_on(client):
+    waiting = [PetitionFactory(title=f"기다리는 청원 {number}") for number in range(45)]
+    db.session.commit()
+    login(client, moderator())
+    page = client.get("/petitions/moderation?page=2").get_data(as_text=True)
+    assert 'action="/moderation/queues/petitions/act?page=2"' in page
+    response = client.post("/moderation/queues/petitions/act?page=2", data={
+        "csrf_token": csrf_token(client, "/petitions/moderation"), "items": f"petition:{waiting[25].id}",
+        "action": "publish"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/petitions/moderation?page=2#queue")
+    assert "1건을 처리했습니다" in client.get("/petitions/moderation?page=2").get_data(as_text=True)
+    # A page past the last (its last case just handled) shows the last one.
+    assert "3 / 3 쪽" in client.get("/petitions/moderation?page=9").get_data(as_text=True)
