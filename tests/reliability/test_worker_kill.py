@@ -52,25 +52,33 @@ def wait_for(condition, seconds: float = 15, what: str = "condition"):
 
 
 class WorkerProcess:
-    """A real RQ worker process, like `flask --app wsgi worker`."""
+    """A real RQ worker process, like `flask --app wsgi worker`. Importing the app takes seconds (half a minute on
+    a loaded machine), so the next process is always started beside the working one and waits, the app imported,
+    for a line on its standard input: the worker that replaces a killed one begins at once."""
+
+    COMMAND = ("import sys\nfrom tests.live_app import app\nfrom participation.worker import make_worker\n"
+               "sys.stdin.readline()\nmake_worker(app).work(with_scheduler=False, logging_level='ERROR')")
 
     def __init__(self, env: dict):
-        self.env, self.process = env, None
+        self.env, self.process, self.standby = env, None, None
+
+    def spawn(self) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-c", self.COMMAND], cwd=ROOT, env=self.env, stdin=subprocess.PIPE)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from tests.live_app import app\n"
-             "from participation.worker import make_worker\n"
-             "make_worker(app).work(with_scheduler=False, logging_level='ERROR')"],
-            cwd=ROOT, env=self.env)
+        self.process, self.standby = self.standby or self.spawn(), self.spawn()
+        self.process.stdin.write(b"work\n")
+        self.process.stdin.close()
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        for process in (self.process, self.standby):
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+            process.stdin.close()  # after it ended: the standby would take the end of its input as the word to work
 
 
 # Each round's three ballots make a batch, so that every killed tally is killed while opening one.
