@@ -23,9 +23,20 @@ POSTGRESQL_ONLY_INDEXES = {
 }
 
 
+# Tables that only SQLite has (migration 0033): the FTS5 trigram tables of the same search, with their shadow
+# tables (core/search.py), kept by triggers rather than by the models.
+SEARCHED_TABLES = ("petition", "proposal")
+SQLITE_ONLY_TABLES = {f"{table}_search{part}" for table in SEARCHED_TABLES
+                      for part in ("", "_data", "_idx", "_docsize", "_config")}
+
+
 def include_in_comparison(_object, name, type_, reflected, compare_to) -> bool:
-    """alembic's `include_object` hook: skip the PostgreSQL-only indexes found in the database."""
-    return not (type_ == "index" and reflected and compare_to is None and name in POSTGRESQL_ONLY_INDEXES)
+    """alembic's `include_object` hook: skip the PostgreSQL-only indexes and the SQLite-only search tables found in
+    the database."""
+    if not reflected or compare_to is not None:
+        return True
+    return not ((type_ == "index" and name in POSTGRESQL_ONLY_INDEXES)
+                or (type_ == "table" and name in SQLITE_ONLY_TABLES))
 
 
 def configure_sqlite(engine: Engine) -> None:

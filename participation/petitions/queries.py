@@ -10,6 +10,7 @@ from participation.accounts.models import User
 from participation.core.audit import AuditEntry
 from participation.core.audit import history as audit_history
 from participation.core.reports import Report, ReportStatus
+from participation.core.search import contains_every
 from participation.core.seoul import DISTRICTS, suppressed
 from participation.core.settings import get_setting
 from participation.core.templating import number
@@ -49,9 +50,9 @@ def public_list(status: str | None = None, kind: str | None = None, category: st
         statement = statement.where(Petition.kind == kind)
     if category:
         statement = statement.where(Petition.category == category)
-    for word in keywords(q):
-        statement = statement.where(or_(Petition.title.contains(word, autoescape=True),
-                                        Petition.body.contains(word, autoescape=True)))
+    words = keywords(q)
+    if words:
+        statement = statement.where(contains_every(Petition, words))
     if sort == "signatures":
         return statement.order_by(Petition.signature_count.desc(), Petition.id.desc())
     if sort == "closing":

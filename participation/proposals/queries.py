@@ -3,10 +3,11 @@
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import selectinload
 
 from participation.core.audit import history
+from participation.core.search import contains_every
 from participation.core.time import utcnow
 from participation.extensions import db
 from participation.petitions.queries import unselective_in
@@ -54,10 +55,8 @@ def public_list(*, q: str | None = None, category: str | None = None, district: 
         statement = statement.where(Proposal.district == district)
     if source:
         statement = statement.where(Proposal.source == source)
-    if q:
-        pattern = _like(q.strip())
-        statement = statement.where(or_(Proposal.title.like(pattern, escape="\\"),
-                                        Proposal.body.like(pattern, escape="\\")))
+    if q and q.strip():
+        statement = statement.where(contains_every(Proposal, [q.strip()]))
     if sort == "support":
         return statement.order_by(Proposal.support_count.desc(), Proposal.id.desc())
     if sort == "closing":
