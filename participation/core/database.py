@@ -178,13 +178,14 @@ def insert_once(model, unique: tuple[str, ...], **values):
     return db.session.scalar(statement, parameters)
 
 
-def inserted_once(model, unique: tuple[str, ...], **values) -> bool:
-    """`insert_once` for a caller that only needs to know whether the row was inserted: the new row's id comes
-    back as a value, without the ORM loading an object (which cost as much as the insert)."""
+def inserted_once(model, unique: tuple[str, ...], **values):
+    """`insert_once` for a caller that needs no object: the new row's primary key (a row, e.g. `.id`), or None if
+    one with the same `unique` columns exists. The key comes back as a value, without the ORM loading an object
+    (which cost as much as the insert)."""
     from participation.extensions import db
 
     statement, parameters = _insert_once(model, unique, values, load=False)
-    return db.session.execute(statement, parameters).first() is not None
+    return db.session.execute(statement, parameters).first()
 
 
 # (model, unique columns, value names, dialect name, load) -> the statement, built and compiled once per process.

@@ -183,7 +183,6 @@ def get_petition(petition_id):
 def sign_petition(petition_id):
     """Sign (서명). 409 for a second signature or a petition not collecting signatures."""
     signature = services.sign(petition_id, current_api_user())
-    db.session.expunge(signature)  # the row as inserted: the commit does not expire it, no SELECT reads it back
     db.session.commit()
     return signature
 

@@ -12,7 +12,7 @@ from participation.accounts import identity
 from participation.accounts.models import User
 from participation.core import appeals, jobs, moderation_log, networks, trending
 from participation.core.audit import audit
-from participation.core.database import insert_once
+from participation.core.database import inserted_once
 from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.forms import MODERATION_REASONS
 from participation.core.input import clean_text
@@ -233,14 +233,16 @@ def sign(petition_id: int, user) -> Signature:
     if not is_collecting(petition):
         raise Conflict(_l("서명을 받고 있는 청원이 아닙니다."), code="not_open")
     identity.require_level(user, petition.verification)
-    signature = insert_once(Signature, ("petition_id", "user_id"), petition_id=petition.id, user_id=user.id,
-                            district=user.district, age_band=user.age_band_on(kst_today()),
-                            network_hash=networks.network_hash())
-    if signature is None:
+    values = {"petition_id": petition.id, "user_id": user.id, "district": user.district,
+              "age_band": user.age_band_on(kst_today()), "created_at": utcnow(),
+              "network_hash": networks.network_hash()}
+    inserted = inserted_once(Signature, ("petition_id", "user_id"), **values)
+    if inserted is None:
         raise Conflict(_l("이미 서명하셨습니다."), code="already_signed")
     trending.participated("petitions", petition.id)
     _schedule_recount(petition.id)
-    return signature
+    # The row as inserted, outside the session: the ORM loading it back from the insert cost as much as the insert.
+    return Signature(id=inserted.id, **values)
 
 
 def withdraw(petition_id: int, user) -> None:

@@ -149,7 +149,7 @@ def detail(proposal_id):
 def support(proposal_id):
     """Support (공감) once; 409 the second time or when the support period is over."""
     user = current_api_user()
-    services.support(services.get_visible(proposal_id, user), user)
+    services.support(services.get_visible(proposal_id, user, row_only=True), user)
     db.session.commit()
     return {"proposal_id": proposal_id, "supported": True}
 

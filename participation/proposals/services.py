@@ -6,11 +6,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
+from sqlalchemy.orm import lazyload
 
 from participation.accounts.models import User
 from participation.core import appeals, jobs, moderation_log, networks, settings, trending
 from participation.core.audit import audit
-from participation.core.database import insert_once
+from participation.core.database import insert_once, inserted_once
 from participation.core.errors import Conflict, NotFound, ValidationError
 from participation.core.input import clean_text
 from participation.core.lifecycle import Edge, Lifecycle
@@ -81,9 +82,13 @@ def can_see(proposal: Proposal, user) -> bool:
     return proposal.author_id == user.id  # the author sees their own item, hidden too, and why
 
 
-def get_visible(proposal_id: int, user) -> Proposal:
+# A support needs the proposal's row only, not its author (joined by default).
+ROW_ONLY = (lazyload(Proposal.author),)
+
+
+def get_visible(proposal_id: int, user, *, row_only: bool = False) -> Proposal:
     """The proposal if this user may see it; someone else's pending proposal does not exist for them."""
-    proposal = db.session.get(Proposal, proposal_id)
+    proposal = db.session.get(Proposal, proposal_id, options=ROW_ONLY if row_only else ())
     if proposal is None or not can_see(proposal, user):
         raise NotFound(_l("제안을 찾을 수 없습니다."))
     return proposal
@@ -246,20 +251,18 @@ def _recount_later(proposal_id: int) -> None:
     jobs.schedule("recount:proposal", proposal_id)
 
 
-def support(proposal: Proposal, actor) -> Support:
+def support(proposal: Proposal, actor) -> None:
     settings.require_participation_open()
     require_verified(actor)
     if not can_see(proposal, actor):
         raise NotFound(_l("제안을 찾을 수 없습니다."))
     if not proposal.accepts_supports:
         raise Conflict(_l("지금은 이 제안에 공감할 수 없습니다."), code="not_open")
-    row = insert_once(Support, ("proposal_id", "user_id"), proposal_id=proposal.id, user_id=actor.id,
-                      network_hash=networks.network_hash())
-    if row is None:
+    if not inserted_once(Support, ("proposal_id", "user_id"), proposal_id=proposal.id, user_id=actor.id,
+                         network_hash=networks.network_hash()):
         raise Conflict(_l("이미 공감하셨습니다."), code="already_supported")
     trending.participated("proposals", proposal.id)
     _recount_later(proposal.id)
-    return row
 
 
 def withdraw_support(proposal: Proposal, actor) -> None:

@@ -211,7 +211,7 @@ def remove_image(proposal_id, image_id):
 @participation_limit
 def support(proposal_id):
     require_valid(ConfirmForm())
-    services.support(services.get_visible(proposal_id, current_user), current_user)
+    services.support(services.get_visible(proposal_id, current_user, row_only=True), current_user)
     db.session.commit()
     flash(_("공감했습니다. 공감 수는 잠시 후 반영됩니다."), "success")
     return redirect(url_for("proposals.detail", proposal_id=proposal_id), 303)
