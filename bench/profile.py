@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.profile again       # the same voters again: every one refused (409)
     .venv/bin/python -m bench.profile sign        # POST /api/v1/petitions/<id>/signatures, distinct citizens
     .venv/bin/python -m bench.profile support     # POST /api/v1/proposals/<id>/supports, distinct citizens
+    .venv/bin/python -m bench.profile budget      # POST /api/v1/budgets/<id>/ballots, 4 of 12 projects, sealed
     .venv/bin/python -m bench.profile me          # GET /api/v1/me with a token
     .venv/bin/python -m bench.profile categories  # GET /api/v1/categories: the fixed cost of a request
     .venv/bin/python -m bench.profile results     # GET /api/v1/polls/<id>/results with a token
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from bench.harness import Leg
 
-WHAT = ("vote", "again", "sign", "support", "me", "categories", "results")
+WHAT = ("vote", "again", "sign", "support", "budget", "me", "categories", "results")
 WARMUP = 50
 
 
@@ -65,6 +66,11 @@ def requests_for(what: str, people, item: dict) -> list:
                 for _uid, token in people]
     if what == "support":
         return [("POST", f"/api/v1/proposals/{item['proposal']}/supports", {}, bearer(token)) for _uid, token in people]
+    if what == "budget":  # as the bench's budget_votes: four projects within the budget
+        projects = item["projects"]
+        return [("POST", f"/api/v1/budgets/{item['budget']}/ballots",
+                 {"projects": [projects[(i + step) % len(projects)] for step in (0, 3, 6, 9)]}, bearer(token))
+                for i, (_uid, token) in enumerate(people)]
     if what == "results":
         return [("GET", f"/api/v1/polls/{item['poll']}/results", None, bearer(token)) for _uid, token in people]
     if what == "categories":
@@ -72,7 +78,7 @@ def requests_for(what: str, people, item: dict) -> list:
     return [("GET", "/api/v1/me", None, bearer(token)) for _uid, token in people]
 
 
-EXPECT = {"vote": "201", "again": "409", "sign": "201", "support": "201"}
+EXPECT = {"vote": "201", "again": "409", "sign": "201", "support": "201", "budget": "201"}
 
 
 def main() -> None:
@@ -84,13 +90,14 @@ def main() -> None:
     leg = Leg("profile", os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL"), 1, 1)
     try:
         leg.prepare()
-        from bench.channels import make_petitions, make_poll, make_proposals
+        from bench.channels import make_budget, make_petitions, make_poll, make_proposals
         from bench.data import make_users
 
         people = make_users(n + WARMUP, "profile")
         poll_id, options = make_poll()
         item = {"poll": poll_id, "options": options, "petition": make_petitions(1, seed=99)[0],
                 "proposal": make_proposals(1, seed=99)[0]}
+        item["budget"], item["projects"] = make_budget()
         # Requests must each get their own app context (and `g`): leave the leg's one while they run.
         leg.context.pop()
         try:
