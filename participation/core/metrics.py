@@ -24,6 +24,10 @@ def count_participation(channel: str) -> None:
     PARTICIPATIONS.labels(channel=channel).inc()
 
 
+# HTTP's own methods; any other (a client may send any upper-case token) is counted as "other", so that made-up
+# methods cannot add time series without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"})
+
 # (method, endpoint, status class) -> its histogram: `labels()` checks and converts its arguments under a lock
 # on every call; the child it returns is the same each time.
 _request_seconds: dict[tuple[str, str, int], Histogram] = {}
@@ -39,10 +43,11 @@ def register(app: Flask) -> None:
         started = g.pop("metrics_started", None)
         if started is not None:
             endpoint = request.url_rule.endpoint if request.url_rule is not None else "unmatched"
-            key = (request.method, endpoint, response.status_code // 100)
+            method = request.method if request.method in METHODS else "other"
+            key = (method, endpoint, response.status_code // 100)
             child = _request_seconds.get(key)
             if child is None:
-                child = _request_seconds[key] = REQUEST_SECONDS.labels(key[0], endpoint, f"{key[2]}xx")
+                child = _request_seconds[key] = REQUEST_SECONDS.labels(method, endpoint, f"{key[2]}xx")
             child.observe(time.perf_counter() - started)
         return response
 

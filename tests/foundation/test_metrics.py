@@ -62,3 +62,15 @@ def test_metrics_count_requests_participations_queues_and_failures(app, client, 
     assert sample(after, "participation_redis_up") == 1
     assert sample(after, "participation_workers_alive") == 0 and sample(after, "participation_cron_alive") == 0
     assert "participation_oldest_open_count_age_seconds" in after
+
+
+def test_made_up_methods_cannot_grow_the_metrics_without_bound(app, client, monkeypatch):
+    """An attacker sending a new HTTP method with each request ("AAAA", "AAAB", …: gunicorn passes any upper-case
+    token) must not make a new time series each time: every process would keep them all in memory, and every
+    scrape would carry them. Methods outside HTTP's own are counted together as "other"."""
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "metrics-token-for-tests")
+    for number in range(30):
+        client.open("/api/v1/categories", method=f"PROBE{number:03d}")
+    methods = set(re.findall(r'participation_request_duration_seconds_count\{[^}]*method="([^"]*)"', scrape(client)))
+    assert not any(method.startswith("PROBE") for method in methods)
+    assert "other" in methods
