@@ -214,6 +214,15 @@ def make_users(n: int, salt: str) -> list[tuple[int, str]]:
     return [(first + i, token) for i, token in enumerate(tokens)]
 
 
+def tokens_used_now(user_ids: list[int]) -> None:
+    """The users' tokens as a token is once issued (services.new_token counts issuing as a use): used this hour, so
+    that a read with one writes nothing. Bulk-loaded tokens are unused, and the first use of each in an hour is
+    written (a vote's transaction carries that write; the vote rows measure it)."""
+    api_token = table("api_token")
+    with db.engine.begin() as connection:
+        connection.execute(sa.update(api_token).where(api_token.c.user_id.in_(user_ids)).values(last_used_at=NOW))
+
+
 def analyze(*tables: str) -> None:
     """Fresh statistics and visibility map after a bulk insert, as autovacuum gives a table that grew by use.
     Without statistics PostgreSQL guesses: it sorts deep pages instead of walking the index, reads the table for

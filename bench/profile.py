@@ -94,6 +94,10 @@ def main() -> None:
         from bench.data import make_users
 
         people = make_users(n + WARMUP, "profile")
+        if what in ("me", "results"):  # reads: tokens as issued ones are, used this hour (bench.data)
+            from bench.data import tokens_used_now
+
+            tokens_used_now([uid for uid, _token in people])
         poll_id, options = make_poll()
         item = {"poll": poll_id, "options": options, "petition": make_petitions(1, seed=99)[0],
                 "proposal": make_proposals(1, seed=99)[0]}
