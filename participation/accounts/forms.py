@@ -4,11 +4,11 @@ from wtforms import BooleanField, EmailField, IntegerField, PasswordField, Selec
 from wtforms.validators import InputRequired, Length
 
 from participation.accounts.models import DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX
-from participation.core.seoul import DISTRICTS
+from participation.core import forms as core_forms
 
 
 def district_choices():
-    return [("", _l("자치구를 고르세요"))] + [(name, name) for name in DISTRICTS]
+    return core_forms.district_choices(_l("자치구를 고르세요"))
 
 
 class ProfileFields:

@@ -24,7 +24,8 @@ from participation.budgets.models import (
     Implementation,
     Rule,
 )
-from participation.core.seoul import AGE_BAND_LABELS, AGE_BANDS, CATEGORIES, DISTRICTS
+from participation.core.forms import district_choices
+from participation.core.seoul import AGE_BAND_LABELS, AGE_BANDS, CATEGORIES
 from participation.polls.forms import TIME_FORMAT, CheckboxListField, kst_to_utc
 
 BALLOT_LABELS = {BallotKind.knapsack: _l("예산 안에서 원하는 만큼 (배낭 투표)"),
@@ -37,9 +38,9 @@ IMPLEMENTATION_CHOICES = [(Implementation.planned.value, _l("계획")), (Impleme
 
 class ProcessForm(FlaskForm):
     title = StringField(_l("사업 이름"), validators=[InputRequired(), Length(max=TITLE_MAX)])
-    description = TextAreaField(_l("설명 (Markdown)"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
+    description = TextAreaField(_l("설명"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
     budget = IntegerField(_l("총 예산 (원)"), validators=[InputRequired(), NumberRange(min=1, max=AMOUNT_MAX)])
-    district = SelectField(_l("대상 지역"), choices=[("", _l("서울시 전체"))] + [(name, name) for name in DISTRICTS])
+    district = SelectField(_l("대상 지역"), choices=lambda: district_choices(_l("서울시 전체")))
     categories = CheckboxListField(_l("사업 분야 (고르지 않으면 모든 분야)"),
                                    choices=[(code, label) for code, label in CATEGORIES.items()])
     ballot = SelectField(_l("투표 방식"), choices=[(kind.value, label) for kind, label in BALLOT_LABELS.items()])
@@ -70,7 +71,7 @@ class ProjectForm(FlaskForm):
                                 validators=[Optional(), Length(max=DESCRIPTION_MAX)])
     cost = IntegerField(_l("예상 비용 (원)"), validators=[InputRequired(), NumberRange(min=1, max=AMOUNT_MAX)])
     category = SelectField(_l("분야"), choices=[])
-    district = SelectField(_l("자치구"), choices=[("", _l("서울시 전체"))] + [(name, name) for name in DISTRICTS])
+    district = SelectField(_l("자치구"), choices=lambda: district_choices(_l("서울시 전체")))
     place = StringField(_l("장소 (선택)"), validators=[Optional(), Length(max=PLACE_MAX)])
     images = MultipleFileField(_l("사진 (선택, JPEG·PNG·WebP, 5장까지, 한 장에 5MB·모두 합쳐 10MB까지)"))
 

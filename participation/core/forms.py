@@ -1,5 +1,6 @@
 """Helpers shared by every channel's web forms."""
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, TextAreaField
@@ -8,6 +9,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from participation.core.errors import ValidationError
 from participation.core.reports import REASON_MAX as REPORT_REASON_MAX
 from participation.core.reports import REPORT_REASONS
+from participation.core.seoul import DISTRICTS, district_label
+
+
+def district_choices(first: str | None = None) -> list[tuple[str, str]]:
+    """The 25 districts as a form's choices, named in the page's language (the value stays the Korean name), after
+    a first choice with an empty value when `first` names it. Pass it as a callable: the language is the request's."""
+    names = [(name, district_label(name, str(get_locale()))) for name in DISTRICTS]
+    return [("", str(first)), *names] if first else names
 
 
 class ConfirmForm(FlaskForm):

@@ -87,7 +87,8 @@ class PollResultOptionSchema(PollOptionSchema):
     share = ma.fields.Float(required=True, metadata={"description": "percent of the ballots"})
     rank = ma.fields.Integer(required=True, metadata={"description": "1 + the number of options with more votes"})
     winner = ma.fields.Boolean(required=True, metadata={
-        "description": "on a final tally: ranked within max_choices (ties at the edge all win)"})
+        "description": "on a final tally: ranked within the poll's seats (ten for a yearly top-ten vote, else "
+                       "max_choices; ties at the edge all win)"})
 
 
 DIGEST_DOC = {"description": "SHA-256 of the receipt hashes, sorted and joined with newlines, as of digest_as_of "

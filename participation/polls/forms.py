@@ -15,7 +15,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from participation.core.seoul import AGE_BAND_LABELS, AGE_BANDS, DISTRICTS
+from participation.core.forms import district_choices
+from participation.core.seoul import AGE_BAND_LABELS, AGE_BANDS
 from participation.core.time import KST
 from participation.polls.models import DESCRIPTION_MAX, TITLE_MAX, ResultsVisibility
 
@@ -34,7 +35,7 @@ def kst_to_utc(moment):
 
 class PollForm(FlaskForm):
     title = StringField(_l("질문 (제목)"), validators=[InputRequired(), Length(max=TITLE_MAX)])
-    description = TextAreaField(_l("설명 (선택, Markdown)"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
+    description = TextAreaField(_l("설명 (선택)"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
     options = TextAreaField(_l("선택지 (한 줄에 하나씩, 설명은 | 뒤에)"), validators=[InputRequired()])
     max_choices = IntegerField(_l("고를 수 있는 개수 (1이면 하나만 고름)"), default=1,
                                validators=[InputRequired(), NumberRange(min=1, max=100)])
@@ -45,7 +46,7 @@ class PollForm(FlaskForm):
         (ResultsVisibility.live.value, _l("투표 중에도 공개")),
         (ResultsVisibility.after_close.value, _l("마감 후에 공개"))])
     eligible_districts = CheckboxListField(_l("참여할 수 있는 자치구 (고르지 않으면 모두)"),
-                                           choices=[(name, name) for name in DISTRICTS])
+                                           choices=district_choices)
     eligible_age_bands = CheckboxListField(_l("참여할 수 있는 연령대 (고르지 않으면 모두)"),
                                            choices=[(band, AGE_BAND_LABELS[band]) for band in AGE_BANDS])
     requires_identity = BooleanField(_l("본인인증한 시민만 투표 (자치구·연령대를 정하면 시작할 때 자동으로 "

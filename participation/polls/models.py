@@ -28,6 +28,8 @@ OPTIONS_MAX = 100
 TAG_MAX = 40
 # The official tags: staff polls carrying them feed the plan's measures (2.4.d counts the top-10 news vote).
 TAG_LABELS = {"top10_news": _l("올해의 10대 뉴스"), "top10_policy": _l("올해의 10대 정책")}
+# The yearly top-ten votes choose ten, however few options a ballot may tick.
+TOP_TEN_TAGS = frozenset({"top10_news", "top10_policy"})
 
 
 class PollState(enum.StrEnum):
@@ -99,6 +101,14 @@ class Poll(BoxColumns, Base):
     @property
     def multiple(self) -> bool:
         return self.max_choices > 1
+
+    @property
+    def seats(self) -> int:
+        """How many options the vote chooses: ten for a yearly top-ten vote with more than ten options, else as
+        many as a ballot may tick."""
+        if TOP_TEN_TAGS & set(self.tags) and len(self.options) > 10:
+            return 10
+        return self.max_choices
 
 
 class PollOption(Base):

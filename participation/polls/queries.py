@@ -117,7 +117,8 @@ def results(poll: Poll) -> dict:
     """The latest tally: per-option votes with shares of the ballots, as the worker wrote them (batch by batch
     while the poll is open); and the ballots set aside as invalid. Options stay in ballot order; each carries its
     rank by votes (equal votes, equal rank), its bar against the leader's votes, and on a final tally whether it
-    is among the winners (rank within the number of choices a ballot may make; ties at the edge all win)."""
+    is among the winners (rank within the poll's seats: ten for a yearly top-ten vote, else the number of choices a
+    ballot may make; ties at the edge all win)."""
     total = poll.total_ballots
     leader = max((option.votes for option in poll.options), default=0)
     final = poll.state == PollState.tallied
@@ -127,7 +128,7 @@ def results(poll: Poll) -> dict:
         options.append({"id": option.id, "label": option.label, "votes": option.votes, "rank": rank,
                         "share": round(option.votes / total * 100, 1) if total else 0.0,
                         "bar": round(option.votes / leader * 100, 1) if leader else 0.0,
-                        "winner": final and option.votes > 0 and rank <= poll.max_choices,
+                        "winner": final and option.votes > 0 and rank <= poll.seats,
                         "image_url": option_image_url(option, external=True)})
     return {"poll_id": poll.id, "status": str(poll.state), "total_ballots": total, "options": options,
             "as_of": poll.tally_as_of, "digest": poll.tally_digest, "final": final,

@@ -16,7 +16,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
-from participation.core.seoul import CATEGORIES, DISTRICTS
+from participation.core import forms as core_forms
+from participation.core.seoul import CATEGORIES
 from participation.proposals.models import COMMENT_MAX, OUTCOME_LABELS, TEXT_MAX, TITLE_MAX
 
 
@@ -25,7 +26,7 @@ def category_choices():
 
 
 def district_choices():
-    return [("", _l("서울시 전체")), *((name, name) for name in DISTRICTS)]
+    return core_forms.district_choices(_l("서울시 전체"))
 
 
 class ProposalFields:

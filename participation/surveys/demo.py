@@ -46,11 +46,13 @@ PARKS_SURVEY = {
     "title": "한강공원 이용 경험 조사",
     "intro": "한강공원 편의시설 계획에 참고하려고 합니다.",
     "closes_in_days": 14,
+    "sections": ["방문 경험", "편의시설"],
     "questions": [
-        {"type": "single", "text": "지난 1년 동안 한강공원을 몇 번 방문하셨습니까?",
+        {"type": "single", "text": "지난 1년 동안 한강공원을 몇 번 방문하셨습니까?", "section": 0,
          "options": ["한 번도 없음", "1~5번", "6~20번", "20번 넘게"]},
-        {"type": "likert", "text": "한강공원 편의시설에 만족하십니까?"},
-        {"type": "text", "text": "더 필요한 시설이 있다면 적어 주세요.", "required": False},
+        {"type": "likert", "text": "한강공원 편의시설에 만족하십니까?", "section": 1,
+         "low_label": "매우 불만족", "high_label": "매우 만족"},
+        {"type": "text", "text": "더 필요한 시설이 있다면 적어 주세요.", "section": 1, "required": False},
     ],
 }
 

@@ -9,7 +9,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from participation.core.seoul import AGE_BAND_LABELS, AGE_BANDS, DISTRICTS
+from participation.core import forms as core_forms
+from participation.core.seoul import AGE_BAND_LABELS, AGE_BANDS
 from participation.core.time import KST
 from participation.surveys.models import QUESTION_TEXT_MAX, TITLE_MAX
 
@@ -20,7 +21,7 @@ QUESTION_TYPES = (
 
 
 def district_choices():
-    return [("", _l("전체 시민"))] + [(name, name) for name in DISTRICTS]
+    return core_forms.district_choices(_l("전체 시민"))
 
 
 def age_band_choices():

@@ -126,6 +126,14 @@ def test_a_refused_deletion_says_why_and_keeps_the_account(client, db_session):
     assert user.display_name == "남는시민" and user.deleted_at is None
 
 
+def test_the_district_list_speaks_the_page_language(client, db_session):
+    assert '<option value="마포구">마포구</option>' in client.get("/register").get_data(as_text=True)
+    client.get("/lang/en")
+    english = client.get("/register").get_data(as_text=True)
+    assert '<option value="마포구">Mapo-gu</option>' in english and ">마포구<" not in english
+    assert sign_up(client, district="마포구").status_code == 303
+
+
 def test_reset_request_says_the_same_for_unknown_addresses(client, db_session):
     UserFactory(email="exists@example.com")
     known = client.post("/reset", data={"email": "exists@example.com", "csrf_token": csrf_token(client, "/reset")})

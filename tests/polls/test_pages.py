@@ -141,6 +141,9 @@ def test_results_page_shows_numbers_shares_and_suppressed_turnout(client, batch_
     publish_bulletin(poll.id)
     page = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
     assert "비공개" in page
+    # The districts not shown are one row, not a line each down a phone.
+    assert re.search(r'<th scope="row">그 밖의 자치구 2[45]곳</th><td class="number">비공개</td>', page)
+    assert '<th scope="row">중구</th>' not in page
     assert re.search(r"참여 현황은 [^<]+ 기준입니다\.", page)
     assert "영수증 요약값 (SHA-256)" in page and "영수증 12개 포함" in page
     client.get("/lang/en")
@@ -192,6 +195,26 @@ def test_a_final_tally_marks_the_top_n_and_ties_at_the_edge(client, batch_size):
     client.get("/lang/en")
     english = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
     assert "The top 2 by votes were chosen." in english and "3 were chosen together" in english
+
+
+def test_a_yearly_top_ten_vote_chooses_ten_and_shows_where_they_end(client, batch_size):
+    """올해의 10대 뉴스: a ballot ticks up to 5 of 12 items, and the ten with the most votes are the year's ten."""
+    batch_size(2)
+    labels = [f"뉴스 {number:02d}" for number in range(1, 13)]
+    poll = PollFactory(labels=labels, max_choices=5, tags=["top10_news"])
+    options = [option.id for option in poll.options]
+    for ballot in (options[:5], options[:5], options[5:10], options[:3]):
+        services.cast_ballot(poll, UserFactory(), ballot)
+    tally_poll(poll.id)
+    counting = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
+    assert "여기까지 지금 득표 상위 10개" in counting and "뽑혔습니다" not in counting
+    services.transition(poll, "closed", staff(), "조기 마감")
+    tally_poll(poll.id)
+    page = client.get(f"/polls/{poll.id}/results").get_data(as_text=True)
+    assert "득표 상위 10개가 뽑혔습니다." in page
+    assert [label for _rank, label, winner in ranked_rows(page) if winner] == labels[:10]
+    table = page[page.index('class="poll-results"'):]
+    assert table.index("뉴스 10") < table.index("여기까지 득표 상위 10개") < table.index("뉴스 11")
 
 
 def test_results_page_hidden_until_close_is_403_even_for_staff(client):

@@ -118,6 +118,8 @@ def test_a_citizen_answers_page_by_page_saves_resumes_and_submits_once(client, d
     assert db_session.scalar(select(func.count()).select_from(Response)) == 1
     page = client.get(f"{detail}/respond/2").get_data(as_text=True)
     assert re.search(r'value="4" checked', page)
+    # Enter in a field presses the form's first button: going on, never back (it took people back a page).
+    assert re.findall(r'<button type="submit" name="action" value="(\w+)"', page) == ["next", "back", "save"]
     post(client, f"{detail}/respond/2", {"action": "next", f"q{multiple.id}": [multiple.options[0].id],
                                           f"q{likert.id}": "4", f"q{number.id}": "45"}, f"{detail}/respond/2")
     done = post(client, f"{detail}/respond/3", {"action": "submit", f"q{text.id}": "버스 배차를 늘려 주세요"},
